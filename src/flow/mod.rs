@@ -1,0 +1,1 @@
+//! Connections: tracks every TCP connection and UDP exchange.

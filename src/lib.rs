@@ -1,0 +1,23 @@
+//! flowlint: checks packet captures against vendor port catalogs.
+//!
+//! Data flows one way, one module per stage:
+//!
+//! ```text
+//! capture (records from pcap/pcapng files) → decode (typed views → PacketMeta)
+//!   → flow (connections and their states) → classify (conversations, roles, verdicts)
+//!   → report (text, JSON, JSONL, baseline)
+//! ```
+//!
+//! `catalog` and `inventory` hold the configuration the classifier works with;
+//! `analysis` wires the stages together for `check` (and `live`); `synth` writes
+//! captures for fixtures and benchmarks.
+
+pub mod analysis;
+pub mod capture;
+pub mod catalog;
+pub mod classify;
+pub mod decode;
+pub mod flow;
+pub mod inventory;
+pub mod report;
+pub mod synth;
