@@ -1,1 +1,369 @@
-//! Wires the stages together.
+//! One analysis: captures in, conversations out.
+//!
+//! Owns: opening every capture (all headers are checked before any work, so a
+//! bad file fails the run at once), merging several captures by timestamp into
+//! one packet stream, decoding, and feeding the flow table — on one thread, or
+//! with flows sharded by connection key over worker threads (each shard owned
+//! by one worker, so no locks on the hot path). The result does not depend on
+//! the number of threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::capture::{CaptureError, CaptureReader, Format, Warning};
+use crate::catalog::PortBitmap;
+use crate::classify::ConversationTable;
+use crate::decode::{self, PacketMeta, Skip};
+use crate::flow::{ConnRecord, FlowConfig, FlowStats, FlowTable};
+
+/// How to run an analysis.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub flow: FlowConfig,
+    /// Worker threads in all (1 = everything on the calling thread).
+    pub threads: usize,
+    /// Keep every decided connection (for JSONL output).
+    pub keep_connections: bool,
+}
+
+/// Counts of records that yielded no connection packet, by reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SkipCounts {
+    pub unsupported_linktype: u64,
+    pub not_ip: u64,
+    pub other_protocol: u64,
+    pub later_fragment: u64,
+    pub malformed: u64,
+}
+
+impl SkipCounts {
+    fn add(&mut self, skip: Skip) {
+        match skip {
+            Skip::UnsupportedLinktype => self.unsupported_linktype += 1,
+            Skip::NotIp => self.not_ip += 1,
+            Skip::OtherProtocol => self.other_protocol += 1,
+            Skip::LaterFragment => self.later_fragment += 1,
+            Skip::Malformed => self.malformed += 1,
+        }
+    }
+}
+
+/// What one capture file contributed.
+#[derive(Clone, Debug)]
+pub struct InputSummary {
+    pub path: String,
+    pub format: Format,
+    pub linktypes: Vec<u32>,
+    pub packets: u64,
+    /// Bytes of the packets on the wire.
+    pub bytes: u64,
+    pub warnings: Vec<Warning>,
+    pub skipped: SkipCounts,
+}
+
+/// The outcome of the flow stage over all captures.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub inputs: Vec<InputSummary>,
+    pub table: ConversationTable,
+    /// Every decided connection, sorted by first packet, when asked for.
+    pub connections: Vec<ConnRecord>,
+    pub flow_stats: FlowStats,
+    /// Time of the last packet (ns since the epoch), if any.
+    pub end_ns: Option<i64>,
+}
+
+impl Analysis {
+    pub fn packets(&self) -> u64 {
+        self.inputs.iter().map(|i| i.packets).sum()
+    }
+}
+
+/// Called now and then with (bytes read so far, total bytes).
+pub type ProgressFn<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Opens every capture: a header that cannot be read fails the whole run.
+pub fn open_all(paths: &[PathBuf]) -> Result<Vec<CaptureReader>, CaptureError> {
+    paths.iter().map(|p| CaptureReader::open(p)).collect()
+}
+
+/// Collects decided connections into conversations (and optionally keeps them).
+struct Sink {
+    table: ConversationTable,
+    keep: bool,
+    kept: Vec<ConnRecord>,
+}
+
+impl Sink {
+    fn new(keep: bool) -> Sink {
+        Sink {
+            table: ConversationTable::default(),
+            keep,
+            kept: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, rec: ConnRecord) {
+        self.table.add(&rec);
+        if self.keep {
+            self.kept.push(rec);
+        }
+    }
+}
+
+/// Runs the analysis over opened captures.
+pub fn analyse(
+    paths: &[PathBuf],
+    mut readers: Vec<CaptureReader>,
+    options: &Options,
+    server_ports: Arc<PortBitmap>,
+    progress: Option<ProgressFn<'_>>,
+) -> Analysis {
+    let mut config = options.flow.clone();
+    config.dedup = readers.len() > 1;
+    let total: u64 = readers.iter().filter_map(|r| r.total_len()).sum();
+    let mut inputs: Vec<InputSummary> = paths
+        .iter()
+        .zip(&readers)
+        .map(|(p, r)| InputSummary {
+            path: display_path(p),
+            format: r.format(),
+            linktypes: Vec::new(),
+            packets: 0,
+            bytes: 0,
+            warnings: Vec::new(),
+            skipped: SkipCounts::default(),
+        })
+        .collect();
+    let workers = options.threads.max(1).saturating_sub(1);
+    let mut end_ns: Option<i64> = None;
+    let (sinks, flow_stats) = if workers == 0 {
+        let mut table = FlowTable::new(config.clone(), server_ports);
+        let mut sink = Sink::new(options.keep_connections);
+        read_all(
+            &mut readers,
+            &mut inputs,
+            total,
+            progress,
+            &mut end_ns,
+            |pkt, input| {
+                table.process(pkt, input, &mut |rec| sink.push(rec));
+            },
+        );
+        table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
+        let stats = table.stats.clone();
+        (vec![sink], stats)
+    } else {
+        sharded(
+            workers,
+            &config,
+            server_ports,
+            options.keep_connections,
+            &mut readers,
+            &mut inputs,
+            total,
+            progress,
+            &mut end_ns,
+        )
+    };
+    for (summary, reader) in inputs.iter_mut().zip(&readers) {
+        summary.linktypes = reader.linktypes().to_vec();
+        summary.warnings = reader.warnings().to_vec();
+    }
+    let mut table = ConversationTable::default();
+    let mut connections = Vec::new();
+    for sink in sinks {
+        table.merge(sink.table);
+        connections.extend(sink.kept);
+    }
+    connections.sort_by(|a, b| {
+        (
+            a.first_ns,
+            a.client,
+            a.client_port,
+            a.server,
+            a.server_port,
+            a.transport,
+        )
+            .cmp(&(
+                b.first_ns,
+                b.client,
+                b.client_port,
+                b.server,
+                b.server_port,
+                b.transport,
+            ))
+    });
+    Analysis {
+        inputs,
+        table,
+        connections,
+        flow_stats,
+        end_ns,
+    }
+}
+
+fn display_path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// Walks every record of every capture in timestamp order (a k-way merge when
+/// there are several), decodes it and hands it to `each`.
+fn read_all(
+    readers: &mut [CaptureReader],
+    inputs: &mut [InputSummary],
+    total: u64,
+    progress: Option<ProgressFn<'_>>,
+    end_ns: &mut Option<i64>,
+    mut each: impl FnMut(&PacketMeta, u16),
+) {
+    let mut since_progress = 0u32;
+    loop {
+        let index = if readers.len() == 1 {
+            0
+        } else {
+            let mut best: Option<(i64, usize)> = None;
+            for (i, r) in readers.iter_mut().enumerate() {
+                if let Some(ts) = r.peek_ts() {
+                    if best.is_none_or(|(b, _)| ts < b) {
+                        best = Some((ts, i));
+                    }
+                }
+            }
+            match best {
+                Some((_, i)) => i,
+                None => break,
+            }
+        };
+        let Some(packet) = readers[index].next_packet() else {
+            break;
+        };
+        let summary = &mut inputs[index];
+        summary.packets += 1;
+        summary.bytes += u64::from(packet.orig_len);
+        let data = strip_fcs(packet.data, packet.orig_len, 0);
+        match decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len) {
+            Ok(meta) => {
+                *end_ns = Some(end_ns.map_or(meta.ts_ns, |e| e.max(meta.ts_ns)));
+                each(&meta, index as u16);
+            }
+            Err(skip) => summary.skipped.add(skip),
+        }
+        since_progress += 1;
+        if since_progress >= 65536 {
+            since_progress = 0;
+            if let Some(report) = progress {
+                let done: u64 = readers.iter().map(|r| r.position()).sum();
+                report(done, total);
+            }
+        }
+    }
+    if let Some(report) = progress {
+        let done: u64 = readers.iter().map(|r| r.position()).sum();
+        report(done, total);
+    }
+}
+
+/// A trailing FCS the capture declares is not part of the packet.
+fn strip_fcs(data: &[u8], orig_len: u32, fcs_len: u8) -> &[u8] {
+    let fcs = usize::from(fcs_len);
+    // Only a record that holds the whole frame ends with the FCS.
+    if fcs > 0 && data.len() as u64 >= u64::from(orig_len) && data.len() >= fcs {
+        &data[..data.len() - fcs]
+    } else {
+        data
+    }
+}
+
+const BATCH: usize = 2048;
+
+type Batch = Vec<(PacketMeta, u16)>;
+
+enum Work {
+    Packets(Batch),
+    /// The capture ended at this time.
+    Finish(i64),
+}
+
+/// Reader and decoder on this thread, flows sharded over `workers` threads.
+#[allow(clippy::too_many_arguments)]
+fn sharded(
+    workers: usize,
+    config: &FlowConfig,
+    server_ports: Arc<PortBitmap>,
+    keep: bool,
+    readers: &mut [CaptureReader],
+    inputs: &mut [InputSummary],
+    total: u64,
+    progress: Option<ProgressFn<'_>>,
+    end_ns: &mut Option<i64>,
+) -> (Vec<Sink>, FlowStats) {
+    std::thread::scope(|scope| {
+        let (recycle_tx, recycle_rx) = crossbeam_channel::unbounded::<Batch>();
+        let mut senders = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = crossbeam_channel::bounded::<Work>(8);
+            senders.push(tx);
+            let recycle = recycle_tx.clone();
+            let mut per_shard = config.clone();
+            per_shard.max_connections = (config.max_connections / workers).max(1);
+            let ports = Arc::clone(&server_ports);
+            handles.push(scope.spawn(move || {
+                let mut table = FlowTable::new(per_shard, ports);
+                let mut sink = Sink::new(keep);
+                for work in rx {
+                    match work {
+                        Work::Packets(mut batch) => {
+                            for (pkt, input) in &batch {
+                                table.process(pkt, *input, &mut |rec| sink.push(rec));
+                            }
+                            batch.clear();
+                            let _ = recycle.send(batch);
+                        }
+                        Work::Finish(end) => {
+                            table.finish(end, &mut |rec| sink.push(rec));
+                        }
+                    }
+                }
+                (sink, table.stats)
+            }));
+        }
+        let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
+        let fresh = |recycle_rx: &crossbeam_channel::Receiver<Batch>| {
+            recycle_rx
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH))
+        };
+        read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
+            let shard = (crate::flow::FlowKey::of(pkt).shard_hash() % workers as u64) as usize;
+            pending[shard].push((*pkt, input));
+            if pending[shard].len() >= BATCH {
+                let full = std::mem::replace(&mut pending[shard], fresh(&recycle_rx));
+                let _ = senders[shard].send(Work::Packets(full));
+            }
+        });
+        let end = end_ns.unwrap_or(0);
+        for (shard, batch) in pending.into_iter().enumerate() {
+            if !batch.is_empty() {
+                let _ = senders[shard].send(Work::Packets(batch));
+            }
+            let _ = senders[shard].send(Work::Finish(end));
+        }
+        drop(senders);
+        let mut sinks = Vec::with_capacity(workers);
+        let mut stats = FlowStats::default();
+        for handle in handles {
+            match handle.join() {
+                Ok((sink, s)) => {
+                    stats.duplicates += s.duplicates;
+                    stats.evicted_early += s.evicted_early;
+                    stats.peak_connections += s.peak_connections;
+                    sinks.push(sink);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        (sinks, stats)
+    })
+}

@@ -19,5 +19,6 @@ pub mod classify;
 pub mod decode;
 pub mod flow;
 pub mod inventory;
+pub mod listing;
 pub mod report;
 pub mod synth;

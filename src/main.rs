@@ -1,1 +1,397 @@
-fn main() {}
+//! The `flowlint` command line: parses options and wires the library's stages.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use flowlint::analysis::{self, Options};
+use flowlint::catalog::{CatalogSet, Services};
+use flowlint::classify;
+use flowlint::flow::FlowConfig;
+use flowlint::inventory::Inventory;
+use flowlint::{listing, report};
+
+const ABOUT: &str =
+    "Checks network traffic against the port catalogs of JP1/IT Desktop Management 2 \
+and Systemwalker Operation Manager: which required flows work, which look blocked, which go the \
+wrong way, and which should not exist at all.";
+
+const AFTER_HELP: &str = "\
+Verdicts (one per conversation = client, server, server port, protocol):
+  expected         a catalog rule allows it and every connection worked
+  blocked          a rule allows it, and a connection failed (no_reply, refused, unreachable,
+                   or unanswered where the rule expects a reply)
+  wrong_direction  only the reverse direction is allowed
+  unexpected       a catalog port, but no rule allows it either way (roles, conditions)
+  unlisted         the port is in no catalog
+
+Exit status: 0 nothing in --fail-on found; 1 something was (or the baseline comparison found
+something new or missing); 2 the run failed (bad arguments, unreadable capture, invalid
+inventory, catalog or baseline).
+
+Examples:
+  flowlint check --inventory site.toml capture.pcapng
+  flowlint check -o report.json --format json a.pcap b.pcap
+  flowlint check --baseline last-good.json --inventory lab.toml lab.pcapng
+  flowlint plan --inventory site.toml
+  flowlint catalog --catalog systemwalker-om --services services";
+
+#[derive(Parser)]
+#[command(name = "flowlint", version, about = ABOUT, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse capture files (pcap, pcapng) as one analysis.
+    Check(CheckArgs),
+    /// Analyse live traffic from an interface (needs the `live` build feature and libpcap).
+    Live(LiveArgs),
+    /// Print the effective catalog (after port changes from --inventory and --services).
+    Catalog(CatalogArgs),
+    /// Print every flow the inventory must allow: a firewall checklist.
+    Plan(PlanArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// Inventory (TOML): hosts → roles, features, changed ports. Without it, roles are
+    /// inferred from the ports each host is seen serving.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
+    /// Catalog to use: a built-in name (jp1-itdm, systemwalker-om) or a catalog file.
+    /// Repeatable. Default: both built-ins.
+    #[arg(long = "catalog", value_name = "NAME|FILE")]
+    catalogs: Vec<String>,
+    /// A services file (/etc/services or Windows drivers\etc\services syntax): catalog
+    /// service names found there (e.g. jmnet, smtp_mpaosfb) take its port numbers.
+    #[arg(long, value_name = "FILE")]
+    services: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Report format: text (for people), json (one object), jsonl (one object per connection).
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Verdicts that make the exit status 1 (comma list), or `none`.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "blocked,wrong_direction,unexpected"
+    )]
+    fail_on: String,
+    /// Seconds an attempt may go unanswered before it counts as no_reply/unanswered.
+    #[arg(long, value_name = "SECONDS", default_value = "3")]
+    reply_timeout: f64,
+    /// Compare with an earlier JSON report: new findings and rules that no longer
+    /// match make the exit status 1.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+    /// Connections tracked at once at most; beyond, the least recently active are
+    /// decided early (and counted in the report).
+    #[arg(long, value_name = "N", default_value = "4000000")]
+    max_connections: usize,
+    /// No progress bar and no summary on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Capture files (pcap or pcapng, recognised by content).
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct LiveArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Interface to capture on (e.g. a SPAN/mirror port).
+    #[arg(long, short = 'i', value_name = "IF")]
+    interface: String,
+    /// Stop after this many seconds (default: until SIGINT/SIGTERM).
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Capture filter (default: the effective catalog's ports plus ICMP/ICMPv6).
+    #[arg(long, value_name = "FILTER")]
+    bpf: Option<String>,
+    /// Seconds between summary lines on standard error.
+    #[arg(long, value_name = "SECONDS", default_value = "10")]
+    interval: f64,
+    /// Kernel capture buffer in MiB.
+    #[arg(long, value_name = "MB", default_value = "64")]
+    buffer_mb: u32,
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    format: ListFormat,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Inventory (TOML) describing the site.
+    #[arg(long, value_name = "FILE")]
+    inventory: PathBuf,
+    /// Catalog to use (repeatable; default both built-ins).
+    #[arg(long = "catalog", value_name = "NAME|FILE")]
+    catalogs: Vec<String>,
+    /// A services file whose port numbers replace the catalogs' for their service names.
+    #[arg(long, value_name = "FILE")]
+    services: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: ListFormat,
+}
+
+/// A failure of the run itself: exit status 2 with one line on stderr.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Live(args) => live(args),
+        Command::Catalog(args) => catalog(args),
+        Command::Plan(args) => plan(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Fatal(message)) => {
+            eprintln!("flowlint: error: {}", message.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Catalogs, services and inventory, with port changes applied.
+fn load_config(config: &ConfigArgs) -> Result<(CatalogSet, Option<Inventory>), Fatal> {
+    let mut catalogs = CatalogSet::load(&config.catalogs)?;
+    if let Some(path) = &config.services {
+        let services = Services::load(path)?;
+        catalogs.apply_services(&services);
+    }
+    let inventory = match &config.inventory {
+        Some(path) => {
+            let inv = Inventory::load(path, &catalogs)?;
+            catalogs.apply_port_changes(&inv.port_changes)?;
+            Some(inv)
+        }
+        None => None,
+    };
+    Ok((catalogs, inventory))
+}
+
+fn flow_config(common: &CommonArgs) -> Result<FlowConfig, Fatal> {
+    if !(common.reply_timeout.is_finite()
+        && common.reply_timeout >= 0.0
+        && common.reply_timeout < 1e6)
+    {
+        return Err(Fatal(format!(
+            "--reply-timeout {}: give a number of seconds from 0 to 999999",
+            common.reply_timeout
+        )));
+    }
+    let mut config = FlowConfig::new((common.reply_timeout * 1e9) as i64);
+    config.max_connections = common.max_connections.max(1);
+    Ok(config)
+}
+
+fn threads(common: &CommonArgs) -> usize {
+    common
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+fn check(args: CheckArgs) -> Result<u8, Fatal> {
+    let started = Instant::now();
+    let common = &args.common;
+    let fail_on =
+        report::parse_fail_on(&common.fail_on).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let flow = flow_config(common)?;
+    let (catalogs, inventory) = load_config(&common.config)?;
+    let baseline = match &common.baseline {
+        Some(path) => Some(report::load_baseline(path)?),
+        None => None,
+    };
+    let readers = analysis::open_all(&args.captures)?;
+
+    let show_progress = !common.quiet && std::io::stderr().is_terminal();
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let options = Options {
+        flow,
+        threads: threads(common),
+        keep_connections: common.format == ReportFormat::Jsonl,
+    };
+    let server_ports = Arc::new(catalogs.server_ports());
+    let result = analysis::analyse(
+        &args.captures,
+        readers,
+        &options,
+        server_ports,
+        bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let classification = classify::classify(&result.table, &catalogs, inventory.as_ref());
+    let mut rep = report::build(&result, &classification);
+    if let Some(old) = &baseline {
+        rep.baseline = Some(report::compare(&rep, old));
+    }
+    let code = report::exit_status(&rep, &fail_on);
+
+    if !common.quiet {
+        for input in &result.inputs {
+            for w in &input.warnings {
+                eprintln!(
+                    "flowlint: warning: {}: at byte {}: {}",
+                    input.path, w.offset, w.message
+                );
+            }
+        }
+    }
+    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let style = report::Style {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match common.format {
+            ReportFormat::Text => report::write_text(out, &rep, &catalogs, style),
+            ReportFormat::Json => report::write_json(out, &rep),
+            ReportFormat::Jsonl => report::write_jsonl(out, &result.connections, &classification),
+        }
+    };
+    emit(common.output.as_ref(), write)?;
+    if !common.quiet {
+        let s = &rep.summary;
+        let v = |name: &str| s.verdicts.get(name).copied().unwrap_or(0);
+        eprintln!(
+            "flowlint: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, {} unexpected, {} expected, {} unlisted ({:.2} s)",
+            s.packets,
+            s.connections,
+            s.conversations,
+            v("blocked"),
+            v("wrong_direction"),
+            v("unexpected"),
+            v("expected"),
+            v("unlisted"),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(code as u8)
+}
+
+/// Writes a report to the output file (atomically) or standard output.
+fn emit(
+    output: Option<&PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Fatal> {
+    match output {
+        Some(path) => report::write_atomically(path, write)
+            .map_err(|e| Fatal(format!("{}: cannot write the report: {e}", path.display()))),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            match write(&mut lock).and_then(|_| lock.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (e.g. `| head`) is not a failure of the analysis.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Fatal(format!("standard output: {e}"))),
+            }
+        }
+    }
+}
+
+fn catalog(args: CatalogArgs) -> Result<u8, Fatal> {
+    let (catalogs, _) = load_config(&args.config)?;
+    emit(None, |out| {
+        listing::write_catalog(out, &catalogs, args.format == ListFormat::Json)
+    })?;
+    Ok(0)
+}
+
+fn plan(args: PlanArgs) -> Result<u8, Fatal> {
+    let config = ConfigArgs {
+        inventory: Some(args.inventory.clone()),
+        catalogs: args.catalogs.clone(),
+        services: args.services.clone(),
+    };
+    let (catalogs, inventory) = load_config(&config)?;
+    let inventory = inventory.ok_or_else(|| Fatal("plan needs --inventory".to_string()))?;
+    let flows = listing::plan(&catalogs, &inventory);
+    emit(None, |out| {
+        listing::write_plan(out, &flows, args.format == ListFormat::Json)
+    })?;
+    Ok(0)
+}
+
+#[cfg(not(feature = "live"))]
+fn live(_args: LiveArgs) -> Result<u8, Fatal> {
+    Err(Fatal(
+        "this flowlint was built without live capture: rebuild with `cargo build --release --features live` \
+         (needs libpcap-dev)"
+            .to_string(),
+    ))
+}
+
+#[cfg(feature = "live")]
+fn live(args: LiveArgs) -> Result<u8, Fatal> {
+    let _ = args;
+    Err(Fatal("live capture is not implemented yet".to_string()))
+}

@@ -1,1 +1,331 @@
-//! Connections: tracks every TCP connection and UDP exchange.
+//! Connections: the flow table that turns a stream of decoded packets into
+//! decided connections ([`ConnRecord`]).
+//!
+//! Owns: the connection key, which side is the client, when a packet starts a
+//! new connection on the same key (port reuse, idle gaps), recognising the same
+//! packet seen by two taps, and evicting connections whose fate is settled so
+//! memory follows the number of concurrent connections, not the capture's size.
+//!
+//! Every decision here depends only on the packets and their timestamps, never
+//! on when a sweep happens to run, so results are the same for any batching
+//! or thread count.
+
+mod conn;
+
+pub use conn::{ConnRecord, History, State};
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::catalog::PortBitmap;
+use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
+use conn::Conn;
+
+const SECOND: i64 = 1_000_000_000;
+
+/// Timeouts and limits of the flow table.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// How long an attempt may go unanswered before it failed.
+    pub reply_timeout_ns: i64,
+    /// A UDP exchange ends after this much silence (SPEC: 60 s).
+    pub udp_idle_ns: i64,
+    /// A TCP attempt nobody answered is over after this much silence.
+    pub attempt_idle_ns: i64,
+    /// A closed TCP connection (FINs or RST) is forgotten after this much silence.
+    pub closed_idle_ns: i64,
+    /// An open TCP connection is considered gone after this much silence.
+    pub open_idle_ns: i64,
+    /// Packets from different captures this close in time may be the same packet.
+    pub dedup_window_ns: i64,
+    /// Several captures are merged: look for packets seen twice.
+    pub dedup: bool,
+    /// At most this many connections are tracked at once; beyond, the least
+    /// recently active are decided early.
+    pub max_connections: usize,
+}
+
+impl FlowConfig {
+    pub fn new(reply_timeout_ns: i64) -> FlowConfig {
+        let reply = reply_timeout_ns.max(0);
+        FlowConfig {
+            reply_timeout_ns: reply,
+            udp_idle_ns: (60 * SECOND).max(reply.saturating_mul(2)),
+            attempt_idle_ns: (120 * SECOND).max(reply.saturating_mul(2)),
+            closed_idle_ns: (60 * SECOND).max(reply.saturating_mul(2)),
+            open_idle_ns: 3600 * SECOND,
+            dedup_window_ns: SECOND,
+            dedup: false,
+            max_connections: 4_000_000,
+        }
+    }
+}
+
+/// The canonical key of a connection: the two sockets in a fixed order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub lo: (IpAddr, u16),
+    pub hi: (IpAddr, u16),
+    pub transport: Transport,
+}
+
+impl FlowKey {
+    pub fn of(pkt: &PacketMeta) -> FlowKey {
+        let a = (pkt.src, pkt.src_port);
+        let b = (pkt.dst, pkt.dst_port);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey {
+            lo,
+            hi,
+            transport: pkt.transport,
+        }
+    }
+
+    /// A hash for routing a key to a shard (stable within one process).
+    pub fn shard_hash(&self) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Counters of the flow stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Packets recognised as the same packet seen by another capture.
+    pub duplicates: u64,
+    /// Connections decided early because the table was full.
+    pub evicted_early: u64,
+    /// Most connections tracked at once.
+    pub peak_connections: u64,
+}
+
+/// The flow table of one shard.
+pub struct FlowTable {
+    config: FlowConfig,
+    server_ports: std::sync::Arc<PortBitmap>,
+    conns: FxHashMap<FlowKey, Conn>,
+    clock_ns: i64,
+    last_sweep_ns: i64,
+    pub stats: FlowStats,
+}
+
+impl FlowTable {
+    pub fn new(config: FlowConfig, server_ports: std::sync::Arc<PortBitmap>) -> FlowTable {
+        FlowTable {
+            config,
+            server_ports,
+            conns: FxHashMap::default(),
+            clock_ns: i64::MIN,
+            last_sweep_ns: i64::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Connections currently tracked.
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    /// Applies one packet from capture number `input`; connections it ends are
+    /// handed to `out`.
+    pub fn process(&mut self, pkt: &PacketMeta, input: u16, out: &mut impl FnMut(ConnRecord)) {
+        self.clock_ns = self.clock_ns.max(pkt.ts_ns);
+        let key = FlowKey::of(pkt);
+        let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
+        let window = self.dedup_window(pkt);
+        if let Some(conn) = self.conns.get_mut(&key) {
+            if !is_icmp && self.config.dedup && conn.is_duplicate(pkt, input, window) {
+                self.stats.duplicates += 1;
+                return;
+            }
+            if is_icmp || !starts_new(conn, pkt, &self.config) {
+                conn.update(pkt);
+                return;
+            }
+            let old = self.conns.remove(&key);
+            if let Some(old) = old {
+                out(old.decide(pkt.ts_ns, self.config.reply_timeout_ns));
+            }
+        }
+        let (client_is_src, opening_seen) = self.orient(pkt);
+        let mut conn = Conn::new(pkt, client_is_src, opening_seen, self.config.dedup);
+        if self.config.dedup {
+            conn.is_duplicate(pkt, input, window);
+        }
+        conn.update(pkt);
+        self.conns.insert(key, conn);
+        self.stats.peak_connections = self.stats.peak_connections.max(self.conns.len() as u64);
+        if self.conns.len() > self.config.max_connections {
+            self.evict_least_recent(out);
+        }
+        self.maybe_sweep(out);
+    }
+
+    fn dedup_window(&self, pkt: &PacketMeta) -> i64 {
+        match pkt.transport {
+            Transport::Tcp => self.config.dedup_window_ns,
+            Transport::Udp => self
+                .config
+                .reply_timeout_ns
+                .max(self.config.dedup_window_ns),
+        }
+    }
+
+    /// Which side of a connection's first packet is the client, and whether the
+    /// opening was captured.
+    fn orient(&self, pkt: &PacketMeta) -> (bool, bool) {
+        if let PacketKind::Unreachable { .. } = pkt.kind {
+            // The quoted packet is what the client sent.
+            return (true, true);
+        }
+        match pkt.transport {
+            Transport::Tcp => {
+                let syn = pkt.tcp_flags & tcp_flags::SYN != 0;
+                let ack = pkt.tcp_flags & tcp_flags::ACK != 0;
+                if syn && !ack {
+                    (true, true)
+                } else if syn && ack {
+                    (false, true)
+                } else {
+                    (self.src_is_client_guess(pkt), false)
+                }
+            }
+            Transport::Udp => {
+                // The first sender opens a UDP exchange, unless it is plainly an
+                // answer from a service port to an ephemeral one.
+                let src_service = self.server_ports.contains(Transport::Udp, pkt.src_port);
+                let dst_service = self.server_ports.contains(Transport::Udp, pkt.dst_port);
+                let reply = (src_service && !dst_service)
+                    || (!src_service
+                        && !dst_service
+                        && pkt.src_port < 1024
+                        && pkt.dst_port >= 1024);
+                if reply {
+                    (false, false)
+                } else {
+                    (true, true)
+                }
+            }
+        }
+    }
+
+    /// Midstream: the side on a catalog port is the server, else the side on
+    /// the lower port.
+    fn src_is_client_guess(&self, pkt: &PacketMeta) -> bool {
+        let src_service = self.server_ports.contains(pkt.transport, pkt.src_port);
+        let dst_service = self.server_ports.contains(pkt.transport, pkt.dst_port);
+        match (src_service, dst_service) {
+            (false, true) => true,
+            (true, false) => false,
+            _ => pkt.src_port >= pkt.dst_port,
+        }
+    }
+
+    /// Decides and drops the connections whose fate no later packet can change.
+    fn maybe_sweep(&mut self, out: &mut impl FnMut(ConnRecord)) {
+        if self.clock_ns.saturating_sub(self.last_sweep_ns) < 10 * SECOND {
+            return;
+        }
+        self.last_sweep_ns = self.clock_ns;
+        self.sweep(self.clock_ns, out);
+    }
+
+    /// Decides connections that are over by `now_ns` (see [`expired`]).
+    pub fn sweep(&mut self, now_ns: i64, out: &mut impl FnMut(ConnRecord)) {
+        let config = &self.config;
+        let timeout = config.reply_timeout_ns;
+        self.conns.retain(|_, conn| {
+            if expired(conn, now_ns, config) {
+                out(conn.decide(now_ns, timeout));
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// The table is full: decide the least recently active tenth early.
+    fn evict_least_recent(&mut self, out: &mut impl FnMut(ConnRecord)) {
+        let mut last: Vec<i64> = self.conns.values().map(|c| c.last_ns).collect();
+        let cut_index = last.len() / 10;
+        let (_, cut, _) = last.select_nth_unstable(cut_index);
+        let cut = *cut;
+        let now = self.clock_ns;
+        let timeout = self.config.reply_timeout_ns;
+        let mut evicted = 0;
+        self.conns.retain(|_, conn| {
+            if conn.last_ns <= cut {
+                out(conn.decide(now, timeout));
+                evicted += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.stats.evicted_early += evicted;
+    }
+
+    /// The capture ended at `end_ns`: decides everything still open.
+    pub fn finish(&mut self, end_ns: i64, out: &mut impl FnMut(ConnRecord)) {
+        let timeout = self.config.reply_timeout_ns;
+        for (_, conn) in self.conns.drain() {
+            out(conn.decide(end_ns, timeout));
+        }
+    }
+
+    /// Latest packet time seen.
+    pub fn clock_ns(&self) -> i64 {
+        self.clock_ns
+    }
+}
+
+/// Is the connection over at `now_ns`, so that a packet on the same key
+/// would start a new one? The same test decides eviction, which keeps
+/// results independent of when sweeps run.
+fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
+    let idle = now_ns.saturating_sub(conn.last_ns);
+    match conn.transport {
+        Transport::Udp => idle > config.udp_idle_ns,
+        Transport::Tcp => {
+            if conn.is_closed() {
+                idle > config.closed_idle_ns
+            } else if conn.is_bare_attempt() {
+                idle > config.attempt_idle_ns
+            } else {
+                idle > config.open_idle_ns
+            }
+        }
+    }
+}
+
+/// Does this packet begin a new connection on an existing key?
+fn starts_new(conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
+    if expired(conn, pkt.ts_ns, config) {
+        return true;
+    }
+    if pkt.transport != Transport::Tcp {
+        return false;
+    }
+    let syn_only =
+        pkt.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) == tcp_flags::SYN;
+    if !syn_only {
+        return false;
+    }
+    let from_client = pkt.src == conn.client && pkt.src_port == conn.client_port;
+    if !from_client {
+        // The former server opens a connection of its own on the same sockets.
+        return conn.is_closed() || !conn.is_bare_attempt();
+    }
+    // A SYN with a new initial sequence number is a new connect().
+    match conn.client_isn() {
+        Some(isn) => isn != pkt.seq,
+        None => true,
+    }
+}
