@@ -329,3 +329,6 @@ fn starts_new(conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
         None => true,
     }
 }
+
+#[cfg(test)]
+mod tests;
