@@ -1,2 +1,0 @@
-//! Synthetic captures: a pcap/pcapng writer and packet builders, used by the
-//! fixture generator (`flowlint-gen`) and the benchmarks.

@@ -1,0 +1,19 @@
+//! Synthetic captures: pcap/pcapng writers, packet builders and traffic
+//! scenarios, used by the fixture generator (`flowlint-gen`) and the
+//! benchmarks.
+//!
+//! Three layers, each usable alone:
+//! - [`writer`]: [`CaptureWriter`] with [`PcapWriter`] and [`PcapngWriter`];
+//! - [`packet`]: [`PacketBuf`] builds link-layer frames (Ethernet with VLAN
+//!   tags and FCS, raw IP, loopback, Linux cooked) carrying TCP, UDP, ICMP
+//!   unreachable and IP fragments, without allocating per packet;
+//! - [`scenario`]: [`Net`] writes whole connections (handshakes, failed
+//!   attempts, resets, UDP exchanges) at chosen times.
+
+pub mod packet;
+pub mod scenario;
+pub mod writer;
+
+pub use packet::{crc32, tcp_flags, Host, Link, PacketBuf, TcpSeg, Unreach, Vlan};
+pub use scenario::{Flow, Net, SECOND};
+pub use writer::{CaptureWriter, Endian, PcapOptions, PcapWriter, PcapngInterface, PcapngWriter, Tee};
