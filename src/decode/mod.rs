@@ -9,6 +9,13 @@
 
 use std::net::IpAddr;
 
+mod icmp;
+mod ip;
+mod link;
+mod transport;
+
+pub use link::linktype;
+
 /// Transport protocol of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Transport {
@@ -45,7 +52,11 @@ pub enum PacketKind {
     /// prohibited etc.) quoting a TCP/UDP packet. `src`, `dst`, ports,
     /// `transport`, `seq` describe the *quoted* packet (as its sender sent it);
     /// `reporter` is the address that sent the ICMP message.
-    Unreachable { reporter: IpAddr, icmp_type: u8, code: u8 },
+    Unreachable {
+        reporter: IpAddr,
+        icmp_type: u8,
+        code: u8,
+    },
 }
 
 /// The facts about one packet that the flow table needs. Small and `Copy`.
@@ -86,7 +97,656 @@ pub enum Skip {
 }
 
 /// Decodes one record. `wire_len` is the record's original length.
+#[inline]
 pub fn decode(linktype: u32, data: &[u8], ts_ns: i64, wire_len: u32) -> Result<PacketMeta, Skip> {
-    let _ = (linktype, data, ts_ns, wire_len);
-    todo!()
+    let (hint, net) = link::network(linktype, data)?;
+    // The link layer returns a suffix of the record, so its length is what
+    // precedes the IP header; the rest of the wire length is the IP packet's.
+    let link_len = data.len().saturating_sub(net.len());
+    let ip_wire_len = (wire_len as usize).saturating_sub(link_len).max(net.len());
+    let ip_wire_len = u32::try_from(ip_wire_len).unwrap_or(u32::MAX);
+    let pkt = ip::parse(net, hint, ip_wire_len)?;
+    let mut meta = PacketMeta {
+        ts_ns,
+        kind: PacketKind::Transport,
+        transport: Transport::Tcp,
+        src: pkt.src,
+        dst: pkt.dst,
+        src_port: 0,
+        dst_port: 0,
+        tcp_flags: 0,
+        seq: 0,
+        ack: 0,
+        payload_len: 0,
+        wire_len,
+        ttl: pkt.ttl,
+    };
+    let segment = match pkt.protocol {
+        ip::proto::TCP => transport::tcp(pkt.payload, pkt.payload_len)?,
+        ip::proto::UDP => transport::udp(pkt.payload, pkt.payload_len, pkt.first_fragment)?,
+        ip::proto::ICMP if pkt.is_v4() => return Ok(unreachable(meta, icmp::v4(pkt.payload)?)),
+        ip::proto::ICMPV6 if !pkt.is_v4() => return Ok(unreachable(meta, icmp::v6(pkt.payload)?)),
+        _ => return Err(Skip::OtherProtocol),
+    };
+    fill(&mut meta, &segment);
+    Ok(meta)
+}
+
+/// Turns the meta of the ICMP packet into that of the packet it quotes; TTL,
+/// time and wire length stay those of the ICMP packet.
+#[inline]
+fn unreachable(mut meta: PacketMeta, u: icmp::Unreachable) -> PacketMeta {
+    meta.kind = PacketKind::Unreachable {
+        reporter: meta.src,
+        icmp_type: u.icmp_type,
+        code: u.code,
+    };
+    meta.src = u.src;
+    meta.dst = u.dst;
+    fill(&mut meta, &u.segment);
+    meta
+}
+
+#[inline]
+fn fill(meta: &mut PacketMeta, s: &transport::Segment) {
+    meta.transport = s.transport;
+    meta.src_port = s.src_port;
+    meta.dst_port = s.dst_port;
+    meta.tcp_flags = s.flags;
+    meta.seq = s.seq;
+    meta.ack = s.ack;
+    meta.payload_len = s.payload_len;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::{LinuxSllPacketType, PacketBuilder, VlanId};
+    use proptest::prelude::*;
+
+    const CLIENT: [u8; 4] = [192, 0, 2, 130];
+    const SERVER: [u8; 4] = [192, 0, 2, 10];
+    const ROUTER: [u8; 4] = [198, 51, 100, 1];
+    const CLIENT6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x82,
+    ];
+    const SERVER6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a,
+    ];
+    const ROUTER6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    ];
+    const TS: i64 = 1_700_000_000_123_456_789;
+
+    fn ip(a: [u8; 4]) -> IpAddr {
+        IpAddr::from(a)
+    }
+    fn ip6(a: [u8; 16]) -> IpAddr {
+        IpAddr::from(a)
+    }
+
+    /// IPv4 TCP SYN+ACK-less SYN from the client with `payload` bytes of data.
+    fn tcp4(payload: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .tcp(49152, 31000, 1000, 8192)
+            .syn()
+            .write(&mut v, &vec![0x61; payload])
+            .unwrap();
+        v
+    }
+    fn udp4(payload: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .udp(49153, 161)
+            .write(&mut v, &vec![0x62; payload])
+            .unwrap();
+        v
+    }
+    fn tcp6(payload: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv6(CLIENT6, SERVER6, 61)
+            .tcp(49152, 31000, 1000, 8192)
+            .ack(77)
+            .psh()
+            .write(&mut v, &vec![0x63; payload])
+            .unwrap();
+        v
+    }
+
+    fn tcp4_meta(payload_len: u32, wire_len: u32) -> PacketMeta {
+        PacketMeta {
+            ts_ns: TS,
+            kind: PacketKind::Transport,
+            transport: Transport::Tcp,
+            src: ip(CLIENT),
+            dst: ip(SERVER),
+            src_port: 49152,
+            dst_port: 31000,
+            tcp_flags: tcp_flags::SYN,
+            seq: 1000,
+            ack: 0,
+            payload_len,
+            wire_len,
+            ttl: 64,
+        }
+    }
+    fn tcp6_meta(payload_len: u32, wire_len: u32) -> PacketMeta {
+        PacketMeta {
+            src: ip6(CLIENT6),
+            dst: ip6(SERVER6),
+            tcp_flags: tcp_flags::ACK | tcp_flags::PSH,
+            ack: 77,
+            ttl: 61,
+            ..tcp4_meta(payload_len, wire_len)
+        }
+    }
+    fn udp4_meta(payload_len: u32, wire_len: u32) -> PacketMeta {
+        PacketMeta {
+            transport: Transport::Udp,
+            src_port: 49153,
+            dst_port: 161,
+            tcp_flags: 0,
+            seq: 0,
+            ..tcp4_meta(payload_len, wire_len)
+        }
+    }
+
+    fn with(prefix: &[u8], packet: &[u8]) -> Vec<u8> {
+        let mut v = prefix.to_vec();
+        v.extend_from_slice(packet);
+        v
+    }
+    fn dec(linktype: u32, data: &[u8]) -> Result<PacketMeta, Skip> {
+        decode(linktype, data, TS, data.len() as u32)
+    }
+
+    #[test]
+    fn ethernet_ipv4_tcp() {
+        let mut f = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4(CLIENT, SERVER, 64)
+            .tcp(49152, 31000, 1000, 8192)
+            .syn()
+            .write(&mut f, &[0x61; 10])
+            .unwrap();
+        assert_eq!(
+            dec(linktype::ETHERNET, &f),
+            Ok(tcp4_meta(10, f.len() as u32))
+        );
+    }
+
+    #[test]
+    fn ethernet_ipv6_tcp() {
+        let f = with(&[2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0x86, 0xdd], &tcp6(33));
+        assert_eq!(dec(1, &f), Ok(tcp6_meta(33, f.len() as u32)));
+    }
+
+    #[test]
+    fn every_raw_and_loopback_link_type() {
+        let p4 = tcp4(5);
+        let p6 = tcp6(6);
+        let cases: [(u32, Vec<u8>, Result<PacketMeta, Skip>); 14] = [
+            (101, p4.clone(), Ok(tcp4_meta(5, 0))),
+            (101, p6.clone(), Ok(tcp6_meta(6, 0))),
+            (12, p4.clone(), Ok(tcp4_meta(5, 0))),
+            (14, p6.clone(), Ok(tcp6_meta(6, 0))),
+            (228, p4.clone(), Ok(tcp4_meta(5, 0))),
+            (229, p6.clone(), Ok(tcp6_meta(6, 0))),
+            (229, p4.clone(), Err(Skip::Malformed)),
+            (0, with(&[2, 0, 0, 0], &p4), Ok(tcp4_meta(5, 0))),
+            (0, with(&[0, 0, 0, 2], &p4), Ok(tcp4_meta(5, 0))),
+            (0, with(&[30, 0, 0, 0], &p6), Ok(tcp6_meta(6, 0))),
+            (0, with(&[0, 0, 0, 24], &p6), Ok(tcp6_meta(6, 0))),
+            (108, with(&[0, 0, 0, 2], &p4), Ok(tcp4_meta(5, 0))),
+            (108, with(&[0, 0, 0, 28], &p6), Ok(tcp6_meta(6, 0))),
+            (108, with(&[2, 0, 0, 0], &p4), Err(Skip::NotIp)),
+        ];
+        for (lt, data, want) in cases {
+            let want = want.map(|m| PacketMeta {
+                wire_len: data.len() as u32,
+                ..m
+            });
+            assert_eq!(dec(lt, &data), want, "linktype {lt}");
+        }
+        assert_eq!(dec(147, &p4), Err(Skip::UnsupportedLinktype));
+    }
+
+    #[test]
+    fn linux_sll_and_sll2() {
+        let mut f = Vec::new();
+        PacketBuilder::linux_sll(LinuxSllPacketType::OUTGOING, 6, [1, 2, 3, 4, 5, 6, 0, 0])
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(49153, 161)
+            .write(&mut f, &[0; 40])
+            .unwrap();
+        assert_eq!(dec(113, &f), Ok(udp4_meta(40, f.len() as u32)));
+
+        let sll2 = [
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
+        let f = with(&sll2, &tcp6(0));
+        assert_eq!(dec(276, &f), Ok(tcp6_meta(0, f.len() as u32)));
+        // VLAN tag kept by the kernel in an SLL2 frame
+        let mut sll2_vlan = sll2;
+        sll2_vlan[0..2].copy_from_slice(&[0x81, 0x00]);
+        let f = with(&with(&sll2_vlan, &[0x00, 0x05, 0x08, 0x00]), &tcp4(1));
+        assert_eq!(dec(276, &f), Ok(tcp4_meta(1, f.len() as u32)));
+    }
+
+    #[test]
+    fn vlan_qinq_and_9100() {
+        let mut f = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .single_vlan(VlanId::try_new(100).unwrap())
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(49153, 161)
+            .write(&mut f, &[0; 3])
+            .unwrap();
+        assert_eq!(dec(1, &f), Ok(udp4_meta(3, f.len() as u32)));
+
+        let mut f = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .double_vlan(VlanId::try_new(100).unwrap(), VlanId::try_new(200).unwrap())
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(49153, 161)
+            .write(&mut f, &[0; 3])
+            .unwrap();
+        assert_eq!(dec(1, &f), Ok(udp4_meta(3, f.len() as u32)));
+
+        for outer in [[0x88, 0xa8], [0x91, 0x00]] {
+            let mut hdr = vec![2; 12];
+            hdr.extend_from_slice(&outer);
+            hdr.extend_from_slice(&[0, 100, 0x81, 0x00, 0, 200, 0x08, 0x00]);
+            let f = with(&hdr, &tcp4(0));
+            assert_eq!(dec(1, &f), Ok(tcp4_meta(0, f.len() as u32)));
+        }
+    }
+
+    #[test]
+    fn pppoe_and_mpls() {
+        let p6 = tcp6(2);
+        let mut hdr = vec![2; 12];
+        hdr.extend_from_slice(&[0x88, 0x64, 0x11, 0x00, 0x00, 0x07]);
+        hdr.extend_from_slice(&((p6.len() + 2) as u16).to_be_bytes());
+        hdr.extend_from_slice(&[0x00, 0x57]);
+        let f = with(&hdr, &p6);
+        assert_eq!(dec(1, &f), Ok(tcp6_meta(2, f.len() as u32)));
+
+        let mut hdr = vec![2; 12];
+        hdr.extend_from_slice(&[0x88, 0x47, 0x00, 0x01, 0x40, 0xff, 0x00, 0x02, 0x01, 0xff]);
+        let f = with(&hdr, &tcp4(9));
+        assert_eq!(dec(1, &f), Ok(tcp4_meta(9, f.len() as u32)));
+    }
+
+    #[test]
+    fn not_ip() {
+        let arp = with(&[0xff; 12], &[0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
+        assert_eq!(dec(1, &arp), Err(Skip::NotIp));
+        let lldp = with(&[0x01; 12], &[0x88, 0xcc, 2, 7, 4]);
+        assert_eq!(dec(1, &lldp), Err(Skip::NotIp));
+    }
+
+    #[test]
+    fn fcs_and_padding_are_not_payload() {
+        // 20 IP + 20 TCP + 0 data = 40 bytes: Ethernet pads to 60, then a 4-byte FCS
+        let mut f = with(&[2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0x08, 0x00], &tcp4(0));
+        f.resize(60, 0);
+        f.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(dec(1, &f), Ok(tcp4_meta(0, 64)));
+        // same for UDP and IPv6
+        let f = with(&with(&[2; 12], &[0x08, 0x00]), &udp4(7));
+        let f = with(&f, &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(dec(1, &f), Ok(udp4_meta(7, f.len() as u32)));
+        let f = with(&with(&[2; 12], &[0x86, 0xdd]), &tcp6(1));
+        let f = with(&f, &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(dec(1, &f), Ok(tcp6_meta(1, f.len() as u32)));
+    }
+
+    #[test]
+    fn snaplen_cut_keeps_stated_lengths() {
+        let p = tcp4(1400);
+        // cut right after the TCP flags
+        assert_eq!(
+            decode(101, &p[..34], TS, p.len() as u32),
+            Ok(tcp4_meta(1400, p.len() as u32))
+        );
+        // cut inside the flags: nothing usable
+        assert_eq!(
+            decode(101, &p[..33], TS, p.len() as u32),
+            Err(Skip::Malformed)
+        );
+        // cut inside the IP header
+        assert_eq!(
+            decode(101, &p[..19], TS, p.len() as u32),
+            Err(Skip::Malformed)
+        );
+        assert_eq!(decode(101, &[], TS, 1500), Err(Skip::Malformed));
+        let u = udp4(500);
+        assert_eq!(decode(101, &u[..28], TS, 528), Ok(udp4_meta(500, 528)));
+        assert_eq!(decode(101, &u[..27], TS, 528), Err(Skip::Malformed));
+        let p6 = tcp6(1000);
+        assert_eq!(decode(101, &p6[..54], TS, 1060), Ok(tcp6_meta(1000, 1060)));
+    }
+
+    #[test]
+    fn ihl_and_data_offset_below_five() {
+        let mut p = tcp4(0);
+        p[0] = 0x44;
+        assert_eq!(dec(101, &p), Err(Skip::Malformed));
+        let mut p = tcp4(0);
+        p[20 + 12] = 0x40;
+        assert_eq!(dec(101, &p), Err(Skip::Malformed));
+        // data offset beyond the IP payload
+        let mut p = tcp4(0);
+        p[20 + 12] = 0x60;
+        assert_eq!(dec(101, &p), Err(Skip::Malformed));
+    }
+
+    /// Splits an IPv4 packet into a first fragment carrying `first` payload
+    /// bytes and the rest as a second fragment.
+    fn fragment4(p: &[u8], first: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut a = p[..20 + first].to_vec();
+        a[2..4].copy_from_slice(&((20 + first) as u16).to_be_bytes());
+        a[6] |= 0x20;
+        let mut b = p[..20].to_vec();
+        b.extend_from_slice(&p[20 + first..]);
+        b[2..4].copy_from_slice(&((p.len() - first) as u16).to_be_bytes());
+        b[6..8].copy_from_slice(&((first / 8) as u16).to_be_bytes());
+        (a, b)
+    }
+
+    #[test]
+    fn ipv4_fragments() {
+        let (first, later) = fragment4(&udp4(3000), 1480);
+        // the UDP length gives the whole datagram's payload
+        assert_eq!(dec(228, &first), Ok(udp4_meta(3000, first.len() as u32)));
+        assert_eq!(dec(228, &later), Err(Skip::LaterFragment));
+        let (first, later) = fragment4(&tcp4(2000), 1200);
+        assert_eq!(
+            dec(228, &first),
+            Ok(tcp4_meta(1200 - 20, first.len() as u32))
+        );
+        assert_eq!(dec(228, &later), Err(Skip::LaterFragment));
+        // a first fragment too short for the ports
+        let (first, _) = fragment4(&udp4(100), 0);
+        assert_eq!(dec(228, &first), Err(Skip::Malformed));
+    }
+
+    #[test]
+    fn ipv6_fragments() {
+        let p = tcp6(1000);
+        let upper = &p[40..];
+        let frag = |offset: u16, more: bool, data: &[u8]| {
+            let mut v = p[..40].to_vec();
+            v[4..6].copy_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+            v[6] = 44;
+            v.extend_from_slice(&[6, 0]);
+            v.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
+            v.extend_from_slice(&[0, 0, 0, 42]);
+            v.extend_from_slice(data);
+            v
+        };
+        let first = frag(0, true, &upper[..520]);
+        assert_eq!(dec(229, &first), Ok(tcp6_meta(500, first.len() as u32)));
+        let later = frag(65, false, &upper[520..]);
+        assert_eq!(dec(229, &later), Err(Skip::LaterFragment));
+    }
+
+    #[test]
+    fn ipv6_extension_headers() {
+        let p = tcp6(10);
+        let mut v = p[..40].to_vec();
+        v[4..6].copy_from_slice(&((p.len() - 40 + 16) as u16).to_be_bytes());
+        v[6] = 0; // hop-by-hop → destination options → TCP
+        v.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0]);
+        v.extend_from_slice(&p[40..]);
+        assert_eq!(dec(229, &v), Ok(tcp6_meta(10, v.len() as u32)));
+    }
+
+    #[test]
+    fn ipv4_in_ipv4() {
+        let inner = tcp4(4);
+        let mut outer = Vec::new();
+        PacketBuilder::ipv4(ROUTER, [203, 0, 113, 9], 200)
+            .write(&mut outer, etherparse::IpNumber::IPV4, &inner)
+            .unwrap();
+        let f = with(&with(&[2; 12], &[0x08, 0x00]), &outer);
+        assert_eq!(dec(1, &f), Ok(tcp4_meta(4, f.len() as u32)));
+        // IPv6 in IPv4 (6in4)
+        let mut outer = Vec::new();
+        PacketBuilder::ipv4(ROUTER, [203, 0, 113, 9], 200)
+            .write(&mut outer, etherparse::IpNumber::IPV6, &tcp6(4))
+            .unwrap();
+        assert_eq!(dec(101, &outer), Ok(tcp6_meta(4, outer.len() as u32)));
+    }
+
+    #[test]
+    fn gre_esp_and_echo_are_other() {
+        let mut gre = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .write(&mut gre, etherparse::IpNumber(47), &[0; 8])
+            .unwrap();
+        assert_eq!(dec(101, &gre), Err(Skip::OtherProtocol));
+        let mut echo = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .icmpv4_echo_request(1, 1)
+            .write(&mut echo, &[0; 8])
+            .unwrap();
+        assert_eq!(dec(101, &echo), Err(Skip::OtherProtocol));
+        let mut echo6 = Vec::new();
+        PacketBuilder::ipv6(CLIENT6, SERVER6, 64)
+            .icmpv6_echo_request(1, 1)
+            .write(&mut echo6, &[0; 8])
+            .unwrap();
+        assert_eq!(dec(101, &echo6), Err(Skip::OtherProtocol));
+    }
+
+    fn icmp4_error(t: u8, code: u8, quote: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(ROUTER, CLIENT, 250)
+            .icmpv4_raw(t, code, [0; 4])
+            .write(&mut v, quote)
+            .unwrap();
+        v
+    }
+    fn icmp6_error(t: u8, code: u8, quote: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv6(ROUTER6, CLIENT6, 249)
+            .icmpv6_raw(t, code, [0; 4])
+            .write(&mut v, quote)
+            .unwrap();
+        v
+    }
+
+    #[test]
+    fn icmpv4_unreachable_quoting_tcp() {
+        let quoted = tcp4(0);
+        let p = icmp4_error(3, 13, &quoted);
+        let want = PacketMeta {
+            kind: PacketKind::Unreachable {
+                reporter: ip(ROUTER),
+                icmp_type: 3,
+                code: 13,
+            },
+            ttl: 250,
+            ..tcp4_meta(0, p.len() as u32)
+        };
+        assert_eq!(dec(101, &p), Ok(want));
+        // RFC 792 quote: IP header + 8 bytes, no flags; the quoted total length is larger
+        let p = icmp4_error(3, 1, &quoted[..28]);
+        let want = PacketMeta {
+            kind: PacketKind::Unreachable {
+                reporter: ip(ROUTER),
+                icmp_type: 3,
+                code: 1,
+            },
+            tcp_flags: 0,
+            wire_len: p.len() as u32,
+            ..want
+        };
+        assert_eq!(dec(101, &p), Ok(want));
+        // the ports alone
+        let p = icmp4_error(3, 1, &quoted[..24]);
+        assert_eq!(
+            dec(101, &p).map(|m| (m.src_port, m.dst_port, m.seq)),
+            Ok((49152, 31000, 0))
+        );
+        assert_eq!(
+            dec(101, &icmp4_error(3, 1, &quoted[..22])),
+            Err(Skip::Malformed)
+        );
+    }
+
+    #[test]
+    fn icmpv4_unreachable_quoting_udp() {
+        let quoted = udp4(50);
+        let p = icmp4_error(3, 3, &quoted[..28]);
+        let want = PacketMeta {
+            kind: PacketKind::Unreachable {
+                reporter: ip(ROUTER),
+                icmp_type: 3,
+                code: 3,
+            },
+            ttl: 250,
+            ..udp4_meta(50, p.len() as u32)
+        };
+        assert_eq!(dec(101, &p), Ok(want));
+        // behind Ethernet with an FCS
+        let f = with(&with(&with(&[2; 12], &[0x08, 0x00]), &p), &[1, 2, 3, 4]);
+        assert_eq!(
+            dec(1, &f),
+            Ok(PacketMeta {
+                wire_len: f.len() as u32,
+                ..want
+            })
+        );
+    }
+
+    #[test]
+    fn icmpv6_unreachable_quoting_tcp_and_udp() {
+        let quoted = tcp6(0);
+        let p = icmp6_error(1, 1, &quoted);
+        let want = PacketMeta {
+            kind: PacketKind::Unreachable {
+                reporter: ip6(ROUTER6),
+                icmp_type: 1,
+                code: 1,
+            },
+            ttl: 249,
+            ..tcp6_meta(0, p.len() as u32)
+        };
+        assert_eq!(dec(229, &p), Ok(want));
+        // truncated quote: 8 bytes of TCP
+        let p = icmp6_error(1, 4, &quoted[..48]);
+        let m = dec(229, &p).unwrap();
+        assert_eq!(
+            (m.src_port, m.dst_port, m.seq, m.ack, m.tcp_flags),
+            (49152, 31000, 1000, 0, 0)
+        );
+        assert_eq!(
+            m.kind,
+            PacketKind::Unreachable {
+                reporter: ip6(ROUTER6),
+                icmp_type: 1,
+                code: 4
+            }
+        );
+
+        let mut u = Vec::new();
+        PacketBuilder::ipv6(CLIENT6, SERVER6, 64)
+            .udp(546, 547)
+            .write(&mut u, &[0; 30])
+            .unwrap();
+        let p = icmp6_error(1, 4, &u);
+        let m = dec(229, &p).unwrap();
+        assert_eq!(
+            (m.transport, m.src, m.dst, m.src_port, m.dst_port),
+            (Transport::Udp, ip6(CLIENT6), ip6(SERVER6), 546, 547)
+        );
+        assert_eq!(m.payload_len, 30);
+    }
+
+    #[test]
+    fn icmp_errors_that_are_not_ours() {
+        let mut echo = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .icmpv4_echo_request(1, 1)
+            .write(&mut echo, &[0; 8])
+            .unwrap();
+        assert_eq!(
+            dec(101, &icmp4_error(3, 1, &echo)),
+            Err(Skip::OtherProtocol)
+        );
+        // an error quoting an error
+        let inner = icmp4_error(3, 1, &tcp4(0)[..28]);
+        assert_eq!(
+            dec(101, &icmp4_error(3, 1, &inner)),
+            Err(Skip::OtherProtocol)
+        );
+        // time exceeded is not an unreachable
+        assert_eq!(
+            dec(101, &icmp4_error(11, 0, &tcp4(0)[..28])),
+            Err(Skip::OtherProtocol)
+        );
+        assert_eq!(
+            dec(101, &icmp6_error(3, 0, &tcp6(0)[..48])),
+            Err(Skip::OtherProtocol)
+        );
+        let mut echo6 = Vec::new();
+        PacketBuilder::ipv6(CLIENT6, SERVER6, 64)
+            .icmpv6_echo_request(1, 1)
+            .write(&mut echo6, &[0; 8])
+            .unwrap();
+        assert_eq!(
+            dec(101, &icmp6_error(1, 0, &echo6)),
+            Err(Skip::OtherProtocol)
+        );
+    }
+
+    #[test]
+    fn time_and_wire_length_pass_through() {
+        let p = tcp4(0);
+        let m = decode(101, &p, -5, 9999).unwrap();
+        assert_eq!((m.ts_ns, m.wire_len), (-5, 9999));
+    }
+
+    const LINK_TYPES: [u32; 12] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, u32::MAX];
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            lt in prop::sample::select(&LINK_TYPES[..]),
+            data in prop::collection::vec(any::<u8>(), 0..200),
+            wire_len in any::<u32>(),
+        ) {
+            let _ = decode(lt, &data, 0, wire_len);
+        }
+
+        /// Arbitrary bytes rarely get past the first header; mutating and
+        /// cutting valid frames reaches every layer.
+        #[test]
+        fn mutated_frames_never_panic(
+            lt_and_frame in prop::sample::select(vec![
+                (1u32, with(&with(&[2; 12], &[0x08, 0x00]), &tcp4(8))),
+                (1, with(&with(&[2; 12], &[0x81, 0x00, 0, 1, 0x86, 0xdd]), &tcp6(8))),
+                (101, icmp4_error(3, 3, &udp4(20))),
+                (229, icmp6_error(1, 3, &tcp6(20))),
+                (0, with(&[2, 0, 0, 0], &udp4(30))),
+                (276, with(&[0x08, 0, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0], &udp4(3))),
+            ]),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+            wire_len in any::<u32>(),
+        ) {
+            let (lt, mut frame) = lt_and_frame;
+            for (at, byte) in edits {
+                let i = at.index(frame.len());
+                frame[i] = byte;
+            }
+            let n = cut.index(frame.len() + 1);
+            let _ = decode(lt, &frame[..n], 0, wire_len);
+            let _ = decode(lt, &frame, 0, wire_len);
+        }
+    }
 }
