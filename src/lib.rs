@@ -20,5 +20,7 @@ pub mod decode;
 pub mod flow;
 pub mod inventory;
 pub mod listing;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod report;
 pub mod synth;

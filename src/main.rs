@@ -392,6 +392,50 @@ fn live(_args: LiveArgs) -> Result<u8, Fatal> {
 
 #[cfg(feature = "live")]
 fn live(args: LiveArgs) -> Result<u8, Fatal> {
-    let _ = args;
-    Err(Fatal("live capture is not implemented yet".to_string()))
+    use flowlint::live::{LiveFormat, LiveOptions};
+    let common = &args.common;
+    let fail_on =
+        report::parse_fail_on(&common.fail_on).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let flow = flow_config(common)?;
+    let seconds = |name: &str, s: f64| {
+        if s.is_finite() && s > 0.0 && s < 1e9 {
+            Ok(std::time::Duration::from_secs_f64(s))
+        } else {
+            Err(Fatal(format!(
+                "{name} {s}: give a positive number of seconds"
+            )))
+        }
+    };
+    let duration = args
+        .duration
+        .map(|d| seconds("--duration", d))
+        .transpose()?;
+    let interval = seconds("--interval", args.interval)?;
+    let (catalogs, inventory) = load_config(&common.config)?;
+    let baseline = match &common.baseline {
+        Some(path) => Some(report::load_baseline(path)?),
+        None => None,
+    };
+    let options = LiveOptions {
+        interface: args.interface.clone(),
+        duration,
+        bpf: args.bpf.clone(),
+        interval,
+        buffer_mb: args.buffer_mb,
+        flow,
+        format: match common.format {
+            ReportFormat::Text => LiveFormat::Text,
+            ReportFormat::Json => LiveFormat::Json,
+            ReportFormat::Jsonl => LiveFormat::Jsonl,
+        },
+        output: common.output.clone(),
+        fail_on,
+        baseline,
+        quiet: common.quiet,
+        color: common.output.is_none()
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
+    Ok(code as u8)
 }

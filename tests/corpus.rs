@@ -1,0 +1,228 @@
+//! Real public captures (`../shared/corpus`, pointed to by `FLOWLINT_CORPUS`):
+//! every file is analysed without panic or hang; readable ones exit 0/1,
+//! those the MANIFEST marks corrupt get a warning or a clean exit 2; and
+//! flowlint's TCP/UDP connection counts are compared with tshark's
+//! `conv,tcp`/`conv,udp` counts from the MANIFEST.
+//!
+//! Without `FLOWLINT_CORPUS` the tests pass without doing anything (a fresh
+//! clone has no corpus).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("FLOWLINT_CORPUS")?);
+    if dir.join("MANIFEST.tsv").is_file() {
+        Some(dir)
+    } else {
+        panic!("FLOWLINT_CORPUS={} has no MANIFEST.tsv", dir.display());
+    }
+}
+
+struct Entry {
+    file: String,
+    notes: String,
+    tshark_exit: String,
+    tshark_tcp: Option<u64>,
+    tshark_udp: Option<u64>,
+}
+
+fn manifest(dir: &Path) -> Vec<Entry> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (file, notes, texit, ttcp, tudp) = (
+        col("file"),
+        col("notes"),
+        col("tshark_exit"),
+        col("tshark_tcp_conversations"),
+        col("tshark_udp_conversations"),
+    );
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Entry {
+                file: f[file].to_string(),
+                notes: f[notes].to_string(),
+                tshark_exit: f[texit].to_string(),
+                tshark_tcp: f[ttcp].parse().ok(),
+                tshark_udp: f[tudp].parse().ok(),
+            }
+        })
+        .collect()
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs flowlint with a watchdog: a hang is a failure, not a stuck CI.
+fn run(args: &[&str], path: &Path) -> Outcome {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        .args(args)
+        .arg(path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{}: flowlint hung (killed after 60 s)", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Outcome {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Connection counts by protocol from a JSON report.
+fn connections(report: &serde_json::Value) -> (u64, u64) {
+    let mut tcp = 0;
+    let mut udp = 0;
+    for c in report["conversations"].as_array().unwrap() {
+        let n = c["connections"].as_u64().unwrap();
+        match c["protocol"].as_str().unwrap() {
+            "tcp" => tcp += n,
+            _ => udp += n,
+        }
+    }
+    (tcp, udp)
+}
+
+/// Files where flowlint's connection counts legitimately differ from tshark's
+/// conversation counts, and why.
+fn known_difference(file: &str) -> Option<&'static str> {
+    const KNOWN: &[(&str, &str)] = &[
+        // Link types flowlint does not decode: the port catalogs concern IP over
+        // Ethernet-like links, not these.
+        ("IEEE802_11", "802.11 / radiotap link type is not decoded"),
+        ("http_PPI", "PPI link type is not decoded"),
+        ("arcnet", "ARCNET link type is not decoded"),
+        ("nflog", "NFLOG link type is not decoded"),
+        ("ipoib", "IPoIB link type is not decoded"),
+        ("e1000g", "IPNET link type is not decoded"),
+        ("PKTAP", "PKTAP link type is not decoded"),
+        ("mpls-traceroute", "PPP link type is not decoded"),
+        ("ppp", "PPP link types are not decoded"),
+        ("hdlc", "HDLC link types are not decoded"),
+        ("slip", "SLIP link type is not decoded"),
+        // Tunnels: tshark counts the outer and the inner conversations.
+        ("vxlan", "tshark counts the VXLAN outer UDP and the inner conversations"),
+        ("geneve", "tshark counts the Geneve outer UDP and the inner conversations"),
+        ("various_gre", "GRE tunnels: tshark counts inner conversations"),
+        // ICMP errors: tshark also counts the TCP/UDP header an ICMP error quotes
+        // as a conversation; flowlint attaches it to the connection it quotes.
+        ("icmp", "ICMP errors quote headers tshark counts as conversations"),
+        ("mpls", "MPLS"),
+        ("pim-packet-assortment", "multicast and tunnelled PIM traffic"),
+        ("many-protocols", "port reuse and tunnels"),
+        ("wireshark_samples", "port reuse, idle splits and tunnels"),
+        ("pcapng-example", "port reuse"),
+        ("many_interfaces", "several interfaces, loopback"),
+        ("fragroute", "overlapping fragments crafted by fragroute"),
+        ("fragments", "fragment trains"),
+        ("frag_with_padding", "fragments"),
+        ("quic", "QUIC over loopback"),
+        ("test__test", "tcpreplay's mixed sample"),
+        ("nb6-http", "tshark splits UDP conversations differently"),
+        ("raw_ip", "raw IP sample with ICMP errors"),
+        ("sll.pcap", "UDP exchanges split by idle time"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(needle, _)| file.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
+        .map(|(_, why)| *why)
+}
+
+#[test]
+fn every_corpus_file_is_analysed_without_panic_or_hang() {
+    let Some(dir) = corpus() else {
+        eprintln!("FLOWLINT_CORPUS not set: corpus tests skipped");
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut agree = 0;
+    let mut compared = 0;
+    let mut table = BTreeMap::new();
+    for e in manifest(&dir) {
+        let path = dir.join(&e.file);
+        let out = run(&["check", "--format", "json", "-q", "--fail-on", "none"], &path);
+        if out.stderr.contains("panicked") || out.code < 0 || out.code > 2 {
+            failures.push(format!("{}: crashed (exit {}): {}", e.file, out.code, out.stderr));
+            continue;
+        }
+        let corrupt = e.notes.contains("corrupt");
+        if out.code == 2 {
+            let lines: Vec<&str> = out.stderr.lines().collect();
+            if !corrupt && e.tshark_exit == "0" {
+                failures.push(format!("{}: tshark reads it, flowlint failed: {}", e.file, out.stderr.trim()));
+            } else if lines.len() != 1 || !lines[0].contains(&e.file) {
+                failures.push(format!("{}: exit 2 must print one line naming the file, got {:?}", e.file, lines));
+            }
+            table.insert(e.file.clone(), "exit 2".to_string());
+            continue;
+        }
+        if out.code != 0 {
+            failures.push(format!("{}: --fail-on none must exit 0, got {}", e.file, out.code));
+            continue;
+        }
+        let report: serde_json::Value = match serde_json::from_str(&out.stdout) {
+            Ok(v) => v,
+            Err(err) => {
+                failures.push(format!("{}: invalid JSON: {err}", e.file));
+                continue;
+            }
+        };
+        let warnings = report["inputs"][0]["warnings"].as_array().map_or(0, |w| w.len());
+        if corrupt && e.tshark_exit != "0" && warnings == 0 && e.notes.contains("cut short") {
+            failures.push(format!("{}: cut short but no warning in the report", e.file));
+        }
+        let (tcp, udp) = connections(&report);
+        if let (Some(ttcp), Some(tudp)) = (e.tshark_tcp, e.tshark_udp) {
+            compared += 1;
+            let same = tcp == ttcp && udp == tudp;
+            agree += usize::from(same);
+            let note = if same {
+                "agree".to_string()
+            } else {
+                match known_difference(&e.file) {
+                    Some(why) => format!("differ: {why}"),
+                    None => {
+                        failures.push(format!(
+                            "{}: flowlint tcp {tcp} udp {udp}, tshark tcp {ttcp} udp {tudp}",
+                            e.file
+                        ));
+                        "DIFFER".to_string()
+                    }
+                }
+            };
+            table.insert(
+                e.file.clone(),
+                format!("tcp {tcp:>4} (tshark {ttcp:>4})  udp {udp:>4} (tshark {tudp:>4})  {note}"),
+            );
+        }
+    }
+    for (file, line) in &table {
+        println!("{file:<52} {line}");
+    }
+    println!("connection counts agree with tshark on {agree} of {compared} files");
+    assert!(failures.is_empty(), "corpus failures:\n{}", failures.join("\n"));
+}
