@@ -1,1 +1,2248 @@
-fn main() {}
+//! `flowlint-gen`: writes the test fixtures and benchmark captures.
+//!
+//! ```text
+//! flowlint-gen fixtures [DIR]        regenerate every fixture (default fixtures/)
+//! flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE
+//! ```
+//!
+//! Fixtures are byte-identical on every run: fixed timestamps, fixed ports,
+//! no randomness. Next to each capture the generator writes the inventory it
+//! was built for and `<name>.expect.json`, the outcome `flowlint check` must
+//! report. Those expectations are decided here from SPEC.md alone, as an
+//! independent oracle; the built-in catalog files are read only to name the
+//! rule each expected conversation matches.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use flowlint::synth::{
+    CaptureWriter, Endian, Flow, Host, Link, Net, PacketBuf, PcapOptions, PcapWriter,
+    PcapngInterface, PcapngWriter, TcpSeg, Tee, Unreach, Vlan, SECOND,
+};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("fixtures") => {
+            let dir = PathBuf::from(args.get(1).map_or("fixtures", String::as_str));
+            fixtures::generate_all(&dir)
+        }
+        Some("bench") => bench::parse_args(&args[1..]).and_then(|o| bench::run(&o)),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "usage: flowlint-gen fixtures [DIR] | flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE",
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flowlint-gen: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Start of every fixture: 2026-11-20T10:00:00Z.
+const T0: i64 = 1_795_168_800 * SECOND;
+/// `--reply-timeout` default of `flowlint check`.
+const REPLY_TIMEOUT: i64 = 3 * SECOND;
+/// Milliseconds.
+const MS: i64 = 1_000_000;
+
+/// Rule naming: reads the built-in catalog files to find the id of the rule
+/// an expected conversation matches. Verdicts are never taken from there.
+mod rules {
+    use super::*;
+
+    #[derive(Debug)]
+    pub struct CatRule {
+        pub id: String,
+        pub proto: String,
+        pub ports: Vec<(u16, u16)>,
+        pub clients: Vec<String>,
+        pub servers: Vec<String>,
+        pub same_host: bool,
+    }
+
+    /// The rules of both built-in catalogs, with implied roles, read from
+    /// `src/catalog/<name>.toml` of this crate.
+    #[derive(Default)]
+    pub struct Catalogs {
+        pub rules: Vec<CatRule>,
+        /// "catalog.role" → roles it implies (qualified).
+        pub implies: BTreeMap<String, Vec<String>>,
+        pub missing: Vec<String>,
+    }
+
+    pub const NAMES: [&str; 2] = ["jp1-itdm", "systemwalker-om"];
+
+    impl Catalogs {
+        pub fn load() -> Catalogs {
+            let mut c = Catalogs::default();
+            for name in NAMES {
+                let path =
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/catalog/{name}.toml"));
+                match fs::read_to_string(&path) {
+                    Ok(text) => c.add(name, &text),
+                    Err(_) => c.missing.push(name.to_string()),
+                }
+            }
+            c
+        }
+
+        fn add(&mut self, cat: &str, text: &str) {
+            let v: toml::Table = match text.parse() {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("warning: catalog {cat} does not parse: {e}");
+                    self.missing.push(cat.to_string());
+                    return;
+                }
+            };
+            let q = |r: &toml::Value| format!("{cat}.{}", r.as_str().unwrap_or(""));
+            let list = |v: Option<&toml::Value>| -> Vec<String> {
+                v.and_then(|x| x.as_array())
+                    .map(|a| a.iter().map(q).collect())
+                    .unwrap_or_default()
+            };
+            for role in v
+                .get("roles")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let name = format!(
+                    "{cat}.{}",
+                    role.get("name").and_then(|n| n.as_str()).unwrap_or("")
+                );
+                self.implies.insert(name, list(role.get("implies")));
+            }
+            for r in v
+                .get("rules")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let s = |k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                let mut ports = Vec::new();
+                for p in r
+                    .get("ports")
+                    .and_then(|p| p.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(n) = p.as_integer() {
+                        ports.push((n as u16, n as u16));
+                    } else if let Some(s) = p.as_str() {
+                        let (a, b) = s.split_once('-').unwrap_or((s, s));
+                        ports.push((a.trim().parse().unwrap_or(0), b.trim().parse().unwrap_or(0)));
+                    }
+                }
+                self.rules.push(CatRule {
+                    id: format!("{cat}/{}", s("id")),
+                    proto: s("protocol"),
+                    ports,
+                    clients: list(r.get("clients")),
+                    servers: list(r.get("servers")),
+                    same_host: s("scope") == "same-host",
+                });
+            }
+        }
+
+        fn expand(&self, roles: &[&str]) -> Vec<String> {
+            let mut out: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            let mut i = 0;
+            while i < out.len() {
+                for r in self.implies.get(&out[i]).cloned().unwrap_or_default() {
+                    if !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+                i += 1;
+            }
+            out
+        }
+
+        /// The id of the one rule allowing `client_roles` → `server_roles`
+        /// on the catalog's default `port`/`proto` (same-host rules when
+        /// `same_host`). Several candidates: the narrowest port range, then
+        /// the fewest roles; a remaining tie is a fixture design error.
+        pub fn resolve(
+            &self,
+            client_roles: &[&str],
+            server_roles: &[&str],
+            port: u16,
+            proto: &str,
+            same_host: bool,
+        ) -> String {
+            let cats: Vec<&str> = client_roles
+                .iter()
+                .chain(server_roles)
+                .filter_map(|r| r.split('.').next())
+                .collect();
+            let cat = cats.first().copied().unwrap_or("?");
+            if !self.missing.is_empty() && self.missing.iter().any(|m| cats.contains(&m.as_str())) {
+                return format!("{cat}/UNRESOLVED-{port}-{proto}");
+            }
+            let cr = self.expand(client_roles);
+            let sr = self.expand(server_roles);
+            let port_ok = |r: &CatRule| {
+                r.proto == proto && r.ports.iter().any(|&(a, b)| a <= port && port <= b)
+            };
+            let roles_ok = |r: &CatRule| {
+                r.clients.iter().any(|x| cr.contains(x)) && r.servers.iter().any(|x| sr.contains(x))
+            };
+            let mut cands: Vec<&CatRule> = self
+                .rules
+                .iter()
+                .filter(|r| port_ok(r) && r.same_host == same_host && roles_ok(r))
+                .collect();
+            if cands.is_empty() && same_host {
+                // Same-host traffic is expected whatever the roles: any
+                // same-host rule on that port.
+                cands = self
+                    .rules
+                    .iter()
+                    .filter(|r| port_ok(r) && r.same_host)
+                    .collect();
+            }
+            let width = |r: &CatRule| {
+                r.ports
+                    .iter()
+                    .map(|&(a, b)| u32::from(b - a) + 1)
+                    .sum::<u32>()
+            };
+            cands.sort_by_key(|r| (width(r), r.clients.len() + r.servers.len()));
+            match cands.as_slice() {
+                [] => {
+                    eprintln!(
+                        "warning: no catalog rule allows {client_roles:?} → {server_roles:?} on {port}/{proto}{}",
+                        if same_host { " (same host)" } else { "" }
+                    );
+                    format!("{cat}/UNRESOLVED-{port}-{proto}")
+                }
+                [one] => one.id.clone(),
+                [a, b, ..]
+                    if (width(a), a.clients.len() + a.servers.len())
+                        < (width(b), b.clients.len() + b.servers.len()) =>
+                {
+                    a.id.clone()
+                }
+                [a, b, ..] => {
+                    eprintln!("warning: ambiguous rules {} and {} for {client_roles:?} → {server_roles:?} on {port}/{proto}", a.id, b.id);
+                    a.id.clone()
+                }
+            }
+        }
+    }
+}
+
+/// One fixture: its hosts, the inventory written for it, the expected
+/// conversations, and timing checks.
+mod fixture {
+    use super::*;
+
+    pub struct HostDef {
+        pub name: &'static str,
+        pub host: Host,
+        /// Roles used to name the matching rule; written to the inventory
+        /// when `listed`.
+        pub roles: Vec<&'static str>,
+        pub os: Option<&'static str>,
+        pub listed: bool,
+    }
+
+    #[derive(Default)]
+    pub struct ConvExp {
+        pub verdict: Option<&'static str>,
+        pub rule: Option<String>,
+        pub states: BTreeMap<&'static str, u32>,
+        pub blocked_by: Option<IpAddr>,
+    }
+
+    type Key = (IpAddr, IpAddr, u16, &'static str);
+
+    pub struct Fx<'c> {
+        pub name: String,
+        pub cats: &'c rules::Catalogs,
+        pub hosts: Vec<HostDef>,
+        /// Inventory blocks not tied to one host: (address/CIDR, roles).
+        pub blocks: Vec<(&'static str, Vec<&'static str>)>,
+        pub features: Vec<&'static str>,
+        pub port_changes: Vec<(&'static str, u16)>,
+        /// Effective port → catalog default port, for naming rules after a change.
+        pub moved: Vec<(u16, u16)>,
+        pub convs: BTreeMap<Key, ConvExp>,
+        /// Latest attempt that must be decided no_reply / unanswered.
+        pub last_failure: i64,
+        /// Earliest attempt that must still be pending.
+        pub first_pending: i64,
+        pub last_packet: i64,
+    }
+
+    impl<'c> Fx<'c> {
+        pub fn new(name: &str, cats: &'c rules::Catalogs) -> Self {
+            Fx {
+                name: name.to_string(),
+                cats,
+                hosts: Vec::new(),
+                blocks: Vec::new(),
+                features: Vec::new(),
+                port_changes: Vec::new(),
+                moved: Vec::new(),
+                convs: BTreeMap::new(),
+                last_failure: i64::MIN,
+                first_pending: i64::MAX,
+                last_packet: i64::MIN,
+            }
+        }
+
+        /// Declares a host listed in the inventory.
+        pub fn host(
+            &mut self,
+            name: &'static str,
+            host: Host,
+            roles: &[&'static str],
+            os: Option<&'static str>,
+        ) {
+            self.hosts.push(HostDef {
+                name,
+                host,
+                roles: roles.to_vec(),
+                os,
+                listed: true,
+            });
+        }
+
+        /// Declares a host the inventory does not list; `roles` only name rules.
+        pub fn unlisted_host(&mut self, name: &'static str, host: Host, roles: &[&'static str]) {
+            self.hosts.push(HostDef {
+                name,
+                host,
+                roles: roles.to_vec(),
+                os: None,
+                listed: false,
+            });
+        }
+
+        pub fn h(&self, name: &str) -> Host {
+            self.def(name).host
+        }
+
+        fn def(&self, name: &str) -> &HostDef {
+            self.hosts
+                .iter()
+                .find(|h| h.name == name)
+                .unwrap_or_else(|| panic!("{}: no host {name}", self.name))
+        }
+
+        fn key(&self, c: &str, s: &str, port: u16, proto: &'static str) -> Key {
+            (self.h(c).addr, self.h(s).addr, port, proto)
+        }
+
+        /// Records one connection of a conversation in `state`.
+        pub fn state(
+            &mut self,
+            c: &str,
+            s: &str,
+            port: u16,
+            proto: &'static str,
+            state: &'static str,
+        ) {
+            let k = self.key(c, s, port, proto);
+            *self
+                .convs
+                .entry(k)
+                .or_default()
+                .states
+                .entry(state)
+                .or_default() += 1;
+        }
+
+        /// The verdict of a conversation; for `expected`, `blocked` and
+        /// `wrong_direction` the rule is named from the hosts' roles.
+        pub fn verdict(
+            &mut self,
+            c: &str,
+            s: &str,
+            port: u16,
+            proto: &'static str,
+            verdict: &'static str,
+        ) {
+            let k = self.key(c, s, port, proto);
+            let (cd, sd) = (self.def(c), self.def(s));
+            let same = cd.host.addr == sd.host.addr
+                || (cd.host.addr.is_loopback() && sd.host.addr.is_loopback());
+            let dport = self
+                .moved
+                .iter()
+                .find(|m| m.0 == port)
+                .map_or(port, |m| m.1);
+            let rule = match verdict {
+                "expected" | "blocked" => {
+                    Some(self.cats.resolve(&cd.roles, &sd.roles, dport, proto, same))
+                }
+                "wrong_direction" => {
+                    Some(self.cats.resolve(&sd.roles, &cd.roles, dport, proto, same))
+                }
+                _ => None,
+            };
+            let e = self.convs.entry(k).or_default();
+            assert!(
+                e.verdict.is_none(),
+                "{}: verdict of {c}→{s}:{port} declared twice",
+                self.name
+            );
+            e.verdict = Some(verdict);
+            e.rule = rule;
+        }
+
+        pub fn blocked_by(&mut self, c: &str, s: &str, port: u16, proto: &'static str, by: &str) {
+            let k = self.key(c, s, port, proto);
+            let addr = self.h(by).addr;
+            self.convs.entry(k).or_default().blocked_by = Some(addr);
+        }
+
+        fn seen(&mut self, first: i64, last: i64) {
+            self.last_packet = self.last_packet.max(last).max(first);
+        }
+
+        fn flow<W: CaptureWriter>(&self, net: &mut Net<W>, c: &str, s: &str, port: u16) -> Flow {
+            net.flow(self.h(c), self.h(s), port)
+        }
+
+        // Scenario wrappers: write the traffic and record the state it must
+        // be given. Each returns the time of its last packet.
+
+        pub fn ok<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.session(&f, t, 120, 400)?;
+            self.state(c, s, port, "tcp", "established");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn no_reply<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            retrans: u32,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.syn_no_answer(&f, t, retrans)?;
+            self.state(c, s, port, "tcp", "no_reply");
+            self.last_failure = self.last_failure.max(end);
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn pending<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.syn_no_answer(&f, t, 0)?;
+            self.state(c, s, port, "tcp", "pending");
+            self.first_pending = self.first_pending.min(t);
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn refused<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            rst_ttl: Option<u8>,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.syn_refused(&f, t, rst_ttl)?;
+            self.state(c, s, port, "tcp", "refused");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn unreachable<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            by: &str,
+            why: Unreach,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let reporter = self.h(by);
+            let end = net.syn_unreachable(&f, t, &reporter, why)?;
+            self.state(c, s, port, "tcp", "unreachable");
+            if reporter.addr != f.server.addr {
+                self.blocked_by(c, s, port, "tcp", by);
+            }
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn reset<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.established_then_reset(&f, t, true)?;
+            self.state(c, s, port, "tcp", "reset");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        /// Midstream: the client port (40001+) is higher than the server's
+        /// and on no catalog port, so the server side is unambiguous.
+        pub fn midstream<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = Flow {
+                client: self.h(c),
+                cport: 40_001,
+                server: self.h(s),
+                sport: port,
+            };
+            let end = net.midstream(&f, t, 3)?;
+            self.state(c, s, port, "tcp", "midstream");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn one_sided<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.one_sided(&f, t)?;
+            self.state(c, s, port, "tcp", "established");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn udp_ok<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.udp_exchange(&f, t, 2)?;
+            self.state(c, s, port, "udp", "answered");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn udp_silent<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.udp_unanswered(&f, t, 2, SECOND)?;
+            self.state(c, s, port, "udp", "unanswered");
+            self.last_failure = self.last_failure.max(end);
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        pub fn udp_unreachable<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            by: &str,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let reporter = self.h(by);
+            let end = net.udp_unreachable(&f, t, &reporter, Unreach::Port)?;
+            self.state(c, s, port, "udp", "unreachable");
+            if reporter.addr != f.server.addr {
+                self.blocked_by(c, s, port, "udp", by);
+            }
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        /// Fragmented UDP request and fragmented response (answered).
+        pub fn udp_fragmented<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let t1 = net.udp_fragmented(t, &f.client, &f.server, f.cport, f.sport, 1400, 512)?;
+            let end = net.udp_fragmented(
+                t1 + net.rtt_ns,
+                &f.server,
+                &f.client,
+                f.sport,
+                f.cport,
+                1800,
+                600,
+            )?;
+            self.state(c, s, port, "udp", "answered");
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        /// Time at which the closing traffic may start: late enough that
+        /// every failed attempt is older than the reply timeout.
+        pub fn tail_start(&self, t: i64) -> i64 {
+            if self.last_failure == i64::MIN {
+                t
+            } else {
+                t.max(self.last_failure + REPLY_TIMEOUT + 2 * SECOND)
+            }
+        }
+
+        /// Checks the timing, writes the inventory (when `inventory`) and
+        /// `<name>.expect.json`.
+        pub fn write(
+            &self,
+            dir: &Path,
+            captures: &[&str],
+            inventory: bool,
+            extra_args: &[&str],
+        ) -> io::Result<()> {
+            assert!(
+                self.last_failure == i64::MIN
+                    || self.last_failure + REPLY_TIMEOUT + SECOND <= self.last_packet,
+                "{}: a failed attempt is too close to the end",
+                self.name
+            );
+            assert!(
+                self.first_pending == i64::MAX
+                    || self.first_pending + REPLY_TIMEOUT - SECOND > self.last_packet,
+                "{}: a pending attempt is too old",
+                self.name
+            );
+            let mut args: Vec<String> = Vec::new();
+            if inventory {
+                let inv = format!("{}.toml", self.name);
+                fs::write(dir.join(&inv), self.inventory_toml())?;
+                args.push("--inventory".into());
+                args.push(format!("fixtures/{inv}"));
+            }
+            args.extend(extra_args.iter().map(|s| s.to_string()));
+            let mut convs = Vec::new();
+            let mut exit = 0;
+            for ((c, s, port, proto), e) in &self.convs {
+                let v = e.verdict.unwrap_or_else(|| {
+                    panic!("{}: no verdict for {c}→{s}:{port}/{proto}", self.name)
+                });
+                assert!(
+                    !e.states.is_empty(),
+                    "{}: no traffic for {c}→{s}:{port}/{proto}",
+                    self.name
+                );
+                if matches!(v, "blocked" | "wrong_direction" | "unexpected") {
+                    exit = 1;
+                }
+                let mut o = serde_json::json!({
+                    "client": c.to_string(),
+                    "server": s.to_string(),
+                    "server_port": port,
+                    "protocol": proto,
+                    "verdict": v,
+                    "rule": e.rule,
+                    "states": e.states,
+                });
+                if let Some(b) = e.blocked_by {
+                    o["blocked_by"] = serde_json::json!(b.to_string());
+                }
+                convs.push(o);
+            }
+            let doc = serde_json::json!({
+                "args": args,
+                "captures": captures.iter().map(|c| format!("fixtures/{c}")).collect::<Vec<_>>(),
+                "exit": exit,
+                "conversations": convs,
+            });
+            let mut text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+            text.push('\n');
+            fs::write(dir.join(format!("{}.expect.json", self.name)), text)
+        }
+
+        fn inventory_toml(&self) -> String {
+            let mut s = format!(
+                "# Inventory of fixture {} (written by flowlint-gen).\n",
+                self.name
+            );
+            let q = |v: &[&str]| {
+                v.iter()
+                    .map(|r| format!("\"{r}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            for h in self.hosts.iter().filter(|h| h.listed) {
+                s += &format!(
+                    "\n[[hosts]]\nname = \"{}\"\naddress = \"{}\"\nroles = [{}]\n",
+                    h.name,
+                    h.host.addr,
+                    q(&h.roles)
+                );
+                if let Some(os) = h.os {
+                    s += &format!("os = \"{os}\"\n");
+                }
+            }
+            for (addr, roles) in &self.blocks {
+                s += &format!(
+                    "\n[[hosts]]\naddress = \"{addr}\"\nroles = [{}]\n",
+                    q(roles)
+                );
+            }
+            if !self.features.is_empty() {
+                s += &format!("\n[systemwalker-om]\nfeatures = [{}]\n", q(&self.features));
+            }
+            if !self.port_changes.is_empty() {
+                s += "\n[ports]\n";
+                for (k, v) in &self.port_changes {
+                    s += &format!("\"{k}\" = {v}\n");
+                }
+            }
+            s
+        }
+
+        /// Rule ids this fixture expects to be matched (expected/blocked).
+        pub fn matched_rules(&self) -> Vec<String> {
+            self.convs
+                .values()
+                .filter(|e| matches!(e.verdict, Some("expected" | "blocked")))
+                .filter_map(|e| e.rule.clone())
+                .collect()
+        }
+    }
+}
+
+mod fixtures {
+    use super::fixture::Fx;
+    use super::*;
+
+    fn pcap(
+        dir: &Path,
+        name: &str,
+        linktype: u32,
+        nanos: bool,
+        endian: Endian,
+    ) -> io::Result<PcapWriter<File>> {
+        let opts = PcapOptions {
+            linktype,
+            nanos,
+            endian,
+            snaplen: 262_144,
+        };
+        PcapWriter::new(File::create(dir.join(name))?, opts)
+    }
+
+    fn pcapng(
+        dir: &Path,
+        name: &str,
+        endian: Endian,
+        ifaces: &[PcapngInterface],
+    ) -> io::Result<PcapngWriter<File>> {
+        PcapngWriter::new(File::create(dir.join(name))?, endian, ifaces)
+    }
+
+    fn iface(link: Link, tsresol: u8, tsoffset: Option<i64>) -> PcapngInterface {
+        PcapngInterface {
+            linktype: link.linktype() as u16,
+            snaplen: 262_144,
+            tsresol,
+            tsoffset,
+        }
+    }
+
+    /// Regenerates every fixture under `dir`.
+    pub fn generate_all(dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir.join("demo"))?;
+        let cats = rules::Catalogs::load();
+        for m in &cats.missing {
+            eprintln!("warning: catalog {m} not found; its rule ids are left UNRESOLVED");
+        }
+        let fixtures = vec![
+            lab(dir, &cats)?,
+            cov_jp1(dir, &cats)?,
+            cov_sw(dir, &cats)?,
+            cov_local(dir, &cats)?,
+            cov_frag(dir, &cats)?,
+        ];
+        let mut all: Vec<Fx> = fixtures;
+        all.extend(conditions(dir, &cats)?);
+        all.push(ports(dir, &cats)?);
+        all.push(taps(dir, &cats)?);
+        all.push(reversed(dir, &cats)?);
+        all.push(reversed_noinv(dir, &cats)?);
+        // Every catalog rule must be matched by some fixture.
+        let matched: Vec<String> = all.iter().flat_map(|f| f.matched_rules()).collect();
+        for r in &cats.rules {
+            if !matched.contains(&r.id) {
+                eprintln!("warning: rule {} is exercised by no fixture", r.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The demo lab: every verdict and every state, one capture.
+    fn lab<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("demo/lab", cats);
+        fx.host(
+            "itdm-mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            Some("windows"),
+        );
+        fx.host(
+            "itdm-db",
+            Host::windows("192.0.2.11"),
+            &["jp1-itdm.db_server"],
+            Some("windows"),
+        );
+        fx.host(
+            "itdm-site",
+            Host::windows("198.51.100.20"),
+            &["jp1-itdm.site_server"],
+            Some("windows"),
+        );
+        fx.host(
+            "admin-pc",
+            Host::windows("192.0.2.50"),
+            &["jp1-itdm.admin_console"],
+            Some("windows"),
+        );
+        fx.host(
+            "rc-controller",
+            Host::windows("192.0.2.51"),
+            &["jp1-itdm.controller"],
+            Some("windows"),
+        );
+        fx.host(
+            "printer",
+            Host::unix("192.0.2.60"),
+            &["jp1-itdm.agentless"],
+            None,
+        );
+        fx.host(
+            "sw-server",
+            Host::windows("192.0.2.20"),
+            &["systemwalker-om.server"],
+            Some("windows"),
+        );
+        fx.host(
+            "sw-unix",
+            Host::unix("192.0.2.21"),
+            &["systemwalker-om.server"],
+            Some("unix"),
+        );
+        fx.host(
+            "sw-client1",
+            Host::windows("192.0.2.70"),
+            &["systemwalker-om.client"],
+            Some("windows"),
+        );
+        fx.host(
+            "sw-client2",
+            Host::windows("192.0.2.71"),
+            &["systemwalker-om.client"],
+            Some("windows"),
+        );
+        fx.host(
+            "mail",
+            Host::unix("192.0.2.25"),
+            &["systemwalker-om.smtp_server"],
+            Some("unix"),
+        );
+        fx.host(
+            "remote",
+            Host::unix("198.51.100.30"),
+            &["systemwalker-om.remote_machine"],
+            Some("unix"),
+        );
+        let agent = ["jp1-itdm.agent", "jp1-itdm.remote_control_agent"];
+        fx.blocks.push(("192.0.2.128/25", agent.to_vec()));
+        fx.unlisted_host("pc130", Host::windows("192.0.2.130"), &agent);
+        fx.unlisted_host("pc131", Host::windows("192.0.2.131"), &agent);
+        fx.unlisted_host("pc132", Host::windows("192.0.2.132"), &agent);
+        fx.unlisted_host("firewall", Host::parse("203.0.113.1", 255), &[]);
+        fx.unlisted_host("stranger", Host::unix("192.0.2.99"), &[]);
+
+        let w = pcapng(
+            dir,
+            "demo/lab.pcapng",
+            Endian::Little,
+            &[iface(Link::ETHERNET, 6, None)],
+        )?;
+        let mut net = Net::new(w, Link::ETHERNET);
+        let mut t = T0;
+        // Failures first, so that they are long decided when the capture ends.
+        fx.no_reply(&mut net, t, "pc130", "itdm-mgr", 31000, 3)?;
+        fx.ok(&mut net, t + 500 * MS, "pc130", "itdm-mgr", 31000)?;
+        fx.verdict("pc130", "itdm-mgr", 31000, "tcp", "blocked");
+        // The site network sits behind a firewall on VLAN 20.
+        net.set_interface(
+            0,
+            Link::Ethernet {
+                vlan: Vlan::Dot1Q(20),
+                fcs: false,
+            },
+        );
+        fx.unreachable(
+            &mut net,
+            t + 200 * MS,
+            "itdm-mgr",
+            "itdm-site",
+            31000,
+            "firewall",
+            Unreach::AdminProhibited,
+        )?;
+        fx.verdict("itdm-mgr", "itdm-site", 31000, "tcp", "blocked");
+        fx.one_sided(&mut net, t + 300 * MS, "pc131", "itdm-site", 31000)?;
+        fx.verdict("pc131", "itdm-site", 31000, "tcp", "expected");
+        fx.ok(&mut net, t + 350 * MS, "sw-server", "remote", 22)?;
+        fx.verdict("sw-server", "remote", 22, "tcp", "expected");
+        fx.ok(&mut net, t + 380 * MS, "sw-server", "remote", 135)?;
+        fx.verdict("sw-server", "remote", 135, "tcp", "expected");
+        fx.ok(&mut net, t + 420 * MS, "sw-server", "remote", 49801)?;
+        fx.verdict("sw-server", "remote", 49801, "tcp", "expected");
+        net.set_interface(0, Link::ETHERNET);
+        fx.refused(&mut net, t + 400 * MS, "itdm-mgr", "pc132", 16992, None)?;
+        fx.verdict("itdm-mgr", "pc132", 16992, "tcp", "blocked");
+        // A middlebox forges the RST: server's address, TTL 250 instead of 128.
+        fx.refused(
+            &mut net,
+            t + 600 * MS,
+            "itdm-mgr",
+            "pc131",
+            16992,
+            Some(250),
+        )?;
+        fx.verdict("itdm-mgr", "pc131", 16992, "tcp", "blocked");
+        fx.udp_silent(&mut net, t + 800 * MS, "itdm-mgr", "printer", 137)?;
+        fx.verdict("itdm-mgr", "printer", 137, "udp", "blocked");
+        fx.udp_silent(&mut net, t + 1200 * MS, "itdm-mgr", "printer", 138)?;
+        fx.verdict("itdm-mgr", "printer", 138, "udp", "expected");
+        fx.udp_unreachable(
+            &mut net,
+            t + 1000 * MS,
+            "itdm-mgr",
+            "printer",
+            445,
+            "printer",
+        )?;
+        fx.verdict("itdm-mgr", "printer", 445, "udp", "blocked");
+        fx.udp_ok(&mut net, t + 1100 * MS, "itdm-mgr", "printer", 161)?;
+        fx.verdict("itdm-mgr", "printer", 161, "udp", "expected");
+
+        t += 2500 * MS;
+        let step = 40 * MS;
+        fx.ok(&mut net, t, "admin-pc", "itdm-mgr", 31080)?;
+        t += step;
+        fx.ok(&mut net, t, "pc131", "itdm-mgr", 31000)?;
+        fx.verdict("pc131", "itdm-mgr", 31000, "tcp", "expected");
+        t += step;
+        fx.reset(&mut net, t, "itdm-mgr", "pc130", 31001)?;
+        fx.verdict("itdm-mgr", "pc130", 31001, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "pc132", "itdm-mgr", 31001)?;
+        fx.verdict("pc132", "itdm-mgr", 31001, "tcp", "wrong_direction");
+        t += step;
+        fx.ok(&mut net, t, "itdm-db", "itdm-mgr", 31006)?;
+        fx.verdict("itdm-db", "itdm-mgr", 31006, "tcp", "expected");
+        t += step;
+        fx.midstream(&mut net, t, "itdm-mgr", "itdm-db", 31010)?;
+        fx.verdict("itdm-mgr", "itdm-db", 31010, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "pc130", "pc131", 31007)?;
+        fx.verdict("pc130", "pc131", 31007, "tcp", "unexpected");
+        t += step;
+        fx.ok(&mut net, t, "rc-controller", "pc130", 31016)?;
+        fx.verdict("rc-controller", "pc130", 31016, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "pc130", "rc-controller", 31018)?;
+        fx.verdict("pc130", "rc-controller", 31018, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "sw-client1", "sw-server", 9367)?;
+        fx.verdict("sw-client1", "sw-server", 9367, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "sw-client1", "sw-server", 9352)?;
+        fx.verdict("sw-client1", "sw-server", 9352, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "sw-client2", "sw-unix", 9371)?;
+        fx.verdict("sw-client2", "sw-unix", 9371, "tcp", "unexpected");
+        t += step;
+        fx.ok(&mut net, t, "sw-server", "sw-client1", 6961)?;
+        fx.verdict("sw-server", "sw-client1", 6961, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "sw-server", "mail", 25)?;
+        fx.verdict("sw-server", "mail", 25, "tcp", "expected");
+        t += step;
+        fx.ok(&mut net, t, "sw-server", "sw-client1", 2685)?;
+        fx.verdict("sw-server", "sw-client1", 2685, "tcp", "unexpected");
+        t += step;
+        fx.ok(&mut net, t, "sw-server", "sw-unix", 9368)?;
+        fx.verdict("sw-server", "sw-unix", 9368, "tcp", "unexpected");
+        t += step;
+        fx.ok(&mut net, t, "sw-server", "sw-client1", 9367)?;
+        fx.verdict("sw-server", "sw-client1", 9367, "tcp", "wrong_direction");
+        t += step;
+        fx.ok(&mut net, t, "stranger", "itdm-mgr", 31000)?;
+        fx.verdict("stranger", "itdm-mgr", 31000, "tcp", "unexpected");
+        t += step;
+        fx.ok(&mut net, t, "pc130", "stranger", 443)?;
+        fx.verdict("pc130", "stranger", 443, "tcp", "unlisted");
+        t += step;
+        fx.udp_ok(&mut net, t, "pc130", "stranger", 53)?;
+        fx.verdict("pc130", "stranger", 53, "udp", "unlisted");
+
+        // The end: a pending attempt, then the last packets one second later.
+        let t = fx.tail_start(t + SECOND);
+        fx.pending(&mut net, t, "sw-client2", "sw-server", 4013)?;
+        fx.verdict("sw-client2", "sw-server", 4013, "tcp", "expected");
+        fx.ok(&mut net, t + SECOND, "admin-pc", "itdm-mgr", 31080)?;
+        fx.verdict("admin-pc", "itdm-mgr", 31080, "tcp", "expected");
+        net.finish()?;
+        fx.write(dir, &["demo/lab.pcapng"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Every network rule of jp1-itdm; pcapng with an Ethernet/802.1Q
+    /// interface (µs) and an SLL2 interface (ns, with if_tsoffset) carrying
+    /// IPv6; one datagram as a simple packet block.
+    fn cov_jp1<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("cov-jp1", cats);
+        fx.host(
+            "mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "db",
+            Host::windows("192.0.2.11"),
+            &["jp1-itdm.db_server"],
+            None,
+        );
+        fx.host(
+            "site",
+            Host::windows("198.51.100.20"),
+            &["jp1-itdm.site_server"],
+            None,
+        );
+        fx.host(
+            "agent",
+            Host::windows("192.0.2.130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "dev",
+            Host::unix("192.0.2.60"),
+            &["jp1-itdm.agentless"],
+            None,
+        );
+        fx.host(
+            "mgr6",
+            Host::windows("2001:db8:1::10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "agent6",
+            Host::windows("2001:db8:1::130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "console6",
+            Host::windows("2001:db8:1::50"),
+            &["jp1-itdm.admin_console"],
+            None,
+        );
+        fx.host(
+            "ctl6",
+            Host::windows("2001:db8:1::51"),
+            &["jp1-itdm.controller"],
+            None,
+        );
+        fx.host(
+            "rca6",
+            Host::windows("2001:db8:1::131"),
+            &["jp1-itdm.remote_control_agent"],
+            None,
+        );
+
+        let eth = Link::Ethernet {
+            vlan: Vlan::Dot1Q(10),
+            fcs: false,
+        };
+        let w = pcapng(
+            dir,
+            "cov-jp1.pcapng",
+            Endian::Little,
+            &[
+                iface(eth, 6, None),
+                iface(Link::Sll2, 9, Some(1_700_000_000)),
+            ],
+        )?;
+        let mut net = Net::new(w, eth);
+        let mut t = T0;
+        fx.udp_silent(&mut net, t, "mgr", "dev", 138)?;
+        fx.verdict("mgr", "dev", 138, "udp", "expected");
+        t += 100 * MS;
+        let v4 = [
+            ("site", "mgr", 31000),
+            ("agent", "site", 31000),
+            ("mgr", "site", 31000),
+            ("db", "mgr", 31006),
+            ("mgr", "db", 31010),
+            ("mgr", "dev", 445),
+            ("mgr", "dev", 139),
+        ];
+        for (c, s, p) in v4 {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", "expected");
+            t += 30 * MS;
+        }
+        for (c, s, p) in [
+            ("mgr", "dev", 137),
+            ("mgr", "dev", 161),
+            ("site", "dev", 161),
+        ] {
+            fx.udp_ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "udp", "expected");
+            t += 30 * MS;
+        }
+        // 445/udp: the reply is a simple packet block (no timestamp).
+        let f = net.flow(fx.h("mgr"), fx.h("dev"), 445);
+        net.udp(t, &f.client, &f.server, f.cport, 445, 80)?;
+        net.writer.set_simple(true);
+        net.udp(t + net.rtt_ns, &f.server, &f.client, 445, f.cport, 120)?;
+        net.writer.set_simple(false);
+        fx.state("mgr", "dev", 445, "udp", "answered");
+        fx.verdict("mgr", "dev", 445, "udp", "expected");
+        t += 30 * MS;
+
+        net.set_interface(1, Link::Sll2);
+        let v6 = [
+            ("console6", "mgr6", 31080),
+            ("agent6", "mgr6", 31000),
+            ("mgr6", "agent6", 31001),
+            ("mgr6", "agent6", 16992),
+            ("ctl6", "rca6", 31016),
+            ("ctl6", "rca6", 31017),
+            ("ctl6", "rca6", 31018),
+            ("rca6", "ctl6", 31018),
+            ("rca6", "ctl6", 31019),
+            ("rca6", "ctl6", 31020),
+        ];
+        for (c, s, p) in v6 {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", "expected");
+            t += 30 * MS;
+        }
+        let t = fx.tail_start(t);
+        fx.ok(&mut net, t, "agent6", "mgr6", 31000)?;
+        net.finish()?;
+        fx.write(dir, &["cov-jp1.pcapng"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Every network rule of systemwalker-om, both features enabled; pcap
+    /// µs big-endian, QinQ-tagged Ethernet with FCS.
+    fn cov_sw<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("cov-sw", cats);
+        fx.host(
+            "srv",
+            Host::windows("192.0.2.20"),
+            &["systemwalker-om.server"],
+            Some("windows"),
+        );
+        fx.host(
+            "srv2",
+            Host::windows("192.0.2.22"),
+            &["systemwalker-om.server"],
+            Some("windows"),
+        );
+        fx.host(
+            "cl",
+            Host::windows("192.0.2.70"),
+            &["systemwalker-om.client"],
+            None,
+        );
+        fx.host(
+            "jr",
+            Host::unix("192.0.2.80"),
+            &["systemwalker-om.job_requester"],
+            None,
+        );
+        fx.host(
+            "je",
+            Host::unix("192.0.2.81"),
+            &["systemwalker-om.job_executor"],
+            None,
+        );
+        fx.host(
+            "es",
+            Host::unix("192.0.2.82"),
+            &["systemwalker-om.event_source"],
+            None,
+        );
+        fx.host(
+            "et",
+            Host::unix("192.0.2.83"),
+            &["systemwalker-om.event_target"],
+            None,
+        );
+        fx.host(
+            "mon",
+            Host::unix("192.0.2.84"),
+            &["systemwalker-om.monitoring_host"],
+            None,
+        );
+        fx.host(
+            "mond",
+            Host::unix("192.0.2.85"),
+            &["systemwalker-om.monitored_host"],
+            None,
+        );
+        fx.host(
+            "mail",
+            Host::unix("192.0.2.25"),
+            &["systemwalker-om.smtp_server"],
+            None,
+        );
+        fx.host(
+            "centric",
+            Host::unix("192.0.2.90"),
+            &["systemwalker-om.centric_manager"],
+            None,
+        );
+        fx.host(
+            "web",
+            Host::windows("192.0.2.91"),
+            &["systemwalker-om.web_client"],
+            None,
+        );
+        fx.host(
+            "rm",
+            Host::unix("198.51.100.30"),
+            &["systemwalker-om.remote_machine"],
+            Some("unix"),
+        );
+        fx.features = vec!["business-linkage", "bulk-power-control"];
+
+        let link = Link::Ethernet {
+            vlan: Vlan::QinQ {
+                outer: 100,
+                inner: 42,
+            },
+            fcs: true,
+        };
+        let w = pcap(dir, "cov-sw.pcap", link.linktype(), false, Endian::Big)?;
+        let mut net = Net::new(w, link);
+        let mut t = T0;
+        fx.udp_silent(&mut net, t, "srv", "cl", 1952)?;
+        fx.verdict("srv", "cl", 1952, "udp", "expected");
+        t += 100 * MS;
+        let tcp = [
+            ("cl", "srv", 9367),
+            ("cl", "srv", 9352),
+            ("cl", "srv", 9368),
+            ("cl", "srv", 9297),
+            ("cl", "srv", 4013),
+            ("cl", "srv", 9371),
+            ("cl", "srv", 9369),
+            ("cl", "srv", 9370),
+            ("jr", "je", 9352),
+            ("je", "jr", 9352),
+            ("es", "et", 9352),
+            ("srv", "srv2", 9368),
+            ("mon", "mond", 9297),
+            ("mond", "mon", 9297),
+            ("jr", "je", 9327),
+            ("srv", "cl", 6961),
+            ("srv", "mail", 25),
+            ("srv", "cl", 2685),
+            ("srv", "cl", 1952),
+            ("centric", "srv", 9373),
+            ("web", "srv", 9900),
+            ("srv", "rm", 22),
+            ("srv", "rm", 135),
+            ("srv", "rm", 49800),
+        ];
+        for (c, s, p) in tcp {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", "expected");
+            t += 30 * MS;
+        }
+        let t = fx.tail_start(t);
+        fx.ok(&mut net, t, "cl", "srv", 9367)?;
+        net.finish()?;
+        fx.write(dir, &["cov-sw.pcap"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Internal-only (same-host) ports of both catalogs over loopback and
+    /// within one address; BSD NULL link type, pcap ns little-endian, no
+    /// inventory (same-host traffic is expected whatever the roles).
+    fn cov_local<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("cov-local", cats);
+        let any = [
+            "jp1-itdm.manager",
+            "systemwalker-om.server",
+            "systemwalker-om.client",
+        ];
+        fx.unlisted_host("lo", Host::windows("127.0.0.1"), &any);
+        fx.unlisted_host("lo6", Host::windows("::1"), &any);
+        fx.unlisted_host("db", Host::windows("192.0.2.11"), &["jp1-itdm.db_server"]);
+        fx.unlisted_host(
+            "site",
+            Host::windows("198.51.100.20"),
+            &["jp1-itdm.site_server"],
+        );
+
+        let link = Link::Null { af_inet6: 30 };
+        let w = pcap(dir, "cov-local.pcap", link.linktype(), true, Endian::Little)?;
+        let mut net = Net::new(w, link);
+        let mut t = T0;
+        let mut tcp = vec![("lo", 31011), ("lo", 2681), ("lo", 2684), ("lo", 2686)];
+        tcp.extend((9901..=9908).map(|p| ("lo", p)));
+        tcp.extend([
+            ("lo6", 31006),
+            ("lo6", 31009),
+            ("lo6", 31012),
+            ("db", 31007),
+            ("site", 31010),
+        ]);
+        for (h, p) in tcp {
+            fx.ok(&mut net, t, h, h, p)?;
+            fx.verdict(h, h, p, "tcp", "expected");
+            t += 20 * MS;
+        }
+        net.finish()?;
+        fx.write(dir, &["cov-local.pcap"], false, &[])?;
+        Ok(fx)
+    }
+
+    /// Fragmented UDP over IPv4 and IPv6 (the later fragments carry bytes
+    /// that would read as port 31000 if taken for a UDP header), ICMPv6
+    /// from a firewall; raw IP (101), pcap µs little-endian.
+    fn cov_frag<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("cov-frag", cats);
+        fx.host(
+            "mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "dev",
+            Host::unix("192.0.2.60"),
+            &["jp1-itdm.agentless"],
+            None,
+        );
+        fx.host(
+            "mgr6",
+            Host::windows("2001:db8:1::10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "dev6",
+            Host::unix("2001:db8:1::60"),
+            &["jp1-itdm.agentless"],
+            None,
+        );
+        fx.host(
+            "agent6",
+            Host::windows("2001:db8:1::130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.unlisted_host("fw6", Host::parse("2001:db8:ffff::1", 255), &[]);
+
+        let w = pcap(
+            dir,
+            "cov-frag.pcap",
+            Link::Raw.linktype(),
+            false,
+            Endian::Little,
+        )?;
+        let mut net = Net::new(w, Link::Raw);
+        net.pkt.set_pattern(&[0x79, 0x18]);
+        let mut t = T0;
+        fx.udp_fragmented(&mut net, t, "mgr", "dev", 161)?;
+        fx.verdict("mgr", "dev", 161, "udp", "expected");
+        t += 50 * MS;
+        fx.udp_fragmented(&mut net, t, "mgr6", "dev6", 445)?;
+        fx.verdict("mgr6", "dev6", 445, "udp", "expected");
+        t += 50 * MS;
+        fx.ok(&mut net, t, "mgr6", "dev6", 139)?;
+        fx.verdict("mgr6", "dev6", 139, "tcp", "expected");
+        t += 50 * MS;
+        fx.unreachable(
+            &mut net,
+            t,
+            "agent6",
+            "mgr6",
+            31000,
+            "fw6",
+            Unreach::AdminProhibited,
+        )?;
+        fx.verdict("agent6", "mgr6", 31000, "tcp", "blocked");
+        net.finish()?;
+        fx.write(dir, &["cov-frag.pcap"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Rule conditions (note 1 UNIX servers, note 2 bulk power control,
+    /// note 3 business linkage, internal-only ports, the RPC companion rule,
+    /// UDP rules with and without an expected reply). One capture (Linux
+    /// SLL, pcap ns big-endian), two inventories: without and with features.
+    fn conditions<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Vec<Fx<'c>>> {
+        let mut out = Vec::new();
+        for with_features in [false, true] {
+            let name = if with_features {
+                "conditions-features"
+            } else {
+                "conditions"
+            };
+            let mut fx = Fx::new(name, cats);
+            fx.host(
+                "sw-win",
+                Host::windows("192.0.2.20"),
+                &["systemwalker-om.server"],
+                Some("windows"),
+            );
+            fx.host(
+                "sw-unix",
+                Host::unix("192.0.2.21"),
+                &["systemwalker-om.server"],
+                Some("unix"),
+            );
+            fx.host(
+                "cl1",
+                Host::windows("192.0.2.70"),
+                &["systemwalker-om.client"],
+                None,
+            );
+            fx.host(
+                "cl2",
+                Host::windows("192.0.2.71"),
+                &["systemwalker-om.client"],
+                None,
+            );
+            fx.host(
+                "rm1",
+                Host::unix("198.51.100.30"),
+                &["systemwalker-om.remote_machine"],
+                None,
+            );
+            fx.host(
+                "rm2",
+                Host::unix("198.51.100.31"),
+                &["systemwalker-om.remote_machine"],
+                None,
+            );
+            fx.host(
+                "mgr",
+                Host::windows("192.0.2.10"),
+                &["jp1-itdm.manager"],
+                None,
+            );
+            fx.host(
+                "db",
+                Host::windows("192.0.2.11"),
+                &["jp1-itdm.db_server"],
+                None,
+            );
+            fx.host(
+                "agent",
+                Host::windows("192.0.2.130"),
+                &["jp1-itdm.agent"],
+                None,
+            );
+            fx.host(
+                "dev",
+                Host::unix("192.0.2.60"),
+                &["jp1-itdm.agentless"],
+                None,
+            );
+            if with_features {
+                fx.features = vec!["business-linkage", "bulk-power-control"];
+            }
+            let feat = if with_features {
+                "expected"
+            } else {
+                "unexpected"
+            };
+
+            let w = pcap(
+                dir,
+                "conditions.pcap",
+                Link::Sll.linktype(),
+                true,
+                Endian::Big,
+            )?;
+            let mut net = Net::new(w, Link::Sll);
+            let mut t = T0;
+            fx.udp_silent(&mut net, t, "mgr", "dev", 138)?;
+            fx.verdict("mgr", "dev", 138, "udp", "expected");
+            fx.udp_silent(&mut net, t + 100 * MS, "mgr", "dev", 161)?;
+            fx.verdict("mgr", "dev", 161, "udp", "blocked");
+            fx.udp_ok(&mut net, t + 200 * MS, "sw-win", "cl1", 1952)?;
+            fx.verdict("sw-win", "cl1", 1952, "udp", feat);
+            t += 300 * MS;
+            let tcp = [
+                ("cl1", "sw-unix", 9371, "unexpected"),
+                ("cl1", "sw-unix", 9369, "unexpected"),
+                ("sw-unix", "cl1", 6961, "unexpected"),
+                ("cl1", "sw-win", 9371, "expected"),
+                ("sw-win", "sw-unix", 9368, feat),
+                ("sw-win", "cl1", 2685, feat),
+                ("sw-win", "cl1", 1952, feat),
+                ("sw-win", "sw-win", 9905, "expected"),
+                ("cl1", "sw-win", 9905, "unexpected"),
+                ("cl1", "cl2", 2681, "unexpected"),
+                ("sw-unix", "sw-unix", 2684, "expected"),
+                ("sw-win", "rm1", 135, "expected"),
+                ("sw-win", "rm1", 50123, "expected"),
+                ("sw-win", "rm2", 50124, "unlisted"),
+                ("db", "mgr", 31006, "expected"),
+                ("agent", "mgr", 31006, "unexpected"),
+                ("mgr", "db", 31010, "expected"),
+                ("agent", "mgr", 31008, "unexpected"),
+            ];
+            for (c, s, p, v) in tcp {
+                fx.ok(&mut net, t, c, s, p)?;
+                fx.verdict(c, s, p, "tcp", v);
+                t += 30 * MS;
+            }
+            let t = fx.tail_start(t);
+            fx.ok(&mut net, t, "cl1", "sw-win", 9371)?;
+            net.finish()?;
+            fx.write(dir, &["conditions.pcap"], true, &[])?;
+            out.push(fx);
+        }
+        Ok(out)
+    }
+
+    /// Port changes: inventory `[ports]` moves jp1-itdm 31000/tcp to 31100
+    /// and jmnet to 9452, a services file moves smtp_mpaosfb to 2525; the old
+    /// ports are then unlisted. pcapng with LINKTYPE_IPV4 and LINKTYPE_IPV6
+    /// interfaces.
+    fn ports<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("ports", cats);
+        fx.host(
+            "mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "site",
+            Host::windows("198.51.100.20"),
+            &["jp1-itdm.site_server"],
+            None,
+        );
+        fx.host(
+            "agent",
+            Host::windows("192.0.2.130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "srv",
+            Host::windows("192.0.2.20"),
+            &["systemwalker-om.server"],
+            Some("windows"),
+        );
+        fx.host(
+            "cl",
+            Host::windows("192.0.2.70"),
+            &["systemwalker-om.client"],
+            None,
+        );
+        fx.host(
+            "mail",
+            Host::unix("192.0.2.25"),
+            &["systemwalker-om.smtp_server"],
+            None,
+        );
+        fx.host(
+            "mgr6",
+            Host::windows("2001:db8:1::10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "agent6",
+            Host::windows("2001:db8:1::130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.port_changes = vec![
+            ("jp1-itdm/31000/tcp", 31100),
+            ("systemwalker-om/jmnet", 9452),
+        ];
+        fx.moved = vec![(31100, 31000), (9452, 9352), (2525, 25)];
+        fs::write(
+            dir.join("ports.services"),
+            "# services file for fixture ports (written by flowlint-gen)\n\
+             smtp              25/tcp    mail\n\
+             smtp_mpaosfb    2525/tcp           # Systemwalker mail action via the relay\n",
+        )?;
+
+        let w = pcapng(
+            dir,
+            "ports.pcapng",
+            Endian::Little,
+            &[iface(Link::Ipv4, 6, None), iface(Link::Ipv6, 6, None)],
+        )?;
+        let mut net = Net::new(w, Link::Ipv4);
+        let mut t = T0;
+        let v4 = [
+            ("agent", "mgr", 31100, "expected"),
+            ("agent", "mgr", 31000, "unlisted"),
+            ("agent", "site", 31100, "expected"),
+            ("cl", "srv", 9452, "expected"),
+            ("cl", "srv", 9352, "unlisted"),
+            ("srv", "mail", 2525, "expected"),
+            ("srv", "mail", 25, "unlisted"),
+        ];
+        for (c, s, p, v) in v4 {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", v);
+            t += 30 * MS;
+        }
+        net.set_interface(1, Link::Ipv6);
+        for (c, s, p, v) in [
+            ("agent6", "mgr6", 31100, "expected"),
+            ("agent6", "mgr6", 31000, "unlisted"),
+        ] {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", v);
+            t += 30 * MS;
+        }
+        net.finish()?;
+        fx.write(
+            dir,
+            &["ports.pcapng"],
+            true,
+            &["--services", "fixtures/ports.services"],
+        )?;
+        Ok(fx)
+    }
+
+    /// Two taps on the same link: tap A until 12 s, tap B from 4 s with its
+    /// clock 0.4 s ahead. Connections seen by both count once.
+    fn taps<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("taps", cats);
+        fx.host(
+            "mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "agent1",
+            Host::windows("192.0.2.130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "agent2",
+            Host::windows("192.0.2.131"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "dev",
+            Host::unix("192.0.2.60"),
+            &["jp1-itdm.agentless"],
+            None,
+        );
+        let a = pcap(dir, "taps-a.pcap", 1, false, Endian::Little)?;
+        let b = pcapng(
+            dir,
+            "taps-b.pcapng",
+            Endian::Little,
+            &[iface(Link::ETHERNET, 9, None)],
+        )?;
+        let tee = Tee {
+            a,
+            b,
+            a_until_ns: T0 + 12 * SECOND,
+            b_from_ns: T0 + 4 * SECOND,
+            b_offset_ns: 400 * MS,
+        };
+        let mut net = Net::new(tee, Link::ETHERNET);
+        let s = |x: i64| T0 + x * MS;
+        fx.ok(&mut net, s(1000), "agent1", "mgr", 31000)?; // A only
+        fx.ok(&mut net, s(2000), "mgr", "agent2", 31001)?; // A only
+        fx.no_reply(&mut net, s(5000), "agent2", "mgr", 31000, 2)?; // both
+        fx.ok(&mut net, s(6000), "agent1", "mgr", 31000)?; // both
+        fx.udp_ok(&mut net, s(7000), "mgr", "dev", 161)?; // both
+        fx.ok(&mut net, s(11_995), "agent1", "mgr", 31000)?; // handshake in both, the rest in B
+        fx.ok(&mut net, s(13_000), "mgr", "agent2", 31001)?; // B only
+        fx.ok(&mut net, s(14_000), "agent1", "mgr", 31000)?; // B only
+        fx.verdict("agent1", "mgr", 31000, "tcp", "expected");
+        fx.verdict("mgr", "agent2", 31001, "tcp", "expected");
+        fx.verdict("agent2", "mgr", 31000, "tcp", "blocked");
+        fx.verdict("mgr", "dev", 161, "udp", "expected");
+        let tee = net.finish()?;
+        tee.a.into_inner()?;
+        tee.b.into_inner()?;
+        fx.write(dir, &["taps-a.pcap", "taps-b.pcapng"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Reversed connections with an inventory (Ethernet, pcap µs).
+    fn reversed<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("reversed", cats);
+        fx.host(
+            "mgr",
+            Host::windows("192.0.2.10"),
+            &["jp1-itdm.manager"],
+            None,
+        );
+        fx.host(
+            "agent",
+            Host::windows("192.0.2.130"),
+            &["jp1-itdm.agent"],
+            None,
+        );
+        fx.host(
+            "console",
+            Host::windows("192.0.2.50"),
+            &["jp1-itdm.admin_console"],
+            None,
+        );
+        fx.host(
+            "ctl",
+            Host::windows("192.0.2.51"),
+            &["jp1-itdm.controller"],
+            None,
+        );
+        fx.host(
+            "rca",
+            Host::windows("192.0.2.131"),
+            &["jp1-itdm.remote_control_agent"],
+            None,
+        );
+        fx.host(
+            "sw",
+            Host::windows("192.0.2.20"),
+            &["systemwalker-om.server"],
+            Some("windows"),
+        );
+        fx.host(
+            "swcl",
+            Host::windows("192.0.2.70"),
+            &["systemwalker-om.client"],
+            None,
+        );
+        let w = pcap(dir, "reversed.pcap", 1, false, Endian::Little)?;
+        let mut net = Net::new(w, Link::ETHERNET);
+        let mut t = T0;
+        let tcp = [
+            ("console", "mgr", 31080, "expected"),
+            ("mgr", "console", 31080, "wrong_direction"),
+            ("mgr", "agent", 31001, "expected"),
+            ("agent", "mgr", 31001, "wrong_direction"),
+            ("agent", "mgr", 31000, "expected"),
+            ("rca", "ctl", 31016, "wrong_direction"),
+            ("ctl", "rca", 31018, "expected"),
+            ("rca", "ctl", 31018, "expected"),
+            ("ctl", "rca", 31019, "wrong_direction"),
+            ("sw", "swcl", 9367, "wrong_direction"),
+            ("swcl", "sw", 6961, "wrong_direction"),
+        ];
+        for (c, s, p, v) in tcp {
+            fx.ok(&mut net, t, c, s, p)?;
+            fx.verdict(c, s, p, "tcp", v);
+            t += 30 * MS;
+        }
+        net.finish()?;
+        fx.write(dir, &["reversed.pcap"], true, &[])?;
+        Ok(fx)
+    }
+
+    /// Reversed and blocked connections without an inventory (roles
+    /// inferred); OpenBSD LOOP link type, pcap ns little-endian. Reversed
+    /// attempts are refused, so they teach the inference nothing.
+    fn reversed_noinv<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>> {
+        let mut fx = Fx::new("reversed-noinv", cats);
+        // Roles here only name rules: the manager, agent and Systemwalker
+        // server are inferred from what they serve, the others have none
+        // and so match any role.
+        fx.unlisted_host("mgr", Host::windows("192.0.2.10"), &["jp1-itdm.manager"]);
+        fx.unlisted_host("agent", Host::windows("192.0.2.130"), &["jp1-itdm.agent"]);
+        fx.unlisted_host(
+            "console",
+            Host::windows("192.0.2.50"),
+            &["jp1-itdm.admin_console"],
+        );
+        fx.unlisted_host(
+            "sw",
+            Host::windows("192.0.2.20"),
+            &["systemwalker-om.server"],
+        );
+        fx.unlisted_host(
+            "swcl",
+            Host::windows("192.0.2.70"),
+            &["systemwalker-om.client"],
+        );
+        fx.unlisted_host("d", Host::windows("192.0.2.98"), &["jp1-itdm.manager"]);
+        fx.unlisted_host("e", Host::windows("192.0.2.97"), &["jp1-itdm.agent"]);
+        fx.unlisted_host("web", Host::unix("192.0.2.99"), &[]);
+        let w = pcap(
+            dir,
+            "reversed-noinv.pcap",
+            Link::Loop.linktype(),
+            true,
+            Endian::Little,
+        )?;
+        let mut net = Net::new(w, Link::Loop);
+        let t = T0;
+        fx.no_reply(&mut net, t, "swcl", "sw", 4013, 2)?;
+        fx.verdict("swcl", "sw", 4013, "tcp", "blocked");
+        fx.no_reply(&mut net, t + 100 * MS, "d", "e", 16992, 2)?;
+        fx.verdict("d", "e", 16992, "tcp", "blocked");
+        fx.ok(&mut net, t + 200 * MS, "console", "mgr", 31080)?;
+        fx.verdict("console", "mgr", 31080, "tcp", "expected");
+        fx.ok(&mut net, t + 300 * MS, "mgr", "agent", 31001)?;
+        fx.verdict("mgr", "agent", 31001, "tcp", "expected");
+        fx.ok(&mut net, t + 400 * MS, "swcl", "sw", 9367)?;
+        fx.verdict("swcl", "sw", 9367, "tcp", "expected");
+        fx.ok(&mut net, t + 500 * MS, "swcl", "web", 443)?;
+        fx.verdict("swcl", "web", 443, "tcp", "unlisted");
+        let t = fx.tail_start(t + SECOND);
+        fx.refused(&mut net, t, "agent", "mgr", 31001, None)?;
+        fx.verdict("agent", "mgr", 31001, "tcp", "wrong_direction");
+        fx.refused(&mut net, t + 100 * MS, "sw", "swcl", 9367, None)?;
+        fx.verdict("sw", "swcl", 9367, "tcp", "wrong_direction");
+        net.finish()?;
+        fx.write(dir, &["reversed-noinv.pcap"], false, &[])?;
+        Ok(fx)
+    }
+}
+
+/// The benchmark generator: a large deterministic "enterprise mix" written
+/// in a stream with a bounded set of concurrent flows.
+mod bench {
+    use super::*;
+
+    pub struct Opts {
+        pub packets: u64,
+        pub flows: usize,
+        pub seed: u64,
+        pub pcapng: bool,
+        pub out: PathBuf,
+    }
+
+    pub fn parse_args(args: &[String]) -> io::Result<Opts> {
+        let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let mut o = Opts {
+            packets: 1_000_000,
+            flows: 1000,
+            seed: 1,
+            pcapng: false,
+            out: PathBuf::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut val = || {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| bad(format!("{a} needs a value")))
+            };
+            let num = |v: String| {
+                v.parse::<u64>()
+                    .map_err(|_| bad(format!("{a}: not a number: {v}")))
+            };
+            match a.as_str() {
+                "--packets" => o.packets = num(val()?)?,
+                "--flows" => o.flows = num(val()?)?.max(1) as usize,
+                "--seed" => o.seed = num(val()?)?,
+                "--format" => {
+                    o.pcapng = match val()?.as_str() {
+                        "pcap" => false,
+                        "pcapng" => true,
+                        f => return Err(bad(format!("--format: pcap or pcapng, not {f}"))),
+                    }
+                }
+                "--out" => o.out = PathBuf::from(val()?),
+                _ => return Err(bad(format!("unknown option {a}"))),
+            }
+        }
+        if o.out.as_os_str().is_empty() {
+            return Err(bad("--out FILE is required".into()));
+        }
+        Ok(o)
+    }
+
+    /// SplitMix64: small, fast, good enough, and seedable.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+        }
+    }
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        /// Handshake, `data` segments, FIN exchange.
+        Session,
+        /// SYN retransmitted, never answered.
+        NoAnswer,
+        /// SYN answered by RST.
+        Refused,
+        /// SYN answered by ICMP from a firewall.
+        Firewalled,
+        /// UDP request/response pairs.
+        Udp,
+        /// UDP answered by ICMP port unreachable.
+        UdpClosed,
+    }
+
+    #[derive(Clone, Copy)]
+    struct Slot {
+        kind: Kind,
+        client: Host,
+        server: Host,
+        cport: u16,
+        sport: u16,
+        link: Link,
+        step: u32,
+        /// Packets of data after the handshake (Session) or rounds (Udp).
+        data: u32,
+        cseq: u32,
+        sseq: u32,
+    }
+
+    /// Catalog ports and some unlisted ones, weighted by repetition.
+    const TCP_PORTS: [u16; 16] = [
+        31000, 31000, 31000, 31001, 31080, 9352, 9352, 9367, 9297, 445, 139, 443, 443, 80, 22, 135,
+    ];
+    const UDP_PORTS: [u16; 6] = [161, 137, 138, 445, 53, 1952];
+
+    struct Gen {
+        rng: Rng,
+        firewall: Host,
+        firewall6: Host,
+        next_port: u16,
+    }
+
+    impl Gen {
+        fn host(&mut self, server: bool, v6: bool) -> Host {
+            let n = if server {
+                self.rng.below(200) as u32
+            } else {
+                self.rng.below(60_000) as u32
+            };
+            let ttl = if n % 3 == 0 { 64 } else { 128 };
+            let addr: IpAddr = if v6 {
+                let net: u128 = if server {
+                    0xfd00_0000_0000_0001
+                } else {
+                    0xfd00_0000_0000_0002
+                };
+                IpAddr::V6(((net << 64) | u128::from(n) + 1).into())
+            } else {
+                let base: u32 = if server { 0x0a00_0000 } else { 0x0a10_0000 };
+                IpAddr::V4((base + n + 1).into())
+            };
+            Host::new(addr, ttl)
+        }
+
+        fn new_slot(&mut self) -> Slot {
+            let v6 = self.rng.below(10) == 0;
+            let vlan = self.rng.below(20) == 0;
+            let r = self.rng.below(100);
+            let kind = match r {
+                0..=69 => Kind::Session,
+                70..=73 => Kind::NoAnswer,
+                74..=76 => Kind::Refused,
+                77..=78 => Kind::Firewalled,
+                79..=97 => Kind::Udp,
+                _ => Kind::UdpClosed,
+            };
+            let sport = match kind {
+                Kind::Udp | Kind::UdpClosed => {
+                    UDP_PORTS[self.rng.below(UDP_PORTS.len() as u64) as usize]
+                }
+                _ => TCP_PORTS[self.rng.below(TCP_PORTS.len() as u64) as usize],
+            };
+            self.next_port = if self.next_port >= 65_000 {
+                49_200
+            } else {
+                self.next_port + 1
+            };
+            Slot {
+                kind,
+                client: self.host(false, v6),
+                server: self.host(true, v6),
+                cport: self.next_port,
+                sport,
+                link: Link::Ethernet {
+                    vlan: if vlan {
+                        Vlan::Dot1Q(100 + (sport % 7))
+                    } else {
+                        Vlan::None
+                    },
+                    fcs: false,
+                },
+                step: 0,
+                data: 4 + self.rng.below(12) as u32,
+                cseq: self.rng.next() as u32,
+                sseq: self.rng.next() as u32,
+            }
+        }
+
+        /// Builds the slot's next packet into `pkt`; returns false when the
+        /// flow is over (nothing built).
+        fn step(&mut self, s: &mut Slot, pkt: &mut PacketBuf) -> bool {
+            use flowlint::synth::tcp_flags as F;
+            let i = s.step;
+            s.step += 1;
+            let seg = |to_server: bool, seq: u32, ack: u32, flags: u8, len: usize| {
+                let (sport, dport) = if to_server {
+                    (s.cport, s.sport)
+                } else {
+                    (s.sport, s.cport)
+                };
+                TcpSeg {
+                    sport,
+                    dport,
+                    seq,
+                    ack,
+                    flags,
+                    window: 0,
+                    payload_len: len,
+                }
+            };
+            let (c, sv, link) = (s.client, s.server, s.link);
+            match s.kind {
+                Kind::Session => {
+                    let d = s.data;
+                    match i {
+                        0 => pkt.tcp(&link, &c, &sv, &seg(true, s.cseq, 0, F::SYN, 0)),
+                        1 => pkt.tcp(
+                            &link,
+                            &sv,
+                            &c,
+                            &seg(false, s.sseq, s.cseq + 1, F::SYN | F::ACK, 0),
+                        ),
+                        2 => {
+                            s.cseq += 1;
+                            s.sseq += 1;
+                            pkt.tcp(&link, &c, &sv, &seg(true, s.cseq, s.sseq, F::ACK, 0))
+                        }
+                        _ if i < 3 + d => {
+                            // Alternating request/response; responses larger.
+                            let len = if i % 2 == 1 {
+                                self.rng.below(300) as usize
+                            } else {
+                                400 + self.rng.below(1060) as usize
+                            };
+                            let to_server = i % 2 == 1;
+                            let p = if to_server {
+                                pkt.tcp(
+                                    &link,
+                                    &c,
+                                    &sv,
+                                    &seg(true, s.cseq, s.sseq, F::PSH | F::ACK, len),
+                                )
+                            } else {
+                                pkt.tcp(
+                                    &link,
+                                    &sv,
+                                    &c,
+                                    &seg(false, s.sseq, s.cseq, F::PSH | F::ACK, len),
+                                )
+                            };
+                            if to_server {
+                                s.cseq = s.cseq.wrapping_add(len as u32);
+                            } else {
+                                s.sseq = s.sseq.wrapping_add(len as u32);
+                            }
+                            p
+                        }
+                        _ if i == 3 + d => pkt.tcp(
+                            &link,
+                            &c,
+                            &sv,
+                            &seg(true, s.cseq, s.sseq, F::FIN | F::ACK, 0),
+                        ),
+                        _ if i == 4 + d => pkt.tcp(
+                            &link,
+                            &sv,
+                            &c,
+                            &seg(false, s.sseq, s.cseq + 1, F::FIN | F::ACK, 0),
+                        ),
+                        _ if i == 5 + d => pkt.tcp(
+                            &link,
+                            &c,
+                            &sv,
+                            &seg(true, s.cseq + 1, s.sseq + 1, F::ACK, 0),
+                        ),
+                        _ => return false,
+                    };
+                }
+                Kind::NoAnswer if i < 3 => {
+                    pkt.tcp(&link, &c, &sv, &seg(true, s.cseq, 0, F::SYN, 0));
+                }
+                Kind::Refused if i < 2 => {
+                    if i == 0 {
+                        pkt.tcp(&link, &c, &sv, &seg(true, s.cseq, 0, F::SYN, 0));
+                    } else {
+                        pkt.tcp(
+                            &link,
+                            &sv,
+                            &c,
+                            &seg(false, 0, s.cseq + 1, F::RST | F::ACK, 0),
+                        );
+                    }
+                }
+                Kind::Firewalled if i < 2 => {
+                    pkt.tcp(&link, &c, &sv, &seg(true, s.cseq, 0, F::SYN, 0));
+                    if i == 1 {
+                        let fw = if c.addr.is_ipv6() {
+                            self.firewall6
+                        } else {
+                            self.firewall
+                        };
+                        pkt.icmp_unreachable(&link, &fw, &c, Unreach::AdminProhibited);
+                    }
+                }
+                Kind::Udp if i < 2 * (s.data / 2).max(1) => {
+                    if i % 2 == 0 {
+                        pkt.udp(
+                            &link,
+                            &c,
+                            &sv,
+                            s.cport,
+                            s.sport,
+                            40 + self.rng.below(200) as usize,
+                        );
+                    } else {
+                        pkt.udp(
+                            &link,
+                            &sv,
+                            &c,
+                            s.sport,
+                            s.cport,
+                            200 + self.rng.below(1200) as usize,
+                        );
+                    }
+                }
+                Kind::UdpClosed if i < 2 => {
+                    pkt.udp(&link, &c, &sv, s.cport, s.sport, 60);
+                    if i == 1 {
+                        pkt.icmp_unreachable(&link, &sv, &c, Unreach::Port);
+                    }
+                }
+                _ => return false,
+            }
+            true
+        }
+    }
+
+    pub fn run(o: &Opts) -> io::Result<()> {
+        let file = File::create(&o.out)?;
+        let start = std::time::Instant::now();
+        if o.pcapng {
+            let w = PcapngWriter::new(file, Endian::Little, &[PcapngInterface::new(1)])?;
+            generate(o, w)?;
+        } else {
+            generate(o, PcapWriter::new(file, PcapOptions::new(1))?)?;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "flowlint-gen: {} packets in {secs:.2} s ({:.0} packets/s) → {}",
+            o.packets,
+            o.packets as f64 / secs,
+            o.out.display()
+        );
+        Ok(())
+    }
+
+    fn generate<W: CaptureWriter>(o: &Opts, mut w: W) -> io::Result<()> {
+        let mut g = Gen {
+            rng: Rng(o.seed),
+            firewall: Host::parse("10.255.255.254", 255),
+            firewall6: Host::parse("fd00::fffe", 255),
+            next_port: 49_200,
+        };
+        let mut slots: Vec<Slot> = (0..o.flows).map(|_| g.new_slot()).collect();
+        let mut pkt = PacketBuf::new();
+        let mut ts = T0;
+        let mut written = 0u64;
+        while written < o.packets {
+            let k = g.rng.below(slots.len() as u64) as usize;
+            if !g.step(&mut slots[k], &mut pkt) {
+                slots[k] = g.new_slot();
+                continue;
+            }
+            // ~10 µs between packets on average: 100 k packets/s of capture.
+            ts += 1_000 + g.rng.below(18_000) as i64;
+            let f = pkt.frame();
+            w.write_packet(0, ts, f, f.len() as u32)?;
+            written += 1;
+        }
+        w.flush()
+    }
+}
