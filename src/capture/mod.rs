@@ -5,8 +5,20 @@
 //! since the Unix epoch), per-interface link types, and damage reporting
 //! (a warning with the byte offset, the rest of the file still read where
 //! the format allows resynchronising).
+//!
+//! Layout: `source` buffers the file and lends out record bytes, `pcap` and
+//! `pcapng` parse their container into [`Pending`] records; this file picks
+//! the format from the first bytes and presents one [`CaptureReader`].
 
+mod pcap;
+mod pcapng;
+mod source;
+
+use std::fmt;
+use std::fs::File;
 use std::path::Path;
+
+use source::Source;
 
 /// The container format of a capture file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +28,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name used in reports (`inputs[].format`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Pcap => "pcap",
@@ -37,13 +50,25 @@ pub struct Packet<'a> {
     pub orig_len: u32,
     /// Byte offset of the record in the file.
     pub offset: u64,
+    /// Bytes of frame check sequence at the end of a complete frame, as the
+    /// capture declares them (pcap link-type field, pcapng `if_fcslen`); 0 when
+    /// not declared. Only a record holding the whole frame ends with it.
+    pub fcs_len: u8,
 }
 
 /// Damage found while reading; the analysis continues with what was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
+    /// File offset the damage was found at (the start of the record or block
+    /// concerned, unless the message says otherwise).
     pub offset: u64,
     pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at byte {}: {}", self.offset, self.message)
+    }
 }
 
 /// A capture that cannot be read at all (status 2).
@@ -55,16 +80,111 @@ pub struct CaptureError {
     pub message: String,
 }
 
+/// A record parsed from the buffer but not yet handed out. Its bytes stay
+/// buffered from `Source::index()` onwards until it is consumed.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    ts_ns: i64,
+    linktype: u32,
+    /// Packet bytes: offset from the start of the record, and length.
+    data_at: usize,
+    data_len: usize,
+    orig_len: u32,
+    /// Bytes the whole record (header, data, padding, trailer) occupies.
+    record_len: usize,
+    fcs_len: u8,
+}
+
+/// At most this many warnings are kept: a thoroughly corrupt file must not
+/// turn into an unbounded list.
+const MAX_WARNINGS: usize = 100;
+
+/// What both format parsers share: the byte source and the findings.
+struct Shared {
+    src: Source,
+    warnings: Vec<Warning>,
+    suppressed: bool,
+    linktypes: Vec<u32>,
+}
+
+impl Shared {
+    fn warn(&mut self, offset: u64, message: impl Into<String>) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(Warning {
+                offset,
+                message: message.into(),
+            });
+        } else if !self.suppressed {
+            self.suppressed = true;
+            self.warnings.push(Warning {
+                offset,
+                message: "too many warnings; further damage is not listed".into(),
+            });
+        }
+    }
+
+    fn add_linktype(&mut self, linktype: u32) {
+        if !self.linktypes.contains(&linktype) {
+            self.linktypes.push(linktype);
+        }
+    }
+
+    /// The data ended `have` bytes into a record of `need` bytes at `offset`:
+    /// either the file is cut short or a read failed.
+    fn cut_short(&mut self, offset: u64, have: usize, need: usize) {
+        if let Some((at, e)) = self.src.error().cloned() {
+            self.warn(at, format!("read error: {e}"));
+        } else {
+            self.warn(
+                offset,
+                format!("file ends inside a record ({have} of {need} bytes)"),
+            );
+        }
+    }
+
+    /// The data ended cleanly between records; a read error is still damage.
+    fn ended(&mut self) {
+        if let Some((at, e)) = self.src.error().cloned() {
+            self.warn(at, format!("read error: {e}"));
+        }
+    }
+}
+
+enum Parser {
+    Pcap(pcap::PcapParser),
+    Pcapng(pcapng::PcapngParser),
+}
+
 /// Streams the records of one capture file.
 pub struct CaptureReader {
-    _private: (),
+    shared: Shared,
+    parser: Parser,
+    pending: Option<Pending>,
+    done: bool,
+    total_len: Option<u64>,
 }
 
 impl CaptureReader {
     /// Opens a file and reads its header.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
-        let _ = path;
-        todo!()
+        let name = path.to_string_lossy();
+        let fail = |message: String| CaptureError {
+            path: name.clone().into_owned(),
+            offset: 0,
+            message,
+        };
+        let file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| fail(format!("cannot read metadata: {e}")))?;
+        if meta.is_dir() {
+            return Err(fail("is a directory, not a capture file".into()));
+        }
+        let mut reader = CaptureReader::from_read(Box::new(file), &name)?;
+        if meta.is_file() {
+            reader.total_len = Some(meta.len());
+        }
+        Ok(reader)
     }
 
     /// Reads from any byte source (tests, fuzzing); `name` is used in messages.
@@ -72,42 +192,184 @@ impl CaptureReader {
         source: Box<dyn std::io::Read + Send>,
         name: &str,
     ) -> Result<CaptureReader, CaptureError> {
-        let _ = (source, name);
-        todo!()
+        let mut shared = Shared {
+            src: Source::new(source),
+            warnings: Vec::new(),
+            suppressed: false,
+            linktypes: Vec::new(),
+        };
+        let fail = |offset: u64, message: String| CaptureError {
+            path: name.to_string(),
+            offset,
+            message,
+        };
+        let have = shared.src.fill(4);
+        if let Some((at, e)) = shared.src.error().cloned() {
+            if have < 4 {
+                return Err(fail(at, format!("read error: {e}")));
+            }
+        }
+        let head = shared.src.available();
+        let len = head.len();
+        let magic: Option<[u8; 4]> = head.get(..4).and_then(|b| b.try_into().ok());
+        let parser = match magic {
+            None if len == 0 => return Err(fail(0, "empty file, not a capture".into())),
+            None => {
+                return Err(fail(
+                    0,
+                    format!("not a pcap or pcapng file (only {len} bytes long)"),
+                ))
+            }
+            Some(m) if pcap::is_magic(m) => {
+                Parser::Pcap(pcap::PcapParser::start(&mut shared).map_err(|(o, m)| fail(o, m))?)
+            }
+            Some(m) if pcapng::is_magic(m) => Parser::Pcapng(
+                pcapng::PcapngParser::start(&mut shared).map_err(|(o, m)| fail(o, m))?,
+            ),
+            Some(m) => {
+                let magic = u32::from_be_bytes(m);
+                return Err(fail(
+                    0,
+                    format!("not a pcap or pcapng file (magic 0x{magic:08x})"),
+                ));
+            }
+        };
+        Ok(CaptureReader {
+            shared,
+            parser,
+            pending: None,
+            done: false,
+            total_len: None,
+        })
     }
 
+    /// The container format, as recognised from the file's first bytes.
     pub fn format(&self) -> Format {
-        todo!()
+        match self.parser {
+            Parser::Pcap(_) => Format::Pcap,
+            Parser::Pcapng(_) => Format::Pcapng,
+        }
+    }
+
+    /// Parses the next record into `pending` unless one is there already.
+    fn fetch(&mut self) -> Option<Pending> {
+        if self.pending.is_none() && !self.done {
+            self.pending = match &mut self.parser {
+                Parser::Pcap(p) => p.next_record(&mut self.shared),
+                Parser::Pcapng(p) => p.next_record(&mut self.shared),
+            };
+            self.done = self.pending.is_none();
+        }
+        self.pending
     }
 
     /// Timestamp of the next record without consuming it; `None` at the end
     /// (or where damage stopped the reading: see `warnings`).
     pub fn peek_ts(&mut self) -> Option<i64> {
-        todo!()
+        self.fetch().map(|p| p.ts_ns)
     }
 
     /// The next record; `None` at the end or where damage stopped the reading.
     pub fn next_packet(&mut self) -> Option<Packet<'_>> {
-        todo!()
+        let p = self.fetch()?;
+        self.pending = None;
+        let offset = self.shared.src.offset();
+        let at = self.shared.src.index().saturating_add(p.data_at);
+        self.shared.src.consume(p.record_len);
+        Some(Packet {
+            ts_ns: p.ts_ns,
+            linktype: p.linktype,
+            data: self.shared.src.slice(at, p.data_len),
+            orig_len: p.orig_len,
+            offset,
+            fcs_len: p.fcs_len,
+        })
     }
 
     /// Damage found so far.
     pub fn warnings(&self) -> &[Warning] {
-        todo!()
+        &self.shared.warnings
     }
 
     /// Link types of the interfaces declared so far, in order of first appearance, deduplicated.
     pub fn linktypes(&self) -> &[u32] {
-        todo!()
+        &self.shared.linktypes
     }
 
     /// Bytes consumed so far (for progress).
     pub fn position(&self) -> u64 {
-        todo!()
+        self.shared.src.offset()
     }
 
     /// File size when known.
     pub fn total_len(&self) -> Option<u64> {
-        todo!()
+        self.total_len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(bytes: &[u8]) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::from_read(Box::new(std::io::Cursor::new(bytes.to_vec())), "t")
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let e = open(&[]).err().expect("error");
+        assert_eq!(e.message, "empty file, not a capture");
+        assert_eq!(e.offset, 0);
+        assert_eq!(e.to_string(), "t: at byte 0: empty file, not a capture");
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        let e = open(b"GET / HTTP/1.1\r\n\r\n").err().expect("error");
+        assert_eq!(e.message, "not a pcap or pcapng file (magic 0x47455420)");
+        let e = open(b"ab").err().expect("error");
+        assert_eq!(e.message, "not a pcap or pcapng file (only 2 bytes long)");
+    }
+
+    #[test]
+    fn open_reports_missing_files_and_directories() {
+        let e = CaptureReader::open(Path::new("/nonexistent/x.pcap"))
+            .err()
+            .expect("error");
+        assert!(e.message.starts_with("cannot open: "), "{}", e.message);
+        let e = CaptureReader::open(Path::new("/")).err().expect("error");
+        assert_eq!(e.message, "is a directory, not a capture file");
+    }
+
+    #[test]
+    fn open_knows_the_file_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.cap");
+        let mut bytes = pcap::tests::header_le(0xa1b2_c3d4, 1);
+        bytes.extend(pcap::tests::record_le(5, 6, &[1, 2, 3], 3));
+        std::fs::write(&path, &bytes).expect("write");
+        let mut r = CaptureReader::open(&path).expect("open");
+        assert_eq!(r.total_len(), Some(43));
+        assert_eq!(r.format(), Format::Pcap);
+        assert_eq!(
+            r.next_packet().map(|p| p.data.to_vec()),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(r.position(), 43);
+    }
+
+    #[test]
+    fn warnings_are_capped() {
+        let mut s = Shared {
+            src: Source::new(Box::new(std::io::empty())),
+            warnings: Vec::new(),
+            suppressed: false,
+            linktypes: Vec::new(),
+        };
+        for i in 0..500 {
+            s.warn(i, "x");
+        }
+        assert_eq!(s.warnings.len(), MAX_WARNINGS + 1);
+        assert_eq!(s.warnings[MAX_WARNINGS].offset, MAX_WARNINGS as u64);
     }
 }

@@ -1,0 +1,603 @@
+//! pcapng: sections, interfaces and packet blocks.
+//!
+//! Owns: the block framing (type, total length, trailing length copy, padding),
+//! section header blocks (byte order, version; every section starts its
+//! interface list afresh), interface description blocks and the options that
+//! matter for reading packets (`if_tsresol`, `if_tsoffset`, `if_fcslen`),
+//! enhanced, simple and obsolete packet blocks, and resynchronising after a
+//! block whose length cannot be right. Every other block type is skipped.
+
+use super::source::{Endian, MAX_RECORD, SCAN_LIMIT, SCAN_LOOKAHEAD};
+use super::{Pending, Shared};
+
+const SHB: u32 = 0x0a0d_0d0a;
+const IDB: u32 = 1;
+const OPB: u32 = 2;
+const SPB: u32 = 3;
+const EPB: u32 = 6;
+const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
+
+/// Block types a resynchronisation may land on: the ones in the pcapng
+/// specification's registry (NRB, ISB, IRIG, ARINC, systemd journal, DSB,
+/// custom) besides the ones read here.
+const KNOWN_TYPES: [u32; 13] = [
+    SHB,
+    IDB,
+    OPB,
+    SPB,
+    4,
+    5,
+    EPB,
+    7,
+    8,
+    9,
+    10,
+    0x0000_0bad,
+    0x4000_0bad,
+];
+
+/// Largest block accepted: one maximal record plus generous framing.
+const MAX_BLOCK: usize = MAX_RECORD + (64 << 10);
+
+/// Block type, total length, and the trailing length copy.
+const FRAMING: usize = 12;
+
+/// Option codes of an interface description block.
+const IF_TSRESOL: u16 = 9;
+const IF_FCSLEN: u16 = 13;
+const IF_TSOFFSET: u16 = 14;
+
+/// True if `m` (the first four file bytes) opens a section header block.
+pub(super) fn is_magic(m: [u8; 4]) -> bool {
+    u32::from_be_bytes(m) == SHB
+}
+
+/// Timestamp resolution of an interface: 10^-n or 2^-n seconds per tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TsResol {
+    Decimal(u8),
+    Binary(u8),
+}
+
+impl TsResol {
+    fn from_option(b: u8) -> TsResol {
+        if b & 0x80 != 0 {
+            TsResol::Binary(b & 0x7f)
+        } else {
+            TsResol::Decimal(b)
+        }
+    }
+}
+
+/// Converts a pcapng timestamp to nanoseconds since the epoch, saturating:
+/// a 64-bit tick count at a fine resolution, or an offset, can exceed i64.
+fn to_ns(ticks: u64, resol: TsResol, offset_s: i64) -> i64 {
+    const NS: i128 = 1_000_000_000;
+    let ticks = i128::from(ticks);
+    let ns = match resol {
+        TsResol::Decimal(n) if n <= 9 => ticks * 10i128.pow(9 - u32::from(n)),
+        // Too fine to matter beyond this: every tick is less than 1 ns.
+        TsResol::Decimal(n) => 10i128
+            .checked_pow(u32::from(n) - 9)
+            .map_or(0, |d| ticks / d),
+        TsResol::Binary(n) => (ticks * NS).checked_shr(u32::from(n)).unwrap_or(0),
+    };
+    let total = ns.saturating_add(i128::from(offset_s) * NS);
+    i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// An interface of the current section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Interface {
+    linktype: u32,
+    snaplen: u32,
+    resol: TsResol,
+    offset_s: i64,
+    fcs_len: u8,
+}
+
+/// A view of a whole block: framing checked at construction, body in between.
+struct Block<'a> {
+    bytes: &'a [u8],
+    endian: Endian,
+}
+
+impl<'a> Block<'a> {
+    fn block_type(&self) -> u32 {
+        self.endian.u32(self.bytes, 0)
+    }
+
+    /// The bytes between the length field and the trailing length copy.
+    fn body(&self) -> &'a [u8] {
+        let end = self.bytes.len().saturating_sub(4);
+        self.bytes.get(8..end).unwrap_or(&[])
+    }
+
+    fn trailer(&self) -> u32 {
+        self.endian
+            .u32(self.bytes, self.bytes.len().saturating_sub(4))
+    }
+}
+
+/// The fixed part of a section header block body.
+struct SectionHeader {
+    major: u16,
+    minor: u16,
+}
+
+impl SectionHeader {
+    /// Byte order from the magic at byte 8 of a block starting an SHB.
+    fn byte_order(bytes: &[u8]) -> Option<Endian> {
+        match Endian::Big.u32(bytes, 8) {
+            BYTE_ORDER_MAGIC => Some(Endian::Big),
+            m if m.swap_bytes() == BYTE_ORDER_MAGIC => Some(Endian::Little),
+            _ => None,
+        }
+    }
+
+    /// Parses a body of at least 16 bytes; also whether its options are sound.
+    fn parse(body: &[u8], e: Endian) -> Option<(SectionHeader, bool)> {
+        let fixed = body.get(..16)?;
+        let options_ok = options(body.get(16..).unwrap_or(&[]), e).is_some();
+        Some((
+            SectionHeader {
+                major: e.u16(fixed, 4),
+                minor: e.u16(fixed, 6),
+            },
+            options_ok,
+        ))
+    }
+}
+
+/// The options in `bytes`, or `None` if one runs past the end (then none of
+/// them is trusted).
+fn options(bytes: &[u8], e: Endian) -> Option<Vec<(u16, &[u8])>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while let Some(head) = bytes.get(at..at + 4) {
+        let code = e.u16(head, 0);
+        let len = usize::from(e.u16(head, 2));
+        if code == 0 {
+            break; // opt_endofopt
+        }
+        let value = bytes.get(at + 4..at + 4 + len)?;
+        out.push((code, value));
+        at += 4 + len.next_multiple_of(4);
+    }
+    Some(out)
+}
+
+/// Parses an interface description block body; the flag says whether its
+/// options were sound (if not, they are all ignored).
+fn parse_interface(body: &[u8], e: Endian) -> Option<(Interface, bool)> {
+    let fixed = body.get(..8)?;
+    let mut iface = Interface {
+        linktype: u32::from(e.u16(fixed, 0)),
+        snaplen: e.u32(fixed, 4),
+        resol: TsResol::Decimal(6),
+        offset_s: 0,
+        fcs_len: 0,
+    };
+    let Some(opts) = options(body.get(8..).unwrap_or(&[]), e) else {
+        return Some((iface, false));
+    };
+    for (code, value) in opts {
+        match (code, value) {
+            (IF_TSRESOL, [b, ..]) => iface.resol = TsResol::from_option(*b),
+            (IF_FCSLEN, [b, ..]) => iface.fcs_len = *b,
+            (IF_TSOFFSET, v) if v.len() >= 8 => iface.offset_s = e.u64(v, 0) as i64,
+            _ => {}
+        }
+    }
+    Some((iface, true))
+}
+
+/// What one block amounts to once parsed.
+enum Outcome {
+    Packet(Pending),
+    Skip,
+    /// Damage that ends the reading (the warning is already given).
+    Stop,
+}
+
+/// Reads the blocks of a pcapng file.
+pub(super) struct PcapngParser {
+    endian: Endian,
+    interfaces: Vec<Interface>,
+    /// Interface ids already warned about in this section.
+    warned: Vec<u32>,
+    /// Time of the last packet: a simple packet block has none of its own.
+    last_ts: i64,
+}
+
+impl PcapngParser {
+    /// Reads and checks the first section header block; an `Err` is
+    /// (offset, message) of a file that cannot be read at all.
+    pub(super) fn start(sh: &mut Shared) -> Result<PcapngParser, (u64, String)> {
+        let read_error = |sh: &Shared| {
+            sh.src
+                .error()
+                .map(|(at, e)| (*at, format!("read error: {e}")))
+        };
+        let have = sh.src.fill(FRAMING);
+        if have < FRAMING {
+            return Err(read_error(sh).unwrap_or((
+                0,
+                format!("file ends inside the section header block ({have} of 28 bytes)"),
+            )));
+        }
+        let head = sh.src.available();
+        let Some(endian) = SectionHeader::byte_order(head) else {
+            let magic = Endian::Big.u32(head, 8);
+            return Err((
+                8,
+                format!("pcapng section header has an unknown byte-order magic 0x{magic:08x}"),
+            ));
+        };
+        let len = endian.u32(head, 4) as usize;
+        if len < 28 || len % 4 != 0 || len > MAX_BLOCK {
+            return Err((
+                4,
+                format!("pcapng section header block has an invalid length {len}"),
+            ));
+        }
+        let have = sh.src.fill(len);
+        if have < len {
+            return Err(read_error(sh).unwrap_or((
+                0,
+                format!("file ends inside the section header block ({have} of {len} bytes)"),
+            )));
+        }
+        let block = Block {
+            bytes: sh.src.available().get(..len).unwrap_or(&[]),
+            endian,
+        };
+        let trailer = block.trailer();
+        let Some((shb, options_ok)) = SectionHeader::parse(block.body(), endian) else {
+            return Err((
+                4,
+                format!("pcapng section header block has an invalid length {len}"),
+            ));
+        };
+        if shb.major != 1 {
+            return Err((
+                12,
+                format!("unsupported pcapng version {}.{}", shb.major, shb.minor),
+            ));
+        }
+        if trailer as usize != len {
+            sh.warn(
+                0,
+                format!("block length {len} does not match its trailing copy {trailer}"),
+            );
+        }
+        if !options_ok {
+            sh.warn(
+                0,
+                "malformed options in section header block: options ignored",
+            );
+        }
+        sh.src.consume(len);
+        Ok(PcapngParser {
+            endian,
+            interfaces: Vec::new(),
+            warned: Vec::new(),
+            last_ts: 0,
+        })
+    }
+
+    /// The next packet, or `None` at the end of the data or where damage
+    /// stops the reading (a warning says which). Other blocks are consumed
+    /// on the way.
+    pub(super) fn next_record(&mut self, sh: &mut Shared) -> Option<Pending> {
+        loop {
+            let offset = sh.src.offset();
+            let have = sh.src.fill(8);
+            if have == 0 {
+                sh.ended();
+                return None;
+            }
+            if have < 8 {
+                sh.cut_short(offset, have, 8);
+                return None;
+            }
+            let head = sh.src.available();
+            let block_type_raw = Endian::Big.u32(head, 0);
+            let mut endian = self.endian;
+            if block_type_raw == SHB {
+                sh.src.fill(FRAMING);
+                match SectionHeader::byte_order(sh.src.available()) {
+                    Some(e) => endian = e,
+                    None => {
+                        let why = "section header block with an unknown byte-order magic";
+                        if self.resync(sh, offset, why) {
+                            continue;
+                        }
+                        return None;
+                    }
+                }
+            }
+            let head = sh.src.available();
+            let len = endian.u32(head, 4) as usize;
+            if len < FRAMING || len > MAX_BLOCK {
+                if self.resync(sh, offset, &format!("block has an invalid length {len}")) {
+                    continue;
+                }
+                return None;
+            }
+            // Some old writers (NTAR) store the unpadded length; the block
+            // still occupies the padded size.
+            let padded = len.next_multiple_of(4);
+            let have = sh.src.fill(padded);
+            if have < padded {
+                let why = format!("block claims {len} bytes but the file ends {have} bytes in");
+                if self.resync_quiet(sh).is_some() {
+                    self.resync(sh, offset, &why);
+                    continue;
+                }
+                sh.cut_short(offset, have, padded);
+                return None;
+            }
+            let block = Block {
+                bytes: sh.src.available().get(..padded).unwrap_or(&[]),
+                endian,
+            };
+            let block_type = block.block_type();
+            let trailer = block.trailer() as usize;
+            if trailer != len {
+                if len != padded || !KNOWN_TYPES.contains(&block_type) {
+                    let why =
+                        format!("block length {len} does not match its trailing copy {trailer}");
+                    if self.resync(sh, offset, &why) {
+                        continue;
+                    }
+                    return None;
+                }
+                sh.warn(
+                    offset,
+                    format!("block length {len} does not match its trailing copy {trailer}"),
+                );
+            } else if len != padded {
+                sh.warn(
+                    offset,
+                    format!("block length {len} is not a multiple of 4 (read as {padded})"),
+                );
+            }
+            let outcome = match block_type {
+                SHB => self.section(sh, offset, padded, endian),
+                IDB => self.interface(sh, offset, padded),
+                EPB | OPB | SPB => self.packet(sh, offset, padded, block_type),
+                _ => Outcome::Skip,
+            };
+            match outcome {
+                Outcome::Packet(p) => return Some(p),
+                Outcome::Skip => sh.src.consume(padded),
+                Outcome::Stop => return None,
+            }
+        }
+    }
+
+    /// A later section header block: new byte order, interfaces start afresh.
+    fn section(&mut self, sh: &mut Shared, offset: u64, len: usize, endian: Endian) -> Outcome {
+        let block = Block {
+            bytes: sh.src.available().get(..len).unwrap_or(&[]),
+            endian,
+        };
+        let Some((shb, options_ok)) = SectionHeader::parse(block.body(), endian) else {
+            sh.warn(
+                offset,
+                format!("section header block too short ({len} bytes): skipped"),
+            );
+            return Outcome::Skip;
+        };
+        if shb.major != 1 {
+            sh.warn(
+                offset,
+                format!(
+                    "section with unsupported pcapng version {}.{}: reading stopped",
+                    shb.major, shb.minor
+                ),
+            );
+            return Outcome::Stop;
+        }
+        if !options_ok {
+            sh.warn(
+                offset,
+                "malformed options in section header block: options ignored",
+            );
+        }
+        self.endian = endian;
+        self.interfaces.clear();
+        self.warned.clear();
+        Outcome::Skip
+    }
+
+    fn interface(&mut self, sh: &mut Shared, offset: u64, len: usize) -> Outcome {
+        let block = Block {
+            bytes: sh.src.available().get(..len).unwrap_or(&[]),
+            endian: self.endian,
+        };
+        match parse_interface(block.body(), self.endian) {
+            Some((iface, options_ok)) => {
+                self.interfaces.push(iface);
+                sh.add_linktype(iface.linktype);
+                if !options_ok {
+                    sh.warn(
+                        offset,
+                        "malformed options in interface description block: options ignored",
+                    );
+                }
+            }
+            None => sh.warn(
+                offset,
+                format!("interface description block too short ({len} bytes): skipped"),
+            ),
+        }
+        Outcome::Skip
+    }
+
+    /// The interface a packet names, warning (once per id) if there is none.
+    fn lookup(&mut self, sh: &mut Shared, offset: u64, id: u32) -> Option<Interface> {
+        if let Some(iface) = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.interfaces.get(i))
+        {
+            return Some(*iface);
+        }
+        if !self.warned.contains(&id) {
+            self.warned.push(id);
+            let message = if self.interfaces.is_empty() {
+                "packet before any interface description block in its section: skipped".to_string()
+            } else {
+                format!(
+                    "packet names interface {id}, but the section declares {}: skipped",
+                    self.interfaces.len()
+                )
+            };
+            sh.warn(offset, message);
+        }
+        None
+    }
+
+    fn packet(&mut self, sh: &mut Shared, offset: u64, len: usize, block_type: u32) -> Outcome {
+        let e = self.endian;
+        let block = Block {
+            bytes: sh.src.available().get(..len).unwrap_or(&[]),
+            endian: e,
+        };
+        let body = block.body();
+        let short = |sh: &mut Shared| {
+            sh.warn(
+                offset,
+                format!("packet block too short ({len} bytes): skipped"),
+            );
+            Outcome::Skip
+        };
+        if block_type == SPB {
+            let Some(fixed) = body.get(..4) else {
+                return short(sh);
+            };
+            let orig_len = e.u32(fixed, 0);
+            let room = body.len() - 4;
+            let Some(iface) = self.lookup(sh, offset, 0) else {
+                return Outcome::Skip;
+            };
+            let mut caplen = (orig_len as usize).min(room);
+            if iface.snaplen != 0 {
+                caplen = caplen.min(iface.snaplen as usize);
+            }
+            return Outcome::Packet(Pending {
+                ts_ns: self.last_ts,
+                linktype: iface.linktype,
+                data_at: 12,
+                data_len: caplen,
+                orig_len,
+                record_len: len,
+                fcs_len: iface.fcs_len,
+            });
+        }
+        let Some(fixed) = body.get(..20) else {
+            return short(sh);
+        };
+        let id = if block_type == OPB {
+            u32::from(e.u16(fixed, 0))
+        } else {
+            e.u32(fixed, 0)
+        };
+        let ticks = (u64::from(e.u32(fixed, 4)) << 32) | u64::from(e.u32(fixed, 8));
+        let caplen = e.u32(fixed, 12);
+        let orig_len = e.u32(fixed, 16);
+        if caplen as usize > body.len() - 20 {
+            sh.warn(
+                offset,
+                format!(
+                    "packet block claims {caplen} captured bytes but holds {}: skipped",
+                    body.len() - 20
+                ),
+            );
+            return Outcome::Skip;
+        }
+        let Some(iface) = self.lookup(sh, offset, id) else {
+            return Outcome::Skip;
+        };
+        let ts_ns = to_ns(ticks, iface.resol, iface.offset_s);
+        self.last_ts = ts_ns;
+        Outcome::Packet(Pending {
+            ts_ns,
+            linktype: iface.linktype,
+            data_at: 28,
+            data_len: caplen as usize,
+            orig_len,
+            record_len: len,
+            fcs_len: iface.fcs_len,
+        })
+    }
+
+    /// Could a block start at `at` in `data`? Its type must be known and its
+    /// length sane and repeated at its end.
+    fn plausible_block(&self, data: &[u8], at: usize) -> bool {
+        let Some(head) = data.get(at..at + FRAMING) else {
+            return false;
+        };
+        let e = if Endian::Big.u32(head, 0) == SHB {
+            match SectionHeader::byte_order(head) {
+                Some(e) => e,
+                None => return false,
+            }
+        } else {
+            self.endian
+        };
+        let block_type = e.u32(head, 0);
+        let len = e.u32(head, 4) as usize;
+        let min = match block_type {
+            SHB => 28,
+            IDB => 20,
+            SPB => 16,
+            EPB | OPB => 32,
+            t if KNOWN_TYPES.contains(&t) => FRAMING,
+            _ => return false,
+        };
+        len >= min
+            && len % 4 == 0
+            && len <= MAX_BLOCK
+            && data
+                .get(at + len - 4..at + len)
+                .is_some_and(|t| e.u32(t, 0) as usize == len)
+    }
+
+    /// Offset (from the current position, at least 1) of the next plausible
+    /// block within the scan window.
+    fn resync_quiet(&self, sh: &mut Shared) -> Option<usize> {
+        sh.src.fill(SCAN_LIMIT + SCAN_LOOKAHEAD);
+        let data = sh.src.available();
+        (1..=SCAN_LIMIT.min(data.len())).find(|&at| self.plausible_block(data, at))
+    }
+
+    /// The block at `offset` (the current position) is damaged (`why`): skip
+    /// to the next plausible block within `SCAN_LIMIT` bytes. True if found.
+    fn resync(&mut self, sh: &mut Shared, offset: u64, why: &str) -> bool {
+        match self.resync_quiet(sh) {
+            Some(at) => {
+                sh.warn(
+                    offset,
+                    format!(
+                        "{why}; skipped {at} bytes to the next plausible block at byte {}",
+                        offset + at as u64
+                    ),
+                );
+                sh.src.consume(at);
+                true
+            }
+            None => {
+                let scanned = sh.src.available().len().min(SCAN_LIMIT);
+                sh.warn(
+                    offset,
+                    format!(
+                        "{why}; no plausible block in the next {scanned} bytes, reading stopped"
+                    ),
+                );
+                false
+            }
+        }
+    }
+}
