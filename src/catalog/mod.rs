@@ -49,10 +49,44 @@
 //! ja = "エージェント・サイトサーバから管理用サーバへの通信"
 //! en = "agents and site servers reporting to the manager"
 //! ```
+//!
+//! Roles, features, notes and companions are named by their local names in
+//! the file; the loaded [`Catalog`] holds roles as "catalog.role" and rule
+//! ids as "catalog/rule". Unknown keys are errors (a misspelt
+//! `requires_feture` must not silently drop a condition). `expects_reply` may
+//! only be written on UDP rules; a UDP rule without it does not treat silence
+//! as a failure. Every validation error names the file and the line of the
+//! offending item.
+//!
+//! Port numbers live only in the catalog files (`jp1-itdm.toml`,
+//! `systemwalker-om.toml` next to this module), never in code.
 
 use std::fmt;
 
 use crate::decode::Transport;
+
+mod parse;
+mod services;
+#[cfg(test)]
+mod tests;
+
+/// The built-in catalog files, embedded so the binary needs nothing at run time.
+const BUILTIN_TEXT: &[(&str, &str)] = &[
+    ("jp1-itdm", include_str!("jp1-itdm.toml")),
+    ("systemwalker-om", include_str!("systemwalker-om.toml")),
+];
+
+/// Parses a protocol name as catalogs, services files and port keys write it
+/// ("tcp"/"udp", any case).
+pub fn parse_transport(s: &str) -> Option<Transport> {
+    if s.eq_ignore_ascii_case("tcp") {
+        Some(Transport::Tcp)
+    } else if s.eq_ignore_ascii_case("udp") {
+        Some(Transport::Udp)
+    } else {
+        None
+    }
+}
 
 /// A set of ports as sorted, disjoint, inclusive ranges.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -67,6 +101,56 @@ impl PortSet {
     /// Number of ports in the set.
     pub fn width(&self) -> u32 {
         self.ranges.iter().map(|&(a, b)| u32::from(b - a) + 1).sum()
+    }
+
+    /// The set holding just `port`.
+    pub fn single(port: u16) -> PortSet {
+        PortSet {
+            ranges: vec![(port, port)],
+        }
+    }
+
+    /// Adds `a..=b` (a ≤ b), keeping the ranges sorted, disjoint and merged
+    /// (adjacent ranges become one).
+    pub fn insert_range(&mut self, a: u16, b: u16) {
+        let (a, b) = (a.min(b), a.max(b));
+        self.ranges.push((a, b));
+        self.ranges.sort_unstable();
+        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(self.ranges.len());
+        for &(a, b) in &self.ranges {
+            match merged.last_mut() {
+                Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.ranges = merged;
+    }
+
+    /// Adds one port.
+    pub fn insert(&mut self, port: u16) {
+        self.insert_range(port, port);
+    }
+
+    /// Removes one port, splitting the range that holds it.
+    pub fn remove(&mut self, port: u16) {
+        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        for &(a, b) in &self.ranges {
+            if port < a || port > b {
+                out.push((a, b));
+                continue;
+            }
+            if a < port {
+                out.push((a, port - 1));
+            }
+            if port < b {
+                out.push((port + 1, b));
+            }
+        }
+        self.ranges = out;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 }
 
@@ -224,28 +308,200 @@ pub struct PortChange {
 
 impl CatalogSet {
     /// Loads catalogs by built-in name or file path; an empty list means all built-ins.
+    ///
+    /// A built-in name wins over a file of the same name in the current
+    /// directory (write `./jp1-itdm` for the file). Two catalogs with the same
+    /// `name` are an error: their rule ids and roles would collide.
     pub fn load(specs: &[String]) -> Result<CatalogSet, CatalogError> {
-        let _ = specs;
-        todo!()
+        let default: Vec<String>;
+        let specs = if specs.is_empty() {
+            default = BUILTIN.iter().map(|s| s.to_string()).collect();
+            &default
+        } else {
+            specs
+        };
+        let mut set = CatalogSet::default();
+        for spec in specs {
+            let (catalog, file) = if let Some(text) = Self::builtin_text(spec) {
+                (
+                    Self::parse_catalog(text, &builtin_file(spec))?,
+                    builtin_file(spec),
+                )
+            } else {
+                let path = std::path::Path::new(spec);
+                if !path.is_file() {
+                    return Err(CatalogError {
+                        file: spec.clone(),
+                        line: None,
+                        message: format!(
+                            "unknown catalog '{spec}': not a built-in ({}) nor a readable file",
+                            BUILTIN.join(", ")
+                        ),
+                    });
+                }
+                let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
+                    file: spec.clone(),
+                    line: None,
+                    message: format!("cannot read catalog file: {e}"),
+                })?;
+                // Editors on Windows like to start files with a BOM.
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                (Self::parse_catalog(text, spec)?, spec.clone())
+            };
+            if set.catalog(&catalog.name).is_some() {
+                return Err(CatalogError {
+                    file,
+                    line: None,
+                    message: format!("catalog '{}' is loaded twice", catalog.name),
+                });
+            }
+            set.catalogs.push(catalog);
+        }
+        Ok(set)
     }
 
     /// Parses one catalog from TOML text; `file` names it in errors.
     pub fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogError> {
-        let _ = (text, file);
-        todo!()
+        parse::parse_catalog(text, file)
+    }
+
+    /// The TOML text of a built-in catalog.
+    pub fn builtin_text(name: &str) -> Option<&'static str> {
+        BUILTIN_TEXT
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+    }
+
+    /// Is `name` one of the built-in catalogs (loaded or not)?
+    pub fn is_builtin(name: &str) -> bool {
+        BUILTIN.contains(&name)
+    }
+
+    /// The loaded catalog called `name`.
+    pub fn catalog(&self, name: &str) -> Option<&Catalog> {
+        self.catalogs.iter().find(|c| c.name == name)
+    }
+
+    /// A feature of a loaded catalog.
+    pub fn feature(&self, catalog: &str, feature: &str) -> Option<&FeatureDef> {
+        self.catalog(catalog)?
+            .features
+            .iter()
+            .find(|f| f.name == feature)
+    }
+
+    /// A note of a loaded catalog, by its id as rules name it ("注1").
+    pub fn note(&self, catalog: &str, id: &str) -> Option<&Note> {
+        self.catalog(catalog)?.notes.iter().find(|n| n.id == id)
+    }
+
+    /// How a role is called in sentences: its English label, or the role name
+    /// (underscores as spaces) if the role is unknown or has no label.
+    pub fn role_label(&self, qualified: &str) -> String {
+        match self.role(qualified) {
+            Some(r) if !r.en.is_empty() => r.en.clone(),
+            _ => qualified
+                .rsplit('.')
+                .next()
+                .unwrap_or(qualified)
+                .replace('_', " "),
+        }
     }
 
     /// Service names of the catalogs take the ports a `services` file gives them.
+    ///
+    /// A rule's `service` matches an entry's name or alias case-insensitively
+    /// with the same protocol; the rule's ports become exactly that port (the
+    /// first such entry wins, as with `getservbyname`).
     pub fn apply_services(&mut self, services: &Services) {
-        let _ = services;
-        todo!()
+        for rule in self.catalogs.iter_mut().flat_map(|c| c.rules.iter_mut()) {
+            let Some(service) = &rule.service else {
+                continue;
+            };
+            if let Some(port) = services.port(service, rule.protocol) {
+                rule.ports = PortSet::single(port);
+            }
+        }
     }
 
     /// Applies port changes; a change naming nothing in a loaded catalog is an error
     /// (changes for a built-in catalog that is not loaded are ignored).
+    ///
+    /// Every change is matched against the ports as they were before this
+    /// call, so changes are independent of their order (swapping two ports
+    /// works). A port change moves every rule of the catalog on that
+    /// port/protocol (a range loses that one port); a service change gives
+    /// every rule with that service name exactly the new port.
     pub fn apply_port_changes(&mut self, changes: &[PortChange]) -> Result<(), CatalogError> {
-        let _ = changes;
-        todo!()
+        // (catalog index, rule index, change) for every match, found first.
+        let mut moves: Vec<(usize, usize, &PortChange)> = Vec::new();
+        for change in changes {
+            let Some(ci) = self
+                .catalogs
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(&change.catalog))
+            else {
+                if BUILTIN
+                    .iter()
+                    .any(|b| b.eq_ignore_ascii_case(&change.catalog))
+                {
+                    continue;
+                }
+                return Err(CatalogError {
+                    file: change.file.clone(),
+                    line: Some(change.line),
+                    message: format!(
+                        "port change '{}': no catalog '{}' is loaded",
+                        change.key, change.catalog
+                    ),
+                });
+            };
+            let catalog = &self.catalogs[ci];
+            let before = moves.len();
+            for (ri, rule) in catalog.rules.iter().enumerate() {
+                let hit = match &change.target {
+                    PortTarget::Port(port, proto) => {
+                        rule.protocol == *proto && rule.ports.contains(*port)
+                    }
+                    PortTarget::Service(name) => rule
+                        .service
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(name)),
+                };
+                if hit {
+                    moves.push((ci, ri, change));
+                }
+            }
+            if moves.len() == before {
+                let what = match &change.target {
+                    PortTarget::Port(port, proto) => {
+                        format!("no rule of {} uses {port}/{}", catalog.name, proto.as_str())
+                    }
+                    PortTarget::Service(name) => {
+                        format!("no rule of {} has the service name '{name}'", catalog.name)
+                    }
+                };
+                return Err(CatalogError {
+                    file: change.file.clone(),
+                    line: Some(change.line),
+                    message: format!("port change '{}': {what}", change.key),
+                });
+            }
+        }
+        // Remove every moved port first, then add the new ones, so that a
+        // change moving a port onto another changed port is not undone.
+        for &(ci, ri, change) in &moves {
+            let rule = &mut self.catalogs[ci].rules[ri];
+            match change.target {
+                PortTarget::Port(port, _) => rule.ports.remove(port),
+                PortTarget::Service(_) => rule.ports = PortSet::default(),
+            }
+        }
+        for &(ci, ri, change) in &moves {
+            self.catalogs[ci].rules[ri].ports.insert(change.new_port);
+        }
+        Ok(())
     }
 
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
@@ -271,9 +527,19 @@ impl CatalogSet {
     }
 
     /// The roles and all the roles they imply (transitively), deduplicated, sorted.
+    ///
+    /// Names no loaded catalog defines are kept as they are (they imply nothing).
     pub fn expand_roles(&self, roles: &[String]) -> Vec<String> {
-        let _ = roles;
-        todo!()
+        let mut out: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut todo: Vec<&str> = roles.iter().map(String::as_str).collect();
+        while let Some(role) = todo.pop() {
+            if out.insert(role.to_string()) {
+                if let Some(def) = self.role(role) {
+                    todo.extend(def.implies.iter().map(String::as_str));
+                }
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// Ports that are a catalog's server port without conditions on other
@@ -325,13 +591,37 @@ impl PortBitmap {
 
 impl Services {
     /// Parses `/etc/services` or Windows `drivers\etc\services` syntax.
+    ///
+    /// Blank lines and `#` comments are skipped, as are entries of protocols
+    /// other than tcp/udp; a line without a valid `port/protocol` is an error
+    /// naming the file and line. CRLF line endings and a UTF-8 BOM are fine.
     pub fn parse(text: &str, file: &str) -> Result<Services, CatalogError> {
-        let _ = (text, file);
-        todo!()
+        services::parse(text, file)
     }
 
+    /// Reads and parses a services file (UTF-8, ANSI code page or UTF-16).
     pub fn load(path: &std::path::Path) -> Result<Services, CatalogError> {
-        let _ = path;
-        todo!()
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| CatalogError {
+            file: file.clone(),
+            line: None,
+            message: format!("cannot read services file: {e}"),
+        })?;
+        Self::parse(&services::decode(&bytes), &file)
     }
+
+    /// The port of service `name` (or an alias; any case) for `protocol`:
+    /// the first matching entry, as `getservbyname` would.
+    pub fn port(&self, name: &str, protocol: Transport) -> Option<u16> {
+        let name = name.to_lowercase();
+        self.entries
+            .iter()
+            .find(|e| e.protocol == protocol && e.names.contains(&name))
+            .map(|e| e.port)
+    }
+}
+
+/// The name built-in catalogs carry in error messages.
+fn builtin_file(name: &str) -> String {
+    format!("built-in catalog {name}")
 }
