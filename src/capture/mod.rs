@@ -373,3 +373,53 @@ mod tests {
         assert_eq!(s.warnings[MAX_WARNINGS].offset, MAX_WARNINGS as u64);
     }
 }
+
+/// Runs the reader over the public corpus (`FLOWLINT_CORPUS`, the directory
+/// holding `MANIFEST.tsv`); does nothing when the variable is unset.
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    /// What reading one file gave: packet count or the header error.
+    fn read(path: &Path) -> Result<(usize, Vec<Warning>, Vec<u32>, Format), CaptureError> {
+        let mut r = CaptureReader::open(path)?;
+        let mut n = 0;
+        let mut last_offset = None;
+        while let Some(p) = r.next_packet() {
+            assert!(last_offset < Some(p.offset), "offsets must grow");
+            last_offset = Some(p.offset);
+            n += 1;
+        }
+        Ok((n, r.warnings().to_vec(), r.linktypes().to_vec(), r.format()))
+    }
+
+    #[test]
+    fn corpus_packet_counts() {
+        let Some(dir) = std::env::var_os("FLOWLINT_CORPUS") else {
+            eprintln!("FLOWLINT_CORPUS not set: corpus check skipped");
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (Some(file), Some(packets)) = (cols.first(), cols.get(7)) else {
+                continue;
+            };
+            let want: Option<usize> = packets
+                .split_whitespace()
+                .next()
+                .and_then(|s| s.parse().ok());
+            let got = read(&dir.join(file));
+            let summary = match &got {
+                Ok((n, w, lt, f)) => format!("{} {n} lt={lt:?} warnings={w:?}", f.as_str()),
+                Err(e) => format!("ERROR {}", e.message),
+            };
+            let same = matches!((&got, want), (Ok((n, ..)), Some(w)) if *n == w);
+            eprintln!(
+                "{} {file}: manifest {packets}; got {summary}",
+                if same { "ok  " } else { "DIFF" }
+            );
+        }
+    }
+}

@@ -601,3 +601,594 @@ impl PcapngParser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CaptureError, CaptureReader, Format, Warning};
+    use super::*;
+
+    /// Builds a pcapng file block by block in one byte order (which a new
+    /// section may change).
+    struct Ng {
+        e: Endian,
+        out: Vec<u8>,
+    }
+
+    fn bytes16(e: Endian, v: u16) -> [u8; 2] {
+        match e {
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
+        }
+    }
+
+    fn bytes32(e: Endian, v: u32) -> [u8; 4] {
+        match e {
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
+        }
+    }
+
+    fn pad(v: &mut Vec<u8>) {
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+    }
+
+    impl Ng {
+        fn new(e: Endian) -> Ng {
+            let mut ng = Ng { e, out: Vec::new() };
+            ng.shb(e, 1, 0, &[]);
+            ng
+        }
+
+        /// One option (code, value), padded.
+        fn opt(&self, code: u16, value: &[u8]) -> Vec<u8> {
+            let mut v = Vec::new();
+            v.extend(bytes16(self.e, code));
+            v.extend(bytes16(self.e, value.len() as u16));
+            v.extend(value);
+            pad(&mut v);
+            v
+        }
+
+        fn block(&mut self, block_type: u32, body: &[u8]) -> &mut Ng {
+            let len = (12 + body.len()) as u32;
+            self.out.extend(bytes32(self.e, block_type));
+            self.out.extend(bytes32(self.e, len));
+            self.out.extend(body);
+            self.out.extend(bytes32(self.e, len));
+            self
+        }
+
+        fn shb(&mut self, e: Endian, major: u16, minor: u16, options: &[u8]) -> &mut Ng {
+            self.e = e;
+            let mut body = Vec::new();
+            body.extend(bytes32(e, BYTE_ORDER_MAGIC));
+            body.extend(bytes16(e, major));
+            body.extend(bytes16(e, minor));
+            body.extend([0xff; 8]); // section length unknown
+            body.extend(options);
+            self.block(SHB, &body)
+        }
+
+        fn idb(&mut self, linktype: u16, snaplen: u32, options: &[(u16, &[u8])]) -> &mut Ng {
+            let mut body = Vec::new();
+            body.extend(bytes16(self.e, linktype));
+            body.extend([0, 0]);
+            body.extend(bytes32(self.e, snaplen));
+            for (code, value) in options {
+                body.extend(self.opt(*code, value));
+            }
+            if !options.is_empty() {
+                body.extend(self.opt(0, &[]));
+            }
+            self.block(IDB, &body)
+        }
+
+        fn epb(&mut self, iface: u32, ticks: u64, data: &[u8], orig: u32) -> &mut Ng {
+            let mut body = Vec::new();
+            body.extend(bytes32(self.e, iface));
+            body.extend(bytes32(self.e, (ticks >> 32) as u32));
+            body.extend(bytes32(self.e, ticks as u32));
+            body.extend(bytes32(self.e, data.len() as u32));
+            body.extend(bytes32(self.e, orig));
+            body.extend(data);
+            pad(&mut body);
+            self.block(EPB, &body)
+        }
+
+        fn opb(&mut self, iface: u16, ticks: u64, data: &[u8], orig: u32) -> &mut Ng {
+            let mut body = Vec::new();
+            body.extend(bytes16(self.e, iface));
+            body.extend(bytes16(self.e, 0)); // drops
+            body.extend(bytes32(self.e, (ticks >> 32) as u32));
+            body.extend(bytes32(self.e, ticks as u32));
+            body.extend(bytes32(self.e, data.len() as u32));
+            body.extend(bytes32(self.e, orig));
+            body.extend(data);
+            pad(&mut body);
+            self.block(OPB, &body)
+        }
+
+        fn spb(&mut self, orig: u32, data: &[u8]) -> &mut Ng {
+            let mut body = Vec::new();
+            body.extend(bytes32(self.e, orig));
+            body.extend(data);
+            pad(&mut body);
+            self.block(SPB, &body)
+        }
+
+        fn open(&self) -> Result<CaptureReader, CaptureError> {
+            CaptureReader::from_read(Box::new(std::io::Cursor::new(self.out.clone())), "t.pcapng")
+        }
+    }
+
+    /// (ts_ns, linktype, data, orig_len, offset, fcs_len) of every record.
+    type Row = (i64, u32, Vec<u8>, u32, u64, u8);
+
+    fn read_all(r: &mut CaptureReader) -> Vec<Row> {
+        let mut out = Vec::new();
+        while let Some(p) = r.next_packet() {
+            out.push((
+                p.ts_ns,
+                p.linktype,
+                p.data.to_vec(),
+                p.orig_len,
+                p.offset,
+                p.fcs_len,
+            ));
+        }
+        out
+    }
+
+    fn warn(offset: u64, message: &str) -> Warning {
+        Warning {
+            offset,
+            message: message.to_string(),
+        }
+    }
+
+    #[test]
+    fn sections_of_both_byte_orders() {
+        let mut ng = Ng::new(Endian::Little); // SHB: 28 bytes
+        ng.idb(1, 0, &[]); // 20 bytes at 28
+        ng.epb(0, 1_000_000, &[1, 2, 3], 3); // 36 bytes at 48
+        ng.shb(Endian::Big, 1, 0, &[]); // at 84
+        ng.idb(101, 0, &[]); // at 112
+        ng.epb(0, 2_000_000, &[4, 5, 6, 7], 9); // at 132
+        let mut r = ng.open().expect("open");
+        assert_eq!(r.format(), Format::Pcapng);
+        assert_eq!(
+            read_all(&mut r),
+            vec![
+                (1_000_000_000, 1, vec![1, 2, 3], 3, 48, 0),
+                (2_000_000_000, 101, vec![4, 5, 6, 7], 9, 132, 0),
+            ]
+        );
+        assert_eq!(r.linktypes(), &[1, 101]);
+        assert!(r.warnings().is_empty());
+        assert_eq!(r.position(), 168);
+    }
+
+    #[test]
+    fn interfaces_with_their_own_resolution_offset_and_fcs() {
+        let mut ng = Ng::new(Endian::Big);
+        ng.idb(1, 65535, &[(IF_TSRESOL, &[6])]);
+        ng.idb(113, 65535, &[(IF_TSRESOL, &[9]), (IF_FCSLEN, &[4])]);
+        ng.idb(1, 65535, &[(IF_TSRESOL, &[0x88])]); // 2^-8 s
+        let offset = (-100i64 as u64).to_be_bytes();
+        ng.idb(228, 65535, &[(IF_TSOFFSET, &offset), (IF_TSRESOL, &[3])]);
+        ng.epb(0, 1_500_000_000_123_456, &[1], 1);
+        ng.epb(1, 1_500_000_000_123_456_789, &[2], 1);
+        ng.epb(2, (1_500_000_000 << 8) + 3, &[3], 1);
+        ng.epb(3, 1_500_000_000_123, &[4], 1);
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u32, u8)> = read_all(&mut r).iter().map(|x| (x.0, x.1, x.5)).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1_500_000_000_123_456_000, 1, 0),
+                (1_500_000_000_123_456_789, 113, 4),
+                (1_500_000_000_011_718_750, 1, 0),
+                (1_499_999_900_123_000_000, 228, 0),
+            ]
+        );
+        assert_eq!(r.linktypes(), &[1, 113, 228]);
+        assert!(r.warnings().is_empty());
+    }
+
+    #[test]
+    fn simple_packet_blocks_take_the_previous_time() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 4, &[]); // snaplen 4 limits what an SPB holds
+        ng.spb(3, &[9, 9, 9]); // before any timestamp: 0
+        ng.epb(0, 7_000_000, &[1], 1);
+        ng.spb(60, &[1, 2, 3, 4, 5, 6]); // 6 bytes present, snaplen 4
+        ng.spb(2, &[7, 8]); // orig_len shorter than the padded body
+        let mut r = ng.open().expect("open");
+        assert_eq!(
+            read_all(&mut r),
+            vec![
+                (0, 1, vec![9, 9, 9], 3, 48, 0),
+                (7_000_000_000, 1, vec![1], 1, 68, 0),
+                (7_000_000_000, 1, vec![1, 2, 3, 4], 60, 104, 0),
+                (7_000_000_000, 1, vec![7, 8], 2, 128, 0),
+            ]
+        );
+        assert!(r.warnings().is_empty());
+    }
+
+    #[test]
+    fn obsolete_packet_blocks_and_unknown_blocks() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.block(0x0000_0bad, &[1, 2, 3, 4, 5, 6, 7, 8]); // custom: 20 bytes at 28
+        ng.idb(101, 0, &[]); // at 48
+        ng.block(0x1234_5678, &[0; 4]); // unknown: 16 bytes at 68
+        ng.block(5, &[0; 16]); // ISB: 28 bytes at 84
+        ng.opb(0, 3_000_001, &[0x45, 0], 40); // at 112
+        let mut r = ng.open().expect("open");
+        assert_eq!(
+            read_all(&mut r),
+            vec![(3_000_001_000, 101, vec![0x45, 0], 40, 112, 0)]
+        );
+        assert!(r.warnings().is_empty());
+    }
+
+    #[test]
+    fn peek_consumes_only_non_packet_blocks() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.block(4, &[0; 8]); // NRB: 20 bytes at 48
+        ng.epb(0, 5, &[1], 1); // at 68
+        ng.epb(0, 6, &[2], 1); // at 104
+        let mut r = ng.open().expect("open");
+        assert_eq!(r.position(), 28);
+        assert_eq!(r.peek_ts(), Some(5_000));
+        assert_eq!(r.position(), 68);
+        assert_eq!(r.peek_ts(), Some(5_000));
+        assert_eq!(
+            r.next_packet().map(|p| (p.ts_ns, p.offset)),
+            Some((5_000, 68))
+        );
+        assert_eq!(r.position(), 104);
+        assert_eq!(
+            r.next_packet().map(|p| (p.ts_ns, p.offset)),
+            Some((6_000, 104))
+        );
+        assert_eq!(r.peek_ts(), None);
+        assert!(r.next_packet().is_none());
+    }
+
+    #[test]
+    fn cut_short_inside_a_block() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 8], 8); // 40 bytes at 48
+        ng.epb(0, 2, &[2; 8], 8); // at 88
+        ng.out.truncate(88 + 30);
+        let mut r = ng.open().expect("open");
+        assert_eq!(read_all(&mut r).len(), 1);
+        assert_eq!(
+            r.warnings(),
+            &[warn(88, "file ends inside a record (30 of 40 bytes)")]
+        );
+        ng.out.truncate(88 + 5);
+        let mut r = ng.open().expect("open");
+        assert_eq!(read_all(&mut r).len(), 1);
+        assert_eq!(
+            r.warnings(),
+            &[warn(88, "file ends inside a record (5 of 8 bytes)")]
+        );
+    }
+
+    #[test]
+    fn absurd_block_length_resynchronises() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 4], 4); // 36 bytes at 48
+                                  // A block claiming 0xFFFFFFF0 bytes, then junk: 84..112.
+        ng.out.extend(6u32.to_le_bytes());
+        ng.out.extend(0xffff_fff0u32.to_le_bytes());
+        ng.out.extend([0x77; 20]);
+        ng.epb(0, 2, &[2; 4], 4); // at 112
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
+        assert_eq!(rows, vec![(1_000, 48), (2_000, 112)]);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                84,
+                "block has an invalid length 4294967280; \
+                 skipped 28 bytes to the next plausible block at byte 112"
+            )]
+        );
+    }
+
+    #[test]
+    fn overlong_block_length_is_damage_not_truncation_when_blocks_follow() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 4], 4); // at 48
+        ng.out[52..56].copy_from_slice(&4000u32.to_le_bytes());
+        ng.epb(0, 2, &[2; 4], 4); // at 84
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
+        assert_eq!(rows, vec![(2_000, 84)]);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                48,
+                "block claims 4000 bytes but the file ends 72 bytes in; \
+                 skipped 36 bytes to the next plausible block at byte 84"
+            )]
+        );
+    }
+
+    #[test]
+    fn trailer_mismatch_on_a_known_block_is_a_warning() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 4], 4); // 36 bytes at 48
+        ng.out[80..84].copy_from_slice(&99u32.to_le_bytes());
+        ng.epb(0, 2, &[2; 4], 4);
+        let mut r = ng.open().expect("open");
+        assert_eq!(read_all(&mut r).len(), 2);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                48,
+                "block length 36 does not match its trailing copy 99"
+            )]
+        );
+    }
+
+    #[test]
+    fn packets_without_their_interface_are_skipped_with_one_warning_per_id() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.epb(0, 1, &[1], 1); // at 28, before any IDB
+        ng.idb(1, 0, &[]); // at 64
+        ng.epb(5, 2, &[2], 1); // at 84
+        ng.epb(5, 3, &[3], 1); // at 120
+        ng.epb(0, 4, &[4], 1); // at 156
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
+        assert_eq!(rows, vec![(4_000, 156)]);
+        assert_eq!(
+            r.warnings(),
+            &[
+                warn(
+                    28,
+                    "packet before any interface description block in its section: skipped"
+                ),
+                warn(
+                    84,
+                    "packet names interface 5, but the section declares 1: skipped"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn each_section_starts_its_interfaces_afresh() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.idb(0, 0, &[]);
+        ng.shb(Endian::Little, 1, 0, &[]); // at 68
+        ng.idb(113, 0, &[]);
+        ng.epb(1, 1, &[1], 1); // at 116: interface 1 is gone
+        ng.epb(0, 2, &[2], 1);
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u32)> = read_all(&mut r).iter().map(|x| (x.0, x.1)).collect();
+        assert_eq!(rows, vec![(2_000, 113)]);
+        assert_eq!(r.linktypes(), &[1, 0, 113]);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                116,
+                "packet names interface 1, but the section declares 1: skipped"
+            )]
+        );
+    }
+
+    #[test]
+    fn later_section_with_unknown_version_stops() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1], 1);
+        ng.shb(Endian::Big, 2, 0, &[]); // at 84
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 2, &[2], 1);
+        let mut r = ng.open().expect("open");
+        assert_eq!(read_all(&mut r).len(), 1);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                84,
+                "section with unsupported pcapng version 2.0: reading stopped"
+            )]
+        );
+    }
+
+    #[test]
+    fn header_errors() {
+        let mut ng = Ng {
+            e: Endian::Little,
+            out: Vec::new(),
+        };
+        ng.shb(Endian::Little, 0, 1, &[]);
+        let e = ng.open().err().expect("error");
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (12, "unsupported pcapng version 0.1")
+        );
+
+        let mut ng = Ng::new(Endian::Big);
+        ng.out[8..12].copy_from_slice(&[1, 2, 3, 4]);
+        let e = ng.open().err().expect("error");
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (
+                8,
+                "pcapng section header has an unknown byte-order magic 0x01020304"
+            )
+        );
+
+        let ng = Ng::new(Endian::Little);
+        let e =
+            CaptureReader::from_read(Box::new(std::io::Cursor::new(ng.out[..20].to_vec())), "t")
+                .err()
+                .expect("error");
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (
+                0,
+                "file ends inside the section header block (20 of 28 bytes)"
+            )
+        );
+
+        let mut ng = Ng::new(Endian::Little);
+        ng.out[4..8].copy_from_slice(&30u32.to_le_bytes());
+        let e = ng.open().err().expect("error");
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (4, "pcapng section header block has an invalid length 30")
+        );
+
+        // A minor version other than 0 is read.
+        let mut ng = Ng {
+            e: Endian::Little,
+            out: Vec::new(),
+        };
+        ng.shb(Endian::Little, 1, 1, &[]);
+        assert!(ng.open().is_ok());
+    }
+
+    #[test]
+    fn malformed_options_are_ignored_but_the_block_kept() {
+        let mut ng = Ng {
+            e: Endian::Little,
+            out: Vec::new(),
+        };
+        // An SHB option claiming 200 bytes.
+        ng.shb(Endian::Little, 1, 0, &[1, 0, 200, 0, b'x', b'y', 0, 0]);
+        let mut body = Vec::new();
+        body.extend(1u16.to_le_bytes());
+        body.extend([0, 0]);
+        body.extend(0u32.to_le_bytes());
+        body.extend(ng.opt(IF_TSRESOL, &[9])); // would make ticks nanoseconds...
+        body.extend([2, 0, 99, 0]); // ...but this if_name overruns the block
+        ng.block(IDB, &body); // at 36
+        ng.epb(0, 5, &[1], 1);
+        let mut r = ng.open().expect("open");
+        assert_eq!(
+            read_all(&mut r).iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![5_000]
+        );
+        assert_eq!(
+            r.warnings(),
+            &[
+                warn(
+                    0,
+                    "malformed options in section header block: options ignored"
+                ),
+                warn(
+                    36,
+                    "malformed options in interface description block: options ignored"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn packet_longer_than_its_block_is_skipped() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 4], 4); // at 48
+        ng.out[48 + 20..48 + 24].copy_from_slice(&500u32.to_le_bytes());
+        ng.epb(0, 2, &[2; 4], 4);
+        let mut r = ng.open().expect("open");
+        assert_eq!(
+            read_all(&mut r).iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![2_000]
+        );
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                48,
+                "packet block claims 500 captured bytes but holds 4: skipped"
+            )]
+        );
+    }
+
+    #[test]
+    fn unpadded_block_length_of_old_writers() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1, 2, 3], 3); // 36 bytes at 48, claims 35
+        ng.out[52..56].copy_from_slice(&35u32.to_le_bytes());
+        ng.out[80..84].copy_from_slice(&35u32.to_le_bytes());
+        ng.epb(0, 2, &[4], 1);
+        let mut r = ng.open().expect("open");
+        assert_eq!(read_all(&mut r).len(), 2);
+        assert_eq!(
+            r.warnings(),
+            &[warn(
+                48,
+                "block length 35 is not a multiple of 4 (read as 36)"
+            )]
+        );
+    }
+
+    #[test]
+    fn timestamp_conversion_saturates() {
+        assert_eq!(to_ns(u64::MAX, TsResol::Decimal(0), 0), i64::MAX);
+        assert_eq!(to_ns(u64::MAX, TsResol::Decimal(9), 0), i64::MAX);
+        assert_eq!(to_ns(1, TsResol::Decimal(0), i64::MIN), i64::MIN);
+        assert_eq!(to_ns(1, TsResol::Decimal(0), i64::MAX), i64::MAX);
+        assert_eq!(to_ns(123_456, TsResol::Decimal(12), 0), 123);
+        assert_eq!(to_ns(u64::MAX, TsResol::Decimal(127), 0), 0);
+        assert_eq!(to_ns(3, TsResol::Binary(1), 0), 1_500_000_000);
+        assert_eq!(to_ns(u64::MAX, TsResol::Binary(127), 0), 0);
+        assert_eq!(to_ns(u64::MAX, TsResol::Binary(0), 0), i64::MAX);
+        // 2107-01-01 with microsecond ticks: needs more than 32-bit seconds.
+        assert_eq!(
+            to_ns(4_323_283_200_000_000, TsResol::Decimal(6), 0),
+            4_323_283_200_000_000_000
+        );
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic() {
+        // Every truncation and a sweep of single-byte corruptions of a small
+        // valid file: reading must end, without panic.
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[(IF_TSRESOL, &[9])]);
+        ng.epb(0, 1, &[1; 5], 5);
+        ng.spb(4, &[1; 4]);
+        ng.opb(0, 1, &[2; 3], 3);
+        ng.block(0xbad, &[0; 4]);
+        let good = ng.out.clone();
+        for cut in 0..good.len() {
+            if let Ok(mut r) =
+                CaptureReader::from_read(Box::new(std::io::Cursor::new(good[..cut].to_vec())), "t")
+            {
+                while r.next_packet().is_some() {}
+            }
+        }
+        for at in 0..good.len() {
+            for v in [0x00, 0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[at] = v;
+                if let Ok(mut r) =
+                    CaptureReader::from_read(Box::new(std::io::Cursor::new(bad)), "t")
+                {
+                    let mut n = 0;
+                    while r.next_packet().is_some() {
+                        n += 1;
+                        assert!(n < 100);
+                    }
+                }
+            }
+        }
+    }
+}
