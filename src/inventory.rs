@@ -315,13 +315,15 @@ impl Parser<'_> {
                     }
                     // A built-in catalog that is not loaded: accepted, ignored.
                     Err(true) => {}
-                    Err(false) => return self.err(
-                        key.span(),
-                        format!(
+                    Err(false) => {
+                        return self.err(
+                            key.span(),
+                            format!(
                             "unknown key '{other}' (expected hosts, ports or a catalog name: {})",
                             self.known_catalogs()
                         ),
-                    ),
+                        )
+                    }
                 },
             }
         }
@@ -499,4 +501,320 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+    use crate::catalog::PortTarget;
+    use crate::decode::Transport;
+
+    fn both() -> CatalogSet {
+        CatalogSet::load(&[]).unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    const SAMPLE: &str = r#"
+[[hosts]]
+name = "itdm-mgr"
+address = "192.0.2.10"
+roles = ["jp1-itdm.manager", "systemwalker-om.server"]
+os = "windows"
+
+[[hosts]]
+address = "192.0.2.128/25"
+roles = ["jp1-itdm.agent", "jp1-itdm.remote_control_agent"]
+
+[[hosts]]
+name = "lab"
+address = "192.0.2.0/24"
+roles = ["systemwalker-om.client"]
+os = "UNIX"
+
+[[hosts]]
+address = "192.0.2.130"
+roles = ["jp1-itdm.controller", "jp1-itdm.agent"]
+
+[[hosts]]
+name = "v6-net"
+address = "2001:db8::/32"
+roles = ["jp1-itdm.agent"]
+
+[[hosts]]
+address = "2001:db8:1::5"
+roles = ["jp1-itdm.site_server"]
+os = "unix"
+
+[systemwalker-om]
+features = ["business-linkage", "bulk-power-control"]
+
+[ports]
+"jp1-itdm/31000/tcp" = 31100
+"Systemwalker-OM/JMNET" = 9452
+"#;
+
+    #[test]
+    fn parses_the_spec_example() {
+        let inv = Inventory::parse(SAMPLE, "inv.toml", &both()).unwrap();
+        assert_eq!(inv.hosts.len(), 6);
+        let lines: Vec<usize> = inv.hosts.iter().map(|h| h.line).collect();
+        assert_eq!(lines, [2, 8, 12, 18, 22, 27]);
+        assert_eq!(inv.hosts[1].net.to_string(), "192.0.2.128/25");
+        assert_eq!(inv.hosts[0].net.to_string(), "192.0.2.10/32");
+        assert_eq!(inv.hosts[5].net.to_string(), "2001:db8:1::5/128");
+        assert_eq!(inv.hosts[2].os.as_deref(), Some("unix"));
+        assert!(inv.feature_enabled("systemwalker-om", "business-linkage"));
+        assert!(inv.feature_enabled("systemwalker-om", "bulk-power-control"));
+        assert!(!inv.feature_enabled("jp1-itdm", "business-linkage"));
+        let changes: Vec<(&str, &PortTarget, u16, usize)> = inv
+            .port_changes
+            .iter()
+            .map(|c| (c.catalog.as_str(), &c.target, c.new_port, c.line))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (
+                    "jp1-itdm",
+                    &PortTarget::Port(31000, Transport::Tcp),
+                    31100,
+                    36
+                ),
+                (
+                    "systemwalker-om",
+                    &PortTarget::Service("jmnet".into()),
+                    9452,
+                    37
+                ),
+            ]
+        );
+        assert_eq!(inv.port_changes[1].key, "Systemwalker-OM/JMNET");
+        let mut set = both();
+        set.apply_port_changes(&inv.port_changes).unwrap();
+        assert_eq!(
+            set.rule("systemwalker-om/jmnet-job-end")
+                .unwrap()
+                .ports
+                .to_string(),
+            "9452"
+        );
+    }
+
+    #[test]
+    fn lookup_unions_roles_and_takes_the_most_specific_name_and_os() {
+        let inv = Inventory::parse(SAMPLE, "inv.toml", &both()).unwrap();
+        // In /24, /25 and /32: roles of all three; name inherited from the
+        // /24 (neither /32 nor /25 sets one), os too.
+        assert_eq!(
+            inv.lookup(ip("192.0.2.130")),
+            Some(HostInfo {
+                name: Some("lab".into()),
+                os: Some("unix".into()),
+                roles: s(&[
+                    "jp1-itdm.agent",
+                    "jp1-itdm.controller",
+                    "jp1-itdm.remote_control_agent",
+                    "systemwalker-om.client"
+                ]),
+            })
+        );
+        // The /32 sets name and os: they win over the /24's.
+        let mgr = inv.lookup(ip("192.0.2.10")).unwrap();
+        assert_eq!(
+            (mgr.name.as_deref(), mgr.os.as_deref()),
+            (Some("itdm-mgr"), Some("windows"))
+        );
+        assert_eq!(
+            mgr.roles,
+            s(&[
+                "jp1-itdm.manager",
+                "systemwalker-om.client",
+                "systemwalker-om.server"
+            ])
+        );
+        // IPv4-mapped IPv6 matches the IPv4 entries.
+        assert_eq!(inv.lookup(ip("::ffff:192.0.2.10")), Some(mgr));
+        // IPv6 CIDR and a more specific IPv6 entry.
+        assert_eq!(
+            inv.lookup(ip("2001:db8:1::5")),
+            Some(HostInfo {
+                name: Some("v6-net".into()),
+                os: Some("unix".into()),
+                roles: s(&["jp1-itdm.agent", "jp1-itdm.site_server"]),
+            })
+        );
+        assert_eq!(
+            inv.lookup(ip("2001:db8:ffff::1")).unwrap().roles,
+            s(&["jp1-itdm.agent"])
+        );
+        assert_eq!(inv.lookup(ip("198.51.100.1")), None);
+        assert_eq!(inv.lookup(ip("2001:db9::1")), None);
+    }
+
+    #[test]
+    fn mapped_and_host_bit_entries_are_canonical() {
+        let text = "[[hosts]]\naddress = \"::ffff:10.0.0.0/120\"\nroles = [\"jp1-itdm.agent\"]\n\
+                    [[hosts]]\naddress = \"10.1.2.3/16\"\nroles = [\"jp1-itdm.manager\"]\n";
+        let inv = Inventory::parse(text, "i", &both()).unwrap();
+        assert_eq!(inv.hosts[0].net.to_string(), "10.0.0.0/24");
+        assert_eq!(inv.hosts[1].net.to_string(), "10.1.0.0/16");
+        assert_eq!(
+            inv.lookup(ip("10.0.0.7")).unwrap().roles,
+            s(&["jp1-itdm.agent"])
+        );
+    }
+
+    #[test]
+    fn roles_of_a_built_in_catalog_that_is_not_loaded_are_ignored() {
+        let jp1 = CatalogSet::load(&s(&["jp1-itdm"])).unwrap();
+        let inv = Inventory::parse(SAMPLE, "inv.toml", &jp1).unwrap();
+        assert_eq!(inv.hosts[0].roles, s(&["jp1-itdm.manager"]));
+        assert_eq!(inv.hosts[2].roles, Vec::<String>::new());
+        assert!(inv.features.is_empty());
+        assert_eq!(
+            inv.lookup(ip("192.0.2.10")).unwrap().roles,
+            s(&["jp1-itdm.manager"])
+        );
+        // The systemwalker-om port change is kept and ignored when applied.
+        let mut set = jp1.clone();
+        set.apply_port_changes(&inv.port_changes).unwrap();
+        // Not loaded, the same catalog's misspelt role is not checked either.
+        let text = "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"systemwalker-om.srever\"]\n";
+        assert!(Inventory::parse(text, "i", &jp1).is_ok());
+    }
+
+    fn err(text: &str) -> (Option<usize>, String) {
+        let e = Inventory::parse(text, "inv.toml", &both()).unwrap_err();
+        assert_eq!(e.file, "inv.toml");
+        assert!(!e.message.contains('\n'), "{:?}", e.message);
+        (e.line, e.message)
+    }
+
+    #[test]
+    fn every_error_names_its_line() {
+        let host = |body: &str| format!("# site A\n\n[[hosts]]\n{body}");
+        let cases: Vec<(String, usize, &str)> = vec![
+            (
+                host("address = \"10.0.0.1\"\nroles = [\"jp1-itdm.manager\",\n  \"jp1-itdm.managr\"]\n"),
+                6,
+                "unknown role 'jp1-itdm.managr' (known roles of jp1-itdm: manager, db_server, site_server, \
+                 agent, admin_console, agentless, controller, remote_control_agent)",
+            ),
+            (
+                host("address = \"10.0.0.1\"\nroles = [\"manager\"]\n"),
+                5,
+                "role 'manager' must be written catalog.role",
+            ),
+            (
+                host("address = \"10.0.0.1\"\nroles = [\"hp.agent\"]\n"),
+                5,
+                "unknown role 'hp.agent': no catalog 'hp' (catalogs: jp1-itdm, systemwalker-om)",
+            ),
+            (
+                host("address = \"10.0.0.300\"\nroles = []\n"),
+                4,
+                "malformed address '10.0.0.300' (expected an IPv4/IPv6 address or CIDR block)",
+            ),
+            (host("address = \"10.0.0.0/33\"\n"), 4, "malformed address '10.0.0.0/33'"),
+            (host("address = \"10.0.0.1\"\nos = \"macos\"\n"), 5, "unknown os 'macos' (expected \"windows\" or \"unix\")"),
+            (host("address = \"10.0.0.1\"\nrole = []\n"), 5, "unknown field `role`"),
+            (host("name = \"x\"\n"), 3, "missing field `address`"),
+            (host("address = \"10.0.0.1\"\nroles = [\n"), 5, "unclosed array"),
+            (
+                "[systemwalker-om]\nfeatures = [\"business-linkage\",\n \"bulk-power\"]\n".into(),
+                3,
+                "unknown feature 'bulk-power' of systemwalker-om (known features: business-linkage, bulk-power-control)",
+            ),
+            (
+                "[jp1-itdm]\nfeatures = [\"x\"]\n".into(),
+                2,
+                "unknown feature 'x' of jp1-itdm (known features: none)",
+            ),
+            (
+                "\n[host]\naddress = \"10.0.0.1\"\n".into(),
+                2,
+                "unknown key 'host' (expected hosts, ports or a catalog name: jp1-itdm, systemwalker-om)",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/31000/tcp\" = 31100\n\"hp/31000/tcp\" = 1\n".into(),
+                3,
+                "port key 'hp/31000/tcp': unknown catalog 'hp' (catalogs: jp1-itdm, systemwalker-om)",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/31000\" = 31100\n\"jp1-itdm\" = 1\n".into(),
+                3,
+                "malformed port key 'jp1-itdm'",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/31000/icmp\" = 31100\n".into(),
+                2,
+                "port key 'jp1-itdm/31000/icmp': protocol 'icmp' is neither tcp nor udp",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/0/tcp\" = 31100\n".into(),
+                2,
+                "port key 'jp1-itdm/0/tcp': '0' is not a port number (1-65535)",
+            ),
+            (
+                "[ports]\n# moved\n\"jp1-itdm/31000/tcp\" = 70000\n".into(),
+                3,
+                "port key 'jp1-itdm/31000/tcp': 70000 is not a port number (1-65535)",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/31000/tcp\" = \"31100\"\n".into(),
+                2,
+                "port key 'jp1-itdm/31000/tcp': the new port must be a number, not string",
+            ),
+            (
+                "[ports]\n\"jp1-itdm/31000/tcp\" = 1\n\"JP1-ITDM/31000/TCP\" = 2\n".into(),
+                3,
+                "port key 'JP1-ITDM/31000/TCP' changes the same port as 'jp1-itdm/31000/tcp' on line 2",
+            ),
+            ("a = 1\na = 2\n".into(), 2, "duplicate key"),
+        ];
+        for (text, line, message) in &cases {
+            let (l, m) = err(text);
+            assert_eq!(l, Some(*line), "{m}");
+            assert!(
+                m.starts_with(message),
+                "{m:?} does not start with {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_port_key_error_comes_from_apply_with_its_line() {
+        let text = "[[hosts]]\naddress = \"10.0.0.1\"\n\n[ports]\n\"jp1-itdm/31000/tcp\" = 31100\n\"jp1-itdm/31999/tcp\" = 31100\n";
+        let inv = Inventory::parse(text, "site.toml", &both()).unwrap();
+        let e = both().apply_port_changes(&inv.port_changes).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "site.toml:6: port change 'jp1-itdm/31999/tcp': no rule of jp1-itdm uses 31999/tcp"
+        );
+    }
+
+    #[test]
+    fn load_reads_a_file_with_a_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inv.toml");
+        std::fs::write(
+            &path,
+            "\u{feff}[[hosts]]\r\naddress = \"10.0.0.1\"\r\nroles = [\"jp1-itdm.agent\"]\r\nos = \"bad\"\r\n",
+        )
+        .unwrap();
+        let e = Inventory::load(&path, &both()).unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert_eq!(e.file, path.display().to_string());
+        let e = Inventory::load(&dir.path().join("none.toml"), &both()).unwrap_err();
+        assert_eq!(e.line, None);
+        assert!(
+            e.message.starts_with("cannot read inventory"),
+            "{}",
+            e.message
+        );
+    }
+}
