@@ -241,7 +241,7 @@ fn read_all(
         let summary = &mut inputs[index];
         summary.packets += 1;
         summary.bytes += u64::from(packet.orig_len);
-        let data = strip_fcs(packet.data, packet.orig_len, 0);
+        let data = strip_fcs(packet.data, packet.orig_len, packet.fcs_len);
         match decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len) {
             Ok(meta) => {
                 *end_ns = Some(end_ns.map_or(meta.ts_ns, |e| e.max(meta.ts_ns)));

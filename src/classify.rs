@@ -520,10 +520,17 @@ fn has_companion(
     })
 }
 
-/// The most specific of several rules: fewest ports, then fewest role pairs,
-/// then catalog order (the iterator's order).
+/// The most specific of several rules: a same-host rule (its condition is the
+/// strictest), then the fewest ports, then the fewest role pairs, then catalog
+/// order (the iterator's order).
 fn most_specific<'r>(rules: impl Iterator<Item = &'r Rule>) -> Option<&'r Rule> {
-    rules.min_by_key(|r| (r.ports.width(), r.clients.len() * r.servers.len()))
+    rules.min_by_key(|r| {
+        (
+            r.scope != Scope::SameHost,
+            r.ports.width(),
+            r.clients.len() * r.servers.len(),
+        )
+    })
 }
 
 /// Classifies every conversation.
@@ -679,6 +686,19 @@ fn classify_one(conv: &Conversation, roles: &Roles<'_>, table: &ConversationTabl
     result
 }
 
+/// The note of the rule that states its OS condition, e.g. "注1".
+fn os_note<'c>(catalogs: &'c CatalogSet, rule: &Rule, os: &str) -> Option<&'c str> {
+    let catalog = catalogs.catalogs.iter().find(|c| c.name == rule.catalog)?;
+    let os = os.to_ascii_lowercase();
+    rule.notes.iter().find_map(|id| {
+        catalog
+            .notes
+            .iter()
+            .find(|n| &n.id == id && n.en.to_ascii_lowercase().contains(&os))
+            .map(|n| n.id.as_str())
+    })
+}
+
 fn rule_purpose(rule: &Rule) -> String {
     let mut s = if rule.en.is_empty() {
         rule.id.clone()
@@ -763,14 +783,15 @@ fn blocked_reason(
     let ok =
         conv.count(State::Established) + conv.count(State::Reset) + conv.count(State::Answered);
     let mut reason = parts.join("; ");
+    if !reason.ends_with('?') {
+        reason.push('.');
+    }
     if ok > 0 {
         let _ = write!(
             reason,
             " ({ok} of {} connections did get through.)",
             conv.connections
         );
-    } else {
-        reason.push('.');
     }
     reason
 }
@@ -787,12 +808,14 @@ fn unexpected_reason(
     for (rule, m) in mismatches {
         match m {
             Mismatch::Os { host, os } => {
+                let note = os_note(roles.catalogs, rule, os)
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
                 return format!(
-                    "{client} → {server} on {port} ({}): not used when {host} is a {} server ({}), \
+                    "{client} → {server} on {port} ({}): not used when {host} is a {} server{note}, \
                      yet it ran; check the host's configuration or the inventory's os.",
                     rule_purpose(rule),
                     os.to_uppercase(),
-                    rule.notes.join(", ")
                 );
             }
             Mismatch::Feature(feature) => {
