@@ -208,7 +208,7 @@ impl PcapParser {
             && caplen <= orig_len
             && caplen <= snap
             && orig_len as usize <= limit
-            && near.is_none_or(|s| h.ts_sec().abs_diff(s) <= RESYNC_TS_WINDOW)
+            && near.map_or(true, |s| h.ts_sec().abs_diff(s) <= RESYNC_TS_WINDOW)
     }
 
     /// The next record, or `None` at the end of the data or where damage

@@ -39,6 +39,9 @@ const KNOWN_TYPES: [u32; 13] = [
 /// Largest block accepted: one maximal record plus generous framing.
 const MAX_BLOCK: usize = MAX_RECORD + (64 << 10);
 
+/// Room allowed for the options of a packet block beyond its packet bytes.
+const OPTIONS_SLACK: usize = 64 << 10;
+
 /// Block type, total length, and the trailing length copy.
 const FRAMING: usize = 12;
 
@@ -305,7 +308,11 @@ impl PcapngParser {
             let block_type_raw = Endian::Big.u32(head, 0);
             let mut endian = self.endian;
             if block_type_raw == SHB {
-                sh.src.fill(FRAMING);
+                let have = sh.src.fill(FRAMING);
+                if have < FRAMING {
+                    sh.cut_short(offset, have, FRAMING);
+                    return None;
+                }
                 match SectionHeader::byte_order(sh.src.available()) {
                     Some(e) => endian = e,
                     None => {
@@ -319,8 +326,14 @@ impl PcapngParser {
             }
             let head = sh.src.available();
             let len = endian.u32(head, 4) as usize;
-            if len < FRAMING || len > MAX_BLOCK {
+            if !(FRAMING..=MAX_BLOCK).contains(&len) {
                 if self.resync(sh, offset, &format!("block has an invalid length {len}")) {
+                    continue;
+                }
+                return None;
+            }
+            if let Some(why) = self.oversized_packet_block(sh, endian, len) {
+                if self.resync(sh, offset, &why) {
                     continue;
                 }
                 return None;
@@ -375,6 +388,27 @@ impl PcapngParser {
                 Outcome::Stop => return None,
             }
         }
+    }
+
+    /// A packet block whose length is far beyond what its captured length
+    /// and some options need has a damaged length: reading it would swallow
+    /// the blocks after it (and buffer up to `MAX_BLOCK` bytes).
+    fn oversized_packet_block(
+        &self,
+        sh: &mut Shared,
+        endian: Endian,
+        len: usize,
+    ) -> Option<String> {
+        let head = sh.src.available();
+        let block_type = endian.u32(head, 0);
+        if (block_type != EPB && block_type != OPB) || len <= OPTIONS_SLACK {
+            return None;
+        }
+        sh.src.fill(28);
+        let caplen = endian.u32(sh.src.available(), 20) as usize;
+        let needed = 32 + caplen.next_multiple_of(4);
+        (len > needed.saturating_add(OPTIONS_SLACK))
+            .then(|| format!("packet block claims {len} bytes for {caplen} captured bytes"))
     }
 
     /// A later section header block: new byte order, interfaces start afresh.
@@ -921,6 +955,27 @@ mod tests {
                 "block claims 4000 bytes but the file ends 72 bytes in; \
                  skipped 36 bytes to the next plausible block at byte 84"
             )]
+        );
+    }
+
+    #[test]
+    fn packet_block_length_far_beyond_its_packet_is_damage() {
+        let mut ng = Ng::new(Endian::Little);
+        ng.idb(1, 0, &[]);
+        ng.epb(0, 1, &[1; 4], 4); // 36 bytes at 48
+        ng.out[52..56].copy_from_slice(&(1u32 << 20).to_le_bytes());
+        ng.epb(0, 2, &[2; 4], 4); // at 84
+        ng.out.extend(vec![0; 2 << 20]);
+        let mut r = ng.open().expect("open");
+        let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
+        assert_eq!(rows, vec![(2_000, 84)]);
+        assert_eq!(
+            r.warnings()[0],
+            warn(
+                48,
+                "packet block claims 1048576 bytes for 4 captured bytes; \
+                 skipped 36 bytes to the next plausible block at byte 84"
+            )
         );
     }
 
