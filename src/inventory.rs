@@ -14,16 +14,20 @@ use serde::Deserialize;
 use toml::de::{DeTable, ValueDeserializer};
 use toml::Spanned;
 
-use crate::catalog::{parse_transport, CatalogSet, PortChange, PortTarget, BUILTIN};
+use crate::catalog::{parse_transport, CatalogSet, PortChange, PortTarget, BUILTIN, OS_NAMES};
 
 /// One `[[hosts]]` entry.
 #[derive(Clone, Debug)]
 pub struct HostEntry {
     pub name: Option<String>,
+    /// The block, host bits cleared; an IPv4-mapped IPv6 block is stored as IPv4.
     pub net: ipnet::IpNet,
-    /// Qualified role names as written.
+    /// Qualified role names as written (validated; roles of a built-in
+    /// catalog that is not loaded are dropped), without duplicates.
     pub roles: Vec<String>,
+    /// "windows" or "unix" (lower-cased).
     pub os: Option<String>,
+    /// Line of the `[[hosts]]` header.
     pub line: usize,
 }
 
@@ -36,6 +40,7 @@ pub struct HostInfo {
     pub roles: Vec<String>,
 }
 
+/// A parsed, validated inventory.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
     pub file: String,
@@ -76,6 +81,7 @@ impl Inventory {
         Self::parse(&text, &file, catalogs)
     }
 
+    /// Parses and validates inventory TOML; `file` names it in errors.
     pub fn parse(
         text: &str,
         file: &str,
@@ -130,9 +136,6 @@ impl Inventory {
             .any(|(c, fs)| c == catalog && fs.iter().any(|f| f == feature))
     }
 }
-
-/// OS names a host may declare (Systemwalker note 1 distinguishes them).
-const OS_NAMES: &[&str] = &["windows", "unix"];
 
 /// `::ffff:a.b.c.d` → `a.b.c.d`; every other address unchanged.
 fn canonical_addr(addr: IpAddr) -> IpAddr {

@@ -95,6 +95,7 @@ pub struct PortSet {
 }
 
 impl PortSet {
+    /// Is `port` in one of the ranges?
     pub fn contains(&self, port: u16) -> bool {
         self.ranges.iter().any(|&(a, b)| a <= port && port <= b)
     }
@@ -149,6 +150,7 @@ impl PortSet {
         self.ranges = out;
     }
 
+    /// No port at all?
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
@@ -170,6 +172,7 @@ impl fmt::Display for PortSet {
     }
 }
 
+/// Where a rule's traffic may flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// Between two hosts (the usual case).
@@ -178,6 +181,7 @@ pub enum Scope {
     SameHost,
 }
 
+/// A side of a connection: the one that opened it, the one that accepted it, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
     Client,
@@ -185,12 +189,14 @@ pub enum Side {
     Either,
 }
 
+/// A rule condition: not used when the host on `side` runs `os` ("windows" | "unix").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OsExclusion {
     pub side: Side,
     pub os: String,
 }
 
+/// A role hosts can hold, with its labels and the roles it implies.
 #[derive(Clone, Debug)]
 pub struct RoleDef {
     /// Qualified: "catalog.role".
@@ -201,6 +207,7 @@ pub struct RoleDef {
     pub implies: Vec<String>,
 }
 
+/// An optional product feature an inventory can enable (e.g. `business-linkage`).
 #[derive(Clone, Debug)]
 pub struct FeatureDef {
     pub name: String,
@@ -208,6 +215,7 @@ pub struct FeatureDef {
     pub en: String,
 }
 
+/// A note of the vendor table (e.g. "注1"), as rules refer to it.
 #[derive(Clone, Debug)]
 pub struct Note {
     pub id: String,
@@ -215,6 +223,8 @@ pub struct Note {
     pub en: String,
 }
 
+/// One allowed flow: client roles open `protocol` connections to server
+/// roles on `ports`, under the rule's conditions.
 #[derive(Clone, Debug)]
 pub struct Rule {
     /// Qualified: "catalog/local-id".
@@ -242,6 +252,7 @@ pub struct Rule {
     pub en: String,
 }
 
+/// One loaded catalog (a built-in or a file), rules in file order.
 #[derive(Clone, Debug)]
 pub struct Catalog {
     pub name: String,
@@ -262,6 +273,9 @@ pub struct CatalogError {
     pub message: String,
 }
 
+/// OS names rules (`exclude_os`) and inventory hosts (`os`) may use.
+pub const OS_NAMES: &[&str] = &["windows", "unix"];
+
 /// Names of the built-in catalogs.
 pub const BUILTIN: &[&str] = &["jp1-itdm", "systemwalker-om"];
 
@@ -277,6 +291,7 @@ pub struct Services {
     pub entries: Vec<ServiceEntry>,
 }
 
+/// One tcp/udp line of a services file.
 #[derive(Clone, Debug)]
 pub struct ServiceEntry {
     /// Lower-cased names: the service name and its aliases.
@@ -331,7 +346,9 @@ impl CatalogSet {
                 let path = std::path::Path::new(spec);
                 if !path.is_file() {
                     return Err(CatalogError {
-                        file: spec.clone(),
+                        // The spec is named in the message; the "file" is
+                        // the option it came from.
+                        file: "--catalog".to_string(),
                         line: None,
                         message: format!(
                             "unknown catalog '{spec}': not a built-in ({}) nor a readable file",
@@ -504,10 +521,13 @@ impl CatalogSet {
         Ok(())
     }
 
+    /// Every rule of every catalog, in load order then file order (used for
+    /// deterministic tie-breaks).
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.catalogs.iter().flat_map(|c| c.rules.iter())
     }
 
+    /// The rule with this qualified id ("catalog/local-id").
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules().find(|r| r.id == id)
     }
@@ -579,10 +599,12 @@ impl PortBitmap {
         };
         base + usize::from(port)
     }
+    /// Marks `port`/`protocol`.
     pub fn insert(&mut self, protocol: Transport, port: u16) {
         let i = Self::index(protocol, port);
         self.bits[i / 64] |= 1 << (i % 64);
     }
+    /// Is `port`/`protocol` marked?
     pub fn contains(&self, protocol: Transport, port: u16) -> bool {
         let i = Self::index(protocol, port);
         self.bits[i / 64] & (1 << (i % 64)) != 0

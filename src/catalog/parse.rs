@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::{
     parse_transport, Catalog, CatalogError, FeatureDef, Note, OsExclusion, PortSet, RoleDef, Rule,
-    Scope, Side,
+    Scope, Side, OS_NAMES,
 };
 use crate::decode::Transport;
 
@@ -102,9 +102,6 @@ struct RawExclusion {
     side: Spanned<String>,
     os: Spanned<String>,
 }
-
-/// OS names an exclusion (and an inventory host) may use.
-pub(crate) const OS_NAMES: &[&str] = &["windows", "unix"];
 
 /// 1-based line of a byte offset in `text`.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
