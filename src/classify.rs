@@ -545,7 +545,7 @@ pub fn classify(
         .values()
         .map(|conv| classify_one(conv, &roles, table))
         .collect();
-    out.sort_by(|a, b| (a.verdict, a.conv.key).cmp(&(b.verdict, b.conv.key)));
+    out.sort_by_key(|c| (c.verdict, c.conv.key));
 
     let mut uses: Vec<RuleUse> = catalogs
         .rules()

@@ -84,10 +84,8 @@ impl FlowKey {
 
     /// A hash for routing a key to a shard (stable within one process).
     pub fn shard_hash(&self) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        self.hash(&mut h);
-        h.finish()
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(self)
     }
 }
 
@@ -202,11 +200,8 @@ impl FlowTable {
                 // answer from a service port to an ephemeral one.
                 let src_service = self.server_ports.contains(Transport::Udp, pkt.src_port);
                 let dst_service = self.server_ports.contains(Transport::Udp, pkt.dst_port);
-                let reply = (src_service && !dst_service)
-                    || (!src_service
-                        && !dst_service
-                        && pkt.src_port < 1024
-                        && pkt.dst_port >= 1024);
+                let reply =
+                    !dst_service && (src_service || (pkt.src_port < 1024 && pkt.dst_port >= 1024));
                 if reply {
                     (false, false)
                 } else {
@@ -278,6 +273,52 @@ impl FlowTable {
         for (_, conn) in self.conns.drain() {
             out(conn.decide(end_ns, timeout));
         }
+    }
+
+    /// Live capture: decides, by `now_ns`, the connections whose fate is
+    /// settled long before the idle timeouts that [`FlowTable::sweep`] waits
+    /// for, so findings are reported as they happen:
+    /// - attempts quiet for the reply timeout that would be decided as a
+    ///   failure or unanswered (`no_reply`, `unreachable`, `unanswered`): only
+    ///   a late answer could change them;
+    /// - TCP connections closed (FINs both ways, or a RST) and quiet for
+    ///   `linger_ns` (the linger absorbs the last ACK and retransmitted FINs);
+    /// - everything [`FlowTable::sweep`] would decide.
+    ///
+    /// `now_ns` may run ahead of the packets (the wall clock while the link is
+    /// idle); the table's clock follows it. `out` also gets the client's
+    /// initial sequence number (TCP), so a caller can recognise late
+    /// retransmissions of an attempt it has already decided.
+    pub fn decide_settled(
+        &mut self,
+        now_ns: i64,
+        linger_ns: i64,
+        out: &mut impl FnMut(ConnRecord, Option<u32>),
+    ) {
+        self.clock_ns = self.clock_ns.max(now_ns);
+        let now = self.clock_ns;
+        let config = &self.config;
+        let timeout = config.reply_timeout_ns;
+        self.conns.retain(|_, conn| {
+            let idle = now.saturating_sub(conn.last_ns);
+            let settled = if expired(conn, now, config) {
+                true
+            } else if conn.transport == Transport::Tcp && conn.is_closed() {
+                idle >= linger_ns
+            } else if idle >= timeout {
+                let state = conn.decide(now, timeout).state;
+                matches!(
+                    state,
+                    State::NoReply | State::Unreachable | State::Unanswered
+                )
+            } else {
+                false
+            };
+            if settled {
+                out(conn.decide(now, timeout), conn.client_isn());
+            }
+            !settled
+        });
     }
 
     /// Latest packet time seen.

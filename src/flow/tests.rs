@@ -19,6 +19,7 @@ fn ports() -> Arc<PortBitmap> {
     Arc::new(b)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tcp(
     ts: i64,
     src: &str,
