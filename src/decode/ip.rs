@@ -38,8 +38,11 @@ const AUTH: u8 = IpNumber::AUTHENTICATION_HEADER.0;
 const HIP: u8 = 139;
 const SHIM6: u8 = 140;
 
-/// Extension headers followed per IPv6 header; real packets have two or three.
-const MAX_EXT_HEADERS: usize = 8;
+/// Extension headers followed per IPv6 header. Real packets have two or
+/// three, but test captures (libpcap's has 100) and firewall probes repeat
+/// them, and Wireshark follows such chains. The bound keeps a hostile packet
+/// from costing thousands of iterations.
+const MAX_EXT_HEADERS: usize = 128;
 /// IP-in-IP nesting followed; deeper nests are treated as not ours.
 const MAX_TUNNEL_DEPTH: usize = 4;
 
@@ -357,12 +360,12 @@ pub(super) mod tests {
         p.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]);
         assert_eq!(parse(&p, IpHint::V6, 48), Err(Skip::Malformed));
         // an endless chain
-        let mut p = v6_header(800, DEST_OPTIONS, 64);
-        for _ in 0..100 {
+        let mut p = v6_header(1600, DEST_OPTIONS, 64);
+        for _ in 0..200 {
             p.extend_from_slice(&[DEST_OPTIONS, 0, 1, 4, 0, 0, 0, 0]);
         }
-        assert_eq!(parse(&p, IpHint::V6, 840), Err(Skip::Malformed));
-        assert_eq!(parse(&p[..39], IpHint::V6, 840), Err(Skip::Malformed));
+        assert_eq!(parse(&p, IpHint::V6, 1640), Err(Skip::Malformed));
+        assert_eq!(parse(&p[..39], IpHint::V6, 1640), Err(Skip::Malformed));
     }
 
     #[test]

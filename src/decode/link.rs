@@ -172,7 +172,18 @@ fn null(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
     let raw = [hdr[0], hdr[1], hdr[2], hdr[3]];
     match family(u32::from_le_bytes(raw)).or_else(|| family(u32::from_be_bytes(raw))) {
         Some(hint) => Ok((hint, ip)),
-        None => Err(Skip::NotIp),
+        None => cisco_hdlc(raw, ip),
+    }
+}
+
+/// Some BSD NULL captures of serial links hold Cisco HDLC frames instead of a
+/// family: address (0x0f unicast, 0x8f broadcast), control 0, ethertype.
+/// Wireshark decodes them, so they count here too.
+fn cisco_hdlc(hdr: [u8; 4], ip: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
+    match (hdr[0], hdr[1], u16::from_be_bytes([hdr[2], hdr[3]])) {
+        (0x0f | 0x8f, 0, ETHERTYPE_IPV4) => Ok((IpHint::V4, ip)),
+        (0x0f | 0x8f, 0, ETHERTYPE_IPV6) => Ok((IpHint::V6, ip)),
+        _ => Err(Skip::NotIp),
     }
 }
 
@@ -348,6 +359,11 @@ mod tests {
             assert_eq!(network(0, &be), Ok((IpHint::V6, &be[4..])));
         }
         assert_eq!(network(0, &[7, 0, 0, 0, 1]), Err(Skip::NotIp));
+        let hdlc = [0x0f, 0, 0x08, 0, 0x45];
+        assert_eq!(network(0, &hdlc), Ok((IpHint::V4, &hdlc[4..])));
+        let hdlc6 = [0x8f, 0, 0x86, 0xdd, 0x60];
+        assert_eq!(network(0, &hdlc6), Ok((IpHint::V6, &hdlc6[4..])));
+        assert_eq!(network(0, &[0x0f, 0, 0x80, 0x35, 0]), Err(Skip::NotIp));
         assert_eq!(network(0, &[2, 0, 0]), Err(Skip::Malformed));
     }
 
