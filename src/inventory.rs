@@ -385,8 +385,15 @@ impl Parser<'_> {
     /// not loaded (accepted, so one inventory serves runs with `--catalog`).
     fn role(&self, role: &Spanned<String>) -> Result<Option<String>, InventoryError> {
         let q = role.get_ref().trim();
-        if self.catalogs.role(q).is_some() {
-            return Ok(Some(q.to_string()));
+        // Case does not matter (as for port keys); the catalog's spelling is kept.
+        if let Some(def) = self
+            .catalogs
+            .catalogs
+            .iter()
+            .flat_map(|c| c.roles.iter())
+            .find(|r| r.name.eq_ignore_ascii_case(q))
+        {
+            return Ok(Some(def.name.clone()));
         }
         let Some((catalog, _)) = q.split_once('.') else {
             return self.err(
@@ -394,7 +401,12 @@ impl Parser<'_> {
                 format!("role '{q}' must be written catalog.role (e.g. jp1-itdm.manager, systemwalker-om.server)"),
             );
         };
-        if let Some(c) = self.catalogs.catalog(catalog) {
+        if let Some(c) = self
+            .catalogs
+            .catalogs
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(catalog))
+        {
             let known: Vec<&str> = c
                 .roles
                 .iter()
@@ -408,7 +420,7 @@ impl Parser<'_> {
                 ),
             );
         }
-        if CatalogSet::is_builtin(catalog) {
+        if BUILTIN.iter().any(|b| b.eq_ignore_ascii_case(catalog)) {
             return Ok(None);
         }
         self.err(
@@ -540,7 +552,7 @@ os = "UNIX"
 
 [[hosts]]
 address = "192.0.2.130"
-roles = ["jp1-itdm.controller", "jp1-itdm.agent"]
+roles = ["jp1-itdm.controller", "JP1-ITDM.Agent"]
 
 [[hosts]]
 name = "v6-net"
