@@ -482,6 +482,7 @@ mod fixture {
             Ok(end)
         }
 
+        #[allow(clippy::too_many_arguments)]
         pub fn unreachable<W: CaptureWriter>(
             &mut self,
             net: &mut Net<W>,
@@ -2000,7 +2001,7 @@ mod bench {
                 } else {
                     0xfd00_0000_0000_0002
                 };
-                IpAddr::V6(((net << 64) | u128::from(n) + 1).into())
+                IpAddr::V6(((net << 64) | (u128::from(n) + 1)).into())
             } else {
                 let base: u32 = if server { 0x0a00_0000 } else { 0x0a10_0000 };
                 IpAddr::V4((base + n + 1).into())
@@ -2094,9 +2095,9 @@ mod bench {
                         _ if i < 3 + d => {
                             // Alternating request/response; responses larger.
                             let len = if i % 2 == 1 {
-                                self.rng.below(300) as usize
+                                self.rng.below(500) as usize
                             } else {
-                                400 + self.rng.below(1060) as usize
+                                600 + self.rng.below(860) as usize
                             };
                             let to_server = i % 2 == 1;
                             let p = if to_server {

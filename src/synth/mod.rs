@@ -16,4 +16,6 @@ pub mod writer;
 
 pub use packet::{crc32, tcp_flags, Host, Link, PacketBuf, TcpSeg, Unreach, Vlan};
 pub use scenario::{Flow, Net, SECOND};
-pub use writer::{CaptureWriter, Endian, PcapOptions, PcapWriter, PcapngInterface, PcapngWriter, Tee};
+pub use writer::{
+    CaptureWriter, Endian, PcapOptions, PcapWriter, PcapngInterface, PcapngWriter, Tee,
+};

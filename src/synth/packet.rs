@@ -17,7 +17,10 @@ pub enum Vlan {
     /// One 802.1Q tag with this VLAN id.
     Dot1Q(u16),
     /// An 802.1ad service tag (outer) then an 802.1Q customer tag (inner).
-    QinQ { outer: u16, inner: u16 },
+    QinQ {
+        outer: u16,
+        inner: u16,
+    },
 }
 
 /// The link layer a frame is wrapped in.
@@ -44,7 +47,10 @@ pub enum Link {
 
 impl Link {
     /// Untagged Ethernet without FCS.
-    pub const ETHERNET: Link = Link::Ethernet { vlan: Vlan::None, fcs: false };
+    pub const ETHERNET: Link = Link::Ethernet {
+        vlan: Vlan::None,
+        fcs: false,
+    };
 
     /// The pcap/pcapng link type number.
     pub fn linktype(&self) -> u32 {
@@ -82,7 +88,11 @@ impl Host {
             }
         };
         let v6 = u8::from(addr.is_ipv6());
-        Host { addr, mac: [0x02, v6, tail[0], tail[1], tail[2], tail[3]], ttl }
+        Host {
+            addr,
+            mac: [0x02, v6, tail[0], tail[1], tail[2], tail[3]],
+            ttl,
+        }
     }
 
     /// Parses `addr`; panics on a malformed literal (generator constants).
@@ -237,7 +247,10 @@ impl PacketBuf {
         put32(&mut self.ip, seg.ack);
         self.ip.push(5 << 4);
         self.ip.push(seg.flags);
-        put16(&mut self.ip, if seg.window == 0 { 64_240 } else { seg.window });
+        put16(
+            &mut self.ip,
+            if seg.window == 0 { 64_240 } else { seg.window },
+        );
         put16(&mut self.ip, 0); // checksum, filled below
         put16(&mut self.ip, 0); // urgent pointer
         self.ip.extend_from_slice(&self.payload[..len]);
@@ -247,7 +260,15 @@ impl PacketBuf {
     }
 
     /// A UDP datagram with `payload_len` bytes from `src` to `dst`.
-    pub fn udp(&mut self, link: &Link, src: &Host, dst: &Host, sport: u16, dport: u16, payload_len: usize) -> &[u8] {
+    pub fn udp(
+        &mut self,
+        link: &Link,
+        src: &Host,
+        dst: &Host,
+        sport: u16,
+        dport: u16,
+        payload_len: usize,
+    ) -> &[u8] {
         let len = payload_len.min(MAX_PAYLOAD);
         self.ip.clear();
         let id = self.next_id();
@@ -264,7 +285,13 @@ impl PacketBuf {
     /// `to`, quoting the IP packet of the previous frame built (the
     /// offending packet). IPv4 quotes the IP header and the first 8 bytes of
     /// its payload, as classic routers do; ICMPv6 quotes the whole packet.
-    pub fn icmp_unreachable(&mut self, link: &Link, reporter: &Host, to: &Host, why: Unreach) -> &[u8] {
+    pub fn icmp_unreachable(
+        &mut self,
+        link: &Link,
+        reporter: &Host,
+        to: &Host,
+        why: Unreach,
+    ) -> &[u8] {
         std::mem::swap(&mut self.ip, &mut self.scratch);
         let quoted_len = match to.addr {
             IpAddr::V4(_) => {
@@ -423,7 +450,15 @@ fn put_udp(v: &mut Vec<u8>, sport: u16, dport: u16, payload: &[u8]) {
 
 /// An IPv4 header (with checksum) or an IPv6 header, by address family.
 /// `frag` is the IPv4 flags/fragment-offset field (0: a whole packet).
-fn put_ip_header(v: &mut Vec<u8>, src: &Host, dst: &Host, proto: u8, payload_len: usize, id: u16, frag: u16) {
+fn put_ip_header(
+    v: &mut Vec<u8>,
+    src: &Host,
+    dst: &Host,
+    proto: u8,
+    payload_len: usize,
+    id: u16,
+    frag: u16,
+) {
     match (src.addr, dst.addr) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             let start = v.len();
@@ -445,7 +480,10 @@ fn put_ip_header(v: &mut Vec<u8>, src: &Host, dst: &Host, proto: u8, payload_len
 
 fn put_ipv6_header(v: &mut Vec<u8>, src: &Host, dst: &Host, next: u8, payload_len: usize) {
     let (IpAddr::V6(s), IpAddr::V6(d)) = (src.addr, dst.addr) else {
-        panic!("IPv6 header needs IPv6 addresses: {} → {}", src.addr, dst.addr);
+        panic!(
+            "IPv6 header needs IPv6 addresses: {} → {}",
+            src.addr, dst.addr
+        );
     };
     v.extend_from_slice(&[0x60, 0, 0, 0]);
     put16(v, payload_len as u16);
@@ -509,7 +547,11 @@ pub fn crc32(data: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             t[i] = c;
@@ -534,7 +576,15 @@ mod tests {
     }
 
     fn seg(flags: u8, len: usize) -> TcpSeg {
-        TcpSeg { sport: 50000, dport: 31000, seq: 1000, ack: 0, flags, window: 0, payload_len: len }
+        TcpSeg {
+            sport: 50000,
+            dport: 31000,
+            seq: 1000,
+            ack: 0,
+            flags,
+            window: 0,
+            payload_len: len,
+        }
     }
 
     #[test]
@@ -546,17 +596,34 @@ mod tests {
     fn ethernet_tcp_parses_with_valid_checksums() {
         let (a, b) = hosts();
         let mut p = PacketBuf::new();
-        let f = p.tcp(&Link::ETHERNET, &a, &b, &seg(tcp_flags::PSH | tcp_flags::ACK, 33)).to_vec();
+        let f = p
+            .tcp(
+                &Link::ETHERNET,
+                &a,
+                &b,
+                &seg(tcp_flags::PSH | tcp_flags::ACK, 33),
+            )
+            .to_vec();
         assert_eq!(f.len(), 14 + 20 + 20 + 33);
         let s = SlicedPacket::from_ethernet(&f).unwrap();
-        let Some(NetSlice::Ipv4(ip)) = &s.net else { panic!("not ipv4") };
+        let Some(NetSlice::Ipv4(ip)) = &s.net else {
+            panic!("not ipv4")
+        };
         assert_eq!(ip.header().ttl(), 128);
-        assert_eq!(ip.header().header_checksum(), ip.header().to_header().calc_header_checksum());
-        let Some(TransportSlice::Tcp(t)) = &s.transport else { panic!("not tcp") };
+        assert_eq!(
+            ip.header().header_checksum(),
+            ip.header().to_header().calc_header_checksum()
+        );
+        let Some(TransportSlice::Tcp(t)) = &s.transport else {
+            panic!("not tcp")
+        };
         assert_eq!((t.source_port(), t.destination_port()), (50000, 31000));
         assert!(t.psh() && t.ack() && !t.syn());
         let ipv4 = ip.header().to_header();
-        let expect = t.to_header().calc_checksum_ipv4(&ipv4, t.payload()).unwrap();
+        let expect = t
+            .to_header()
+            .calc_checksum_ipv4(&ipv4, t.payload())
+            .unwrap();
         assert_eq!(t.checksum(), expect);
     }
 
@@ -564,16 +631,36 @@ mod tests {
     fn vlan_qinq_and_fcs() {
         let (a, b) = hosts();
         let mut p = PacketBuf::new();
-        let link = Link::Ethernet { vlan: Vlan::QinQ { outer: 100, inner: 200 }, fcs: true };
+        let link = Link::Ethernet {
+            vlan: Vlan::QinQ {
+                outer: 100,
+                inner: 200,
+            },
+            fcs: true,
+        };
         let f = p.udp(&link, &a, &b, 5000, 161, 10).to_vec();
         assert_eq!(&f[12..22], &[0x88, 0xa8, 0, 100, 0x81, 0, 0, 200, 0x08, 0]);
         assert_eq!(f.len(), 22 + 20 + 8 + 10 + 4);
         let body = &f[..f.len() - 4];
         assert_eq!(crc32(body).to_le_bytes(), f[f.len() - 4..]);
         let s = SlicedPacket::from_ethernet(body).unwrap();
-        let Some(TransportSlice::Udp(u)) = &s.transport else { panic!("not udp") };
+        let Some(TransportSlice::Udp(u)) = &s.transport else {
+            panic!("not udp")
+        };
         assert_eq!(u.destination_port(), 161);
-        let f = p.udp(&Link::Ethernet { vlan: Vlan::Dot1Q(7), fcs: false }, &a, &b, 1, 2, 0).to_vec();
+        let f = p
+            .udp(
+                &Link::Ethernet {
+                    vlan: Vlan::Dot1Q(7),
+                    fcs: false,
+                },
+                &a,
+                &b,
+                1,
+                2,
+                0,
+            )
+            .to_vec();
         assert_eq!(&f[12..18], &[0x81, 0, 0, 7, 0x08, 0]);
     }
 
@@ -589,7 +676,9 @@ mod tests {
         let f = p.udp(&Link::Sll2, &a, &b, 1, 2, 0).to_vec();
         assert_eq!(&f[..4], &[0x86, 0xdd, 0, 0]);
         assert_eq!(f[16 + 4..].len(), 48);
-        let f = p.udp(&Link::Null { af_inet6: 30 }, &a, &b, 1, 2, 0).to_vec();
+        let f = p
+            .udp(&Link::Null { af_inet6: 30 }, &a, &b, 1, 2, 0)
+            .to_vec();
         assert_eq!(&f[..4], &[30, 0, 0, 0]);
         let f = p.udp(&Link::Loop, &a, &b, 1, 2, 0).to_vec();
         assert_eq!(&f[..4], &[0, 0, 0, 24]);
@@ -605,7 +694,9 @@ mod tests {
         let mut p = PacketBuf::new();
         p.tcp(&Link::Raw, &a, &b, &seg(tcp_flags::SYN, 0));
         let syn = p.ip_packet().to_vec();
-        let f = p.icmp_unreachable(&Link::Raw, &fw, &a, Unreach::AdminProhibited).to_vec();
+        let f = p
+            .icmp_unreachable(&Link::Raw, &fw, &a, Unreach::AdminProhibited)
+            .to_vec();
         assert_eq!(f.len(), 20 + 8 + 28);
         assert_eq!(&f[20..22], &[3, 13]);
         assert_eq!(&f[28..], &syn[..28]);
@@ -617,7 +708,9 @@ mod tests {
         let b6 = Host::parse("2001:db8::10", 128);
         p.udp(&Link::Raw, &a6, &b6, 50000, 161, 5);
         let dgram = p.ip_packet().to_vec();
-        let f = p.icmp_unreachable(&Link::Raw, &b6, &a6, Unreach::Port).to_vec();
+        let f = p
+            .icmp_unreachable(&Link::Raw, &b6, &a6, Unreach::Port)
+            .to_vec();
         assert_eq!(&f[40..42], &[1, 4]);
         assert_eq!(&f[48..], &dgram[..]);
         assert_eq!(l4_checksum(b6.addr, a6.addr, PROTO_ICMPV6, &f[40..]), 0);

@@ -40,7 +40,15 @@ pub struct Net<W: CaptureWriter> {
 impl<W: CaptureWriter> Net<W> {
     /// Records on interface 0 with link `link`.
     pub fn new(writer: W, link: Link) -> Self {
-        Net { writer, pkt: PacketBuf::new(), iface: 0, link, rtt_ns: 2_000_000, next_port: 50_000, next_isn: 0x1000_0000 }
+        Net {
+            writer,
+            pkt: PacketBuf::new(),
+            iface: 0,
+            link,
+            rtt_ns: 2_000_000,
+            next_port: 50_000,
+            next_isn: 0x1000_0000,
+        }
     }
 
     /// Later packets are recorded on `iface` with `link`.
@@ -63,7 +71,12 @@ impl<W: CaptureWriter> Net<W> {
 
     /// A flow from `client` (on a fresh ephemeral port) to `server:port`.
     pub fn flow(&mut self, client: Host, server: Host, port: u16) -> Flow {
-        Flow { client, cport: self.ephemeral(), server, sport: port }
+        Flow {
+            client,
+            cport: self.ephemeral(),
+            server,
+            sport: port,
+        }
     }
 
     fn isn(&mut self) -> u32 {
@@ -90,14 +103,28 @@ impl<W: CaptureWriter> Net<W> {
     }
 
     /// One UDP datagram.
-    pub fn udp(&mut self, ts: i64, src: &Host, dst: &Host, sport: u16, dport: u16, len: usize) -> io::Result<()> {
+    pub fn udp(
+        &mut self,
+        ts: i64,
+        src: &Host,
+        dst: &Host,
+        sport: u16,
+        dport: u16,
+        len: usize,
+    ) -> io::Result<()> {
         let link = self.link;
         self.pkt.udp(&link, src, dst, sport, dport, len);
         self.emit_frame(ts)
     }
 
     /// An ICMP(v6) unreachable quoting the previous packet.
-    pub fn icmp_unreachable(&mut self, ts: i64, reporter: &Host, to: &Host, why: Unreach) -> io::Result<()> {
+    pub fn icmp_unreachable(
+        &mut self,
+        ts: i64,
+        reporter: &Host,
+        to: &Host,
+        why: Unreach,
+    ) -> io::Result<()> {
         let link = self.link;
         self.pkt.icmp_unreachable(&link, reporter, to, why);
         self.emit_frame(ts)
@@ -120,27 +147,66 @@ impl<W: CaptureWriter> Net<W> {
         let (iface, step) = (self.iface, self.rtt_ns / 10);
         let mut t = ts;
         let writer = &mut self.writer;
-        self.pkt.udp_fragments(&link, src, dst, sport, dport, len, frag_data, |f| {
-            let r = writer.write_packet(iface, t, f, f.len() as u32);
-            t += step;
-            r
-        })?;
+        self.pkt
+            .udp_fragments(&link, src, dst, sport, dport, len, frag_data, |f| {
+                let r = writer.write_packet(iface, t, f, f.len() as u32);
+                t += step;
+                r
+            })?;
         Ok(t - step)
     }
 
     fn seg(f: &Flow, to_server: bool, seq: u32, ack: u32, flags: u8, len: usize) -> TcpSeg {
-        let (sport, dport) = if to_server { (f.cport, f.sport) } else { (f.sport, f.cport) };
-        TcpSeg { sport, dport, seq, ack, flags, window: 0, payload_len: len }
+        let (sport, dport) = if to_server {
+            (f.cport, f.sport)
+        } else {
+            (f.sport, f.cport)
+        };
+        TcpSeg {
+            sport,
+            dport,
+            seq,
+            ack,
+            flags,
+            window: 0,
+            payload_len: len,
+        }
     }
 
     /// Client → server segment.
-    fn c2s(&mut self, ts: i64, f: &Flow, seq: u32, ack: u32, flags: u8, len: usize) -> io::Result<()> {
-        self.tcp(ts, &f.client, &f.server, Self::seg(f, true, seq, ack, flags, len))
+    fn c2s(
+        &mut self,
+        ts: i64,
+        f: &Flow,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        len: usize,
+    ) -> io::Result<()> {
+        self.tcp(
+            ts,
+            &f.client,
+            &f.server,
+            Self::seg(f, true, seq, ack, flags, len),
+        )
     }
 
     /// Server → client segment.
-    fn s2c(&mut self, ts: i64, f: &Flow, seq: u32, ack: u32, flags: u8, len: usize) -> io::Result<()> {
-        self.tcp(ts, &f.server, &f.client, Self::seg(f, false, seq, ack, flags, len))
+    fn s2c(
+        &mut self,
+        ts: i64,
+        f: &Flow,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        len: usize,
+    ) -> io::Result<()> {
+        self.tcp(
+            ts,
+            &f.server,
+            &f.client,
+            Self::seg(f, false, seq, ack, flags, len),
+        )
     }
 
     /// Handshake; returns (time of the client's ACK, client seq, server seq)
@@ -156,7 +222,13 @@ impl<W: CaptureWriter> Net<W> {
 
     /// A complete connection: handshake, `request` bytes from the client,
     /// `response` bytes back, FIN from the client, FIN from the server, ACK.
-    pub fn session(&mut self, f: &Flow, t: i64, request: usize, response: usize) -> io::Result<i64> {
+    pub fn session(
+        &mut self,
+        f: &Flow,
+        t: i64,
+        request: usize,
+        response: usize,
+    ) -> io::Result<i64> {
         let r = self.rtt_ns;
         let (mut t, mut c, mut s) = self.handshake(f, t)?;
         t += r;
@@ -205,7 +277,13 @@ impl<W: CaptureWriter> Net<W> {
 
     /// A SYN answered by an ICMP(v6) unreachable from `reporter` (a firewall,
     /// a router, or the server itself).
-    pub fn syn_unreachable(&mut self, f: &Flow, t: i64, reporter: &Host, why: Unreach) -> io::Result<i64> {
+    pub fn syn_unreachable(
+        &mut self,
+        f: &Flow,
+        t: i64,
+        reporter: &Host,
+        why: Unreach,
+    ) -> io::Result<i64> {
         let isn = self.isn();
         self.c2s(t, f, isn, 0, F::SYN, 0)?;
         self.icmp_unreachable(t + self.rtt_ns, reporter, &f.client, why)?;
@@ -233,7 +311,10 @@ impl<W: CaptureWriter> Net<W> {
     /// response pairs with mid-stream sequence numbers, never closed.
     pub fn midstream(&mut self, f: &Flow, t: i64, rounds: u32) -> io::Result<i64> {
         let r = self.rtt_ns;
-        let (mut c, mut s) = (self.isn().wrapping_add(77_777), self.isn().wrapping_add(99_999));
+        let (mut c, mut s) = (
+            self.isn().wrapping_add(77_777),
+            self.isn().wrapping_add(99_999),
+        );
         let mut t = t;
         for i in 0..rounds {
             if i > 0 {
@@ -289,7 +370,13 @@ impl<W: CaptureWriter> Net<W> {
     }
 
     /// A UDP datagram answered by an ICMP(v6) unreachable from `reporter`.
-    pub fn udp_unreachable(&mut self, f: &Flow, t: i64, reporter: &Host, why: Unreach) -> io::Result<i64> {
+    pub fn udp_unreachable(
+        &mut self,
+        f: &Flow,
+        t: i64,
+        reporter: &Host,
+        why: Unreach,
+    ) -> io::Result<i64> {
         self.udp(t, &f.client, &f.server, f.cport, f.sport, 50)?;
         self.icmp_unreachable(t + self.rtt_ns, reporter, &f.client, why)?;
         Ok(t + self.rtt_ns)

@@ -11,15 +11,26 @@ pub trait CaptureWriter {
     /// Records one frame seen on interface `iface` (pcap has only interface 0;
     /// the index is ignored there) at `ts_ns` nanoseconds since the Unix epoch.
     /// `orig_len` is the length on the wire (≥ `data.len()` when truncated).
-    fn write_packet(&mut self, iface: u32, ts_ns: i64, data: &[u8], orig_len: u32)
-        -> io::Result<()>;
+    fn write_packet(
+        &mut self,
+        iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()>;
 
     /// Flushes buffered output to the underlying writer.
     fn flush(&mut self) -> io::Result<()>;
 }
 
 impl<T: CaptureWriter + ?Sized> CaptureWriter for &mut T {
-    fn write_packet(&mut self, iface: u32, ts_ns: i64, data: &[u8], orig_len: u32) -> io::Result<()> {
+    fn write_packet(
+        &mut self,
+        iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         (**self).write_packet(iface, ts_ns, data, orig_len)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -28,7 +39,13 @@ impl<T: CaptureWriter + ?Sized> CaptureWriter for &mut T {
 }
 
 impl<T: CaptureWriter + ?Sized> CaptureWriter for Box<T> {
-    fn write_packet(&mut self, iface: u32, ts_ns: i64, data: &[u8], orig_len: u32) -> io::Result<()> {
+    fn write_packet(
+        &mut self,
+        iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         (**self).write_packet(iface, ts_ns, data, orig_len)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -79,7 +96,12 @@ pub struct PcapOptions {
 impl PcapOptions {
     /// Microsecond, little-endian, snaplen 262144: what most tools write.
     pub fn new(linktype: u32) -> Self {
-        PcapOptions { linktype, nanos: false, endian: Endian::Little, snaplen: 262_144 }
+        PcapOptions {
+            linktype,
+            nanos: false,
+            endian: Endian::Little,
+            snaplen: 262_144,
+        }
     }
 }
 
@@ -112,7 +134,13 @@ impl<W: Write> PcapWriter<W> {
 }
 
 impl<W: Write> CaptureWriter for PcapWriter<W> {
-    fn write_packet(&mut self, _iface: u32, ts_ns: i64, data: &[u8], orig_len: u32) -> io::Result<()> {
+    fn write_packet(
+        &mut self,
+        _iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         let e = self.opts.endian;
         let secs = ts_ns.div_euclid(1_000_000_000);
         let frac = ts_ns.rem_euclid(1_000_000_000);
@@ -147,7 +175,12 @@ pub struct PcapngInterface {
 impl PcapngInterface {
     /// Microsecond resolution, no offset.
     pub fn new(linktype: u16) -> Self {
-        PcapngInterface { linktype, snaplen: 262_144, tsresol: 6, tsoffset: None }
+        PcapngInterface {
+            linktype,
+            snaplen: 262_144,
+            tsresol: 6,
+            tsoffset: None,
+        }
     }
 }
 
@@ -248,7 +281,8 @@ impl<W: Write> PcapngWriter<W> {
         self.out.write_all(&e.u16(code))?;
         self.out.write_all(&e.u16(value.len() as u16))?;
         self.out.write_all(value)?;
-        self.out.write_all(&[0; 3][..pad4(value.len()) - value.len()])
+        self.out
+            .write_all(&[0; 3][..pad4(value.len()) - value.len()])
     }
 }
 
@@ -258,10 +292,19 @@ fn pad4(n: usize) -> usize {
 }
 
 impl<W: Write> CaptureWriter for PcapngWriter<W> {
-    fn write_packet(&mut self, iface: u32, ts_ns: i64, data: &[u8], orig_len: u32) -> io::Result<()> {
+    fn write_packet(
+        &mut self,
+        iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         let e = self.endian;
         let ifc = *self.ifaces.get(iface as usize).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("no pcapng interface {iface}"))
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no pcapng interface {iface}"),
+            )
         })?;
         let incl = data.len().min(ifc.snaplen as usize);
         let padded = pad4(incl);
@@ -293,7 +336,11 @@ impl<W: Write> CaptureWriter for PcapngWriter<W> {
         }
         self.out.write_all(&data[..incl])?;
         self.out.write_all(&[0; 3][..padded - incl])?;
-        let total = if self.simple && iface == 0 { 16 + padded } else { 32 + padded } as u32;
+        let total = if self.simple && iface == 0 {
+            16 + padded
+        } else {
+            32 + padded
+        } as u32;
         self.out.write_all(&e.u32(total))
     }
 
@@ -314,12 +361,19 @@ pub struct Tee<A, B> {
 }
 
 impl<A: CaptureWriter, B: CaptureWriter> CaptureWriter for Tee<A, B> {
-    fn write_packet(&mut self, iface: u32, ts_ns: i64, data: &[u8], orig_len: u32) -> io::Result<()> {
+    fn write_packet(
+        &mut self,
+        iface: u32,
+        ts_ns: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         if ts_ns < self.a_until_ns {
             self.a.write_packet(iface, ts_ns, data, orig_len)?;
         }
         if ts_ns >= self.b_from_ns {
-            self.b.write_packet(iface, ts_ns + self.b_offset_ns, data, orig_len)?;
+            self.b
+                .write_packet(iface, ts_ns + self.b_offset_ns, data, orig_len)?;
         }
         Ok(())
     }
@@ -339,17 +393,21 @@ mod tests {
         let bytes = w.into_inner().unwrap();
         assert_eq!(
             bytes,
-            [
-                0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0
-            ]
+            [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]
         );
     }
 
     #[test]
     fn pcap_record_be_ns() {
-        let opts = PcapOptions { linktype: 101, nanos: true, endian: Endian::Big, snaplen: 4 };
+        let opts = PcapOptions {
+            linktype: 101,
+            nanos: true,
+            endian: Endian::Big,
+            snaplen: 4,
+        };
         let mut w = PcapWriter::new(Vec::new(), opts).unwrap();
-        w.write_packet(0, 1_500_000_000_123_456_789, &[1, 2, 3, 4, 5, 6], 6).unwrap();
+        w.write_packet(0, 1_500_000_000_123_456_789, &[1, 2, 3, 4, 5, 6], 6)
+            .unwrap();
         let b = w.into_inner().unwrap();
         assert_eq!(&b[0..4], &[0xa1, 0xb2, 0x3c, 0x4d]);
         assert_eq!(&b[16..24], &[0, 0, 0, 4, 0, 0, 0, 101]);
@@ -366,7 +424,10 @@ mod tests {
         let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(1)).unwrap();
         w.write_packet(0, 2_000_001_999, &[0xaa], 1).unwrap();
         let b = w.into_inner().unwrap();
-        assert_eq!(&b[24..40], &[2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(
+            &b[24..40],
+            &[2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]
+        );
     }
 
     #[test]
@@ -374,9 +435,10 @@ mod tests {
         let mut ifc1 = PcapngInterface::new(276);
         ifc1.tsresol = 9;
         ifc1.tsoffset = Some(1);
-        let mut w =
-            PcapngWriter::new(Vec::new(), Endian::Little, &[PcapngInterface::new(1), ifc1]).unwrap();
-        w.write_packet(1, 1_000_000_005, &[9, 8, 7, 6, 5], 5).unwrap();
+        let mut w = PcapngWriter::new(Vec::new(), Endian::Little, &[PcapngInterface::new(1), ifc1])
+            .unwrap();
+        w.write_packet(1, 1_000_000_005, &[9, 8, 7, 6, 5], 5)
+            .unwrap();
         let b = w.into_inner().unwrap();
         // SHB: type, length 48, BOM, version 1.0, section length -1,
         // shb_userappl "flowlint-gen" (12 bytes), end of options, length.
@@ -390,10 +452,16 @@ mod tests {
         assert_eq!(&b[40..44], &[0, 0, 0, 0]);
         assert_eq!(&b[44..48], &48u32.to_le_bytes());
         // IDB 0: no options.
-        assert_eq!(&b[48..68], &[1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0]);
+        assert_eq!(
+            &b[48..68],
+            &[1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0]
+        );
         // IDB 1: if_tsresol 9, if_tsoffset 1, end of options.
         let idb = &b[68..68 + 44];
-        assert_eq!(&idb[0..16], &[1, 0, 0, 0, 44, 0, 0, 0, 0x14, 1, 0, 0, 0, 0, 4, 0]);
+        assert_eq!(
+            &idb[0..16],
+            &[1, 0, 0, 0, 44, 0, 0, 0, 0x14, 1, 0, 0, 0, 0, 4, 0]
+        );
         assert_eq!(&idb[16..24], &[9, 0, 1, 0, 9, 0, 0, 0]);
         assert_eq!(&idb[24..36], &[14, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&idb[36..40], &[0, 0, 0, 0]);
@@ -410,14 +478,19 @@ mod tests {
 
     #[test]
     fn pcapng_spb_and_big_endian_epb() {
-        let mut w = PcapngWriter::new(Vec::new(), Endian::Big, &[PcapngInterface::new(101)]).unwrap();
+        let mut w =
+            PcapngWriter::new(Vec::new(), Endian::Big, &[PcapngInterface::new(101)]).unwrap();
         w.set_simple(true);
         w.write_packet(0, 0, &[1, 2, 3], 3).unwrap();
         w.set_simple(false);
-        w.write_packet(0, 4_294_967_296_000_001_000, &[1, 2, 3, 4], 4).unwrap();
+        w.write_packet(0, 4_294_967_296_000_001_000, &[1, 2, 3, 4], 4)
+            .unwrap();
         let b = w.into_inner().unwrap();
         let spb = &b[48 + 20..48 + 20 + 20];
-        assert_eq!(spb, &[0, 0, 0, 3, 0, 0, 0, 20, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 0, 20]);
+        assert_eq!(
+            spb,
+            &[0, 0, 0, 3, 0, 0, 0, 20, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 0, 20]
+        );
         let epb = &b[88..];
         // µs resolution: 4294967296000001 µs = 0x000f_4240_0000_0001.
         assert_eq!(&epb[12..20], &[0, 0x0f, 0x42, 0x40, 0, 0, 0, 1]);
@@ -428,7 +501,13 @@ mod tests {
     fn tee_splits_and_offsets() {
         let a = PcapWriter::new(Vec::new(), PcapOptions::new(1)).unwrap();
         let b = PcapWriter::new(Vec::new(), PcapOptions::new(1)).unwrap();
-        let mut t = Tee { a, b, a_until_ns: 10, b_from_ns: 5, b_offset_ns: 1000 };
+        let mut t = Tee {
+            a,
+            b,
+            a_until_ns: 10,
+            b_from_ns: 5,
+            b_offset_ns: 1000,
+        };
         for ts in [0, 7, 12] {
             t.write_packet(0, ts, &[0], 1).unwrap();
         }
