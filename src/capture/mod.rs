@@ -7,7 +7,7 @@
 //! the format allows resynchronising).
 //!
 //! Layout: `source` buffers the file and lends out record bytes, `pcap` and
-//! `pcapng` parse their container into [`Pending`] records; this file picks
+//! `pcapng` parse their container into `Pending` records; this file picks
 //! the format from the first bytes and presents one [`CaptureReader`].
 
 mod pcap;
@@ -23,7 +23,9 @@ use source::Source;
 /// The container format of a capture file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Classic libpcap format (microsecond, nanosecond or "modified" magic).
     Pcap,
+    /// pcap next generation: sections, interfaces, blocks.
     Pcapng,
 }
 
@@ -62,6 +64,7 @@ pub struct Warning {
     /// File offset the damage was found at (the start of the record or block
     /// concerned, unless the message says otherwise).
     pub offset: u64,
+    /// What is wrong, in a form fit for a report.
     pub message: String,
 }
 
@@ -75,8 +78,11 @@ impl fmt::Display for Warning {
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: at byte {offset}: {message}")]
 pub struct CaptureError {
+    /// The file (or the name given to `from_read`).
     pub path: String,
+    /// Where in the file the header is wrong (0 when the whole file is).
     pub offset: u64,
+    /// What is wrong, e.g. "not a pcap or pcapng file (magic 0x…)".
     pub message: String,
 }
 
@@ -265,6 +271,11 @@ impl CaptureReader {
 
     /// Timestamp of the next record without consuming it; `None` at the end
     /// (or where damage stopped the reading: see `warnings`).
+    ///
+    /// The record is parsed and its bytes buffered, so the following
+    /// `next_packet` returns it without reading. This is what a k-way merge
+    /// of several readers by timestamp needs. In pcapng, the non-packet blocks
+    /// before it (interfaces, sections, statistics…) are consumed here.
     pub fn peek_ts(&mut self) -> Option<i64> {
         self.fetch().map(|p| p.ts_ns)
     }

@@ -153,6 +153,8 @@ impl PcapParser {
         } else {
             0
         };
+        // thiszone is ignored: writers leave it 0 and record UTC, and libpcap
+        // and Wireshark ignore it too.
         let magic = h.magic();
         let parser = PcapParser {
             endian: h.endian,
@@ -208,7 +210,7 @@ impl PcapParser {
             && caplen <= orig_len
             && caplen <= snap
             && orig_len as usize <= limit
-            && near.map_or(true, |s| h.ts_sec().abs_diff(s) <= RESYNC_TS_WINDOW)
+            && near.is_none_or(|s| h.ts_sec().abs_diff(s) <= RESYNC_TS_WINDOW)
     }
 
     /// The next record, or `None` at the end of the data or where damage
