@@ -139,6 +139,14 @@ fn known_difference(file: &str) -> Option<&'static str> {
         ("arcnet", "ARCNET link type is not decoded"),
         // Tunnels flowlint does not open.
         (
+            "geneve",
+            "the TCP connection inside the Geneve tunnel is not opened",
+        ),
+        (
+            "nb6-http",
+            "the IPv6 TCP connection inside L2TP (over PPPoE) is not opened",
+        ),
+        (
             "pim-packet-assortment",
             "UDP inside PIM register messages (IP protocol 103) is not decoded",
         ),
