@@ -50,7 +50,7 @@ fn unreachable(icmp: &[u8], wanted: u8, hint: IpHint) -> Result<Unreachable, Ski
         Some(&t) if t != wanted => return Err(Skip::OtherProtocol),
         Some(_) => {}
     }
-    let (header, quote) = super::link::split(icmp, ICMP_HEADER_LEN)?;
+    let (header, quote) = super::link::split::<ICMP_HEADER_LEN>(icmp)?;
     // The quote's own length fields describe the original packet, so the
     // quote length is the only wire length there is.
     let quoted = ip::parse(quote, hint, u32::try_from(quote.len()).unwrap_or(u32::MAX)).map_err(

@@ -208,8 +208,7 @@ fn jumbo_len(hbh: &[u8]) -> Option<u32> {
             [kind, len, tail @ ..] => {
                 let len = usize::from(*len);
                 if *kind == OPT_JUMBO && len == 4 {
-                    let v = tail.get(..4)?;
-                    return Some(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+                    return Some(u32::from_be_bytes(tail.get(..4)?.try_into().ok()?));
                 }
                 opts = tail.get(len..)?;
             }

@@ -131,7 +131,7 @@ fn by_ethertype(mut ether_type: u16, mut rest: &[u8]) -> Result<(IpHint, &[u8]),
 /// PPPoE session stage (RFC 2516): 6-byte PPPoE header, then a 2-byte PPP
 /// protocol field (never compressed in PPPoE).
 fn pppoe_session(rest: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let (hdr, ip) = split(rest, 8)?;
+    let (hdr, ip) = split::<8>(rest)?;
     // version 1, type 1; anything else is not a session frame we understand
     if hdr[0] != 0x11 {
         return Err(Skip::Malformed);
@@ -150,7 +150,7 @@ fn pppoe_session(rest: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 /// with a MAC address: neither is taken for IP).
 fn mpls(mut rest: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
     for _ in 0..MAX_MPLS_LABELS {
-        let (entry, after) = split(rest, 4)?;
+        let (entry, after) = split::<4>(rest)?;
         rest = after;
         if entry[2] & 0x01 != 0 {
             return match rest.first().map(|b| b >> 4) {
@@ -168,8 +168,8 @@ fn mpls(mut rest: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 /// not know (a capture from a big-endian host read on a little-endian one).
 /// Both readings are tried; the valid families do not collide across orders.
 fn null(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let (hdr, ip) = split(data, 4)?;
-    let raw = [hdr[0], hdr[1], hdr[2], hdr[3]];
+    let (hdr, ip) = split::<4>(data)?;
+    let raw = *hdr;
     match family(u32::from_le_bytes(raw)).or_else(|| family(u32::from_be_bytes(raw))) {
         Some(hint) => Ok((hint, ip)),
         None => cisco_hdlc(raw, ip),
@@ -189,8 +189,8 @@ fn cisco_hdlc(hdr: [u8; 4], ip: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 
 /// LOOP: like NULL, but always network byte order.
 fn loopback(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let (hdr, ip) = split(data, 4)?;
-    match family(u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]])) {
+    let (hdr, ip) = split::<4>(data)?;
+    match family(u32::from_be_bytes(*hdr)) {
         Some(hint) => Ok((hint, ip)),
         None => Err(Skip::NotIp),
     }
@@ -223,7 +223,7 @@ fn raw_or_loop(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 /// packet types and ARPHRD/protocol combinations it does not know; only the
 /// protocol field matters here.
 fn sll(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let (hdr, rest) = split(data, SLL_LEN)?;
+    let (hdr, rest) = split::<SLL_LEN>(data)?;
     if u16::from_be_bytes([hdr[2], hdr[3]]) == ARPHRD_NETLINK {
         return Err(Skip::NotIp);
     }
@@ -234,20 +234,21 @@ fn sll(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 /// reserved, interface index, ARPHRD type at 8, packet type, address length,
 /// 8 address bytes.
 fn sll2(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let (hdr, rest) = split(data, SLL2_LEN)?;
+    let (hdr, rest) = split::<SLL2_LEN>(data)?;
     if u16::from_be_bytes([hdr[8], hdr[9]]) == ARPHRD_NETLINK {
         return Err(Skip::NotIp);
     }
     by_ethertype(u16::from_be_bytes([hdr[0], hdr[1]]), rest)
 }
 
-/// Splits off a fixed-size header, or reports it cut short.
+/// Splits off a fixed-size header as an array (so that field offsets are
+/// checked at compile time), or reports it cut short.
 #[inline]
-pub(super) fn split(data: &[u8], len: usize) -> Result<(&[u8], &[u8]), Skip> {
-    if data.len() < len {
-        return Err(Skip::Malformed);
+pub(super) fn split<const N: usize>(data: &[u8]) -> Result<(&[u8; N], &[u8]), Skip> {
+    match (data.get(..N), data.get(N..)) {
+        (Some(head), Some(rest)) => Ok((head.try_into().map_err(|_| Skip::Malformed)?, rest)),
+        _ => Err(Skip::Malformed),
     }
-    Ok(data.split_at(len))
 }
 
 #[cfg(test)]

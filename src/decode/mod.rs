@@ -6,6 +6,14 @@
 //! IPv6 (extension headers, fragments: only the first fragment yields ports),
 //! TCP, UDP, and ICMP/ICMPv6 destination unreachable (mapped to the quoted
 //! TCP/UDP header). Never allocates, never panics on any input.
+//!
+//! One file per layer, each a set of typed views over the record's bytes:
+//! `link` (to the IP header; also PPPoE and MPLS), `ip` (headers, extension
+//! chains, fragments, IP-in-IP tunnels: the innermost packet is the
+//! connection), `transport` (TCP/UDP leading bytes), `icmp` (the quoted
+//! packet of a destination unreachable). [`decode`] takes a fixed-offset
+//! shortcut for Ethernet/IPv4/TCP|UDP, the bulk of real traffic, and the
+//! layer-by-layer path for everything else; both give the same answer.
 
 use std::net::IpAddr;
 
