@@ -137,10 +137,10 @@ pub fn analyse(
         .collect();
     let workers = options.threads.max(1).saturating_sub(1);
     let mut end_ns: Option<i64> = None;
-    let (sinks, flow_stats) = if workers == 0 {
+    let (sinks, flow_stats, extra) = if workers == 0 {
         let mut table = FlowTable::new(config.clone(), server_ports);
         let mut sink = Sink::new(options.keep_connections);
-        read_all(
+        let extra = read_all(
             &mut readers,
             &mut inputs,
             total,
@@ -152,7 +152,7 @@ pub fn analyse(
         );
         table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
         let stats = table.stats.clone();
-        (vec![sink], stats)
+        (vec![sink], stats, extra)
     } else {
         sharded(
             workers,
@@ -166,9 +166,11 @@ pub fn analyse(
             &mut end_ns,
         )
     };
-    for (summary, reader) in inputs.iter_mut().zip(&readers) {
+    for ((summary, reader), extra) in inputs.iter_mut().zip(&readers).zip(extra) {
         summary.linktypes = reader.linktypes().to_vec();
         summary.warnings = reader.warnings().to_vec();
+        summary.warnings.extend(extra);
+        summary.warnings.sort_by_key(|w| w.offset);
     }
     let mut table = ConversationTable::default();
     let mut connections = Vec::new();
@@ -216,8 +218,10 @@ fn read_all(
     progress: Option<ProgressFn<'_>>,
     end_ns: &mut Option<i64>,
     mut each: impl FnMut(&PacketMeta, u16),
-) {
+) -> Vec<Vec<Warning>> {
     let mut since_progress = 0u32;
+    let mut clocks = vec![ClockGuard::default(); readers.len()];
+    let mut extra_warnings: Vec<Vec<Warning>> = vec![Vec::new(); readers.len()];
     loop {
         let index = if readers.len() == 1 {
             0
@@ -241,13 +245,26 @@ fn read_all(
         let summary = &mut inputs[index];
         summary.packets += 1;
         summary.bytes += u64::from(packet.orig_len);
+        let offset = packet.offset;
         let data = strip_fcs(packet.data, packet.orig_len, packet.fcs_len);
-        match decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len) {
-            Ok(meta) => {
+        let decoded = decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len);
+        match decoded {
+            Ok(mut meta) => {
+                let guard = &mut clocks[index];
+                if guard.suspicious(meta.ts_ns) {
+                    let next = readers[index].peek_ts();
+                    let taken = guard.settle(meta.ts_ns, next);
+                    if taken != meta.ts_ns {
+                        guard.note_outlier(&mut extra_warnings[index], offset, meta.ts_ns, taken);
+                        meta.ts_ns = taken;
+                    }
+                } else {
+                    guard.accept(meta.ts_ns);
+                }
                 *end_ns = Some(end_ns.map_or(meta.ts_ns, |e| e.max(meta.ts_ns)));
                 each(&meta, index as u16);
             }
-            Err(skip) => summary.skipped.add(skip),
+            Err(skip) => inputs[index].skipped.add(skip),
         }
         since_progress += 1;
         if since_progress >= 65536 {
@@ -261,6 +278,82 @@ fn read_all(
     if let Some(report) = progress {
         let done: u64 = readers.iter().map(|r| r.position()).sum();
         report(done, total);
+    }
+    for (warnings, guard) in extra_warnings.iter_mut().zip(&clocks) {
+        if guard.outliers > OUTLIER_WARNINGS {
+            warnings.push(Warning {
+                offset: guard.last_outlier_offset,
+                message: format!(
+                    "{} records in all had a timestamp out of line with their neighbours",
+                    guard.outliers
+                ),
+            });
+        }
+    }
+    extra_warnings
+}
+
+/// A timestamp this far from the previous packet's is suspicious.
+const CLOCK_JUMP_NS: i64 = 3600 * 1_000_000_000;
+/// Outlier warnings listed one by one; beyond, one line counts them.
+const OUTLIER_WARNINGS: u64 = 5;
+
+/// Keeps one capture's clock sane: a lone record whose timestamp jumps far
+/// from its neighbours (a broken clock, a corrupt record) takes its
+/// predecessor's time, so it neither ends every open connection at once nor
+/// stalls their eviction. A jump the next record confirms (a capture paused
+/// and resumed) is real and accepted.
+#[derive(Clone, Debug, Default)]
+struct ClockGuard {
+    clock: Option<i64>,
+    outliers: u64,
+    last_outlier_offset: u64,
+}
+
+impl ClockGuard {
+    fn suspicious(&self, ts: i64) -> bool {
+        match self.clock {
+            None => true,
+            Some(c) => ts.abs_diff(c) > CLOCK_JUMP_NS as u64,
+        }
+    }
+
+    fn accept(&mut self, ts: i64) {
+        self.clock = Some(self.clock.map_or(ts, |c| c.max(ts)));
+    }
+
+    /// The time to use for a suspicious record, given the next record's.
+    fn settle(&mut self, ts: i64, next: Option<i64>) -> i64 {
+        let agrees = |n: i64| n.abs_diff(ts) <= CLOCK_JUMP_NS as u64;
+        let taken = match (self.clock, next) {
+            // The first record: trust it unless the next one disagrees.
+            (None, Some(n)) if !agrees(n) => n,
+            (None, _) => ts,
+            (Some(_), Some(n)) if agrees(n) => ts,
+            (Some(c), _) => c,
+        };
+        // A confirmed jump moves the clock, backwards too.
+        self.clock = Some(if taken == ts {
+            ts
+        } else {
+            self.clock.unwrap_or(taken)
+        });
+        taken
+    }
+
+    fn note_outlier(&mut self, warnings: &mut Vec<Warning>, offset: u64, ts: i64, taken: i64) {
+        self.outliers += 1;
+        self.last_outlier_offset = offset;
+        if self.outliers <= OUTLIER_WARNINGS {
+            warnings.push(Warning {
+                offset,
+                message: format!(
+                    "timestamp {} is out of line with the neighbouring records; taken as {}",
+                    crate::report::rfc3339(ts),
+                    crate::report::rfc3339(taken)
+                ),
+            });
+        }
     }
 }
 
@@ -297,7 +390,7 @@ fn sharded(
     total: u64,
     progress: Option<ProgressFn<'_>>,
     end_ns: &mut Option<i64>,
-) -> (Vec<Sink>, FlowStats) {
+) -> (Vec<Sink>, FlowStats, Vec<Vec<Warning>>) {
     std::thread::scope(|scope| {
         let (recycle_tx, recycle_rx) = crossbeam_channel::unbounded::<Batch>();
         let mut senders = Vec::with_capacity(workers);
@@ -335,7 +428,7 @@ fn sharded(
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH))
         };
-        read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
+        let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
             let shard = (crate::flow::FlowKey::of(pkt).shard_hash() % workers as u64) as usize;
             pending[shard].push((*pkt, input));
             if pending[shard].len() >= BATCH {
@@ -364,6 +457,41 @@ fn sharded(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        (sinks, stats)
+        (sinks, stats, extra)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3600 * 1_000_000_000;
+
+    #[test]
+    fn a_lone_timestamp_jump_takes_the_previous_time() {
+        let mut g = ClockGuard::default();
+        assert_eq!(g.settle(100, Some(101)), 100);
+        g.accept(101);
+        // 47 years ahead, and the next record is back at 102: an outlier.
+        assert!(g.suspicious(101 + 47 * 8766 * H));
+        assert_eq!(g.settle(101 + 47 * 8766 * H, Some(102)), 101);
+        // A pause of a day that the next record confirms is real.
+        assert!(g.suspicious(102 + 24 * H));
+        assert_eq!(g.settle(102 + 24 * H, Some(103 + 24 * H)), 102 + 24 * H);
+        // And so is a confirmed step back.
+        assert_eq!(g.settle(5, Some(6)), 5);
+        assert!(!g.suspicious(7));
+    }
+
+    #[test]
+    fn a_first_record_out_of_line_with_the_next_takes_its_time() {
+        let mut g = ClockGuard::default();
+        // A simple packet block at time 0 before timestamped records.
+        assert_eq!(
+            g.settle(0, Some(1_340_954_905 * 1_000_000_000)),
+            1_340_954_905 * 1_000_000_000
+        );
+        let mut g = ClockGuard::default();
+        assert_eq!(g.settle(0, None), 0);
+    }
 }

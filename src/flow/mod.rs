@@ -23,6 +23,8 @@ use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
 use conn::Conn;
 
 const SECOND: i64 = 1_000_000_000;
+/// A step back in time this large resets the table's clock.
+const CLOCK_RESET_NS: i64 = 3600 * SECOND;
 
 /// Timeouts and limits of the flow table.
 #[derive(Clone, Debug)]
@@ -134,7 +136,7 @@ impl FlowTable {
     /// Applies one packet from capture number `input`; connections it ends are
     /// handed to `out`.
     pub fn process(&mut self, pkt: &PacketMeta, input: u16, out: &mut impl FnMut(ConnRecord)) {
-        self.clock_ns = self.clock_ns.max(pkt.ts_ns);
+        self.advance_clock(pkt.ts_ns);
         let key = FlowKey::of(pkt);
         let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
         let window = self.dedup_window(pkt);
@@ -220,6 +222,18 @@ impl FlowTable {
             (false, true) => true,
             (true, false) => false,
             _ => pkt.src_port >= pkt.dst_port,
+        }
+    }
+
+    /// The table's clock follows the packets forward; a large step back means
+    /// the capture's clock was reset (the analysis stage already smooths lone
+    /// outliers), and the clock follows it so sweeps keep working.
+    fn advance_clock(&mut self, ts: i64) {
+        if ts > self.clock_ns || ts < self.clock_ns.saturating_sub(CLOCK_RESET_NS) {
+            if ts < self.clock_ns {
+                self.last_sweep_ns = ts;
+            }
+            self.clock_ns = ts;
         }
     }
 
@@ -331,7 +345,13 @@ impl FlowTable {
 /// would start a new one? The same test decides eviction, which keeps
 /// results independent of when sweeps run.
 fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
-    let idle = now_ns.saturating_sub(conn.last_ns);
+    // A connection far in the clock's future belongs to an era before the
+    // capture's clock was reset: it is over.
+    let idle = if conn.last_ns > now_ns.saturating_add(CLOCK_RESET_NS) {
+        i64::MAX
+    } else {
+        now_ns.saturating_sub(conn.last_ns)
+    };
     match conn.transport {
         Transport::Udp => idle > config.udp_idle_ns,
         Transport::Tcp => {

@@ -299,3 +299,31 @@ fn a_full_table_evicts_the_least_recent() {
     table.finish(10 * S, &mut |r| out.push(r));
     assert_eq!(out.len(), 1000);
 }
+
+#[test]
+fn a_clock_reset_neither_decides_everything_nor_keeps_the_old_forever() {
+    let day = 86_400 * S;
+    let mut config = FlowConfig::new(3 * S);
+    config.dedup = false;
+    let mut table = FlowTable::new(config, ports());
+    let mut out = Vec::new();
+    // Open connections at day 10, then the clock goes back to day 1.
+    for p in handshake(10 * day, 41000, 1).iter() {
+        table.process(p, 0, &mut |r| out.push(r));
+    }
+    for i in 0..100u32 {
+        let t = day + i64::from(i) * 20 * S;
+        for p in handshake(t, 42000 + i as u16, i) {
+            table.process(&p, 0, &mut |r| out.push(r));
+        }
+    }
+    // The connections after the reset are open and alive: not decided early.
+    assert!(out
+        .iter()
+        .all(|r| r.client_port == 41000 || r.last_ns < day + 100 * 20 * S - 3600 * S));
+    // The one from before the reset is over, not kept forever.
+    assert!(out.iter().any(|r| r.client_port == 41000));
+    table.finish(day + 3000 * S, &mut |r| out.push(r));
+    assert_eq!(out.len(), 101);
+    assert!(out.iter().all(|r| r.state == State::Established));
+}
