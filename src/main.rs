@@ -106,7 +106,12 @@ struct CommonArgs {
     )]
     fail_on: String,
     /// Seconds an attempt may go unanswered before it counts as no_reply/unanswered.
-    #[arg(long, value_name = "SECONDS", default_value = "3")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "3",
+        allow_negative_numbers = true
+    )]
     reply_timeout: f64,
     /// Compare with an earlier JSON report: new findings and rules that no longer
     /// match make the exit status 1.
@@ -187,7 +192,33 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return ExitCode::SUCCESS;
+                }
+                // `flowlint` alone: the help, but as a usage error.
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    return ExitCode::from(2);
+                }
+                _ => {}
+            }
+            // One line, as for every other failure of the run.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("flowlint: error: {first} (see flowlint --help)");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Check(args) => check(args),
         Command::Live(args) => live(args),
