@@ -327,16 +327,6 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     }
     let code = report::exit_status(&rep, &fail_on);
 
-    if !common.quiet {
-        for input in &result.inputs {
-            for w in &input.warnings {
-                eprintln!(
-                    "flowlint: warning: {}: at byte {}: {}",
-                    input.path, w.offset, w.message
-                );
-            }
-        }
-    }
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let style = report::Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
@@ -349,6 +339,23 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         }
     };
     emit(common.output.as_ref(), write)?;
+    // After the report is out: a failure to write it must stay the only line.
+    // Warnings are not chatter: --quiet keeps them.
+    for input in &result.inputs {
+        for w in &input.warnings {
+            eprintln!(
+                "flowlint: warning: {}: at byte {}: {}",
+                input.path, w.offset, w.message
+            );
+        }
+    }
+    if result.flow_stats.evicted_early > 0 {
+        eprintln!(
+            "flowlint: warning: more than {} connections at once: {} were decided early to bound memory \
+             (their states may be incomplete; raise --max-connections)",
+            common.max_connections, result.flow_stats.evicted_early
+        );
+    }
     if !common.quiet {
         let s = &rep.summary;
         let v = |name: &str| s.verdicts.get(name).copied().unwrap_or(0);
