@@ -528,6 +528,22 @@ pub fn write_text(
         count("expected"),
         count("unlisted")
     )?;
+    if s.duplicate_packets > 0 {
+        writeln!(
+            out,
+            "  {} packets were seen by two captures (taps) and counted once",
+            s.duplicate_packets
+        )?;
+    }
+    if s.evicted_connections > 0 {
+        writeln!(
+            out,
+            "  {} {} connections were decided early because too many were open at once \
+             (raise --max-connections); their states may be incomplete",
+            style.paint("33", "warning"),
+            s.evicted_connections
+        )?;
+    }
     if !report.hosts.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", style.paint("1", "Hosts"))?;
