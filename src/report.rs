@@ -383,6 +383,11 @@ pub struct ConnectionJson<'a> {
     pub protocol: &'static str,
     pub state: &'static str,
     pub history: &'a str,
+    /// Zeek's conn_state for the same connection.
+    pub conn_state: &'static str,
+    /// Wireshark's tcp.completeness bits (TCP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<u8>,
     pub started_before_capture: bool,
     pub packets: u64,
     pub bytes: u64,
@@ -406,6 +411,8 @@ pub fn connection_json<'a>(
         protocol: rec.transport.as_str(),
         state: rec.state.as_str(),
         history: rec.history.as_str(),
+        conn_state: rec.zeek_state,
+        completeness: (rec.transport == crate::decode::Transport::Tcp).then_some(rec.completeness),
         started_before_capture: rec.started_before_capture,
         packets: rec.packets,
         bytes: rec.bytes,

@@ -126,6 +126,20 @@ pub struct ConnRecord {
     /// TTL of the client's packets, if any.
     pub client_ttl: Option<u8>,
     pub history: History,
+    /// Zeek's `conn_state` for the same connection (S0, S1, SF, REJ, RSTO, …).
+    pub zeek_state: &'static str,
+    /// Wireshark's `tcp.completeness` bits: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
+    pub completeness: u8,
+}
+
+/// Wireshark's `tcp.completeness` bits.
+mod completeness {
+    pub const SYN: u8 = 1;
+    pub const SYN_ACK: u8 = 2;
+    pub const ACK: u8 = 4;
+    pub const DATA: u8 = 8;
+    pub const FIN: u8 = 16;
+    pub const RST: u8 = 32;
 }
 
 /// Fingerprint of a packet for recognising the same packet seen by two taps.
@@ -178,6 +192,9 @@ pub struct Conn {
     pub(crate) rst_seen: bool,
     fin_client: bool,
     fin_server: bool,
+    rst_client: bool,
+    rst_server: bool,
+    completeness: u8,
     unreachable: bool,
     failed_by: Option<IpAddr>,
     rst_ttl: Option<u8>,
@@ -226,6 +243,9 @@ impl Conn {
             rst_seen: false,
             fin_client: false,
             fin_server: false,
+            rst_client: false,
+            rst_server: false,
+            completeness: 0,
             unreachable: false,
             failed_by: None,
             rst_ttl: None,
@@ -350,6 +370,12 @@ impl Conn {
         if rst {
             self.history.push(case(b'r'));
             self.rst_seen = true;
+            self.completeness |= completeness::RST;
+            if from_client {
+                self.rst_client = true;
+            } else {
+                self.rst_server = true;
+            }
             let opened = self.synack_seen || self.client_proved;
             if !from_client {
                 self.rst_ttl = Some(pkt.ttl);
@@ -367,6 +393,11 @@ impl Conn {
         if syn && !ack {
             self.history.push(case(b's'));
             if from_client {
+                self.completeness |= completeness::SYN;
+                if self.syns > 0 {
+                    // Zeek's 'T': a retransmission.
+                    self.history.push(b'T');
+                }
                 if self.client_isn.is_none() {
                     self.client_isn = Some(pkt.seq);
                 }
@@ -381,6 +412,7 @@ impl Conn {
         if syn && ack {
             self.history.push(case(b'h'));
             if !from_client {
+                self.completeness |= completeness::SYN_ACK;
                 self.synack_seen = true;
                 self.server_spoke = true;
                 self.server_ttl.get_or_insert(pkt.ttl);
@@ -390,12 +422,14 @@ impl Conn {
         if from_client {
             if ack && self.opening_seen {
                 self.client_proved = true;
+                self.completeness |= completeness::ACK;
             }
         } else {
             self.server_spoke = true;
             self.server_ttl.get_or_insert(pkt.ttl);
         }
         if fin {
+            self.completeness |= completeness::FIN;
             self.history.push(case(b'f'));
             if from_client {
                 self.fin_client = true;
@@ -404,6 +438,7 @@ impl Conn {
             }
         }
         if pkt.payload_len > 0 {
+            self.completeness |= completeness::DATA;
             self.history.push(case(b'd'));
         } else if ack && !fin {
             self.history.push(case(b'a'));
@@ -424,6 +459,50 @@ impl Conn {
             self.server_ttl.get_or_insert(pkt.ttl);
             self.server_datagrams += 1;
             self.unanswered_datagrams = 0;
+        }
+    }
+
+    /// Zeek's `conn_state`, for cross-checking with Zeek's conn.log.
+    fn zeek_state(&self) -> &'static str {
+        match self.transport {
+            Transport::Udp => match (self.client_ttl.is_some(), self.server_datagrams > 0) {
+                (true, true) => "SF",
+                (true, false) => "S0",
+                _ => "OTH",
+            },
+            Transport::Tcp => {
+                let syn = self.syns > 0;
+                let answered = self.synack_seen || self.client_proved;
+                if !syn && !self.synack_seen {
+                    "OTH"
+                } else if syn && !answered {
+                    if self.rst_server {
+                        "REJ"
+                    } else if self.rst_client {
+                        "RSTOS0"
+                    } else if self.fin_client {
+                        "SH"
+                    } else {
+                        "S0"
+                    }
+                } else if !syn && self.rst_server && !self.client_proved {
+                    "RSTRH"
+                } else if !syn && self.fin_server && !self.client_proved {
+                    "SHR"
+                } else if self.rst_client {
+                    "RSTO"
+                } else if self.rst_server {
+                    "RSTR"
+                } else if self.fin_client && self.fin_server {
+                    "SF"
+                } else if self.fin_client {
+                    "S2"
+                } else if self.fin_server {
+                    "S3"
+                } else {
+                    "S1"
+                }
+            }
         }
     }
 
@@ -492,6 +571,8 @@ impl Conn {
             server_ttl: self.server_ttl,
             client_ttl: self.client_ttl,
             history: self.history,
+            zeek_state: self.zeek_state(),
+            completeness: self.completeness,
         }
     }
 }

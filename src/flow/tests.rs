@@ -327,3 +327,29 @@ fn a_clock_reset_neither_decides_everything_nor_keeps_the_old_forever() {
     assert_eq!(out.len(), 101);
     assert!(out.iter().all(|r| r.state == State::Established));
 }
+
+#[test]
+fn zeek_conn_state_and_wireshark_completeness() {
+    let mut p = handshake(0, 50010, 1);
+    p.push(tcp(S, C, 50010, M, 31000, FIN | ACK, 101, 0));
+    p.push(tcp(S + 1, M, 31000, C, 50010, FIN | ACK, 9201, 0));
+    let r = &one(&p, 10 * S)[0];
+    assert_eq!((r.zeek_state, r.completeness), ("SF", 31));
+    let refused = [
+        tcp(0, C, 50011, M, 31000, SYN, 5, 0),
+        tcp(1, M, 31000, C, 50011, RST | ACK, 0, 0),
+    ];
+    let r = &one(&refused, 10 * S)[0];
+    assert_eq!((r.zeek_state, r.completeness), ("REJ", 33));
+    let silent = [
+        tcp(0, C, 50012, M, 31000, SYN, 5, 0),
+        tcp(S, C, 50012, M, 31000, SYN, 5, 0),
+    ];
+    let r = &one(&silent, 10 * S)[0];
+    assert_eq!((r.zeek_state, r.history.as_str()), ("S0", "ST"));
+    let mut reset = handshake(0, 50013, 1);
+    reset.push(tcp(S, C, 50013, M, 31000, RST, 101, 0));
+    assert_eq!(one(&reset, 10 * S)[0].zeek_state, "RSTO");
+    let mid = [tcp(0, M, 31000, C, 40000, ACK, 1, 100)];
+    assert_eq!(one(&mid, 10 * S)[0].zeek_state, "OTH");
+}
