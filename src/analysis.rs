@@ -24,6 +24,8 @@ pub struct Options {
     pub threads: usize,
     /// Keep every decided connection (for JSONL output).
     pub keep_connections: bool,
+    /// Conversations kept one by one at most (see `ConversationTable`).
+    pub max_conversations: usize,
 }
 
 /// Counts of records that yielded no connection packet, by reason.
@@ -95,9 +97,9 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(keep: bool) -> Sink {
+    fn new(keep: bool, max_conversations: usize) -> Sink {
         Sink {
-            table: ConversationTable::default(),
+            table: ConversationTable::with_limit(max_conversations),
             keep,
             kept: Vec::new(),
         }
@@ -139,7 +141,7 @@ pub fn analyse(
     let mut end_ns: Option<i64> = None;
     let (sinks, flow_stats, extra) = if workers == 0 {
         let mut table = FlowTable::new(config.clone(), server_ports);
-        let mut sink = Sink::new(options.keep_connections);
+        let mut sink = Sink::new(options.keep_connections, options.max_conversations);
         let extra = read_all(
             &mut readers,
             &mut inputs,
@@ -158,7 +160,7 @@ pub fn analyse(
             workers,
             &config,
             server_ports,
-            options.keep_connections,
+            (options.keep_connections, options.max_conversations),
             &mut readers,
             &mut inputs,
             total,
@@ -172,7 +174,7 @@ pub fn analyse(
         summary.warnings.extend(extra);
         summary.warnings.sort_by_key(|w| w.offset);
     }
-    let mut table = ConversationTable::default();
+    let mut table = ConversationTable::with_limit(options.max_conversations);
     let mut connections = Vec::new();
     for sink in sinks {
         table.merge(sink.table);
@@ -384,7 +386,7 @@ fn sharded(
     workers: usize,
     config: &FlowConfig,
     server_ports: Arc<PortBitmap>,
-    keep: bool,
+    (keep, max_conversations): (bool, usize),
     readers: &mut [CaptureReader],
     inputs: &mut [InputSummary],
     total: u64,
@@ -404,7 +406,7 @@ fn sharded(
             let ports = Arc::clone(&server_ports);
             handles.push(scope.spawn(move || {
                 let mut table = FlowTable::new(per_shard, ports);
-                let mut sink = Sink::new(keep);
+                let mut sink = Sink::new(keep, max_conversations);
                 for work in rx {
                     match work {
                         Work::Packets(mut batch) => {

@@ -98,6 +98,9 @@ pub struct Conversation {
     pub icmp_from_server: bool,
     /// TTLs of the RSTs that refused it.
     pub refusal_ttls: BTreeSet<u8>,
+    /// Connections of other clients folded into this one because the
+    /// conversation table was full (its client is then the unspecified address).
+    pub folded: u64,
 }
 
 impl Conversation {
@@ -117,6 +120,7 @@ impl Conversation {
             icmp_reporters: BTreeSet::new(),
             icmp_from_server: false,
             refusal_ttls: BTreeSet::new(),
+            folded: 0,
         }
     }
 
@@ -175,57 +179,122 @@ impl Conversation {
         self.icmp_reporters.extend(other.icmp_reporters);
         self.icmp_from_server |= other.icmp_from_server;
         self.refusal_ttls.extend(other.refusal_ttls);
+        self.folded += other.folded;
     }
 }
 
+/// Conversations kept one by one at most, by default; beyond, new clients
+/// of a server port are folded into one conversation (see [`ConversationTable`]).
+pub const DEFAULT_MAX_CONVERSATIONS: usize = 2_000_000;
+
 /// Connections grouped into conversations, plus what hosts revealed about themselves.
-#[derive(Clone, Debug, Default)]
+///
+/// Memory follows the number of conversations; a flood from millions of
+/// spoofed sources would make millions. Beyond `limit`, a connection of a
+/// conversation not seen yet is folded into the conversation of its server
+/// port whose client is the unspecified address (`0.0.0.0` or `::`), and
+/// counted in [`Conversation::folded`].
+#[derive(Clone, Debug)]
 pub struct ConversationTable {
     pub conversations: FxHashMap<ConvKey, Conversation>,
     /// TTLs each host's own packets carried (other than RSTs): a few distinct values.
     pub host_ttls: FxHashMap<IpAddr, BTreeSet<u8>>,
     pub connections: u64,
+    /// Connections folded because the table was full.
+    pub folded_connections: u64,
+    limit: usize,
+}
+
+impl Default for ConversationTable {
+    fn default() -> Self {
+        ConversationTable::with_limit(DEFAULT_MAX_CONVERSATIONS)
+    }
 }
 
 impl ConversationTable {
+    pub fn with_limit(limit: usize) -> ConversationTable {
+        ConversationTable {
+            conversations: FxHashMap::default(),
+            host_ttls: FxHashMap::default(),
+            connections: 0,
+            folded_connections: 0,
+            limit: limit.max(1),
+        }
+    }
+
+    /// The key a conversation is counted under: itself, or its fold when full.
+    fn slot(&self, key: ConvKey) -> (ConvKey, bool) {
+        if self.conversations.len() < self.limit || self.conversations.contains_key(&key) {
+            return (key, false);
+        }
+        let client = match key.server {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        (ConvKey { client, ..key }, true)
+    }
+
     pub fn add(&mut self, rec: &ConnRecord) {
         self.connections += 1;
-        let key = ConvKey {
+        let (key, folded) = self.slot(ConvKey {
             client: rec.client,
             server: rec.server,
             server_port: rec.server_port,
             transport: rec.transport,
-        };
-        self.conversations
+        });
+        let conv = self
+            .conversations
             .entry(key)
-            .or_insert_with(|| Conversation::new(key, rec.first_ns))
-            .add(rec);
+            .or_insert_with(|| Conversation::new(key, rec.first_ns));
+        conv.add(rec);
+        if folded {
+            conv.folded += 1;
+            self.folded_connections += 1;
+        }
         for (host, ttl) in [(rec.server, rec.server_ttl), (rec.client, rec.client_ttl)] {
             if let Some(ttl) = ttl {
-                let set = self.host_ttls.entry(host).or_default();
-                if set.len() < 8 {
-                    set.insert(ttl);
-                }
+                self.note_ttl(host, ttl);
             }
+        }
+    }
+
+    fn note_ttl(&mut self, host: IpAddr, ttl: u8) {
+        if self.host_ttls.len() >= self.limit && !self.host_ttls.contains_key(&host) {
+            return;
+        }
+        let set = self.host_ttls.entry(host).or_default();
+        if set.len() < 8 {
+            set.insert(ttl);
         }
     }
 
     pub fn merge(&mut self, other: ConversationTable) {
         self.connections += other.connections;
+        self.folded_connections += other.folded_connections;
         for (key, conv) in other.conversations {
+            let (key, folded) = self.slot(key);
             match self.conversations.entry(key) {
-                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(conv),
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if folded {
+                        e.get_mut().folded += conv.connections - conv.folded;
+                        self.folded_connections += conv.connections - conv.folded;
+                    }
+                    e.get_mut().merge(conv);
+                }
                 std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut conv = conv;
+                    if folded {
+                        conv.key = key;
+                        self.folded_connections += conv.connections - conv.folded;
+                        conv.folded = conv.connections;
+                    }
                     e.insert(conv);
                 }
             }
         }
         for (host, ttls) in other.host_ttls {
-            let set = self.host_ttls.entry(host).or_default();
             for ttl in ttls {
-                if set.len() < 8 {
-                    set.insert(ttl);
-                }
+                self.note_ttl(host, ttl);
             }
         }
     }
@@ -597,6 +666,18 @@ pub fn classify(
 }
 
 fn classify_one(conv: &Conversation, roles: &Roles<'_>, table: &ConversationTable) -> Classified {
+    let mut result = classify_key(conv, roles, table);
+    if conv.folded > 0 {
+        result.reason = format!(
+            "{} connections from clients beyond the conversation limit are folded into this line \
+             (client {}): a flood or scan? {}",
+            conv.folded, conv.key.client, result.reason
+        );
+    }
+    result
+}
+
+fn classify_key(conv: &Conversation, roles: &Roles<'_>, table: &ConversationTable) -> Classified {
     let key = conv.key;
     let catalogs = roles.catalogs;
     let candidates: Vec<&Rule> = catalogs

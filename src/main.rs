@@ -124,6 +124,10 @@ struct CommonArgs {
     /// decided early (and counted in the report).
     #[arg(long, value_name = "N", default_value = "4000000")]
     max_connections: usize,
+    /// Conversations reported one by one at most; beyond, the connections of new
+    /// clients are folded per server port under the client 0.0.0.0 / :: (floods, scans).
+    #[arg(long, value_name = "N", default_value = "2000000")]
+    max_conversations: usize,
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -308,6 +312,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         flow,
         threads: threads(common),
         keep_connections: common.format == ReportFormat::Jsonl,
+        max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
     let result = analysis::analyse(
@@ -348,6 +353,13 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
                 input.path, w.offset, w.message
             );
         }
+    }
+    if result.table.folded_connections > 0 {
+        eprintln!(
+            "flowlint: warning: more than {} conversations: {} connections of further clients were \
+             folded per server port (raise --max-conversations)",
+            common.max_conversations, result.table.folded_connections
+        );
     }
     if result.flow_stats.evicted_early > 0 {
         eprintln!(

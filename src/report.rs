@@ -60,6 +60,9 @@ pub struct Summary {
     /// Connections decided early because the connection table was full.
     #[serde(default)]
     pub evicted_connections: u64,
+    /// Connections folded into per-port conversations because there were too many conversations.
+    #[serde(default)]
+    pub folded_connections: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -95,6 +98,13 @@ pub struct ConversationJson {
     /// Connections whose opening was not captured (client side guessed).
     #[serde(default)]
     pub started_before_capture: u64,
+    /// Connections of other clients folded into this conversation (client 0.0.0.0 or ::).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub folded_connections: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -174,6 +184,7 @@ fn conversation_json(c: &Classified) -> ConversationJson {
         last_seen: rfc3339(conv.last_ns),
         blocked_by: c.blocked_by.map(|a| a.to_string()),
         started_before_capture: conv.started_before_capture,
+        folded_connections: conv.folded,
     }
 }
 
@@ -230,6 +241,7 @@ pub fn build(analysis: &Analysis, classification: &Classification) -> Report {
             verdicts,
             duplicate_packets: analysis.flow_stats.duplicates,
             evicted_connections: analysis.flow_stats.evicted_early,
+            folded_connections: analysis.table.folded_connections,
         },
         hosts: classification
             .hosts

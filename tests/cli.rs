@@ -540,3 +540,54 @@ fn live_without_the_feature_or_interface_is_a_clean_failure() {
     let o = flowlint(&["live", "-i", "flowlint-no-such-if0", "--duration", "1"]);
     assert_fatal(&o, &[]);
 }
+
+#[test]
+fn too_many_conversations_fold_new_clients_per_server_port() {
+    let full = json(&flowlint(&[
+        "check",
+        "-q",
+        "--format",
+        "json",
+        "-j",
+        "1",
+        "--inventory",
+        DEMO_INV,
+        DEMO,
+    ]));
+    let o = flowlint(&[
+        "check",
+        "--format",
+        "json",
+        "-j",
+        "1",
+        "--max-conversations",
+        "10",
+        "--inventory",
+        DEMO_INV,
+        DEMO,
+    ]);
+    let r = json(&o);
+    let convs = r["conversations"].as_array().unwrap();
+    let folded: Vec<&Value> = convs
+        .iter()
+        .filter(|c| c.get("folded_connections").is_some())
+        .collect();
+    assert!(!folded.is_empty());
+    assert!(folded.iter().all(|c| c["client"] == "0.0.0.0"));
+    assert!(folded
+        .iter()
+        .all(|c| c["reason"].as_str().unwrap().contains("folded")));
+    let n: u64 = folded
+        .iter()
+        .map(|c| c["folded_connections"].as_u64().unwrap())
+        .sum();
+    assert_eq!(r["summary"]["folded_connections"].as_u64().unwrap(), n);
+    // Nothing is lost: every connection is still counted.
+    assert_eq!(r["summary"]["connections"], full["summary"]["connections"]);
+    let total: u64 = convs
+        .iter()
+        .map(|c| c["connections"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, full["summary"]["connections"].as_u64().unwrap());
+    assert!(stderr(&o).contains("--max-conversations"));
+}
