@@ -1,14 +1,43 @@
 //! Live capture: the same flow engine as `check`, fed from an interface
 //! through libpcap (cargo feature `live`).
+//!
+//! Two threads. The capture thread ([`capture`]) reads libpcap in immediate
+//! mode with a read timeout, decodes each frame to a [`PacketMeta`] and hands
+//! batches over a bounded channel; it never waits on analysis (a full channel
+//! drops the batch and counts it as `app_dropped`, apart from the kernel's own
+//! drops). The engine ([`engine`], on the calling thread) runs the flow table
+//! of `check`, decides connections as their fate settles — when they end,
+//! when their reply timeout passes (on the packets' clock, and on the wall
+//! clock while the link is idle), or after their idle timeout — prints them
+//! as they are decided, and evicts them. On SIGINT/SIGTERM or the end of
+//! `--duration`, everything still open is decided and the final report of
+//! `check` is written, with a `live` object (interface, drops, duration).
+//!
+//! [`PacketMeta`]: crate::decode::PacketMeta
 
+mod capture;
+mod engine;
+mod filter;
+
+pub use filter::default_filter;
+
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crossbeam_channel::RecvTimeoutError;
+
+use crate::analysis::{Analysis, InputSummary, SkipCounts};
+use crate::capture::{Format, Warning};
 use crate::catalog::CatalogSet;
-use crate::classify::Verdict;
+use crate::classify::{self, Verdict};
 use crate::flow::FlowConfig;
 use crate::inventory::Inventory;
-use crate::report::Report;
+use crate::report::{self, Report};
+use capture::{Counters, Msg};
+use engine::{Emit, Engine};
 
 /// Report format of a live run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,16 +53,24 @@ pub enum LiveFormat {
 /// Everything a live run needs.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
+    /// Interface to capture on (`-i`).
     pub interface: String,
+    /// Stop after this long (default: until SIGINT/SIGTERM).
     pub duration: Option<Duration>,
+    /// Capture filter replacing the default one ([`default_filter`]).
     pub bpf: Option<String>,
+    /// Time between summary lines on stderr.
     pub interval: Duration,
+    /// Kernel capture buffer in MiB.
     pub buffer_mb: u32,
+    /// Timeouts and limits of the flow table (as `check`).
     pub flow: FlowConfig,
     pub format: LiveFormat,
+    /// Final report (text, json) or the connection stream (jsonl) goes there.
     pub output: Option<PathBuf>,
     pub fail_on: Vec<Verdict>,
     pub baseline: Option<Report>,
+    /// No summary lines on stderr.
     pub quiet: bool,
     /// Colour in text output (stdout is a terminal).
     pub color: bool,
@@ -44,6 +81,20 @@ pub struct LiveOptions {
 #[error("{0}")]
 pub struct LiveError(pub String);
 
+/// How often the engine wakes up on a quiet link.
+const TICK: Duration = Duration::from_millis(100);
+/// How often settled connections are looked for (a pass over the table).
+const SETTLE_EVERY: Duration = Duration::from_millis(500);
+/// While the link is idle the wall clock stands in for the packets' clock,
+/// less this margin for packets still on their way through the kernel.
+const WALL_MARGIN_NS: i64 = 500_000_000;
+
+fn wall_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// Captures until the duration ends or SIGINT/SIGTERM, then writes the final
 /// report; returns the exit status (0 or 1, as `check`).
 pub fn run(
@@ -51,6 +102,269 @@ pub fn run(
     catalogs: &CatalogSet,
     inventory: Option<&Inventory>,
 ) -> Result<i32, LiveError> {
-    let _ = (options, catalogs, inventory);
-    Err(LiveError("live capture is not implemented yet".to_string()))
+    let filter = options
+        .bpf
+        .clone()
+        .unwrap_or_else(|| default_filter(catalogs));
+    let (cap, linktype) =
+        capture::open(&options.interface, options.buffer_mb, &filter).map_err(LiveError)?;
+
+    // SIGINT/SIGTERM set the flag; a second one while shutting down exits at once.
+    let signalled = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&signalled))
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&signalled)))
+            .map_err(|e| LiveError(format!("cannot install signal handlers: {e}")))?;
+    }
+
+    // The connection stream (jsonl) is written as it goes; the final report
+    // (text, json) is written atomically at the end.
+    let stream: Box<dyn Write> = match (options.format, &options.output) {
+        (LiveFormat::Jsonl, Some(path)) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| LiveError(format!("{}: cannot write: {e}", path.display())))?,
+        )),
+        _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let emit = match options.format {
+        LiveFormat::Json => Emit::Nothing,
+        LiveFormat::Jsonl => Emit::Connections,
+        LiveFormat::Text => Emit::Findings {
+            color: options.color,
+        },
+    };
+    let mut engine = Engine::new(catalogs, inventory, options.flow.clone(), emit, stream);
+
+    let started = Instant::now();
+    let started_ns = wall_ns();
+    let stop = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(Counters::default());
+    let (tx, rx) = crossbeam_channel::bounded::<Msg>(capture::QUEUE);
+    let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(capture::QUEUE);
+    let handle = {
+        let stop = Arc::clone(&stop);
+        let counters = Arc::clone(&counters);
+        std::thread::Builder::new()
+            .name("flowlint-capture".to_string())
+            .spawn(move || capture::run(cap, linktype, tx, recycle_rx, stop, counters))
+            .map_err(|e| LiveError(format!("cannot start the capture thread: {e}")))?
+    };
+
+    let mut summary = Summary::new(options, &counters);
+    let mut last_settle = Instant::now();
+    let mut capture_error = None;
+    let mut skipped = SkipCounts::default();
+    loop {
+        let stopping = signalled.load(Ordering::Relaxed)
+            || options.duration.is_some_and(|d| started.elapsed() >= d);
+        if stopping {
+            stop.store(true, Ordering::Relaxed);
+        }
+        match rx.recv_timeout(TICK) {
+            Ok(Msg::Packets(mut batch)) => {
+                for pkt in &batch {
+                    engine.packet(pkt);
+                }
+                batch.clear();
+                let _ = recycle_tx.try_send(batch);
+            }
+            Ok(Msg::Ended { error, skipped: s }) => {
+                capture_error = error;
+                skipped = s;
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if last_settle.elapsed() >= SETTLE_EVERY {
+            last_settle = Instant::now();
+            // Only an empty queue means the wall clock is ahead of every
+            // packet that matters; otherwise the packets' clock leads.
+            let now = if rx.is_empty() {
+                wall_ns() - WALL_MARGIN_NS
+            } else {
+                i64::MIN
+            };
+            engine.settle(now);
+        }
+        summary.maybe_print(&engine);
+    }
+    // The thread has sent `Ended` (or died): it is done with the capture.
+    if handle.join().is_err() {
+        capture_error = Some("the capture thread failed".to_string());
+    }
+    let ended_ns = wall_ns();
+    engine.finish(ended_ns);
+    if let Some(e) = &capture_error {
+        eprintln!("flowlint: warning: {}: {e}", options.interface);
+    }
+
+    let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let live = serde_json::json!({
+        "interface": options.interface,
+        "filter": filter,
+        "linktype": linktype,
+        "started": report::rfc3339(started_ns),
+        "ended": report::rfc3339(ended_ns),
+        "duration_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "kernel_received": c(&counters.kernel_received),
+        "kernel_dropped": c(&counters.kernel_dropped),
+        "interface_dropped": c(&counters.interface_dropped),
+        "app_dropped": c(&counters.app_dropped),
+        "late_packets": engine.late_packets,
+        "stopped_by": if capture_error.is_some() { "capture error" }
+            else if signalled.load(Ordering::Relaxed) { "signal" } else { "duration" },
+    });
+
+    let flow_stats = engine.flows.stats.clone();
+    let analysis = Analysis {
+        inputs: vec![InputSummary {
+            path: options.interface.clone(),
+            format: Format::Pcap,
+            linktypes: vec![linktype],
+            packets: c(&counters.packets),
+            bytes: c(&counters.bytes),
+            warnings: capture_error
+                .iter()
+                .map(|e| Warning {
+                    offset: 0,
+                    message: e.clone(),
+                })
+                .collect(),
+            skipped,
+        }],
+        table: std::mem::take(&mut engine.convs),
+        connections: Vec::new(),
+        flow_stats,
+        end_ns: Some(ended_ns),
+    };
+    let classification = classify::classify(&analysis.table, catalogs, inventory);
+    let mut rep = report::build(&analysis, &classification);
+    if let Some(old) = &options.baseline {
+        rep.baseline = Some(report::compare(&rep, old));
+    }
+    let code = report::exit_status(&rep, &options.fail_on);
+    drop(engine);
+
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match options.format {
+            LiveFormat::Json => {
+                let mut value = serde_json::to_value(&rep).map_err(std::io::Error::other)?;
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("live".to_string(), live.clone());
+                }
+                serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
+                writeln!(out)
+            }
+            LiveFormat::Text => {
+                let style = report::Style {
+                    color: options.color,
+                };
+                report::write_text(out, &rep, catalogs, style)?;
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "Live capture on {}: {:.0} s, {} packets; dropped: kernel {}, interface {}, flowlint {}",
+                    options.interface,
+                    started.elapsed().as_secs_f64(),
+                    c(&counters.packets),
+                    c(&counters.kernel_dropped),
+                    c(&counters.interface_dropped),
+                    c(&counters.app_dropped),
+                )
+            }
+            // The connections went out as they were decided.
+            LiveFormat::Jsonl => Ok(()),
+        }
+    };
+    if options.format != LiveFormat::Jsonl {
+        let result = match &options.output {
+            Some(path) => report::write_atomically(path, write)
+                .map_err(|e| format!("{}: cannot write the report: {e}", path.display())),
+            None => {
+                let stdout = std::io::stdout();
+                let mut lock = std::io::BufWriter::new(stdout.lock());
+                match write(&mut lock).and_then(|_| lock.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        Err(format!("standard output: {e}"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        };
+        result.map_err(LiveError)?;
+    }
+    if !options.quiet {
+        let s = &rep.summary;
+        let v = |name: &str| s.verdicts.get(name).copied().unwrap_or(0);
+        eprintln!(
+            "flowlint: live {}: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, \
+             {} unexpected, {} expected, {} unlisted; dropped: kernel {}, interface {}, app {} ({:.1} s)",
+            options.interface,
+            s.packets,
+            s.connections,
+            s.conversations,
+            v("blocked"),
+            v("wrong_direction"),
+            v("unexpected"),
+            v("expected"),
+            v("unlisted"),
+            c(&counters.kernel_dropped),
+            c(&counters.interface_dropped),
+            c(&counters.app_dropped),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(code)
+}
+
+/// The periodic summary line on stderr.
+struct Summary<'c> {
+    quiet: bool,
+    interval: Duration,
+    interface: String,
+    counters: &'c Counters,
+    last: Instant,
+    last_packets: u64,
+}
+
+impl<'c> Summary<'c> {
+    fn new(options: &LiveOptions, counters: &'c Counters) -> Summary<'c> {
+        Summary {
+            quiet: options.quiet,
+            interval: options.interval,
+            interface: options.interface.clone(),
+            counters,
+            last: Instant::now(),
+            last_packets: 0,
+        }
+    }
+
+    fn maybe_print(&mut self, engine: &Engine<'_>) {
+        let elapsed = self.last.elapsed();
+        if self.quiet || elapsed < self.interval {
+            return;
+        }
+        self.last = Instant::now();
+        let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let packets = c(&self.counters.packets);
+        let pps = (packets - self.last_packets) as f64 / elapsed.as_secs_f64().max(1e-3);
+        self.last_packets = packets;
+        let v = engine.verdict_counts();
+        eprintln!(
+            "flowlint: live {}: {} packets ({:.0}/s), {} open, {} decided; findings: {} blocked, \
+             {} wrong_direction, {} unexpected; dropped: kernel {}, interface {}, app {}",
+            self.interface,
+            packets,
+            pps,
+            engine.flows.len(),
+            engine.decided,
+            v[Verdict::Blocked as usize],
+            v[Verdict::WrongDirection as usize],
+            v[Verdict::Unexpected as usize],
+            c(&self.counters.kernel_dropped),
+            c(&self.counters.interface_dropped),
+            c(&self.counters.app_dropped),
+        );
+    }
 }

@@ -1,0 +1,476 @@
+//! The engine thread: the flow table of `check`, fed packets as they come,
+//! deciding connections as their fate settles and saying so at once.
+//!
+//! Memory stays flat: connections leave the flow table when decided; what
+//! stays are conversation aggregates (one per distinct client, server, port,
+//! protocol), the verdict cache (one per conversation), per-host evidence for
+//! inferred roles (at most one entry per catalog port a host serves) and
+//! short-lived tombstones of decided attempts (bounded in number and time).
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{CatalogSet, PortBitmap};
+use crate::classify::{self, Classified, ConvKey, ConversationTable, Verdict};
+use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
+use crate::flow::{ConnRecord, FlowConfig, FlowKey, FlowTable, State};
+use crate::inventory::Inventory;
+use crate::report;
+
+const SECOND: i64 = 1_000_000_000;
+
+/// A finding of the same conversation, verdict and state is printed again
+/// at most this often (an agent retrying every minute for days would
+/// otherwise flood the terminal).
+const REPEAT_NS: i64 = 600 * SECOND;
+
+/// What the engine prints as it decides.
+pub(crate) enum Emit {
+    /// Nothing until the final report (`--format json`).
+    Nothing,
+    /// One line per finding (`--format text`).
+    Findings { color: bool },
+    /// One JSON object per connection (`--format jsonl`).
+    Connections,
+}
+
+/// A decided attempt or closed connection whose key stays reserved for a
+/// while, so its late packets (SYN retransmissions, a last ACK) are not
+/// taken for new connections: `check` would have counted them in the same one.
+#[derive(Clone, Copy, Debug)]
+struct Tombstone {
+    client: (IpAddr, u16),
+    isn: Option<u32>,
+    /// The connection was a failed attempt (absorb only the client's retries).
+    attempt: bool,
+    until_ns: i64,
+}
+
+/// The verdict of a conversation as last computed, and what it depended on.
+#[derive(Clone, Debug)]
+struct Cached {
+    /// Which states the conversation had (bit per [`State`]).
+    mask: u16,
+    /// Evidence entries of the client and the server then.
+    evidence: (usize, usize),
+    companion_gen: u64,
+    verdict: Verdict,
+    rule: Option<String>,
+}
+
+/// When a finding was last printed.
+#[derive(Clone, Copy, Debug)]
+struct Printed {
+    verdict: Verdict,
+    state: State,
+    at_ns: i64,
+}
+
+/// The engine's state; see the module docs for what grows with what.
+pub(crate) struct Engine<'a> {
+    catalogs: &'a CatalogSet,
+    inventory: Option<&'a Inventory>,
+    server_ports: Arc<PortBitmap>,
+    companion_ports: PortBitmap,
+    config: FlowConfig,
+    pub(crate) flows: FlowTable,
+    pub(crate) convs: ConversationTable,
+    /// Per host, conversations proving it serves a catalog port (one per port).
+    evidence: FxHashMap<IpAddr, Vec<ConvKey>>,
+    companion_gen: u64,
+    cache: FxHashMap<ConvKey, Cached>,
+    tombstones: FxHashMap<FlowKey, Tombstone>,
+    max_tombstones: usize,
+    linger_ns: i64,
+    printed: FxHashMap<ConvKey, Printed>,
+    emit: Emit,
+    out: Box<dyn Write + 'a>,
+    /// Connections decided so far.
+    pub(crate) decided: u64,
+    /// Late packets of decided connections, absorbed by tombstones.
+    pub(crate) late_packets: u64,
+    /// Packets handed to the flow table.
+    pub(crate) processed: u64,
+    /// Writing findings failed (e.g. stdout closed): stop trying.
+    out_failed: bool,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(
+        catalogs: &'a CatalogSet,
+        inventory: Option<&'a Inventory>,
+        mut config: FlowConfig,
+        emit: Emit,
+        out: Box<dyn Write + 'a>,
+    ) -> Engine<'a> {
+        // One source: no packet is seen twice.
+        config.dedup = false;
+        let server_ports = Arc::new(catalogs.server_ports());
+        let mut companion_ports = PortBitmap::default();
+        for rule in catalogs.rules() {
+            if let Some(c) = rule.companion.as_deref().and_then(|id| catalogs.rule(id)) {
+                for &(a, b) in &c.ports.ranges {
+                    for p in a..=b {
+                        companion_ports.insert(c.protocol, p);
+                    }
+                }
+            }
+        }
+        Engine {
+            catalogs,
+            inventory,
+            flows: FlowTable::new(config.clone(), Arc::clone(&server_ports)),
+            server_ports,
+            companion_ports,
+            max_tombstones: (config.max_connections / 4).max(1024),
+            linger_ns: config.reply_timeout_ns.max(2 * SECOND),
+            config,
+            convs: ConversationTable::default(),
+            evidence: FxHashMap::default(),
+            companion_gen: 0,
+            cache: FxHashMap::default(),
+            tombstones: FxHashMap::default(),
+            printed: FxHashMap::default(),
+            emit,
+            out,
+            decided: 0,
+            late_packets: 0,
+            processed: 0,
+            out_failed: false,
+        }
+    }
+
+    /// Applies one packet.
+    pub(crate) fn packet(&mut self, pkt: &PacketMeta) {
+        if !self.tombstones.is_empty() {
+            let key = FlowKey::of(pkt);
+            if let Some(t) = self.tombstones.get(&key).copied() {
+                if pkt.ts_ns <= t.until_ns && absorbs(&t, pkt) {
+                    self.late_packets += 1;
+                    return;
+                }
+                self.tombstones.remove(&key);
+            }
+        }
+        self.processed += 1;
+        let mut decided = Vec::new();
+        self.flows
+            .process(pkt, 0, &mut |rec| decided.push((rec, None)));
+        for (rec, isn) in decided {
+            self.decide(rec, isn, false);
+        }
+    }
+
+    /// Decides what has settled by `now_ns` (see [`FlowTable::decide_settled`])
+    /// and forgets expired tombstones.
+    pub(crate) fn settle(&mut self, now_ns: i64) {
+        let mut decided = Vec::new();
+        self.flows
+            .decide_settled(now_ns, self.linger_ns, &mut |rec, isn| {
+                decided.push((rec, isn))
+            });
+        for (rec, isn) in decided {
+            self.decide(rec, isn, true);
+        }
+        let now = self.flows.clock_ns();
+        self.tombstones.retain(|_, t| t.until_ns >= now);
+        self.flush();
+    }
+
+    /// Decides everything still open (the capture ends at `end_ns`).
+    pub(crate) fn finish(&mut self, end_ns: i64) {
+        let mut decided = Vec::new();
+        self.flows
+            .finish(end_ns.max(self.flows.clock_ns()), &mut |rec| {
+                decided.push(rec)
+            });
+        for rec in decided {
+            self.decide(rec, None, false);
+        }
+        self.flush();
+    }
+
+    pub(crate) fn flush(&mut self) {
+        if !self.out_failed && self.out.flush().is_err() {
+            self.out_failed = true;
+        }
+    }
+
+    /// Conversations by verdict, as last classified.
+    pub(crate) fn verdict_counts(&self) -> [u64; 5] {
+        let mut counts = [0u64; 5];
+        for c in self.cache.values() {
+            counts[c.verdict as usize] += 1;
+        }
+        counts
+    }
+
+    /// One connection is decided: count it, remember its key for a while,
+    /// classify its conversation and say so.
+    fn decide(&mut self, rec: ConnRecord, isn: Option<u32>, early: bool) {
+        self.decided += 1;
+        let key = ConvKey {
+            client: rec.client,
+            server: rec.server,
+            server_port: rec.server_port,
+            transport: rec.transport,
+        };
+        if !self.convs.conversations.contains_key(&key)
+            && self
+                .companion_ports
+                .contains(key.transport, key.server_port)
+        {
+            self.companion_gen += 1;
+        }
+        self.convs.add(&rec);
+        if rec.state.is_served()
+            && rec.client != rec.server
+            && self.server_ports.contains(key.transport, key.server_port)
+        {
+            let list = self.evidence.entry(rec.server).or_default();
+            if !list
+                .iter()
+                .any(|k| k.server_port == key.server_port && k.transport == key.transport)
+            {
+                list.push(key);
+            }
+        }
+        if early {
+            self.bury(&rec, isn);
+        }
+        let (verdict, _) = self.verdict(key);
+        match self.emit {
+            Emit::Nothing => {}
+            Emit::Connections => {
+                let mut j = report::connection_json(&rec, None);
+                let rule = self.cache.get(&key).and_then(|c| c.rule.clone());
+                j.verdict = Some(verdict.as_str());
+                j.rule = rule.as_deref();
+                if let Ok(line) = serde_json::to_string(&j) {
+                    self.write_line(&line);
+                }
+            }
+            Emit::Findings { color } => {
+                if verdict.is_finding() && self.should_print(key, verdict, &rec) {
+                    if let Some(c) = self.classify_one(key) {
+                        let line = finding_line(&rec, &c, color);
+                        self.write_line(&line);
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_line(&mut self, line: &str) {
+        if self.out_failed {
+            return;
+        }
+        if writeln!(self.out, "{line}").is_err() {
+            self.out_failed = true;
+        }
+    }
+
+    fn should_print(&mut self, key: ConvKey, verdict: Verdict, rec: &ConnRecord) -> bool {
+        let now = rec.last_ns;
+        match self.printed.get(&key) {
+            Some(p)
+                if p.verdict == verdict && p.state == rec.state && now - p.at_ns < REPEAT_NS =>
+            {
+                false
+            }
+            _ => {
+                self.printed.insert(
+                    key,
+                    Printed {
+                        verdict,
+                        state: rec.state,
+                        at_ns: now,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// Keeps the key of a connection decided before its idle timeout, so its
+    /// stragglers are recognised.
+    fn bury(&mut self, rec: &ConnRecord, isn: Option<u32>) {
+        if self.tombstones.len() >= self.max_tombstones {
+            return;
+        }
+        let attempt = !rec.state.is_served() && rec.state != State::Midstream;
+        let hold = match rec.transport {
+            Transport::Udp => self.config.udp_idle_ns,
+            Transport::Tcp if attempt => self.config.attempt_idle_ns,
+            Transport::Tcp => self.config.closed_idle_ns,
+        };
+        let key = FlowKey::of(&PacketMeta {
+            ts_ns: rec.last_ns,
+            kind: PacketKind::Transport,
+            transport: rec.transport,
+            src: rec.client,
+            dst: rec.server,
+            src_port: rec.client_port,
+            dst_port: rec.server_port,
+            tcp_flags: 0,
+            seq: 0,
+            ack: 0,
+            payload_len: 0,
+            wire_len: 0,
+            ttl: 0,
+        });
+        self.tombstones.insert(
+            key,
+            Tombstone {
+                client: (rec.client, rec.client_port),
+                isn,
+                attempt,
+                until_ns: self.flows.clock_ns().saturating_add(hold),
+            },
+        );
+    }
+
+    /// The verdict of a conversation with the roles known now (cached while
+    /// nothing it depends on changed).
+    fn verdict(&mut self, key: ConvKey) -> (Verdict, Option<String>) {
+        let Some(conv) = self.convs.conversations.get(&key) else {
+            return (Verdict::Unlisted, None);
+        };
+        let mask = State::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| conv.count(**s) > 0)
+            .fold(0u16, |m, (i, _)| m | (1 << i));
+        let evidence = (
+            self.evidence.get(&key.client).map_or(0, Vec::len),
+            self.evidence.get(&key.server).map_or(0, Vec::len),
+        );
+        if let Some(c) = self.cache.get(&key) {
+            if c.mask == mask && c.evidence == evidence && c.companion_gen == self.companion_gen {
+                return (c.verdict, c.rule.clone());
+            }
+        }
+        let (verdict, rule) = match self.classify_one(key) {
+            Some(c) => (c.verdict, c.rule),
+            None => (Verdict::Unlisted, None),
+        };
+        self.cache.insert(
+            key,
+            Cached {
+                mask,
+                evidence,
+                companion_gen: self.companion_gen,
+                verdict,
+                rule: rule.clone(),
+            },
+        );
+        (verdict, rule)
+    }
+
+    /// Classifies one conversation exactly as the full classification would,
+    /// on a small table: the conversation, the evidence of both hosts' roles
+    /// and its companion conversations are all a verdict depends on.
+    fn classify_one(&self, key: ConvKey) -> Option<Classified> {
+        let table = &self.convs;
+        let mut sub = ConversationTable::default();
+        let mut take = |k: &ConvKey| {
+            if let Some(c) = table.conversations.get(k) {
+                sub.conversations.entry(*k).or_insert_with(|| c.clone());
+            }
+        };
+        take(&key);
+        for host in [key.client, key.server] {
+            for k in self.evidence.get(&host).into_iter().flatten() {
+                take(k);
+            }
+        }
+        for rule in self.catalogs.rules_for(key.server_port, key.transport) {
+            let Some(c) = rule
+                .companion
+                .as_deref()
+                .and_then(|id| self.catalogs.rule(id))
+            else {
+                continue;
+            };
+            for &(a, b) in &c.ports.ranges {
+                for port in a..=b {
+                    take(&ConvKey {
+                        client: key.client,
+                        server: key.server,
+                        server_port: port,
+                        transport: c.protocol,
+                    });
+                }
+            }
+        }
+        for host in [key.client, key.server] {
+            if let Some(t) = table.host_ttls.get(&host) {
+                sub.host_ttls.insert(host, t.clone());
+            }
+        }
+        classify::classify(&sub, self.catalogs, self.inventory)
+            .conversations
+            .into_iter()
+            .find(|c| c.conv.key == key)
+    }
+}
+
+/// Is this packet a straggler of the buried connection?
+fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
+    let from_client = (pkt.src, pkt.src_port) == t.client;
+    if let PacketKind::Unreachable { .. } = pkt.kind {
+        return true;
+    }
+    let pure_syn =
+        pkt.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) == tcp_flags::SYN;
+    match pkt.transport {
+        Transport::Tcp => {
+            if pure_syn {
+                // The same SYN again is a retransmission; another ISN is a new connect().
+                from_client && t.isn.is_some_and(|isn| isn == pkt.seq)
+            } else {
+                // A failed attempt ends at a late answer (it becomes a connection
+                // of its own); a closed one absorbs its last ACKs and RSTs.
+                !t.attempt || from_client
+            }
+        }
+        // More unanswered datagrams belong to the decided exchange; an answer does not.
+        Transport::Udp => t.attempt && from_client,
+    }
+}
+
+/// One stdout line for a finding, e.g.
+/// `2026-11-20T10:00:09.5Z BLOCKED 192.0.2.130:50000 -> 192.0.2.10:31000/tcp no_reply rule jp1-itdm/x: reason`.
+fn finding_line(rec: &ConnRecord, c: &Classified, color: bool) -> String {
+    let verdict = c.verdict.as_str().to_uppercase();
+    let verdict = if color {
+        let code = match c.verdict {
+            Verdict::Blocked => "1;31",
+            Verdict::WrongDirection => "1;35",
+            _ => "1;33",
+        };
+        format!("\x1b[{code}m{verdict}\x1b[0m")
+    } else {
+        verdict
+    };
+    let sock = |a: IpAddr, p: u16| match a {
+        IpAddr::V4(_) => format!("{a}:{p}"),
+        IpAddr::V6(_) => format!("[{a}]:{p}"),
+    };
+    format!(
+        "{} {verdict} {} -> {}/{} {}{}: {}",
+        report::rfc3339(rec.last_ns),
+        sock(rec.client, rec.client_port),
+        sock(rec.server, rec.server_port),
+        rec.transport.as_str(),
+        rec.state.as_str(),
+        c.rule
+            .as_deref()
+            .map(|r| format!(" rule {r}"))
+            .unwrap_or_default(),
+        c.reason
+    )
+}
