@@ -3,7 +3,10 @@
 //! ```text
 //! flowlint-gen fixtures [DIR]        regenerate every fixture (default fixtures/)
 //! flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE
+//! flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE
 //! ```
+//!
+//! `fixtures` also writes the hostile-input fixtures into `DIR/hostile/`.
 //!
 //! Fixtures are byte-identical on every run: fixed timestamps, fixed ports,
 //! no randomness. Next to each capture the generator writes the inventory it
@@ -32,9 +35,11 @@ fn main() -> ExitCode {
             fixtures::generate_all(&dir)
         }
         Some("bench") => bench::parse_args(&args[1..]).and_then(|o| bench::run(&o)),
+        Some("flood") => flood::parse_args(&args[1..]).and_then(|o| flood::run(&o)),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "usage: flowlint-gen fixtures [DIR] | flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE",
+            "usage: flowlint-gen fixtures [DIR] | flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE \
+             | flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE",
         )),
     };
     match result {
@@ -819,6 +824,7 @@ mod fixtures {
         all.push(taps(dir, &cats)?);
         all.push(reversed(dir, &cats)?);
         all.push(reversed_noinv(dir, &cats)?);
+        super::hostile::generate_all(&dir.join("hostile"))?;
         // Every catalog rule must be matched by some fixture.
         let matched: Vec<String> = all.iter().flat_map(|f| f.matched_rules()).collect();
         for r in &cats.rules {
@@ -2245,5 +2251,707 @@ mod bench {
             written += 1;
         }
         w.flush()
+    }
+}
+
+/// `flowlint-gen flood`: a SYN flood or port scan with millions of distinct
+/// sources, streamed (memory does not depend on `--flows`), for measuring
+/// that `check` stays within the connection limit.
+mod flood {
+    use super::*;
+
+    pub struct Opts {
+        pub flows: u64,
+        /// `syn`: every flow a new source address and port to one server
+        /// port; `scan`: a few scanners sweep every port of many hosts.
+        pub scan: bool,
+        pub pcapng: bool,
+        pub out: PathBuf,
+    }
+
+    pub fn parse_args(args: &[String]) -> io::Result<Opts> {
+        let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let mut o = Opts {
+            flows: 1_000_000,
+            scan: false,
+            pcapng: false,
+            out: PathBuf::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut val = || {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| bad(format!("{a} needs a value")))
+            };
+            match a.as_str() {
+                "--flows" => {
+                    let v = val()?;
+                    o.flows = v
+                        .parse()
+                        .map_err(|_| bad(format!("--flows: not a number: {v}")))?;
+                }
+                "--kind" => {
+                    o.scan = match val()?.as_str() {
+                        "syn" => false,
+                        "scan" => true,
+                        k => return Err(bad(format!("--kind: syn or scan, not {k}"))),
+                    }
+                }
+                "--format" => {
+                    o.pcapng = match val()?.as_str() {
+                        "pcap" => false,
+                        "pcapng" => true,
+                        f => return Err(bad(format!("--format: pcap or pcapng, not {f}"))),
+                    }
+                }
+                "--out" => o.out = PathBuf::from(val()?),
+                _ => return Err(bad(format!("unknown option {a}"))),
+            }
+        }
+        if o.out.as_os_str().is_empty() {
+            return Err(bad("--out FILE is required".into()));
+        }
+        Ok(o)
+    }
+
+    pub fn run(o: &Opts) -> io::Result<()> {
+        let file = File::create(&o.out)?;
+        if o.pcapng {
+            let w = PcapngWriter::new(file, Endian::Little, &[PcapngInterface::new(1)])?;
+            generate(o, w)
+        } else {
+            generate(o, PcapWriter::new(file, PcapOptions::new(1))?)
+        }
+    }
+
+    /// Flow `i` of the flood: (client, client port, server, server port).
+    /// SYN flood: sources 16.0.0.0 + i/8 with 8 ports each, so 10 M flows use
+    /// 1.25 M addresses, all to one catalog port of one server (every source
+    /// is its own conversation). Scan: 64 scanners sweep ports 1–65535 of
+    /// consecutive hosts in 172.16.0.0/12.
+    fn endpoints(o: &Opts, i: u64) -> (Host, u16, Host, u16) {
+        if o.scan {
+            let scanner = Host::new(IpAddr::V4((0xc633_6400 + (i % 64) as u32).into()), 64);
+            let target = i / 65_535;
+            let server = Host::new(IpAddr::V4((0xac10_0000 + target as u32).into()), 128);
+            let port = (i % 65_535) as u16 + 1;
+            (scanner, 40_000 + (target % 20_000) as u16, server, port)
+        } else {
+            let client = Host::new(IpAddr::V4((0x1000_0000 + (i / 8) as u32).into()), 64);
+            let port = 1024 + ((i % 8) * 7919 % 64_000) as u16;
+            let server = Host::parse("192.0.2.10", 128);
+            (client, port, server, 31000)
+        }
+    }
+
+    fn generate<W: CaptureWriter>(o: &Opts, mut w: W) -> io::Result<()> {
+        use flowlint::synth::tcp_flags as F;
+        let mut pkt = PacketBuf::new();
+        let link = Link::ETHERNET;
+        for i in 0..o.flows {
+            let (c, cport, s, sport) = endpoints(o, i);
+            // 1 M SYNs a second: a flood, and within every idle timeout, so
+            // only the connection limit bounds the table.
+            let ts = T0 + (i as i64) * 1_000;
+            let seg = TcpSeg {
+                sport: cport,
+                dport: sport,
+                seq: (i as u32).wrapping_mul(2_654_435_761),
+                ack: 0,
+                flags: F::SYN,
+                window: 1024,
+                payload_len: 0,
+            };
+            let f = pkt.tcp(&link, &c, &s, &seg);
+            w.write_packet(0, ts, f, f.len() as u32)?;
+        }
+        w.flush()
+    }
+}
+
+/// Hostile fixtures (`fixtures/hostile/`, written by `flowlint-gen fixtures`):
+/// crafted packets and records no honest stack writes, each capture with
+/// `<name>.outcome.json`, the exact outcome `flowlint check` must report:
+/// exit status, skipped records by reason, every warning (offset and the
+/// words it must contain), and every conversation with its states. The
+/// outcomes are decided here from SPEC.md and the formats' rules; all server
+/// ports are in no catalog, so verdicts are `unlisted` without an inventory.
+mod hostile {
+    use super::*;
+    use flowlint::synth::craft::{
+        self, V4Opts, ETHERTYPE_IPV4, ETHERTYPE_IPV6, PROTO_TCP, PROTO_UDP,
+    };
+    use flowlint::synth::tcp_flags::{ACK, FIN, PSH, SYN};
+    use serde_json::{json, Value};
+
+    const CLIENT: [u8; 4] = [10, 0, 0, 1];
+    const SERVER: [u8; 4] = [10, 0, 0, 2];
+    const V6_CLIENT: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const V6_SERVER: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+    /// A pcap file being built in memory, so record offsets are known.
+    struct File_ {
+        bytes: Vec<u8>,
+        warnings: Vec<Value>,
+        convs: Vec<Value>,
+        skipped: BTreeMap<&'static str, u64>,
+        packets: u64,
+    }
+
+    impl File_ {
+        fn new() -> File_ {
+            File_ {
+                bytes: craft::pcap_header(262_144, 1),
+                warnings: Vec::new(),
+                convs: Vec::new(),
+                skipped: BTreeMap::new(),
+                packets: 0,
+            }
+        }
+
+        /// Appends one honest record; returns its offset.
+        fn frame(&mut self, ts: i64, frame: &[u8]) -> u64 {
+            let len = frame.len() as u32;
+            self.raw(ts, len, len, frame)
+        }
+
+        /// Appends a record whose length fields may lie; returns its offset.
+        fn raw(&mut self, ts: i64, caplen: u32, orig_len: u32, data: &[u8]) -> u64 {
+            let at = self.bytes.len() as u64;
+            self.bytes
+                .extend(craft::pcap_record(ts, caplen, orig_len, data));
+            self.packets += 1;
+            at
+        }
+
+        fn skip(&mut self, reason: &'static str) {
+            *self.skipped.entry(reason).or_default() += 1;
+        }
+
+        fn warn(&mut self, offset: u64, contains: &str) {
+            self.warnings
+                .push(json!({"offset": offset, "contains": contains}));
+        }
+
+        fn conv(&mut self, client: &str, server: &str, port: u16, proto: &str, states: Value) {
+            self.convs.push(json!({
+                "client": client, "server": server, "server_port": port,
+                "protocol": proto, "verdict": "unlisted", "states": states,
+            }));
+        }
+
+        fn write(self, dir: &Path, name: &str, what: &str) -> io::Result<()> {
+            fs::write(dir.join(format!("{name}.pcap")), &self.bytes)?;
+            let doc = json!({
+                "about": what,
+                "args": [],
+                "captures": [format!("fixtures/hostile/{name}.pcap")],
+                "exit": 0,
+                "packets": self.packets,
+                "skipped": self.skipped,
+                "warnings": self.warnings,
+                "conversations": self.convs,
+            });
+            let mut text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+            text.push('\n');
+            fs::write(dir.join(format!("{name}.outcome.json")), text)
+        }
+    }
+
+    fn v4_tcp(src: [u8; 4], dst: [u8; 4], seg: Vec<u8>) -> Vec<u8> {
+        craft::eth(
+            ETHERTYPE_IPV4,
+            &[],
+            &craft::ipv4(src, dst, PROTO_TCP, &seg, V4Opts::default()),
+        )
+    }
+
+    /// SYN, SYN-ACK, ACK of `cport` → `sport` between CLIENT and SERVER from
+    /// `t`, 1 ms apart, each frame passed through `wrap` (tags, headers).
+    fn handshake(
+        f: &mut File_,
+        t: i64,
+        cport: u16,
+        sport: u16,
+        wrap: &dyn Fn(bool, Vec<u8>) -> Vec<u8>,
+    ) {
+        f.frame(t, &wrap(true, craft::tcp(cport, sport, 100, 0, SYN, 5, 0)));
+        f.frame(
+            t + MS,
+            &wrap(false, craft::tcp(sport, cport, 900, 101, SYN | ACK, 5, 0)),
+        );
+        f.frame(
+            t + 2 * MS,
+            &wrap(true, craft::tcp(cport, sport, 101, 901, ACK, 5, 0)),
+        );
+    }
+
+    fn plain(to_server: bool, seg: Vec<u8>) -> Vec<u8> {
+        if to_server {
+            v4_tcp(CLIENT, SERVER, seg)
+        } else {
+            v4_tcp(SERVER, CLIENT, seg)
+        }
+    }
+
+    pub fn generate_all(dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        ihl(dir)?;
+        tcp_doff(dir)?;
+        ipv6_ext(dir)?;
+        fragments(dir)?;
+        icmp_icmp(dir)?;
+        vlan(dir)?;
+        records(dir)?;
+        clock(dir)?;
+        clock_reset(dir)
+    }
+
+    /// IHL 0, 4, and 15 with a total length shorter than that header.
+    fn ihl(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        handshake(&mut f, T0, 40_000, 8080, &plain);
+        let syn = craft::tcp(40_001, 8081, 1, 0, SYN, 5, 0);
+        for (i, (ihl, total)) in [(0u8, None), (4, None), (15, Some(40u16))]
+            .into_iter()
+            .enumerate()
+        {
+            let o = V4Opts {
+                ihl: Some(ihl),
+                total_len: total,
+                ..V4Opts::default()
+            };
+            let ip = craft::ipv4([10, 0, 0, 3], SERVER, PROTO_TCP, &syn, o);
+            f.frame(
+                T0 + SECOND + i as i64 * MS,
+                &craft::eth(ETHERTYPE_IPV4, &[], &ip),
+            );
+            f.skip("malformed");
+        }
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(dir, "ihl", "IPv4 header length below 5 words or beyond the total length: skipped as malformed, no conversation")
+    }
+
+    /// TCP data offset 0 and 4 (below the 5-word minimum), and 15 (60 bytes)
+    /// in a segment of 20.
+    fn tcp_doff(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        handshake(&mut f, T0, 40_000, 8080, &plain);
+        for (i, doff) in [0u8, 4, 15].into_iter().enumerate() {
+            let mut seg = craft::tcp(40_001, 8081, 1, 0, SYN, 5, 0);
+            seg[12] = doff << 4;
+            f.frame(
+                T0 + SECOND + i as i64 * MS,
+                &v4_tcp([10, 0, 0, 3], SERVER, seg),
+            );
+            f.skip("malformed");
+        }
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(
+            dir,
+            "tcp-doff",
+            "TCP data offset below 5 or beyond the segment: skipped as malformed",
+        )
+    }
+
+    /// 127 Destination Options headers (the decoder's limit: 128 headers in
+    /// all, the upper layer included) decode; 128 do not.
+    fn ipv6_ext(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        // `n` Destination Options headers in front of every segment
+        let wrap = |n: usize| {
+            move |to_server: bool, seg: Vec<u8>| {
+                let (s, d) = if to_server {
+                    (V6_CLIENT, V6_SERVER)
+                } else {
+                    (V6_SERVER, V6_CLIENT)
+                };
+                craft::eth(ETHERTYPE_IPV6, &[], &craft::ipv6(s, d, PROTO_TCP, &seg, n))
+            }
+        };
+        handshake(&mut f, T0, 40_000, 8080, &wrap(127));
+        let long = wrap(128)(true, craft::tcp(40_001, 8081, 1, 0, SYN, 5, 0));
+        f.frame(T0 + SECOND, &long);
+        f.skip("malformed");
+        f.conv(
+            "2001:db8::1",
+            "2001:db8::2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(
+            dir,
+            "ipv6-ext",
+            "IPv6 extension-header chains: 127 headers decode, 128 are beyond the limit",
+        )
+    }
+
+    /// A UDP datagram in a tiny first fragment (the UDP header alone),
+    /// overlapping later fragments and a repeated first fragment; a TCP first
+    /// fragment too short for the flags.
+    fn fragments(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        let frag = |offset: u16, more: bool, payload: &[u8]| {
+            let o = V4Opts {
+                frag_offset: offset,
+                more_fragments: more,
+                id: 77,
+                ..V4Opts::default()
+            };
+            craft::eth(
+                ETHERTYPE_IPV4,
+                &[],
+                &craft::ipv4(CLIENT, SERVER, PROTO_UDP, payload, o),
+            )
+        };
+        let head = craft::udp(40_000, 8080, 0, Some(1008));
+        f.frame(T0, &frag(0, true, &head));
+        // later fragments: at 8 bytes, then one overlapping it, then the last
+        f.frame(T0 + MS, &frag(1, true, &[0; 800]));
+        f.skip("later_fragment");
+        f.frame(T0 + 2 * MS, &frag(50, true, &[0xff; 400]));
+        f.skip("later_fragment");
+        f.frame(T0 + 3 * MS, &frag(100, false, &[0; 200]));
+        f.skip("later_fragment");
+        // the first fragment again (a retransmission or an overlap attack):
+        // the same exchange, not a new one
+        f.frame(T0 + 4 * MS, &frag(0, true, &head));
+        let reply = craft::udp(8080, 40_000, 20, None);
+        let ip = craft::ipv4(SERVER, CLIENT, PROTO_UDP, &reply, V4Opts::default());
+        f.frame(T0 + 10 * MS, &craft::eth(ETHERTYPE_IPV4, &[], &ip));
+        // TCP first fragment of 8 bytes: ports and sequence, no flags
+        let seg = craft::tcp(40_001, 8081, 1, 0, SYN, 5, 0);
+        let o = V4Opts {
+            more_fragments: true,
+            id: 78,
+            ..V4Opts::default()
+        };
+        let ip = craft::ipv4(CLIENT, SERVER, PROTO_TCP, &seg[..8], o);
+        f.frame(T0 + 20 * MS, &craft::eth(ETHERTYPE_IPV4, &[], &ip));
+        f.skip("malformed");
+        f.conv("10.0.0.1", "10.0.0.2", 8080, "udp", json!({"answered": 1}));
+        f.write(dir, "fragments", "tiny and overlapping IPv4 fragments: later fragments make no flow, a repeated first fragment is the same exchange")
+    }
+
+    /// An ICMP unreachable quoting an ICMP unreachable: an error about an
+    /// error belongs to no connection; a plain one still does.
+    fn icmp_icmp(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        let udp_ip = |sport: u16, dport: u16| {
+            craft::ipv4(
+                CLIENT,
+                SERVER,
+                PROTO_UDP,
+                &craft::udp(sport, dport, 32, None),
+                V4Opts::default(),
+            )
+        };
+        let send = |f: &mut File_, t: i64, ip: &[u8]| {
+            f.frame(t, &craft::eth(ETHERTYPE_IPV4, &[], ip));
+        };
+        send(&mut f, T0, &udp_ip(40_000, 8080));
+        // 10.0.0.2 complains to 10.0.0.9 about an unreachable 10.0.0.9 sent
+        // it, which quotes the datagram above
+        let inner = craft::icmp4_unreachable(3, &udp_ip(40_000, 8080)[..28]);
+        let inner_ip = craft::ipv4(
+            [10, 0, 0, 9],
+            SERVER,
+            craft::PROTO_ICMP,
+            &inner,
+            V4Opts::default(),
+        );
+        let outer = craft::icmp4_unreachable(3, &inner_ip[..28 + 8]);
+        let outer_ip = craft::ipv4(
+            SERVER,
+            [10, 0, 0, 9],
+            craft::PROTO_ICMP,
+            &outer,
+            V4Opts::default(),
+        );
+        send(&mut f, T0 + 10 * MS, &outer_ip);
+        f.skip("other_protocol");
+        // a plain port unreachable for another datagram
+        send(&mut f, T0 + 20 * MS, &udp_ip(40_002, 8082));
+        let refusal = craft::icmp4_unreachable(3, &udp_ip(40_002, 8082)[..28]);
+        let plain_ip = craft::ipv4(
+            SERVER,
+            CLIENT,
+            craft::PROTO_ICMP,
+            &refusal,
+            V4Opts::default(),
+        );
+        send(&mut f, T0 + 30 * MS, &plain_ip);
+        // time passes beyond the reply timeout
+        handshake(&mut f, T0 + 10 * SECOND, 40_003, 8083, &plain);
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "udp",
+            json!({"unanswered": 1}),
+        );
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8082,
+            "udp",
+            json!({"unreachable": 1}),
+        );
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8083,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(
+            dir,
+            "icmp-icmp",
+            "an ICMP error quoting an ICMP error is nobody's answer",
+        )
+    }
+
+    /// VLAN stacks of 3 and 8 tags (the decoder's limit) decode; 9 do not.
+    fn vlan(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        for (i, tags) in [3usize, 8].into_iter().enumerate() {
+            let ids: Vec<u16> = (1..=tags as u16).collect();
+            let wrap = move |to_server: bool, seg: Vec<u8>| {
+                let (s, d) = if to_server {
+                    (CLIENT, SERVER)
+                } else {
+                    (SERVER, CLIENT)
+                };
+                craft::eth(
+                    ETHERTYPE_IPV4,
+                    &ids,
+                    &craft::ipv4(s, d, PROTO_TCP, &seg, V4Opts::default()),
+                )
+            };
+            let port = 8080 + tags as u16;
+            handshake(
+                &mut f,
+                T0 + i as i64 * SECOND,
+                40_000 + tags as u16,
+                port,
+                &wrap,
+            );
+            f.conv(
+                "10.0.0.1",
+                "10.0.0.2",
+                port,
+                "tcp",
+                json!({"established": 1}),
+            );
+        }
+        let ids: Vec<u16> = (1..=9).collect();
+        let ip = craft::ipv4(
+            CLIENT,
+            SERVER,
+            PROTO_TCP,
+            &craft::tcp(40_009, 8089, 1, 0, SYN, 5, 0),
+            V4Opts::default(),
+        );
+        f.frame(T0 + 3 * SECOND, &craft::eth(ETHERTYPE_IPV4, &ids, &ip));
+        f.skip("malformed");
+        f.write(
+            dir,
+            "vlan",
+            "VLAN stacks deeper than two: up to 8 tags decode, 9 are malformed",
+        )
+    }
+
+    /// Zero-length records, a record of the largest accepted length, a
+    /// record header claiming 0xFFFFFFF0 bytes (skipped by resynchronising
+    /// on the next record), and a file cut inside its last record.
+    fn records(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        handshake(&mut f, T0, 40_000, 8080, &plain);
+        f.raw(T0 + 10 * MS, 0, 0, &[]);
+        f.skip("malformed");
+        f.raw(T0 + 11 * MS, 0, 60, &[]);
+        f.skip("malformed");
+        // 262144 bytes captured (the reader's floor for any snaplen): a
+        // segment offload left the IP total length 0.
+        let mut big = v4_tcp(
+            CLIENT,
+            SERVER,
+            craft::tcp(40_000, 8080, 101, 901, PSH | ACK, 5, 0),
+        );
+        big[16..18].copy_from_slice(&[0, 0]);
+        big.resize(262_144, 0x5a);
+        f.frame(T0 + 20 * MS, &big);
+        // a record header that claims nearly 4 GiB: not a record
+        let bogus = f.raw(T0 + 30 * MS, 0xffff_fff0, 0xffff_fff0, &[]);
+        f.packets -= 1;
+        f.warn(bogus, "record claims 4294967280 captured bytes");
+        f.frame(
+            T0 + 40 * MS,
+            &plain(true, craft::tcp(40_000, 8080, 101, 901, FIN | ACK, 5, 0)),
+        );
+        f.frame(
+            T0 + 41 * MS,
+            &plain(false, craft::tcp(8080, 40_000, 901, 102, FIN | ACK, 5, 0)),
+        );
+        // the last record is cut short: 30 of 54 bytes
+        let last = plain(true, craft::tcp(40_000, 8080, 102, 902, ACK, 5, 0));
+        let at = f.raw(
+            T0 + 42 * MS,
+            last.len() as u32,
+            last.len() as u32,
+            &last[..30],
+        );
+        f.packets -= 1;
+        f.warn(at, "file ends inside a record");
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(dir, "records", "zero-length and maximum-length records, an impossible record length, a cut-off last record")
+    }
+
+    /// Timestamps: lone records years ahead and years behind in the middle
+    /// of open connections are taken as their neighbours' time, so they
+    /// neither split nor decide anything (the ClockGuard of the analysis).
+    fn clock(dir: &Path) -> io::Result<()> {
+        const YEAR: i64 = 365 * 86_400 * SECOND;
+        let mut f = File_::new();
+        let other = |to_server: bool, seg: Vec<u8>| {
+            if to_server {
+                v4_tcp([10, 0, 0, 6], SERVER, seg)
+            } else {
+                v4_tcp(SERVER, [10, 0, 0, 6], seg)
+            }
+        };
+        handshake(&mut f, T0, 40_000, 8080, &plain);
+        handshake(&mut f, T0 + 500 * MS, 40_004, 8085, &other);
+        let mut seq = 101u32;
+        for s in 1..=10i64 {
+            let ts = match s {
+                5 => T0 + 3 * YEAR,
+                7 => T0 - 2 * YEAR,
+                _ => T0 + s * SECOND,
+            };
+            let at = f.frame(
+                ts,
+                &plain(true, craft::tcp(40_000, 8080, seq, 901, PSH | ACK, 5, 10)),
+            );
+            if s == 5 || s == 7 {
+                f.warn(at, "out of line with the neighbouring records");
+            }
+            seq += 10;
+            f.frame(
+                T0 + s * SECOND + 100 * MS,
+                &other(true, craft::tcp(40_004, 8085, 101, 901, ACK, 5, 0)),
+            );
+        }
+        f.frame(
+            T0 + 11 * SECOND,
+            &plain(true, craft::tcp(40_000, 8080, seq, 901, FIN | ACK, 5, 0)),
+        );
+        f.frame(
+            T0 + 11 * SECOND + MS,
+            &plain(
+                false,
+                craft::tcp(8080, 40_000, 901, seq + 1, FIN | ACK, 5, 0),
+            ),
+        );
+        f.frame(
+            T0 + 11 * SECOND + 2 * MS,
+            &plain(true, craft::tcp(40_000, 8080, seq + 1, 902, ACK, 5, 0)),
+        );
+        // the open connection (no FIN) is still one connection at the end
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.conv(
+            "10.0.0.6",
+            "10.0.0.2",
+            8085,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(
+            dir,
+            "clock",
+            "lone timestamps years ahead and behind inside open connections: smoothed, nothing split or decided",
+        )
+    }
+
+    /// A confirmed step back of a day (the capture's clock was reset, the
+    /// following records agree): what was open before is over and decided
+    /// once, not kept; the attempt made just before the reset had the 20 s of
+    /// capture after it to be answered, so it is `no_reply`, not `pending`.
+    fn clock_reset(dir: &Path) -> io::Result<()> {
+        let mut f = File_::new();
+        handshake(&mut f, T0, 40_000, 8080, &plain);
+        f.frame(
+            T0 + SECOND,
+            &plain(true, craft::tcp(40_000, 8080, 101, 901, ACK, 5, 0)),
+        );
+        f.frame(
+            T0 + 2 * SECOND,
+            &v4_tcp(
+                [10, 0, 0, 3],
+                SERVER,
+                craft::tcp(40_001, 8081, 1, 0, SYN, 5, 0),
+            ),
+        );
+        let back = T0 - 86_400 * SECOND;
+        let third = |to_server: bool, seg: Vec<u8>| {
+            if to_server {
+                v4_tcp([10, 0, 0, 4], SERVER, seg)
+            } else {
+                v4_tcp(SERVER, [10, 0, 0, 4], seg)
+            }
+        };
+        handshake(&mut f, back, 40_002, 8082, &third);
+        for s in 1..=20i64 {
+            f.frame(
+                back + s * SECOND,
+                &third(true, craft::tcp(40_002, 8082, 101, 901, ACK, 5, 0)),
+            );
+        }
+        f.conv(
+            "10.0.0.1",
+            "10.0.0.2",
+            8080,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.conv("10.0.0.3", "10.0.0.2", 8081, "tcp", json!({"no_reply": 1}));
+        f.conv(
+            "10.0.0.4",
+            "10.0.0.2",
+            8082,
+            "tcp",
+            json!({"established": 1}),
+        );
+        f.write(
+            dir,
+            "clock-reset",
+            "the clock steps back a day and stays there: the old era is over, its unanswered attempt failed",
+        )
     }
 }

@@ -8,8 +8,11 @@
 //!   tags and FCS, raw IP, loopback, Linux cooked) carrying TCP, UDP, ICMP
 //!   unreachable and IP fragments, without allocating per packet;
 //! - [`scenario`]: [`Net`] writes whole connections (handshakes, failed
-//!   attempts, resets, UDP exchanges) at chosen times.
+//!   attempts, resets, UDP exchanges) at chosen times;
+//! - [`craft`]: packets and records with fields set to values no real stack
+//!   sends, for hostile-input tests.
 
+pub mod craft;
 pub mod packet;
 pub mod scenario;
 pub mod writer;

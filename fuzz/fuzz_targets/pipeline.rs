@@ -1,0 +1,59 @@
+//! The whole `check` pipeline on one capture: reader → decode → flow table
+//! (with a tiny connection limit so eviction runs too) → classification →
+//! report, on one thread and on two (the sharded path).
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+
+use flowlint::analysis::{self, Options};
+use flowlint::capture::CaptureReader;
+use flowlint::catalog::{CatalogSet, PortBitmap};
+use flowlint::flow::FlowConfig;
+use flowlint::{classify, report};
+
+fn catalogs() -> &'static (CatalogSet, Arc<PortBitmap>) {
+    static CATALOGS: OnceLock<(CatalogSet, Arc<PortBitmap>)> = OnceLock::new();
+    CATALOGS.get_or_init(|| {
+        let set = CatalogSet::load(&[]).expect("built-in catalogs load");
+        let ports = Arc::new(set.server_ports());
+        (set, ports)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, bytes)) = data.split_first() else {
+        return;
+    };
+    let Ok(reader) =
+        CaptureReader::from_read(Box::new(std::io::Cursor::new(bytes.to_vec())), "fuzz")
+    else {
+        return;
+    };
+    let (set, ports) = catalogs();
+    let mut flow = FlowConfig::new(3_000_000_000);
+    flow.max_connections = usize::from(sel & 0x0f) + 1;
+    let options = Options {
+        flow,
+        threads: if sel & 0x10 == 0 { 1 } else { 2 },
+        keep_connections: sel & 0x20 != 0,
+        // tiny, so folding runs too
+        max_conversations: usize::from(sel >> 6) * 4 + 1,
+    };
+    let result = analysis::analyse(
+        &[PathBuf::from("fuzz")],
+        vec![reader],
+        &options,
+        Arc::clone(ports),
+        None,
+    );
+    let classification = classify::classify(&result.table, set, None);
+    let rep = report::build(&result, &classification);
+    let mut out = Vec::new();
+    let _ = report::write_json(&mut out, &rep);
+    if options.keep_connections {
+        let _ = report::write_jsonl(&mut out, &result.connections, &classification);
+    }
+});
