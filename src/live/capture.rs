@@ -125,6 +125,9 @@ pub(crate) fn run(
         match cap.next_packet() {
             Ok(p) => {
                 let h = p.header;
+                // `timeval` fields are i64 on 64-bit Linux but 32-bit elsewhere
+                // (Windows, 32-bit targets): the conversion is needed there.
+                #[allow(clippy::useless_conversion)]
                 let ts_ns = i64::from(h.ts.tv_sec)
                     .saturating_mul(1_000_000_000)
                     .saturating_add(i64::from(h.ts.tv_usec).saturating_mul(1000));
