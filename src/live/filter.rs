@@ -85,7 +85,7 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let f = default_filter(&catalogs);
         assert!(f.contains("portrange 49152-65535"), "{f}");
-        assert!(f.contains("port 31000"), "{f}");
+        assert!(f.contains("portrange 31000-31001"), "{f}");
         assert!(f.contains("port 161"), "{f}");
         assert!(f.contains("icmp6"), "{f}");
         assert!(f.contains("or (vlan and ("), "{f}");
