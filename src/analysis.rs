@@ -14,7 +14,7 @@ use crate::capture::{CaptureError, CaptureReader, Format, Warning};
 use crate::catalog::PortBitmap;
 use crate::classify::ConversationTable;
 use crate::decode::{self, PacketMeta, Skip};
-use crate::flow::{ConnRecord, FlowConfig, FlowStats, FlowTable};
+use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowStats, FlowTable};
 
 /// How to run an analysis.
 #[derive(Clone, Debug)]
@@ -174,10 +174,16 @@ pub fn analyse(
         summary.warnings.extend(extra);
         summary.warnings.sort_by_key(|w| w.offset);
     }
+    // Both paths build one conversation table: taken as it is (re-inserting
+    // hundreds of thousands of conversations into a new one is not free).
     let mut table = ConversationTable::with_limit(options.max_conversations);
     let mut connections = Vec::new();
     for sink in sinks {
-        table.merge(sink.table);
+        if table.conversations.is_empty() && table.connections == 0 {
+            table = sink.table;
+        } else {
+            table.merge(sink.table);
+        }
         connections.extend(sink.kept);
     }
     connections.sort_by(|a, b| {
@@ -370,9 +376,13 @@ fn strip_fcs(data: &[u8], orig_len: u32, fcs_len: u8) -> &[u8] {
     }
 }
 
+/// Packets per hand-off to a shard: large enough that channel operations and
+/// wake-ups are a small cost per packet, small enough (~270 KB) to stay in L2.
 const BATCH: usize = 2048;
 
-type Batch = Vec<(PacketMeta, u16)>;
+/// Packets for one shard, each with its connection key, computed once on the
+/// routing thread and reused by the shard's table.
+type Batch = Vec<(PacketMeta, ConnKey, u16)>;
 
 enum Work {
     Packets(Batch),
@@ -380,7 +390,19 @@ enum Work {
     Finish(i64),
 }
 
-/// Reader and decoder on this thread, flows sharded over `workers` threads.
+/// A worker's answer to one [`Work`]: the emptied batch (for reuse) and the
+/// connections that work decided.
+type Reply = (Batch, Vec<ConnRecord>);
+
+/// Reader, decoder and conversation table on this thread, flow tables sharded
+/// over `workers` threads.
+///
+/// Why the conversation table stays here: the flow tables are the expensive
+/// part (a cache miss or two per packet), the conversation table costs per
+/// connection; with two cores this balances the reader and the worker, and
+/// leaves one table to build, not one per shard to merge. Decided connections
+/// come back in the order their work was sent, whatever the timing, so the
+/// table sees them in an order fixed by the input and the shard count.
 #[allow(clippy::too_many_arguments)]
 fn sharded(
     workers: usize,
@@ -394,72 +416,109 @@ fn sharded(
     end_ns: &mut Option<i64>,
 ) -> (Vec<Sink>, FlowStats, Vec<Vec<Warning>>) {
     std::thread::scope(|scope| {
-        let (recycle_tx, recycle_rx) = crossbeam_channel::unbounded::<Batch>();
         let mut senders = Vec::with_capacity(workers);
+        let mut replies = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
             let (tx, rx) = crossbeam_channel::bounded::<Work>(8);
+            // Unbounded, yet never long: the bounded work queue limits how
+            // much work (hence how many replies) can be outstanding.
+            let (reply_tx, reply_rx) = crossbeam_channel::unbounded::<Reply>();
             senders.push(tx);
-            let recycle = recycle_tx.clone();
+            replies.push(reply_rx);
             let mut per_shard = config.clone();
             per_shard.max_connections = (config.max_connections / workers).max(1);
             let ports = Arc::clone(&server_ports);
             handles.push(scope.spawn(move || {
                 let mut table = FlowTable::new(per_shard, ports);
-                let mut sink = Sink::new(keep, max_conversations);
                 for work in rx {
-                    match work {
+                    let mut decided = Vec::new();
+                    let batch = match work {
                         Work::Packets(mut batch) => {
-                            for (pkt, input) in &batch {
-                                table.process(pkt, *input, &mut |rec| sink.push(rec));
+                            for (pkt, key, input) in &batch {
+                                table
+                                    .process_keyed(pkt, *key, *input, &mut |rec| decided.push(rec));
                             }
                             batch.clear();
-                            let _ = recycle.send(batch);
+                            batch
                         }
                         Work::Finish(end) => {
-                            table.finish(end, &mut |rec| sink.push(rec));
+                            table.finish(end, &mut |rec| decided.push(rec));
+                            Vec::new()
                         }
+                    };
+                    if reply_tx.send((batch, decided)).is_err() {
+                        break;
                     }
                 }
-                (sink, table.stats)
+                table.stats
             }));
         }
-        let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
-        let fresh = |recycle_rx: &crossbeam_channel::Receiver<Batch>| {
-            recycle_rx
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(BATCH))
+        let mut sink = Sink::new(keep, max_conversations);
+        // Shards whose replies are awaited, in the order the work was sent.
+        let mut awaited: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+        let mut spare: Vec<Batch> = Vec::new();
+        let take = |reply: Reply, spare: &mut Vec<Batch>, sink: &mut Sink| {
+            let (batch, decided) = reply;
+            if batch.capacity() > 0 {
+                spare.push(batch);
+            }
+            for rec in decided {
+                sink.push(rec);
+            }
         };
+        let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
         let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
-            let shard = (crate::flow::FlowKey::of(pkt).shard_hash() % workers as u64) as usize;
-            pending[shard].push((*pkt, input));
+            let key = ConnKey::of(pkt);
+            let shard = key.shard(workers);
+            pending[shard].push((*pkt, key, input));
             if pending[shard].len() >= BATCH {
-                let full = std::mem::replace(&mut pending[shard], fresh(&recycle_rx));
-                let _ = senders[shard].send(Work::Packets(full));
+                // Collect the replies already there (never wait for one).
+                while let Some(&s) = awaited.front() {
+                    match replies[s].try_recv() {
+                        Ok(reply) => {
+                            awaited.pop_front();
+                            take(reply, &mut spare, &mut sink);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let fresh = spare.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                let full = std::mem::replace(&mut pending[shard], fresh);
+                if senders[shard].send(Work::Packets(full)).is_ok() {
+                    awaited.push_back(shard);
+                }
             }
         });
         let end = end_ns.unwrap_or(0);
         for (shard, batch) in pending.into_iter().enumerate() {
-            if !batch.is_empty() {
-                let _ = senders[shard].send(Work::Packets(batch));
+            if !batch.is_empty() && senders[shard].send(Work::Packets(batch)).is_ok() {
+                awaited.push_back(shard);
             }
-            let _ = senders[shard].send(Work::Finish(end));
+            if senders[shard].send(Work::Finish(end)).is_ok() {
+                awaited.push_back(shard);
+            }
         }
         drop(senders);
-        let mut sinks = Vec::with_capacity(workers);
+        while let Some(s) = awaited.pop_front() {
+            match replies[s].recv() {
+                Ok(reply) => take(reply, &mut spare, &mut sink),
+                // The worker panicked: its join below says why.
+                Err(_) => break,
+            }
+        }
         let mut stats = FlowStats::default();
         for handle in handles {
             match handle.join() {
-                Ok((sink, s)) => {
+                Ok(s) => {
                     stats.duplicates += s.duplicates;
                     stats.evicted_early += s.evicted_early;
                     stats.peak_connections += s.peak_connections;
-                    sinks.push(sink);
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        (sinks, stats, extra)
+        (vec![sink], stats, extra)
     })
 }
 

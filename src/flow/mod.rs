@@ -16,8 +16,6 @@ pub use conn::{ConnRecord, History, State};
 
 use std::net::IpAddr;
 
-use rustc_hash::FxHashMap;
-
 use crate::catalog::PortBitmap;
 use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
 use conn::Conn;
@@ -91,6 +89,98 @@ impl FlowKey {
     }
 }
 
+/// The flow table's own key: the same identity as [`FlowKey`] (the two
+/// sockets, unordered, and the transport), packed into five words with its
+/// hash computed once. Why: the table is the hot path, and an `IpAddr`-based
+/// key costs a branchy derived `Hash`/`Eq` over two enums at every lookup;
+/// here equality is five word compares, and the hash that routes a packet to
+/// its shard (computed on the reader thread) is the one the shard's table
+/// uses, so no packet is hashed twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnKey {
+    hash: u64,
+    /// Lower socket's address (high, low 64 bits), higher socket's address,
+    /// then both ports, the address family and the transport.
+    words: [u64; 5],
+}
+
+impl ConnKey {
+    #[inline]
+    pub fn of(pkt: &PacketMeta) -> ConnKey {
+        // An IPv4 address and the IPv4-mapped IPv6 address are different
+        // sockets (as `IpAddr` says): the family is part of the key.
+        #[inline(always)]
+        fn addr(ip: &IpAddr) -> (u128, u64) {
+            match ip {
+                IpAddr::V4(a) => (u128::from(u32::from(*a)), 0),
+                IpAddr::V6(a) => (u128::from(*a), 1),
+            }
+        }
+        let (src, family) = addr(&pkt.src);
+        let (dst, _) = addr(&pkt.dst);
+        let a = (src, pkt.src_port);
+        let b = (dst, pkt.dst_port);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let words = [
+            (lo.0 >> 64) as u64,
+            lo.0 as u64,
+            (hi.0 >> 64) as u64,
+            hi.0 as u64,
+            u64::from(lo.1) << 48 | u64::from(hi.1) << 32 | family << 8 | pkt.transport as u64,
+        ];
+        // FxHash-style folding, then a final avalanche so that both the
+        // shard choice (high bits) and hashbrown (low bits for the bucket,
+        // top 7 for the control byte) see well-mixed bits.
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut h = 0u64;
+        for w in words {
+            h = (h ^ w).wrapping_mul(K).rotate_left(26);
+        }
+        h ^= h >> 32;
+        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
+        ConnKey { hash: h, words }
+    }
+
+    /// The shard (of `shards`) that owns this connection.
+    #[inline]
+    pub fn shard(&self, shards: usize) -> usize {
+        ((u128::from(self.hash) * shards as u128) >> 64) as usize
+    }
+}
+
+impl std::hash::Hash for ConnKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Hands the precomputed [`ConnKey`] hash to the map unchanged.
+#[derive(Default)]
+struct PassHasher(u64);
+
+impl std::hash::Hasher for PassHasher {
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `ConnKey`; anything else still hashes.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type ConnMap = std::collections::HashMap<ConnKey, Conn, std::hash::BuildHasherDefault<PassHasher>>;
+
 /// Counters of the flow stage.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowStats {
@@ -106,7 +196,7 @@ pub struct FlowStats {
 pub struct FlowTable {
     config: FlowConfig,
     server_ports: std::sync::Arc<PortBitmap>,
-    conns: FxHashMap<FlowKey, Conn>,
+    conns: ConnMap,
     clock_ns: i64,
     last_sweep_ns: i64,
     pub stats: FlowStats,
@@ -117,7 +207,7 @@ impl FlowTable {
         FlowTable {
             config,
             server_ports,
-            conns: FxHashMap::default(),
+            conns: ConnMap::default(),
             clock_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
             stats: FlowStats::default(),
@@ -135,32 +225,57 @@ impl FlowTable {
 
     /// Applies one packet from capture number `input`; connections it ends are
     /// handed to `out`.
+    #[inline]
     pub fn process(&mut self, pkt: &PacketMeta, input: u16, out: &mut impl FnMut(ConnRecord)) {
+        self.process_keyed(pkt, ConnKey::of(pkt), input, out);
+    }
+
+    /// [`FlowTable::process`] with the packet's key already computed (by the
+    /// thread that routed it to this shard); `key` must be `ConnKey::of(pkt)`.
+    #[inline]
+    pub fn process_keyed(
+        &mut self,
+        pkt: &PacketMeta,
+        key: ConnKey,
+        input: u16,
+        out: &mut impl FnMut(ConnRecord),
+    ) {
+        use std::collections::hash_map::Entry;
+        debug_assert_eq!(key, ConnKey::of(pkt));
         self.advance_clock(pkt.ts_ns);
-        let key = FlowKey::of(pkt);
         let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
         let window = self.dedup_window(pkt);
-        if let Some(conn) = self.conns.get_mut(&key) {
-            if !is_icmp && self.config.dedup && conn.is_duplicate(pkt, input, window) {
-                self.stats.duplicates += 1;
-                return;
+        // One lookup whatever happens: update in place, replace, or insert.
+        let slot = match self.conns.entry(key) {
+            Entry::Occupied(mut e) => {
+                let conn = e.get_mut();
+                if !is_icmp && self.config.dedup && conn.is_duplicate(pkt, input, window) {
+                    self.stats.duplicates += 1;
+                    return;
+                }
+                if is_icmp || !starts_new(conn, pkt, &self.config) {
+                    conn.update(pkt);
+                    return;
+                }
+                out(conn.decide(pkt.ts_ns, self.config.reply_timeout_ns));
+                Entry::Occupied(e)
             }
-            if is_icmp || !starts_new(conn, pkt, &self.config) {
-                conn.update(pkt);
-                return;
-            }
-            let old = self.conns.remove(&key);
-            if let Some(old) = old {
-                out(old.decide(pkt.ts_ns, self.config.reply_timeout_ns));
-            }
-        }
-        let (client_is_src, opening_seen) = self.orient(pkt);
+            vacant => vacant,
+        };
+        let (client_is_src, opening_seen) = orient(&self.server_ports, pkt);
         let mut conn = Conn::new(pkt, client_is_src, opening_seen, self.config.dedup);
         if self.config.dedup {
             conn.is_duplicate(pkt, input, window);
         }
         conn.update(pkt);
-        self.conns.insert(key, conn);
+        match slot {
+            Entry::Occupied(mut e) => {
+                e.insert(conn);
+            }
+            Entry::Vacant(e) => {
+                e.insert(conn);
+            }
+        }
         self.stats.peak_connections = self.stats.peak_connections.max(self.conns.len() as u64);
         if self.conns.len() > self.config.max_connections {
             self.evict_least_recent(out);
@@ -177,54 +292,57 @@ impl FlowTable {
                 .max(self.config.dedup_window_ns),
         }
     }
+}
 
-    /// Which side of a connection's first packet is the client, and whether the
-    /// opening was captured.
-    fn orient(&self, pkt: &PacketMeta) -> (bool, bool) {
-        if let PacketKind::Unreachable { .. } = pkt.kind {
-            // The quoted packet is what the client sent.
-            return (true, true);
-        }
-        match pkt.transport {
-            Transport::Tcp => {
-                let syn = pkt.tcp_flags & tcp_flags::SYN != 0;
-                let ack = pkt.tcp_flags & tcp_flags::ACK != 0;
-                if syn && !ack {
-                    (true, true)
-                } else if syn && ack {
-                    (false, true)
-                } else {
-                    (self.src_is_client_guess(pkt), false)
-                }
+/// Which side of a connection's first packet is the client, and whether the
+/// opening was captured. (Not a method: it runs while an entry of the table
+/// is borrowed.)
+fn orient(server_ports: &PortBitmap, pkt: &PacketMeta) -> (bool, bool) {
+    if let PacketKind::Unreachable { .. } = pkt.kind {
+        // The quoted packet is what the client sent.
+        return (true, true);
+    }
+    match pkt.transport {
+        Transport::Tcp => {
+            let syn = pkt.tcp_flags & tcp_flags::SYN != 0;
+            let ack = pkt.tcp_flags & tcp_flags::ACK != 0;
+            if syn && !ack {
+                (true, true)
+            } else if syn && ack {
+                (false, true)
+            } else {
+                (src_is_client_guess(server_ports, pkt), false)
             }
-            Transport::Udp => {
-                // The first sender opens a UDP exchange, unless it is plainly an
-                // answer from a service port to an ephemeral one.
-                let src_service = self.server_ports.contains(Transport::Udp, pkt.src_port);
-                let dst_service = self.server_ports.contains(Transport::Udp, pkt.dst_port);
-                let reply =
-                    !dst_service && (src_service || (pkt.src_port < 1024 && pkt.dst_port >= 1024));
-                if reply {
-                    (false, false)
-                } else {
-                    (true, true)
-                }
+        }
+        Transport::Udp => {
+            // The first sender opens a UDP exchange, unless it is plainly an
+            // answer from a service port to an ephemeral one.
+            let src_service = server_ports.contains(Transport::Udp, pkt.src_port);
+            let dst_service = server_ports.contains(Transport::Udp, pkt.dst_port);
+            let reply =
+                !dst_service && (src_service || (pkt.src_port < 1024 && pkt.dst_port >= 1024));
+            if reply {
+                (false, false)
+            } else {
+                (true, true)
             }
         }
     }
+}
 
-    /// Midstream: the side on a catalog port is the server, else the side on
-    /// the lower port.
-    fn src_is_client_guess(&self, pkt: &PacketMeta) -> bool {
-        let src_service = self.server_ports.contains(pkt.transport, pkt.src_port);
-        let dst_service = self.server_ports.contains(pkt.transport, pkt.dst_port);
-        match (src_service, dst_service) {
-            (false, true) => true,
-            (true, false) => false,
-            _ => pkt.src_port >= pkt.dst_port,
-        }
+/// Midstream: the side on a catalog port is the server, else the side on
+/// the lower port.
+fn src_is_client_guess(server_ports: &PortBitmap, pkt: &PacketMeta) -> bool {
+    let src_service = server_ports.contains(pkt.transport, pkt.src_port);
+    let dst_service = server_ports.contains(pkt.transport, pkt.dst_port);
+    match (src_service, dst_service) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => pkt.src_port >= pkt.dst_port,
     }
+}
 
+impl FlowTable {
     /// The table's clock follows the packets forward; a large step back means
     /// the capture's clock was reset (the analysis stage already smooths lone
     /// outliers), and the clock follows it so sweeps keep working.
