@@ -4,6 +4,7 @@
 //! flowlint-gen fixtures [DIR]        regenerate every fixture (default fixtures/)
 //! flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE
 //! flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE
+//! flowlint-gen repeat --times N --in FILE --out FILE
 //! ```
 //!
 //! `fixtures` also writes the hostile-input fixtures into `DIR/hostile/`.
@@ -36,10 +37,12 @@ fn main() -> ExitCode {
         }
         Some("bench") => bench::parse_args(&args[1..]).and_then(|o| bench::run(&o)),
         Some("flood") => flood::parse_args(&args[1..]).and_then(|o| flood::run(&o)),
+        Some("repeat") => repeat::parse_args(&args[1..]).and_then(|o| repeat::run(&o)),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "usage: flowlint-gen fixtures [DIR] | flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE \
-             | flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE",
+             | flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE \
+             | flowlint-gen repeat --times N --in FILE --out FILE",
         )),
     };
     match result {
@@ -2326,10 +2329,10 @@ mod flood {
     }
 
     /// Flow `i` of the flood: (client, client port, server, server port).
-    /// SYN flood: sources 16.0.0.0 + i/8 with 8 ports each, so 10 M flows use
-    /// 1.25 M addresses, all to one catalog port of one server (every source
-    /// is its own conversation). Scan: 64 scanners sweep ports 1–65535 of
-    /// consecutive hosts in 172.16.0.0/12.
+    /// SYN flood: a new source address (16.0.0.0 + i, spoofed) and port for
+    /// every flow, all to one catalog port of one server, so every flow is a
+    /// connection and a conversation of its own. Scan: 64 scanners sweep
+    /// ports 1–65535 of consecutive hosts in 172.16.0.0/12.
     fn endpoints(o: &Opts, i: u64) -> (Host, u16, Host, u16) {
         if o.scan {
             let scanner = Host::new(IpAddr::V4((0xc633_6400 + (i % 64) as u32).into()), 64);
@@ -2338,8 +2341,8 @@ mod flood {
             let port = (i % 65_535) as u16 + 1;
             (scanner, 40_000 + (target % 20_000) as u16, server, port)
         } else {
-            let client = Host::new(IpAddr::V4((0x1000_0000 + (i / 8) as u32).into()), 64);
-            let port = 1024 + ((i % 8) * 7919 % 64_000) as u16;
+            let client = Host::new(IpAddr::V4((0x1000_0000 + i as u32).into()), 64);
+            let port = 1024 + (i % 64_000) as u16;
             let server = Host::parse("192.0.2.10", 128);
             (client, port, server, 31000)
         }
@@ -2953,5 +2956,78 @@ mod hostile {
             "clock-reset",
             "the clock steps back a day and stays there: the old era is over, its unanswered attempt failed",
         )
+    }
+}
+
+/// `flowlint-gen repeat --times N --in FILE --out FILE`: the records of a
+/// capture N times over, each copy shifted in time past the previous one,
+/// streamed. The copies hold the same conversations, so a large file made
+/// this way grows the packets and connections, not the conversations: it
+/// measures streaming alone (a 20 GB file should need the memory of 2 GB).
+mod repeat {
+    use super::*;
+    use flowlint::capture::CaptureReader;
+
+    pub struct Opts {
+        pub times: u64,
+        pub input: PathBuf,
+        pub out: PathBuf,
+    }
+
+    pub fn parse_args(args: &[String]) -> io::Result<Opts> {
+        let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let mut o = Opts {
+            times: 1,
+            input: PathBuf::new(),
+            out: PathBuf::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let v = it
+                .next()
+                .cloned()
+                .ok_or_else(|| bad(format!("{a} needs a value")))?;
+            match a.as_str() {
+                "--times" => {
+                    o.times = v
+                        .parse()
+                        .map_err(|_| bad(format!("--times: not a number: {v}")))?
+                }
+                "--in" => o.input = PathBuf::from(v),
+                "--out" => o.out = PathBuf::from(v),
+                _ => return Err(bad(format!("unknown option {a}"))),
+            }
+        }
+        if o.input.as_os_str().is_empty() || o.out.as_os_str().is_empty() {
+            return Err(bad("--in FILE and --out FILE are required".into()));
+        }
+        Ok(o)
+    }
+
+    pub fn run(o: &Opts) -> io::Result<()> {
+        let open = || CaptureReader::open(&o.input).map_err(io::Error::other);
+        // The first pass finds the time span and the link type.
+        let mut r = open()?;
+        let (mut first, mut last, mut linktype) = (None, i64::MIN, 1);
+        while let Some(p) = r.next_packet() {
+            first.get_or_insert(p.ts_ns);
+            last = last.max(p.ts_ns);
+            linktype = p.linktype;
+        }
+        let Some(first) = first else {
+            return Err(io::Error::other("the input holds no packets"));
+        };
+        // A gap longer than every idle timeout between copies, so no
+        // connection of one copy runs into the next.
+        let shift = last - first + 3600 * SECOND;
+        let mut w = PcapWriter::new(File::create(&o.out)?, PcapOptions::new(linktype))?;
+        for n in 0..o.times {
+            let mut r = open()?;
+            let offset = shift * n as i64;
+            while let Some(p) = r.next_packet() {
+                w.write_packet(0, p.ts_ns + offset, p.data, p.orig_len)?;
+            }
+        }
+        w.flush()
     }
 }
