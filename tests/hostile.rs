@@ -383,6 +383,37 @@ fn evictions_are_reported_in_text_and_on_stderr() {
     assert!(stderr.contains("evicted"), "{stderr}");
 }
 
+/// Sends SIGINT and waits for the child to end. A process started with
+/// SIGINT ignored (e.g. a test run from a background shell job) passes that
+/// on to its children; then SIGTERM, whose default action is the same
+/// (terminate, no cleanup), stands in after a while.
+fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let signal = |sig: &str| {
+        let sent = Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill {sig}");
+    };
+    signal("-INT");
+    let mut deadline = Instant::now() + Duration::from_secs(3);
+    let mut termed = false;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            assert!(!termed, "flowlint survived SIGINT and SIGTERM");
+            eprintln!("SIGINT seems ignored in this environment: sending SIGTERM");
+            signal("-TERM");
+            termed = true;
+            deadline = Instant::now() + Duration::from_secs(10);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// SIGINT while `check -o out.json` runs: the old out.json is untouched.
 /// The capture is a FIFO that is kept open, so the run is certainly in the
 /// middle of its input when the signal arrives.
@@ -415,19 +446,7 @@ fn interrupted_check_leaves_the_old_report() {
     writer.flush().unwrap();
     // Give it time to read what was written; it then waits for more.
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "flowlint ignored SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = interrupt(&mut child);
     drop(writer);
     assert!(
         !status.success(),
@@ -472,11 +491,7 @@ fn interrupted_check_writes_no_report() {
     writer.write_all(&craft::pcap_header(65_535, 1)).unwrap();
     writer.write_all(&syn_record(1)).unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
+    let status = interrupt(&mut child);
     drop(writer);
     assert!(!status.success());
     assert!(!out_path.exists(), "a report appeared");
