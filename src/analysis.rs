@@ -287,6 +287,11 @@ fn read_all(
         let done: u64 = readers.iter().map(|r| r.position()).sum();
         report(done, total);
     }
+    // The capture ends at its clock's last reading: after a confirmed step
+    // back, that is in the new era, and connections of the old one are over.
+    if let Some(last) = clocks.iter().filter_map(|g| g.clock).max() {
+        *end_ns = Some(last);
+    }
     for (warnings, guard) in extra_warnings.iter_mut().zip(&clocks) {
         if guard.outliers > OUTLIER_WARNINGS {
             warnings.push(Warning {

@@ -177,11 +177,10 @@ fn lone_timestamps_years_away_are_smoothed() {
     check_outcome("clock");
 }
 
-/// Fails today: the attempt made just before the clock steps back is
-/// decided `pending` (at the old era's last packet time) although 20 s of
-/// capture followed it. Routed to the flow owner (src/flow/mod.rs).
+/// The attempt made just before the clock steps back is decided `no_reply`:
+/// 20 s of capture followed it in the new era, so its era is over (not
+/// `pending` at the old era's last packet time).
 #[test]
-#[ignore = "flow: attempts of a clock era that ended are decided pending, not no_reply"]
 fn clock_stepping_back_ends_the_old_era() {
     check_outcome("clock-reset");
 }

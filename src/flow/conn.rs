@@ -508,7 +508,11 @@ impl Conn {
 
     /// Decides the state with the capture ending (or the clock standing) at `end_ns`.
     pub(crate) fn decide(&self, end_ns: i64, reply_timeout_ns: i64) -> ConnRecord {
-        let timed_out = end_ns.saturating_sub(self.attempt_last_ns) >= reply_timeout_ns;
+        // A decision time before the connection's own last packet means the
+        // capture's clock stepped back: this connection's era is over, and its
+        // attempts had all the time they could get.
+        let timed_out = end_ns < self.last_ns
+            || end_ns.saturating_sub(self.attempt_last_ns) >= reply_timeout_ns;
         let state = match self.transport {
             Transport::Tcp => {
                 if !self.opening_seen {
