@@ -185,7 +185,7 @@ impl Conversation {
 
 /// Conversations kept one by one at most, by default; beyond, new clients
 /// of a server port are folded into one conversation (see [`ConversationTable`]).
-pub const DEFAULT_MAX_CONVERSATIONS: usize = 2_000_000;
+pub const DEFAULT_MAX_CONVERSATIONS: usize = 250_000;
 
 /// Connections grouped into conversations, plus what hosts revealed about themselves.
 ///

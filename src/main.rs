@@ -122,11 +122,11 @@ struct CommonArgs {
     threads: Option<usize>,
     /// Connections tracked at once at most; beyond, the least recently active are
     /// decided early (and counted in the report).
-    #[arg(long, value_name = "N", default_value = "4000000")]
+    #[arg(long, value_name = "N", default_value = "1000000")]
     max_connections: usize,
     /// Conversations reported one by one at most; beyond, the connections of new
     /// clients are folded per server port under the client 0.0.0.0 / :: (floods, scans).
-    #[arg(long, value_name = "N", default_value = "2000000")]
+    #[arg(long, value_name = "N", default_value = "250000")]
     max_conversations: usize,
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]

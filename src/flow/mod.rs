@@ -57,7 +57,7 @@ impl FlowConfig {
             open_idle_ns: 3600 * SECOND,
             dedup_window_ns: SECOND,
             dedup: false,
-            max_connections: 4_000_000,
+            max_connections: 1_000_000,
         }
     }
 }
