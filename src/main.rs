@@ -315,7 +315,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
-    let result = analysis::analyse(
+    let mut result = analysis::analyse(
         &args.captures,
         readers,
         &options,
@@ -325,8 +325,15 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let classification = classify::classify(&result.table, &catalogs, inventory.as_ref());
+    let mut classification = classify::classify(&result.table, &catalogs, inventory.as_ref());
     let mut rep = report::build(&result, &classification);
+    // The report holds what is written from here on (JSONL aside): free the
+    // stages' tables before writing, which matters with many conversations.
+    let folded_connections = result.table.folded_connections;
+    drop(std::mem::take(&mut result.table));
+    if common.format != ReportFormat::Jsonl {
+        classification.conversations = Vec::new();
+    }
     if let Some(old) = &baseline {
         rep.baseline = Some(report::compare(&rep, old));
     }
@@ -354,11 +361,11 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
             );
         }
     }
-    if result.table.folded_connections > 0 {
+    if folded_connections > 0 {
         eprintln!(
             "flowlint: warning: more than {} conversations: {} connections of further clients were \
              folded per server port (raise --max-conversations)",
-            common.max_conversations, result.table.folded_connections
+            common.max_conversations, folded_connections
         );
     }
     if result.flow_stats.evicted_early > 0 {
