@@ -33,7 +33,10 @@ pub struct FlowConfig {
     pub udp_idle_ns: i64,
     /// A TCP attempt nobody answered is over after this much silence.
     pub attempt_idle_ns: i64,
-    /// A closed TCP connection (FINs or RST) is forgotten after this much silence.
+    /// A closed TCP connection (FINs or RST) is forgotten after this much
+    /// silence (Zeek's `tcp_close_delay` is 5 s too): long enough for the last
+    /// ACK and retransmitted FINs, short enough that busy links do not keep
+    /// every finished connection in memory.
     pub closed_idle_ns: i64,
     /// An open TCP connection is considered gone after this much silence.
     pub open_idle_ns: i64,
@@ -53,7 +56,7 @@ impl FlowConfig {
             reply_timeout_ns: reply,
             udp_idle_ns: (60 * SECOND).max(reply.saturating_mul(2)),
             attempt_idle_ns: (120 * SECOND).max(reply.saturating_mul(2)),
-            closed_idle_ns: (60 * SECOND).max(reply.saturating_mul(2)),
+            closed_idle_ns: (5 * SECOND).max(reply.saturating_mul(2)),
             open_idle_ns: 3600 * SECOND,
             dedup_window_ns: SECOND,
             dedup: false,
