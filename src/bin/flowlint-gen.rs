@@ -1989,20 +1989,34 @@ mod bench {
     ];
     const UDP_PORTS: [u16; 6] = [161, 137, 138, 445, 53, 1952];
 
+    /// Size of the client pool and of the server farm of the bench mix.
+    const CLIENTS: u32 = 4_000;
+    const SERVERS: u32 = 40;
+
     struct Gen {
         rng: Rng,
+        /// The client of the slot being made.
+        client_n: u32,
         firewall: Host,
         firewall6: Host,
         next_port: u16,
     }
 
     impl Gen {
+        /// A client of the pool, or the server it talks to: like an enterprise
+        /// network, a bounded set of clients each talks to a home server (and
+        /// now and then its neighbour), so conversations saturate while
+        /// connections keep coming.
         fn host(&mut self, server: bool, v6: bool) -> Host {
             let n = if server {
-                self.rng.below(200) as u32
+                (self.client_n / 100 + self.rng.below(2) as u32) % SERVERS
             } else {
-                self.rng.below(60_000) as u32
+                self.client_n
             };
+            self.host_n(n, server, v6)
+        }
+
+        fn host_n(&mut self, n: u32, server: bool, v6: bool) -> Host {
             let ttl = if n % 3 == 0 { 64 } else { 128 };
             let addr: IpAddr = if v6 {
                 let net: u128 = if server {
@@ -2020,6 +2034,7 @@ mod bench {
 
         fn new_slot(&mut self) -> Slot {
             let v6 = self.rng.below(10) == 0;
+            self.client_n = self.rng.below(u64::from(CLIENTS)) as u32;
             let vlan = self.rng.below(20) == 0;
             let r = self.rng.below(100);
             let kind = match r {
@@ -2030,11 +2045,11 @@ mod bench {
                 79..=97 => Kind::Udp,
                 _ => Kind::UdpClosed,
             };
+            // Each client uses a few services (of its role), not all of them.
+            let pick = u64::from(self.client_n) * 3 + self.rng.below(3);
             let sport = match kind {
-                Kind::Udp | Kind::UdpClosed => {
-                    UDP_PORTS[self.rng.below(UDP_PORTS.len() as u64) as usize]
-                }
-                _ => TCP_PORTS[self.rng.below(TCP_PORTS.len() as u64) as usize],
+                Kind::Udp | Kind::UdpClosed => UDP_PORTS[(pick % UDP_PORTS.len() as u64) as usize],
+                _ => TCP_PORTS[(pick % TCP_PORTS.len() as u64) as usize],
             };
             self.next_port = if self.next_port >= 65_000 {
                 49_200
@@ -2233,6 +2248,7 @@ mod bench {
     fn generate<W: CaptureWriter>(o: &Opts, mut w: W) -> io::Result<()> {
         let mut g = Gen {
             rng: Rng(o.seed),
+            client_n: 0,
             firewall: Host::parse("10.255.255.254", 255),
             firewall6: Host::parse("fd00::fffe", 255),
             next_port: 49_200,
