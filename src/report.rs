@@ -700,9 +700,10 @@ pub fn write_atomically(
         Err(e) => return Err(e),
     };
     if !regular {
-        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-        write(&mut file)?;
-        return file.flush();
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut buf = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut buf)?;
+        return buf.flush();
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -715,10 +716,12 @@ pub fn write_atomically(
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
-        let mut buf = io::BufWriter::new(file);
+        let mut buf = io::BufWriter::with_capacity(1 << 20, file);
         write(&mut buf)?;
-        let file = buf.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        buf.flush()?;
+        // No fsync: the rename alone guarantees that a reader sees the old
+        // report or the whole new one, and a sync of a large report would
+        // cost more than the analysis of many captures.
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
