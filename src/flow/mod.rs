@@ -217,6 +217,12 @@ impl FlowTable {
         }
     }
 
+    /// Makes room for `additional` more connections now, so a long-running
+    /// table does not pause to rehash (and jump in memory) when traffic peaks.
+    pub fn reserve(&mut self, additional: usize) {
+        self.conns.reserve(additional);
+    }
+
     /// Connections currently tracked.
     pub fn len(&self) -> usize {
         self.conns.len()

@@ -20,6 +20,9 @@ use crate::flow::{ConnRecord, FlowConfig, FlowKey, FlowTable, State};
 use crate::inventory::Inventory;
 use crate::report;
 
+/// Connections the live flow table has room for from the start.
+const LIVE_TABLE_RESERVE: usize = 1 << 18;
+
 const SECOND: i64 = 1_000_000_000;
 
 /// A finding of the same conversation, verdict and state is printed again
@@ -122,7 +125,14 @@ impl<'a> Engine<'a> {
         Engine {
             catalogs,
             inventory,
-            flows: FlowTable::new(config.clone(), Arc::clone(&server_ports)),
+            flows: {
+                let mut flows = FlowTable::new(config.clone(), Arc::clone(&server_ports));
+                // Days on a mirror port: size the table for a busy link up
+                // front, so it neither pauses to rehash while packets queue up
+                // nor steps up in memory at the first peak.
+                flows.reserve(LIVE_TABLE_RESERVE.min(config.max_connections));
+                flows
+            },
             server_ports,
             companion_ports,
             max_tombstones: (config.max_connections / 4).max(1024),
