@@ -50,8 +50,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Analyse capture files (pcap, pcapng) as one analysis.
+    #[command(after_help = AFTER_HELP)]
     Check(CheckArgs),
     /// Analyse live traffic from an interface (needs the `live` build feature and libpcap).
+    #[command(after_help = AFTER_HELP)]
     Live(LiveArgs),
     /// Print the effective catalog (after port changes from --inventory and --services).
     Catalog(CatalogArgs),
