@@ -327,6 +327,16 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // Classifying and writing many conversations takes a while: say so.
+    let spinner = show_progress.then(|| {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_message(format!(
+            "classifying {} conversations",
+            result.table.conversations.len()
+        ));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
     let mut classification = classify::classify(&result.table, &catalogs, inventory.as_ref());
     let mut rep = report::build(&result, &classification);
     // The report holds what is written from here on (JSONL aside): free the
@@ -352,7 +362,14 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
             ReportFormat::Jsonl => report::write_jsonl(out, &result.connections, &classification),
         }
     };
-    emit(common.output.as_ref(), write)?;
+    if let Some(spinner) = &spinner {
+        spinner.set_message("writing the report");
+    }
+    let written = emit(common.output.as_ref(), write);
+    if let Some(spinner) = &spinner {
+        spinner.finish_and_clear();
+    }
+    written?;
     // After the report is out: a failure to write it must stay the only line.
     // Warnings are not chatter: --quiet keeps them.
     for input in &result.inputs {
