@@ -470,3 +470,35 @@ mod corpus {
         }
     }
 }
+
+/// Helpers shared by the readers' unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::{CaptureReader, Warning};
+
+    /// One record as (ts, linktype, data, orig_len, offset, fcs_len).
+    pub(crate) type Row = (i64, u32, Vec<u8>, u32, u64, u8);
+
+    /// Every record the reader yields.
+    pub(crate) fn read_all(r: &mut CaptureReader) -> Vec<Row> {
+        let mut out = Vec::new();
+        while let Some(p) = r.next_packet() {
+            out.push((
+                p.ts_ns,
+                p.linktype,
+                p.data.to_vec(),
+                p.orig_len,
+                p.offset,
+                p.fcs_len,
+            ));
+        }
+        out
+    }
+
+    pub(crate) fn warn(offset: u64, message: &str) -> Warning {
+        Warning {
+            offset,
+            message: message.to_string(),
+        }
+    }
+}

@@ -316,7 +316,7 @@ impl PcapParser {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::{CaptureError, CaptureReader, Format, Warning};
+    use super::super::{CaptureError, CaptureReader, Format};
     use super::*;
 
     fn put32(out: &mut Vec<u8>, e: Endian, v: u32) {
@@ -374,29 +374,7 @@ pub(super) mod tests {
     }
 
     /// (ts_ns, linktype, data, orig_len, offset, fcs_len) of every record.
-    type Row = (i64, u32, Vec<u8>, u32, u64, u8);
-
-    fn read_all(r: &mut CaptureReader) -> Vec<Row> {
-        let mut out = Vec::new();
-        while let Some(p) = r.next_packet() {
-            out.push((
-                p.ts_ns,
-                p.linktype,
-                p.data.to_vec(),
-                p.orig_len,
-                p.offset,
-                p.fcs_len,
-            ));
-        }
-        out
-    }
-
-    fn warn(offset: u64, message: &str) -> Warning {
-        Warning {
-            offset,
-            message: message.to_string(),
-        }
-    }
+    use crate::capture::test_util::{read_all, warn};
 
     #[test]
     fn all_magics_in_both_byte_orders() {

@@ -638,7 +638,7 @@ impl PcapngParser {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{CaptureError, CaptureReader, Format, Warning};
+    use super::super::{CaptureError, CaptureReader, Format};
     use super::*;
 
     /// Builds a pcapng file block by block in one byte order (which a new
@@ -758,29 +758,7 @@ mod tests {
     }
 
     /// (ts_ns, linktype, data, orig_len, offset, fcs_len) of every record.
-    type Row = (i64, u32, Vec<u8>, u32, u64, u8);
-
-    fn read_all(r: &mut CaptureReader) -> Vec<Row> {
-        let mut out = Vec::new();
-        while let Some(p) = r.next_packet() {
-            out.push((
-                p.ts_ns,
-                p.linktype,
-                p.data.to_vec(),
-                p.orig_len,
-                p.offset,
-                p.fcs_len,
-            ));
-        }
-        out
-    }
-
-    fn warn(offset: u64, message: &str) -> Warning {
-        Warning {
-            offset,
-            message: message.to_string(),
-        }
-    }
+    use crate::capture::test_util::{read_all, warn};
 
     #[test]
     fn sections_of_both_byte_orders() {
