@@ -31,7 +31,13 @@ fn bench_classify(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(
         format!("{}_conversations", conversations.conversations.len()),
-        |b| b.iter(|| classify(black_box(&conversations), &catalogs, None)),
+        |b| {
+            b.iter_batched(
+                || conversations.clone(),
+                |table| classify(black_box(table), &catalogs, None),
+                criterion::BatchSize::LargeInput,
+            )
+        },
     );
     group.finish();
 }

@@ -39,7 +39,20 @@ pub struct SkipCounts {
 }
 
 impl SkipCounts {
-    fn add(&mut self, skip: Skip) {
+    /// The reasons that occurred, by the name reports give them (in name order).
+    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("later_fragment", self.later_fragment),
+            ("malformed", self.malformed),
+            ("not_ip", self.not_ip),
+            ("other_protocol", self.other_protocol),
+            ("unsupported_linktype", self.unsupported_linktype),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+    }
+
+    pub fn add(&mut self, skip: Skip) {
         match skip {
             Skip::UnsupportedLinktype => self.unsupported_linktype += 1,
             Skip::NotIp => self.not_ip += 1,
@@ -139,7 +152,7 @@ pub fn analyse(
         .collect();
     let workers = options.threads.max(1).saturating_sub(1);
     let mut end_ns: Option<i64> = None;
-    let (sinks, flow_stats, extra) = if workers == 0 {
+    let (sink, flow_stats, extra) = if workers == 0 {
         let mut table = FlowTable::new(config.clone(), server_ports);
         let mut sink = Sink::new(options.keep_connections, options.max_conversations);
         let extra = read_all(
@@ -154,7 +167,7 @@ pub fn analyse(
         );
         table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
         let stats = table.stats.clone();
-        (vec![sink], stats, extra)
+        (sink, stats, extra)
     } else {
         sharded(
             workers,
@@ -174,18 +187,12 @@ pub fn analyse(
         summary.warnings.extend(extra);
         summary.warnings.sort_by_key(|w| w.offset);
     }
-    // Both paths build one conversation table: taken as it is (re-inserting
-    // hundreds of thousands of conversations into a new one is not free).
-    let mut table = ConversationTable::with_limit(options.max_conversations);
-    let mut connections = Vec::new();
-    for sink in sinks {
-        if table.conversations.is_empty() && table.connections == 0 {
-            table = sink.table;
-        } else {
-            table.merge(sink.table);
-        }
-        connections.extend(sink.kept);
-    }
+    // Both paths build the one conversation table on the reading thread.
+    let Sink {
+        table,
+        kept: mut connections,
+        ..
+    } = sink;
     connections.sort_by(|a, b| {
         (
             a.first_ns,
@@ -362,8 +369,8 @@ impl ClockGuard {
                 offset,
                 message: format!(
                     "timestamp {} is out of line with the neighbouring records; taken as {}",
-                    crate::report::rfc3339(ts),
-                    crate::report::rfc3339(taken)
+                    crate::time::rfc3339(ts),
+                    crate::time::rfc3339(taken)
                 ),
             });
         }
@@ -419,7 +426,7 @@ fn sharded(
     total: u64,
     progress: Option<ProgressFn<'_>>,
     end_ns: &mut Option<i64>,
-) -> (Vec<Sink>, FlowStats, Vec<Vec<Warning>>) {
+) -> (Sink, FlowStats, Vec<Vec<Warning>>) {
     std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(workers);
         let mut replies = Vec::with_capacity(workers);
@@ -523,7 +530,7 @@ fn sharded(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        (vec![sink], stats, extra)
+        (sink, stats, extra)
     })
 }
 

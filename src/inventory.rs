@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, ValueDeserializer};
 use toml::Spanned;
 
-use crate::catalog::{parse_transport, CatalogSet, PortChange, PortTarget, BUILTIN, OS_NAMES};
+use crate::catalog::{parse_transport, CatalogSet, Os, PortChange, PortTarget, BUILTIN};
 
 /// One `[[hosts]]` entry.
 #[derive(Clone, Debug)]
@@ -25,8 +25,7 @@ pub struct HostEntry {
     /// Qualified role names as written (validated; roles of a built-in
     /// catalog that is not loaded are dropped), without duplicates.
     pub roles: Vec<String>,
-    /// "windows" or "unix" (lower-cased).
-    pub os: Option<String>,
+    pub os: Option<Os>,
     /// Line of the `[[hosts]]` header.
     pub line: usize,
 }
@@ -35,7 +34,7 @@ pub struct HostEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostInfo {
     pub name: Option<String>,
-    pub os: Option<String>,
+    pub os: Option<Os>,
     /// Qualified role names as the inventory gives them (not expanded), sorted, deduplicated.
     pub roles: Vec<String>,
 }
@@ -124,7 +123,7 @@ impl Inventory {
         roles.dedup();
         Some(HostInfo {
             name: matched.iter().find_map(|h| h.name.clone()),
-            os: matched.iter().find_map(|h| h.os.clone()),
+            os: matched.iter().find_map(|h| h.os),
             roles,
         })
     }
@@ -359,8 +358,7 @@ impl Parser<'_> {
         let os = match &h.os {
             None => None,
             Some(os) => {
-                let lower = os.get_ref().to_ascii_lowercase();
-                if !OS_NAMES.contains(&lower.as_str()) {
+                let Some(parsed) = Os::parse(os.get_ref()) else {
                     return self.err(
                         os.span(),
                         format!(
@@ -368,8 +366,8 @@ impl Parser<'_> {
                             os.get_ref()
                         ),
                     );
-                }
-                Some(lower)
+                };
+                Some(parsed)
             }
         };
         Ok(HostEntry {
@@ -581,7 +579,7 @@ features = ["business-linkage", "bulk-power-control"]
         assert_eq!(inv.hosts[1].net.to_string(), "192.0.2.128/25");
         assert_eq!(inv.hosts[0].net.to_string(), "192.0.2.10/32");
         assert_eq!(inv.hosts[5].net.to_string(), "2001:db8:1::5/128");
-        assert_eq!(inv.hosts[2].os.as_deref(), Some("unix"));
+        assert_eq!(inv.hosts[2].os, Some(Os::Unix));
         assert!(inv.feature_enabled("systemwalker-om", "business-linkage"));
         assert!(inv.feature_enabled("systemwalker-om", "bulk-power-control"));
         assert!(!inv.feature_enabled("jp1-itdm", "business-linkage"));
@@ -628,7 +626,7 @@ features = ["business-linkage", "bulk-power-control"]
             inv.lookup(ip("192.0.2.130")),
             Some(HostInfo {
                 name: Some("lab".into()),
-                os: Some("unix".into()),
+                os: Some(Os::Unix),
                 roles: s(&[
                     "jp1-itdm.agent",
                     "jp1-itdm.controller",
@@ -640,7 +638,7 @@ features = ["business-linkage", "bulk-power-control"]
         // The /32 sets name and os: they win over the /24's.
         let mgr = inv.lookup(ip("192.0.2.10")).unwrap();
         assert_eq!(
-            (mgr.name.as_deref(), mgr.os.as_deref()),
+            (mgr.name.as_deref(), mgr.os.map(Os::as_str)),
             (Some("itdm-mgr"), Some("windows"))
         );
         assert_eq!(
@@ -658,7 +656,7 @@ features = ["business-linkage", "bulk-power-control"]
             inv.lookup(ip("2001:db8:1::5")),
             Some(HostInfo {
                 name: Some("v6-net".into()),
-                os: Some("unix".into()),
+                os: Some(Os::Unix),
                 roles: s(&["jp1-itdm.agent", "jp1-itdm.site_server"]),
             })
         );

@@ -5,7 +5,7 @@
 //! ```text
 //! capture (records from pcap/pcapng files) → decode (typed views → PacketMeta)
 //!   → flow (connections and their states) → classify (conversations, roles, verdicts)
-//!   → report (text, JSON, JSONL, baseline)
+//!   → report (outcome model → text, JSON, JSONL exporters; baseline)
 //! ```
 //!
 //! `catalog` and `inventory` hold the configuration the classifier works with;
@@ -24,3 +24,4 @@ pub mod listing;
 pub mod live;
 pub mod report;
 pub mod synth;
+pub mod time;

@@ -238,10 +238,7 @@ fn os_excluded(rule: &Rule, client: &HostEntry, server: &HostEntry) -> bool {
     let Some(x) = &rule.exclude_os else {
         return false;
     };
-    let hit = |e: &HostEntry| {
-        e.os.as_deref()
-            .is_some_and(|os| os.eq_ignore_ascii_case(&x.os))
-    };
+    let hit = |e: &HostEntry| e.os == Some(x.os);
     match x.side {
         Side::Client => hit(client),
         Side::Server => hit(server),

@@ -32,10 +32,11 @@ use crossbeam_channel::RecvTimeoutError;
 use crate::analysis::{Analysis, InputSummary, SkipCounts};
 use crate::capture::{Format, Warning};
 use crate::catalog::CatalogSet;
-use crate::classify::{self, Verdict};
+use crate::classify::Verdict;
 use crate::flow::FlowConfig;
 use crate::inventory::Inventory;
-use crate::report::{self, Report};
+use crate::report::baseline::{self, Baseline};
+use crate::report::{self, Finish, LiveStats, Outcome, StopCause};
 use capture::{Counters, Msg};
 use engine::{Emit, Engine};
 
@@ -69,7 +70,7 @@ pub struct LiveOptions {
     /// Final report (text, json) or the connection stream (jsonl) goes there.
     pub output: Option<PathBuf>,
     pub fail_on: Vec<Verdict>,
-    pub baseline: Option<Report>,
+    pub baseline: Option<Baseline>,
     /// No summary lines on stderr.
     pub quiet: bool,
     /// Colour in text output (stdout is a terminal).
@@ -200,21 +201,27 @@ pub fn run(
     }
 
     let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let live = serde_json::json!({
-        "interface": options.interface,
-        "filter": filter,
-        "linktype": linktype,
-        "started": report::rfc3339(started_ns),
-        "ended": report::rfc3339(ended_ns),
-        "duration_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        "kernel_received": c(&counters.kernel_received),
-        "kernel_dropped": c(&counters.kernel_dropped),
-        "interface_dropped": c(&counters.interface_dropped),
-        "app_dropped": c(&counters.app_dropped),
-        "late_packets": engine.late_packets,
-        "stopped_by": if capture_error.is_some() { "capture error" }
-            else if signalled.load(Ordering::Relaxed) { "signal" } else { "duration" },
-    });
+    let live = LiveStats {
+        interface: options.interface.clone(),
+        filter,
+        linktype,
+        started_ns,
+        ended_ns,
+        duration_s: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        packets: c(&counters.packets),
+        kernel_received: c(&counters.kernel_received),
+        kernel_dropped: c(&counters.kernel_dropped),
+        interface_dropped: c(&counters.interface_dropped),
+        app_dropped: c(&counters.app_dropped),
+        late_packets: engine.late_packets,
+        stopped_by: if capture_error.is_some() {
+            StopCause::CaptureError
+        } else if signalled.load(Ordering::Relaxed) {
+            StopCause::Signal
+        } else {
+            StopCause::Duration
+        },
+    };
 
     let flow_stats = engine.flows.stats.clone();
     let analysis = Analysis {
@@ -222,7 +229,7 @@ pub fn run(
             path: options.interface.clone(),
             format: Format::Pcap,
             linktypes: vec![linktype],
-            packets: c(&counters.packets),
+            packets: live.packets,
             bytes: c(&counters.bytes),
             warnings: capture_error
                 .iter()
@@ -238,80 +245,49 @@ pub fn run(
         flow_stats,
         end_ns: Some(ended_ns),
     };
-    let classification = classify::classify(&analysis.table, catalogs, inventory);
-    let mut rep = report::build(&analysis, &classification);
-    if let Some(old) = &options.baseline {
-        rep.baseline = Some(report::compare(&rep, old));
-    }
-    let code = report::exit_status(&rep, &options.fail_on);
     drop(engine);
-
-    let write = |out: &mut dyn Write| -> std::io::Result<()> {
-        match options.format {
-            LiveFormat::Json => {
-                let mut value = serde_json::to_value(&rep).map_err(std::io::Error::other)?;
-                if let Some(obj) = value.as_object_mut() {
-                    obj.insert("live".to_string(), live.clone());
-                }
-                serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
-                writeln!(out)
-            }
-            LiveFormat::Text => {
-                let style = report::Style {
-                    color: options.color,
-                };
-                report::write_text(out, &rep, catalogs, style)?;
-                writeln!(out)?;
-                writeln!(
-                    out,
-                    "Live capture on {}: {:.0} s, {} packets; dropped: kernel {}, interface {}, flowlint {}",
-                    options.interface,
-                    started.elapsed().as_secs_f64(),
-                    c(&counters.packets),
-                    c(&counters.kernel_dropped),
-                    c(&counters.interface_dropped),
-                    c(&counters.app_dropped),
-                )
-            }
-            // The connections went out as they were decided.
-            LiveFormat::Jsonl => Ok(()),
+    let mut outcome = Outcome::classify(analysis, catalogs, inventory);
+    if let Some(old) = &options.baseline {
+        outcome.baseline = Some(baseline::compare(&outcome.classification, catalogs, old));
+    }
+    outcome.live = Some(live);
+    let code = match options.format {
+        // The connections went out as they were decided.
+        LiveFormat::Jsonl => outcome.exit_status(&options.fail_on),
+        LiveFormat::Json | LiveFormat::Text => {
+            let finish = Finish {
+                format: if options.format == LiveFormat::Json {
+                    report::Format::Json
+                } else {
+                    report::Format::Text {
+                        color: options.color,
+                    }
+                },
+                output: options.output.clone(),
+                fail_on: options.fail_on.clone(),
+            };
+            report::finish(&outcome, &finish).map_err(|e| LiveError(e.to_string()))?
         }
     };
-    if options.format != LiveFormat::Jsonl {
-        let result = match &options.output {
-            Some(path) => report::write_atomically(path, write)
-                .map_err(|e| format!("{}: cannot write the report: {e}", path.display())),
-            None => {
-                let stdout = std::io::stdout();
-                let mut lock = std::io::BufWriter::new(stdout.lock());
-                match write(&mut lock).and_then(|_| lock.flush()) {
-                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                        Err(format!("standard output: {e}"))
-                    }
-                    _ => Ok(()),
-                }
-            }
-        };
-        result.map_err(LiveError)?;
-    }
     if !options.quiet {
-        let s = &rep.summary;
-        let v = |name: &str| s.verdicts.get(name).copied().unwrap_or(0);
+        let v = |verdict| outcome.count(verdict);
+        let live = outcome.live.as_ref().expect("set above");
+        let t = &outcome.totals;
         eprintln!(
             "flowlint: live {}: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, \
              {} unexpected, {} expected, {} unlisted; dropped: kernel {}, interface {}, app {} ({:.1} s)",
             options.interface,
-            s.packets,
-            s.connections,
-            s.conversations,
-            v("blocked"),
-            v("wrong_direction"),
-            v("unexpected"),
-            v("expected"),
-            v("unlisted"),
-            c(&counters.kernel_dropped),
-            c(&counters.interface_dropped),
-            c(&counters.app_dropped),
+            t.packets,
+            t.connections,
+            outcome.classification.conversations.len(),
+            v(Verdict::Blocked),
+            v(Verdict::WrongDirection),
+            v(Verdict::Unexpected),
+            v(Verdict::Expected),
+            v(Verdict::Unlisted),
+            live.kernel_dropped,
+            live.interface_dropped,
+            live.app_dropped,
             started.elapsed().as_secs_f64()
         );
     }

@@ -10,9 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use flowlint::analysis::{self, Options};
 use flowlint::catalog::{CatalogSet, Services};
-use flowlint::classify;
+use flowlint::classify::Verdict;
 use flowlint::flow::FlowConfig;
 use flowlint::inventory::Inventory;
+use flowlint::report::baseline::{self, Baseline};
+use flowlint::report::Finish;
 use flowlint::{listing, report};
 
 const ABOUT: &str =
@@ -128,7 +130,7 @@ struct CommonArgs {
     max_connections: usize,
     /// Conversations reported one by one at most; beyond, the connections of new
     /// clients are folded per server port under the client 0.0.0.0 / :: (floods, scans).
-    #[arg(long, value_name = "N", default_value = "250000")]
+    #[arg(long, value_name = "N", default_value = "2500000")]
     max_conversations: usize,
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]
@@ -288,7 +290,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let flow = flow_config(common)?;
     let (catalogs, inventory) = load_config(&common.config)?;
     let baseline = match &common.baseline {
-        Some(path) => Some(report::load_baseline(path)?),
+        Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
     let readers = analysis::open_all(&args.captures)?;
@@ -317,7 +319,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
-    let mut result = analysis::analyse(
+    let result = analysis::analyse(
         &args.captures,
         readers,
         &options,
@@ -337,42 +339,29 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner
     });
-    let mut classification = classify::classify(&result.table, &catalogs, inventory.as_ref());
-    let mut rep = report::build(&result, &classification);
-    // The report holds what is written from here on (JSONL aside): free the
-    // stages' tables before writing, which matters with many conversations.
-    let folded_connections = result.table.folded_connections;
-    drop(std::mem::take(&mut result.table));
-    if common.format != ReportFormat::Jsonl {
-        classification.conversations = Vec::new();
-    }
+    let mut outcome = report::Outcome::classify(result, &catalogs, inventory.as_ref());
     if let Some(old) = &baseline {
-        rep.baseline = Some(report::compare(&rep, old));
+        outcome.baseline = Some(baseline::compare(&outcome.classification, &catalogs, old));
     }
-    let code = report::exit_status(&rep, &fail_on);
+    drop(baseline);
 
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
-    let style = report::Style {
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let write = |out: &mut dyn Write| -> std::io::Result<()> {
-        match common.format {
-            ReportFormat::Text => report::write_text(out, &rep, &catalogs, style),
-            ReportFormat::Json => report::write_json(out, &rep),
-            ReportFormat::Jsonl => report::write_jsonl(out, &result.connections, &classification),
-        }
+    let finish = Finish {
+        format: report_format(common.format, to_terminal),
+        output: common.output.clone(),
+        fail_on,
     };
     if let Some(spinner) = &spinner {
         spinner.set_message("writing the report");
     }
-    let written = emit(common.output.as_ref(), write);
+    let written = report::finish(&outcome, &finish);
     if let Some(spinner) = &spinner {
         spinner.finish_and_clear();
     }
-    written?;
+    let code = written?;
     // After the report is out: a failure to write it must stay the only line.
     // Warnings are not chatter: --quiet keeps them.
-    for input in &result.inputs {
+    for input in &outcome.inputs {
         for w in &input.warnings {
             eprintln!(
                 "flowlint: warning: {}: at byte {}: {}",
@@ -380,65 +369,57 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
             );
         }
     }
-    if folded_connections > 0 {
+    let t = &outcome.totals;
+    if t.folded_connections > 0 {
         eprintln!(
             "flowlint: warning: more than {} conversations: {} connections of further clients were \
              folded per server port (raise --max-conversations)",
-            common.max_conversations, folded_connections
+            common.max_conversations, t.folded_connections
         );
     }
-    if result.flow_stats.evicted_early > 0 {
+    if t.evicted_connections > 0 {
         eprintln!(
             "flowlint: warning: more than {} connections at once: {} were decided early to bound memory \
              (their states may be incomplete; raise --max-connections)",
-            common.max_connections, result.flow_stats.evicted_early
+            common.max_connections, t.evicted_connections
         );
     }
     if !common.quiet {
-        let s = &rep.summary;
-        let v = |name: &str| s.verdicts.get(name).copied().unwrap_or(0);
+        let v = |verdict| outcome.count(verdict);
         eprintln!(
             "flowlint: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, {} unexpected, {} expected, {} unlisted ({:.2} s)",
-            s.packets,
-            s.connections,
-            s.conversations,
-            v("blocked"),
-            v("wrong_direction"),
-            v("unexpected"),
-            v("expected"),
-            v("unlisted"),
+            t.packets,
+            t.connections,
+            outcome.classification.conversations.len(),
+            v(Verdict::Blocked),
+            v(Verdict::WrongDirection),
+            v(Verdict::Unexpected),
+            v(Verdict::Expected),
+            v(Verdict::Unlisted),
             started.elapsed().as_secs_f64()
         );
     }
     Ok(code as u8)
 }
 
-/// Writes a report to the output file (atomically) or standard output.
-fn emit(
-    output: Option<&PathBuf>,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), Fatal> {
-    match output {
-        Some(path) => report::write_atomically(path, write)
-            .map_err(|e| Fatal(format!("{}: cannot write the report: {e}", path.display()))),
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            match write(&mut lock).and_then(|_| lock.flush()) {
-                Ok(()) => Ok(()),
-                // A closed pipe (e.g. `| head`) is not a failure of the analysis.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(Fatal(format!("standard output: {e}"))),
-            }
-        }
+fn report_format(format: ReportFormat, to_terminal: bool) -> report::Format {
+    match format {
+        ReportFormat::Text => report::Format::Text {
+            color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        },
+        ReportFormat::Json => report::Format::Json,
+        ReportFormat::Jsonl => report::Format::Jsonl,
     }
+}
+
+/// Writes a listing to standard output.
+fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Fatal> {
+    Ok(report::emit(None, write)?)
 }
 
 fn catalog(args: CatalogArgs) -> Result<u8, Fatal> {
     let (catalogs, _) = load_config(&args.config)?;
-    emit(None, |out| {
-        listing::write_catalog(out, &catalogs, args.format == ListFormat::Json)
-    })?;
+    emit(|out| listing::write_catalog(out, &catalogs, args.format == ListFormat::Json))?;
     Ok(0)
 }
 
@@ -451,9 +432,7 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
     let (catalogs, inventory) = load_config(&config)?;
     let inventory = inventory.ok_or_else(|| Fatal("plan needs --inventory".to_string()))?;
     let flows = listing::plan(&catalogs, &inventory);
-    emit(None, |out| {
-        listing::write_plan(out, &flows, args.format == ListFormat::Json)
-    })?;
+    emit(|out| listing::write_plan(out, &flows, args.format == ListFormat::Json))?;
     Ok(0)
 }
 
@@ -489,7 +468,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
     let interval = seconds("--interval", args.interval)?;
     let (catalogs, inventory) = load_config(&common.config)?;
     let baseline = match &common.baseline {
-        Some(path) => Some(report::load_baseline(path)?),
+        Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
     let options = LiveOptions {

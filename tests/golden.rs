@@ -79,7 +79,11 @@ fn cases() -> Vec<Case> {
             });
         }
     }
-    let demo = s(&["--inventory", "fixtures/demo/lab.toml", "fixtures/demo/lab.pcapng"]);
+    let demo = s(&[
+        "--inventory",
+        "fixtures/demo/lab.toml",
+        "fixtures/demo/lab.pcapng",
+    ]);
     let with = |name: &str, extra: &[&str], rest: &[String]| {
         let mut a = s(&["check", "-q"]);
         a.extend(s(extra));
@@ -93,12 +97,22 @@ fn cases() -> Vec<Case> {
     for format in ["json", "text"] {
         cases.push(with(
             &format!("demo-baseline-other.{format}"),
-            &["--format", format, "--baseline", "tests/golden/cov-jp1.json.out.json"],
+            &[
+                "--format",
+                format,
+                "--baseline",
+                "tests/golden/cov-jp1.json.out.json",
+            ],
             &demo,
         ));
         cases.push(with(
             &format!("demo-baseline-self.{format}"),
-            &["--format", format, "--baseline", "tests/golden/demo-lab.json.out.json"],
+            &[
+                "--format",
+                format,
+                "--baseline",
+                "tests/golden/demo-lab.json.out.json",
+            ],
             &demo,
         ));
     }
@@ -109,7 +123,14 @@ fn cases() -> Vec<Case> {
     ));
     cases.push(with(
         "demo-reply-timeout.json",
-        &["--format", "json", "--reply-timeout", "0.2", "--fail-on", "none"],
+        &[
+            "--format",
+            "json",
+            "--reply-timeout",
+            "0.2",
+            "--fail-on",
+            "none",
+        ],
         &demo,
     ));
     cases.push(with(

@@ -19,11 +19,11 @@ use flowlint::analysis::{self, Options};
 use flowlint::capture::CaptureReader;
 use flowlint::catalog::{CatalogSet, PortBitmap};
 use flowlint::flow::FlowConfig;
+use flowlint::report;
 use flowlint::synth::{
     CaptureWriter, Endian, Host, Link, Net, PcapOptions, PcapWriter, PcapngInterface, PcapngWriter,
     Vlan, SECOND,
 };
-use flowlint::{classify, report};
 
 struct Counting;
 
@@ -110,12 +110,20 @@ fn run_pipeline(bytes: Vec<u8>) -> Option<u64> {
         Arc::clone(ports),
         None,
     );
-    let classification = classify::classify(&result.table, set, None);
-    let rep = report::build(&result, &classification);
+    let packets = result.packets();
+    let outcome = report::Outcome::classify(result, set, None);
     let mut out = Vec::new();
-    report::write_json(&mut out, &rep).expect("JSON to memory");
-    report::write_jsonl(&mut out, &result.connections, &classification).expect("JSONL");
-    Some(result.packets())
+    for format in [
+        report::Format::Json,
+        report::Format::Jsonl,
+        report::Format::Text { color: false },
+    ] {
+        format
+            .exporter()
+            .write(&mut out, &outcome)
+            .expect("report to memory");
+    }
+    Some(packets)
 }
 
 /// Runs the pipeline on `bytes`, asserting the memory bound.

@@ -12,7 +12,7 @@ use flowlint::analysis::{self, Options};
 use flowlint::capture::CaptureReader;
 use flowlint::catalog::{CatalogSet, PortBitmap};
 use flowlint::flow::FlowConfig;
-use flowlint::{classify, report};
+use flowlint::report;
 
 fn catalogs() -> &'static (CatalogSet, Arc<PortBitmap>) {
     static CATALOGS: OnceLock<(CatalogSet, Arc<PortBitmap>)> = OnceLock::new();
@@ -49,11 +49,13 @@ fuzz_target!(|data: &[u8]| {
         Arc::clone(ports),
         None,
     );
-    let classification = classify::classify(&result.table, set, None);
-    let rep = report::build(&result, &classification);
+    let outcome = report::Outcome::classify(result, set, None);
     let mut out = Vec::new();
-    let _ = report::write_json(&mut out, &rep);
-    if options.keep_connections {
-        let _ = report::write_jsonl(&mut out, &result.connections, &classification);
+    for format in [
+        report::Format::Json,
+        report::Format::Jsonl,
+        report::Format::Text { color: false },
+    ] {
+        let _ = format.exporter().write(&mut out, &outcome);
     }
 });

@@ -189,11 +189,110 @@ pub enum Side {
     Either,
 }
 
-/// A rule condition: not used when the host on `side` runs `os` ("windows" | "unix").
+/// An operating system family, as rules' `exclude_os` and inventory hosts' `os` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Os {
+    Windows,
+    Unix,
+}
+
+impl Os {
+    /// Parses "windows" or "unix" (any case).
+    pub fn parse(s: &str) -> Option<Os> {
+        if s.eq_ignore_ascii_case("windows") {
+            Some(Os::Windows)
+        } else if s.eq_ignore_ascii_case("unix") {
+            Some(Os::Unix)
+        } else {
+            None
+        }
+    }
+
+    /// The name as files write it (lower case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Os::Windows => "windows",
+            Os::Unix => "unix",
+        }
+    }
+}
+
+impl fmt::Display for Os {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule condition: not used when the host on `side` runs `os`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OsExclusion {
     pub side: Side,
-    pub os: String,
+    pub os: Os,
+}
+
+/// A rule of a [`CatalogSet`]: its index among all loaded rules (load order,
+/// then file order), so per-conversation data holds a number, not a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleId(pub u16);
+
+/// A role of a [`CatalogSet`]: its index among all loaded roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleId(pub u8);
+
+/// A set of roles, one bit per [`RoleId`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RoleSet(u128);
+
+/// At most this many roles over all loaded catalogs (one bit each in a [`RoleSet`]).
+pub const MAX_ROLES: usize = 128;
+
+impl RoleSet {
+    pub const EMPTY: RoleSet = RoleSet(0);
+
+    pub fn insert(&mut self, role: RoleId) {
+        self.0 |= 1u128 << role.0;
+    }
+    pub fn contains(self, role: RoleId) -> bool {
+        self.0 & (1u128 << role.0) != 0
+    }
+    pub fn union(self, other: RoleSet) -> RoleSet {
+        RoleSet(self.0 | other.0)
+    }
+    pub fn intersects(self, other: RoleSet) -> bool {
+        self.0 & other.0 != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The roles in id order.
+    pub fn iter(self) -> impl Iterator<Item = RoleId> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(RoleId(i as u8))
+        })
+    }
+}
+
+impl FromIterator<RoleId> for RoleSet {
+    fn from_iter<I: IntoIterator<Item = RoleId>>(iter: I) -> RoleSet {
+        let mut set = RoleSet::EMPTY;
+        for r in iter {
+            set.insert(r);
+        }
+        set
+    }
+}
+
+/// A note of a loaded catalog: (catalog index, note index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NoteId {
+    pub catalog: u16,
+    pub note: u16,
 }
 
 /// A role hosts can hold, with its labels and the roles it implies.
@@ -250,6 +349,12 @@ pub struct Rule {
     pub source: String,
     pub ja: String,
     pub en: String,
+    /// Resolved when the set is assembled ([`CatalogSet::resolve`]): the
+    /// rule's id, its client and server roles, its companion rule.
+    pub rid: RuleId,
+    pub client_set: RoleSet,
+    pub server_set: RoleSet,
+    pub companion_rule: Option<RuleId>,
 }
 
 /// One loaded catalog (a built-in or a file), rules in file order.
@@ -273,16 +378,32 @@ pub struct CatalogError {
     pub message: String,
 }
 
-/// OS names rules (`exclude_os`) and inventory hosts (`os`) may use.
-pub const OS_NAMES: &[&str] = &["windows", "unix"];
-
 /// Names of the built-in catalogs.
 pub const BUILTIN: &[&str] = &["jp1-itdm", "systemwalker-om"];
 
 /// The catalogs in effect for one run.
+///
+/// Names are resolved once when the set is assembled ([`CatalogSet::resolve`]):
+/// every rule gets a [`RuleId`], every role a [`RoleId`] with the set of roles
+/// it implies, so classification works on numbers and bitsets.
 #[derive(Clone, Debug, Default)]
 pub struct CatalogSet {
     pub catalogs: Vec<Catalog>,
+    /// Every rule as (catalog index, rule index), by [`RuleId`].
+    rule_index: Vec<(u16, u16)>,
+    /// Every role by [`RoleId`].
+    roles: Vec<ResolvedRole>,
+    /// Role ids in the order of their qualified names (reports list roles so).
+    roles_by_name: Vec<RoleId>,
+}
+
+/// A role with what it implies, resolved.
+#[derive(Clone, Debug)]
+struct ResolvedRole {
+    /// (catalog index, role index).
+    at: (u16, u16),
+    /// The role and every role it implies, transitively.
+    closure: RoleSet,
 }
 
 /// A `services` file: name (lower-cased, aliases included) → ports by protocol.
@@ -373,8 +494,162 @@ impl CatalogSet {
                 });
             }
             set.catalogs.push(catalog);
+            set.resolve().map_err(|message| CatalogError {
+                file: file.clone(),
+                line: None,
+                message,
+            })?;
         }
         Ok(set)
+    }
+
+    /// Resolves names to ids (rules, roles, implied roles, companions) after
+    /// catalogs were added to `catalogs`; [`CatalogSet::load`] calls it.
+    /// Fails only when the catalogs define more than [`MAX_ROLES`] roles.
+    pub fn resolve(&mut self) -> Result<(), String> {
+        let mut roles = Vec::new();
+        let mut role_ids: std::collections::HashMap<String, RoleId> = Default::default();
+        for (ci, c) in self.catalogs.iter().enumerate() {
+            for (ri, r) in c.roles.iter().enumerate() {
+                if roles.len() >= MAX_ROLES {
+                    return Err(format!(
+                        "the loaded catalogs define more than {MAX_ROLES} roles; load fewer catalogs"
+                    ));
+                }
+                role_ids.insert(r.name.clone(), RoleId(roles.len() as u8));
+                roles.push(ResolvedRole {
+                    at: (ci as u16, ri as u16),
+                    closure: RoleSet::EMPTY,
+                });
+            }
+        }
+        // Closures: walk the implications from each role.
+        for id in 0..roles.len() {
+            let mut closure = RoleSet::EMPTY;
+            let mut todo = vec![RoleId(id as u8)];
+            while let Some(role) = todo.pop() {
+                if closure.contains(role) {
+                    continue;
+                }
+                closure.insert(role);
+                let (ci, ri) = roles[usize::from(role.0)].at;
+                let def = &self.catalogs[usize::from(ci)].roles[usize::from(ri)];
+                todo.extend(def.implies.iter().filter_map(|n| role_ids.get(n).copied()));
+            }
+            roles[id].closure = closure;
+        }
+        let set_of = |names: &[String]| -> RoleSet {
+            names
+                .iter()
+                .filter_map(|n| role_ids.get(n).copied())
+                .collect()
+        };
+        let mut rule_index = Vec::new();
+        let mut rule_ids: std::collections::HashMap<String, RuleId> = Default::default();
+        for (ci, c) in self.catalogs.iter().enumerate() {
+            for (ri, r) in c.rules.iter().enumerate() {
+                rule_ids.insert(r.id.clone(), RuleId(rule_index.len() as u16));
+                rule_index.push((ci as u16, ri as u16));
+            }
+        }
+        for c in &mut self.catalogs {
+            for r in &mut c.rules {
+                r.rid = rule_ids[&r.id];
+                r.client_set = set_of(&r.clients);
+                r.server_set = set_of(&r.servers);
+                r.companion_rule = r
+                    .companion
+                    .as_ref()
+                    .and_then(|id| rule_ids.get(id).copied());
+            }
+        }
+        let mut by_name: Vec<RoleId> = (0..roles.len()).map(|i| RoleId(i as u8)).collect();
+        let name = |id: &RoleId| {
+            let (ci, ri) = roles[usize::from(id.0)].at;
+            self.catalogs[usize::from(ci)].roles[usize::from(ri)]
+                .name
+                .as_str()
+        };
+        by_name.sort_by(|a, b| name(a).cmp(name(b)));
+        self.roles_by_name = by_name;
+        self.roles = roles;
+        self.rule_index = rule_index;
+        Ok(())
+    }
+
+    /// The rule with this id.
+    pub fn rule_by_id(&self, id: RuleId) -> &Rule {
+        let (ci, ri) = self.rule_index[usize::from(id.0)];
+        &self.catalogs[usize::from(ci)].rules[usize::from(ri)]
+    }
+
+    /// The id of a role by its qualified name.
+    pub fn role_id(&self, qualified: &str) -> Option<RoleId> {
+        self.roles_by_name
+            .binary_search_by(|id| self.role_def(*id).name.as_str().cmp(qualified))
+            .ok()
+            .map(|i| self.roles_by_name[i])
+    }
+
+    /// The definition of a role.
+    pub fn role_def(&self, id: RoleId) -> &RoleDef {
+        let (ci, ri) = self.roles[usize::from(id.0)].at;
+        &self.catalogs[usize::from(ci)].roles[usize::from(ri)]
+    }
+
+    /// The roles and every role they imply.
+    pub fn expand(&self, roles: RoleSet) -> RoleSet {
+        roles.iter().fold(RoleSet::EMPTY, |acc, r| {
+            acc.union(self.roles[usize::from(r.0)].closure)
+        })
+    }
+
+    /// The roles of a set by qualified name, in name order (as reports list them).
+    pub fn role_names(&self, roles: RoleSet) -> impl Iterator<Item = &str> + '_ {
+        self.roles_by_name
+            .iter()
+            .filter(move |id| roles.contains(**id))
+            .map(|id| self.role_def(*id).name.as_str())
+    }
+
+    /// A set of roles from qualified names (names no loaded catalog defines are left out).
+    pub fn role_set<S: AsRef<str>>(&self, names: &[S]) -> RoleSet {
+        names
+            .iter()
+            .filter_map(|n| self.role_id(n.as_ref()))
+            .collect()
+    }
+
+    /// How a role is called in sentences (as [`CatalogSet::role_label`]).
+    pub fn role_label_of(&self, id: RoleId) -> std::borrow::Cow<'_, str> {
+        let def = self.role_def(id);
+        if def.en.is_empty() {
+            let local = def.name.rsplit('.').next().unwrap_or(&def.name);
+            std::borrow::Cow::Owned(local.replace('_', " "))
+        } else {
+            std::borrow::Cow::Borrowed(&def.en)
+        }
+    }
+
+    /// The note of `rule` that states its OS condition for `os` (e.g. "注1").
+    pub fn os_note(&self, rule: &Rule, os: Os) -> Option<NoteId> {
+        let ci = self.catalogs.iter().position(|c| c.name == rule.catalog)?;
+        let catalog = &self.catalogs[ci];
+        rule.notes.iter().find_map(|id| {
+            catalog
+                .notes
+                .iter()
+                .position(|n| &n.id == id && n.en.to_ascii_lowercase().contains(os.as_str()))
+                .map(|ni| NoteId {
+                    catalog: ci as u16,
+                    note: ni as u16,
+                })
+        })
+    }
+
+    /// A note by id.
+    pub fn note_by_id(&self, id: NoteId) -> &Note {
+        &self.catalogs[usize::from(id.catalog)].notes[usize::from(id.note)]
     }
 
     /// Parses one catalog from TOML text; `file` names it in errors.

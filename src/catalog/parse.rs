@@ -11,8 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    parse_transport, Catalog, CatalogError, FeatureDef, Note, OsExclusion, PortSet, RoleDef, Rule,
-    Scope, Side, OS_NAMES,
+    parse_transport, Catalog, CatalogError, FeatureDef, Note, Os, OsExclusion, PortSet, RoleDef,
+    RoleSet, Rule, RuleId, Scope, Side,
 };
 use crate::decode::Transport;
 
@@ -453,8 +453,7 @@ fn build_rule(
                     )
                 }
             };
-            let os = x.os.get_ref().to_ascii_lowercase();
-            if !OS_NAMES.contains(&os.as_str()) {
+            let Some(os) = Os::parse(x.os.get_ref()) else {
                 return ctx.err(
                     x.os.span(),
                     format!(
@@ -462,7 +461,7 @@ fn build_rule(
                         x.os.get_ref()
                     ),
                 );
-            }
+            };
             Some(OsExclusion { side, os })
         }
     };
@@ -518,6 +517,10 @@ fn build_rule(
         source: r.source.clone(),
         ja: r.ja.clone(),
         en: r.en.clone(),
+        rid: RuleId(0),
+        client_set: RoleSet::EMPTY,
+        server_set: RoleSet::EMPTY,
+        companion_rule: None,
     })
 }
 

@@ -221,7 +221,7 @@ fn systemwalker_rules_carry_their_notes_and_conditions() {
     let unix = |side| {
         Some(OsExclusion {
             side,
-            os: "unix".into(),
+            os: crate::catalog::Os::Unix,
         })
     };
     for id in ["jmevt1", "jmact1", "jmact2"] {

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use pcap::{Active, Capture};
 
 use crate::analysis::SkipCounts;
-use crate::decode::{self, PacketMeta, Skip};
+use crate::decode::{self, PacketMeta};
 
 /// Packets per hand-off batch: large enough to amortise the channel, small
 /// enough that a batch is a few hundred kilobytes.
@@ -143,7 +143,7 @@ pub(crate) fn run(
                             send(&mut batch);
                         }
                     }
-                    Err(skip) => add_skip(&mut skipped, skip),
+                    Err(skip) => skipped.add(skip),
                 }
                 // Publishing per packet would bounce a cache line between
                 // threads; every 64 packets is plenty for a summary line.
@@ -194,16 +194,6 @@ pub(crate) fn run(
         let _ = tx.send(Msg::Packets(batch));
     }
     let _ = tx.send(Msg::Ended { error, skipped });
-}
-
-fn add_skip(s: &mut SkipCounts, skip: Skip) {
-    match skip {
-        Skip::UnsupportedLinktype => s.unsupported_linktype += 1,
-        Skip::NotIp => s.not_ip += 1,
-        Skip::OtherProtocol => s.other_protocol += 1,
-        Skip::LaterFragment => s.later_fragment += 1,
-        Skip::Malformed => s.malformed += 1,
-    }
 }
 
 /// Opens and configures the capture; errors are one actionable line.

@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::catalog::{CatalogSet, PortBitmap};
-use crate::classify::{self, Classified, ConvKey, ConversationTable, Verdict};
+use crate::catalog::{CatalogSet, PortBitmap, RuleId};
+use crate::classify::{self, Classification, ConvKey, ConversationTable, Verdict};
 use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
 use crate::flow::{ConnRecord, FlowConfig, FlowKey, FlowTable, State};
 use crate::inventory::Inventory;
-use crate::report;
+use crate::report::jsonl;
+use crate::report::words::{ReasonText, Words};
+use crate::time::Rfc3339;
 
 /// Connections the live flow table has room for from the start.
 const LIVE_TABLE_RESERVE: usize = 1 << 18;
@@ -61,7 +63,7 @@ struct Cached {
     evidence: (usize, usize),
     companion_gen: u64,
     verdict: Verdict,
-    rule: Option<String>,
+    rule: Option<RuleId>,
 }
 
 /// When a finding was last printed.
@@ -255,18 +257,20 @@ impl<'a> Engine<'a> {
         match self.emit {
             Emit::Nothing => {}
             Emit::Connections => {
-                let mut j = report::connection_json(&rec, None);
-                let rule = self.cache.get(&key).and_then(|c| c.rule.clone());
-                j.verdict = Some(verdict.as_str());
-                j.rule = rule.as_deref();
-                if let Ok(line) = serde_json::to_string(&j) {
-                    self.write_line(&line);
+                let rule = self
+                    .cache
+                    .get(&key)
+                    .and_then(|c| c.rule)
+                    .map(|r| self.catalogs.rule_by_id(r).id.as_str());
+                let mut line = Vec::with_capacity(256);
+                if jsonl::write_connection(&mut line, &rec, Some((verdict, rule))).is_ok() {
+                    self.write_bytes(&line);
                 }
             }
             Emit::Findings { color } => {
                 if verdict.is_finding() && self.should_print(key, verdict, &rec) {
-                    if let Some(c) = self.classify_one(key) {
-                        let line = finding_line(&rec, &c, color);
+                    if let Some((classification, i)) = self.classify_one(key) {
+                        let line = finding_line(&rec, self.catalogs, &classification, i, color);
                         self.write_line(&line);
                     }
                 }
@@ -279,6 +283,12 @@ impl<'a> Engine<'a> {
             return;
         }
         if writeln!(self.out, "{line}").is_err() {
+            self.out_failed = true;
+        }
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
+        if !self.out_failed && self.out.write_all(bytes).is_err() {
             self.out_failed = true;
         }
     }
@@ -345,7 +355,7 @@ impl<'a> Engine<'a> {
 
     /// The verdict of a conversation with the roles known now (cached while
     /// nothing it depends on changed).
-    fn verdict(&mut self, key: ConvKey) -> (Verdict, Option<String>) {
+    fn verdict(&mut self, key: ConvKey) -> (Verdict, Option<RuleId>) {
         let Some(conv) = self.convs.conversations.get(&key) else {
             return (Verdict::Unlisted, None);
         };
@@ -360,11 +370,14 @@ impl<'a> Engine<'a> {
         );
         if let Some(c) = self.cache.get(&key) {
             if c.mask == mask && c.evidence == evidence && c.companion_gen == self.companion_gen {
-                return (c.verdict, c.rule.clone());
+                return (c.verdict, c.rule);
             }
         }
         let (verdict, rule) = match self.classify_one(key) {
-            Some(c) => (c.verdict, c.rule),
+            Some((classification, i)) => {
+                let c = &classification.conversations[i];
+                (c.verdict, c.rule)
+            }
             None => (Verdict::Unlisted, None),
         };
         self.cache.insert(
@@ -374,7 +387,7 @@ impl<'a> Engine<'a> {
                 evidence,
                 companion_gen: self.companion_gen,
                 verdict,
-                rule: rule.clone(),
+                rule,
             },
         );
         (verdict, rule)
@@ -383,12 +396,14 @@ impl<'a> Engine<'a> {
     /// Classifies one conversation exactly as the full classification would,
     /// on a small table: the conversation, the evidence of both hosts' roles
     /// and its companion conversations are all a verdict depends on.
-    fn classify_one(&self, key: ConvKey) -> Option<Classified> {
+    fn classify_one(&self, key: ConvKey) -> Option<(Classification, usize)> {
         let table = &self.convs;
         let mut sub = ConversationTable::default();
         let mut take = |k: &ConvKey| {
             if let Some(c) = table.conversations.get(k) {
-                sub.conversations.entry(*k).or_insert_with(|| c.clone());
+                if !sub.conversations.contains_key(k) {
+                    sub.insert(c.clone());
+                }
             }
         };
         take(&key);
@@ -418,13 +433,12 @@ impl<'a> Engine<'a> {
         }
         for host in [key.client, key.server] {
             if let Some(t) = table.host_ttls.get(&host) {
-                sub.host_ttls.insert(host, t.clone());
+                sub.host_ttls.insert(host, *t);
             }
         }
-        classify::classify(&sub, self.catalogs, self.inventory)
-            .conversations
-            .into_iter()
-            .find(|c| c.conv.key == key)
+        let classification = classify::classify(sub, self.catalogs, self.inventory);
+        let i = classification.position(&key)?;
+        Some((classification, i))
     }
 }
 
@@ -454,7 +468,14 @@ fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
 
 /// One stdout line for a finding, e.g.
 /// `2026-11-20T10:00:09.5Z BLOCKED 192.0.2.130:50000 -> 192.0.2.10:31000/tcp no_reply rule jp1-itdm/x: reason`.
-fn finding_line(rec: &ConnRecord, c: &Classified, color: bool) -> String {
+fn finding_line(
+    rec: &ConnRecord,
+    catalogs: &CatalogSet,
+    classification: &Classification,
+    index: usize,
+    color: bool,
+) -> String {
+    let c = &classification.conversations[index];
     let verdict = c.verdict.as_str().to_uppercase();
     let verdict = if color {
         let code = match c.verdict {
@@ -470,17 +491,22 @@ fn finding_line(rec: &ConnRecord, c: &Classified, color: bool) -> String {
         IpAddr::V4(_) => format!("{a}:{p}"),
         IpAddr::V6(_) => format!("[{a}]:{p}"),
     };
+    let reason = ReasonText {
+        words: Words {
+            catalogs,
+            hosts: &classification.hosts,
+        },
+        conv: c,
+    };
     format!(
-        "{} {verdict} {} -> {}/{} {}{}: {}",
-        report::rfc3339(rec.last_ns),
+        "{} {verdict} {} -> {}/{} {}{}: {reason}",
+        Rfc3339(rec.last_ns),
         sock(rec.client, rec.client_port),
         sock(rec.server, rec.server_port),
         rec.transport.as_str(),
         rec.state.as_str(),
         c.rule
-            .as_deref()
-            .map(|r| format!(" rule {r}"))
+            .map(|r| format!(" rule {}", catalogs.rule_by_id(r).id))
             .unwrap_or_default(),
-        c.reason
     )
 }

@@ -1,0 +1,398 @@
+//! Conversations: decided connections added up per client, server, server
+//! port and protocol, in a table whose memory is bounded.
+//!
+//! Owns: [`ConvKey`], [`Conversation`] (what a verdict and its reason need,
+//! kept small: the details of failed attempts live out of line, only for the
+//! conversations that have any), and [`ConversationTable`] with its folding
+//! beyond the limit, plus the TTLs each host's own packets carried.
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::decode::Transport;
+use crate::flow::{ConnRecord, State};
+
+/// Identity of a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConvKey {
+    pub client: IpAddr,
+    pub server: IpAddr,
+    pub server_port: u16,
+    pub transport: Transport,
+}
+
+impl ConvKey {
+    /// The conversation a connection belongs to.
+    pub fn of(rec: &ConnRecord) -> ConvKey {
+        ConvKey {
+            client: rec.client,
+            server: rec.server,
+            server_port: rec.server_port,
+            transport: rec.transport,
+        }
+    }
+}
+
+/// A set of TTL values (one bit each).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TtlSet([u64; 4]);
+
+impl TtlSet {
+    pub fn insert(&mut self, ttl: u8) {
+        self.0[usize::from(ttl >> 6)] |= 1 << (ttl & 63);
+    }
+    pub fn contains(&self, ttl: u8) -> bool {
+        self.0[usize::from(ttl >> 6)] & (1 << (ttl & 63)) != 0
+    }
+    pub fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+    /// The values, smallest first.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=255u8).filter(|t| self.contains(*t))
+    }
+    pub fn first(&self) -> Option<u8> {
+        self.iter().next()
+    }
+    pub fn extend(&mut self, other: &TtlSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+}
+
+/// What the failed attempts of a conversation showed: kept only for the
+/// conversations that have any (most have none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failures {
+    /// SYNs of the failed TCP attempts, unanswered datagrams of UDP ones.
+    pub attempts: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// The lowest address of the third parties that sent an ICMP unreachable.
+    pub icmp_reporter: Option<IpAddr>,
+    /// The server itself sent an ICMP unreachable.
+    pub icmp_from_server: bool,
+    /// TTLs of the RSTs that refused it.
+    pub refusal_ttls: TtlSet,
+}
+
+impl Default for Failures {
+    fn default() -> Self {
+        Failures {
+            attempts: 0,
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            icmp_reporter: None,
+            icmp_from_server: false,
+            refusal_ttls: TtlSet::default(),
+        }
+    }
+}
+
+impl Failures {
+    fn merge(&mut self, other: &Failures) {
+        self.attempts += other.attempts;
+        self.first_ns = self.first_ns.min(other.first_ns);
+        self.last_ns = self.last_ns.max(other.last_ns);
+        self.icmp_reporter = match (self.icmp_reporter, other.icmp_reporter) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.icmp_from_server |= other.icmp_from_server;
+        self.refusal_ttls.extend(&other.refusal_ttls);
+    }
+}
+
+/// The connections of one conversation, added up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversation {
+    pub key: ConvKey,
+    /// Connections by [`State`] (saturating: a count stops at `u32::MAX`).
+    pub states: [u32; State::ALL.len()],
+    /// Connections whose opening was not captured.
+    pub started_before_capture: u32,
+    /// Connections of other clients folded into this one because the
+    /// conversation table was full (its client is then the unspecified address).
+    pub folded: u32,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Present once a connection failed (or went unanswered).
+    pub failures: Option<Box<Failures>>,
+}
+
+impl Conversation {
+    pub fn new(key: ConvKey, first_ns: i64) -> Conversation {
+        Conversation {
+            key,
+            states: [0; State::ALL.len()],
+            started_before_capture: 0,
+            folded: 0,
+            first_ns,
+            last_ns: first_ns,
+            packets: 0,
+            bytes: 0,
+            failures: None,
+        }
+    }
+
+    /// Connections in `state`.
+    pub fn count(&self, state: State) -> u64 {
+        u64::from(self.states[state as usize])
+    }
+
+    /// Connections in all.
+    pub fn connections(&self) -> u64 {
+        self.states.iter().map(|&n| u64::from(n)).sum()
+    }
+
+    /// Connections whose server answered (proof it serves the port).
+    pub fn served(&self) -> u64 {
+        self.count(State::Established) + self.count(State::Reset) + self.count(State::Answered)
+    }
+
+    /// The third party that reported the conversation unreachable (the lowest address).
+    pub fn icmp_reporter(&self) -> Option<IpAddr> {
+        self.failures.as_ref().and_then(|f| f.icmp_reporter)
+    }
+
+    /// Adds one decided connection.
+    pub fn add(&mut self, rec: &ConnRecord) {
+        let n = &mut self.states[rec.state as usize];
+        *n = n.saturating_add(1);
+        self.packets += rec.packets;
+        self.bytes += rec.bytes;
+        self.first_ns = self.first_ns.min(rec.first_ns);
+        self.last_ns = self.last_ns.max(rec.last_ns);
+        self.started_before_capture = self
+            .started_before_capture
+            .saturating_add(u32::from(rec.started_before_capture));
+        if !matches!(
+            rec.state,
+            State::NoReply | State::Refused | State::Unreachable | State::Unanswered
+        ) {
+            return;
+        }
+        let f = self.failures.get_or_insert_with(Box::default);
+        f.attempts += u64::from(match rec.transport {
+            Transport::Tcp => rec.syns.max(1),
+            Transport::Udp => rec.unanswered_datagrams.max(1),
+        });
+        f.first_ns = f.first_ns.min(rec.attempt_first_ns);
+        f.last_ns = f.last_ns.max(rec.attempt_last_ns);
+        match rec.state {
+            State::Unreachable => {
+                if let Some(by) = rec.failed_by {
+                    if by == rec.server {
+                        f.icmp_from_server = true;
+                    } else {
+                        f.icmp_reporter = Some(f.icmp_reporter.map_or(by, |r| r.min(by)));
+                    }
+                }
+            }
+            State::Refused => {
+                if let Some(ttl) = rec.rst_ttl {
+                    f.refusal_ttls.insert(ttl);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds another conversation's connections.
+    pub fn merge(&mut self, other: &Conversation) {
+        for (a, b) in self.states.iter_mut().zip(other.states) {
+            *a = a.saturating_add(b);
+        }
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.first_ns = self.first_ns.min(other.first_ns);
+        self.last_ns = self.last_ns.max(other.last_ns);
+        self.started_before_capture = self
+            .started_before_capture
+            .saturating_add(other.started_before_capture);
+        self.folded = self.folded.saturating_add(other.folded);
+        if let Some(o) = &other.failures {
+            self.failures.get_or_insert_with(Box::default).merge(o);
+        }
+    }
+}
+
+/// Conversations kept one by one at most, by default; beyond, new clients
+/// of a server port are folded into one conversation (see [`ConversationTable`]).
+pub const DEFAULT_MAX_CONVERSATIONS: usize = 2_500_000;
+
+/// TTL values kept per host at most (a host's packets carry one or two).
+const TTLS_PER_HOST: u32 = 8;
+
+/// Connections grouped into conversations, plus what hosts revealed about themselves.
+///
+/// Memory follows the number of conversations; a flood from millions of
+/// spoofed sources would make millions. Beyond `limit`, a connection of a
+/// conversation not seen yet is folded into the conversation of its server
+/// port whose client is the unspecified address (`0.0.0.0` or `::`), and
+/// counted in [`Conversation::folded`].
+#[derive(Clone, Debug)]
+pub struct ConversationTable {
+    pub conversations: FxHashMap<ConvKey, Conversation>,
+    /// TTLs each host's own packets carried (other than RSTs): a few distinct values.
+    pub host_ttls: FxHashMap<IpAddr, TtlSet>,
+    pub connections: u64,
+    /// Connections folded because the table was full.
+    pub folded_connections: u64,
+    limit: usize,
+}
+
+impl Default for ConversationTable {
+    fn default() -> Self {
+        ConversationTable::with_limit(DEFAULT_MAX_CONVERSATIONS)
+    }
+}
+
+impl ConversationTable {
+    pub fn with_limit(limit: usize) -> ConversationTable {
+        ConversationTable {
+            conversations: FxHashMap::default(),
+            host_ttls: FxHashMap::default(),
+            connections: 0,
+            folded_connections: 0,
+            limit: limit.max(1),
+        }
+    }
+
+    /// The key a conversation is counted under: itself, or its fold when full.
+    fn slot(&self, key: ConvKey) -> (ConvKey, bool) {
+        if self.conversations.len() < self.limit || self.conversations.contains_key(&key) {
+            return (key, false);
+        }
+        let client = match key.server {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        (ConvKey { client, ..key }, true)
+    }
+
+    /// Adds one decided connection.
+    pub fn add(&mut self, rec: &ConnRecord) {
+        self.connections += 1;
+        let (key, folded) = self.slot(ConvKey::of(rec));
+        let conv = self
+            .conversations
+            .entry(key)
+            .or_insert_with(|| Conversation::new(key, rec.first_ns));
+        conv.add(rec);
+        if folded {
+            conv.folded = conv.folded.saturating_add(1);
+            self.folded_connections += 1;
+        }
+        for (host, ttl) in [(rec.server, rec.server_ttl), (rec.client, rec.client_ttl)] {
+            if let Some(ttl) = ttl {
+                self.note_ttl(host, ttl);
+            }
+        }
+    }
+
+    fn note_ttl(&mut self, host: IpAddr, ttl: u8) {
+        if self.host_ttls.len() >= self.limit && !self.host_ttls.contains_key(&host) {
+            return;
+        }
+        let set = self.host_ttls.entry(host).or_default();
+        if set.len() < TTLS_PER_HOST {
+            set.insert(ttl);
+        }
+    }
+
+    /// Takes a conversation from another table (e.g. a copy for one verdict).
+    pub fn insert(&mut self, conv: Conversation) {
+        self.connections += conv.connections();
+        self.conversations.insert(conv.key, conv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::History;
+    use std::net::Ipv4Addr;
+
+    fn rec(client: u8, state: State, first_ns: i64) -> ConnRecord {
+        ConnRecord {
+            transport: Transport::Tcp,
+            client: IpAddr::V4(Ipv4Addr::new(10, 0, 0, client)),
+            client_port: 40000,
+            server: IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1)),
+            server_port: 31000,
+            state,
+            started_before_capture: false,
+            first_ns,
+            last_ns: first_ns + 5,
+            packets: 3,
+            bytes: 180,
+            syns: 2,
+            unanswered_datagrams: 0,
+            attempt_first_ns: first_ns,
+            attempt_last_ns: first_ns + 3,
+            failed_by: None,
+            rst_ttl: Some(64),
+            server_ttl: Some(128),
+            client_ttl: Some(64),
+            history: History::default(),
+            zeek_state: "S0",
+            completeness: 1,
+        }
+    }
+
+    #[test]
+    fn a_conversation_is_small_and_its_failures_live_apart() {
+        assert!(
+            std::mem::size_of::<Conversation>() <= 128,
+            "Conversation is {} bytes",
+            std::mem::size_of::<Conversation>()
+        );
+        let mut t = ConversationTable::with_limit(10);
+        t.add(&rec(1, State::Established, 10));
+        let key = ConvKey::of(&rec(1, State::Established, 10));
+        assert!(t.conversations[&key].failures.is_none());
+        t.add(&rec(1, State::Refused, 5));
+        let c = &t.conversations[&key];
+        assert_eq!(c.connections(), 2);
+        assert_eq!(c.first_ns, 5);
+        let f = c.failures.as_deref().unwrap();
+        assert_eq!((f.attempts, f.first_ns, f.last_ns), (2, 5, 8));
+        assert_eq!(f.refusal_ttls.iter().collect::<Vec<_>>(), vec![64]);
+    }
+
+    #[test]
+    fn beyond_the_limit_new_clients_fold_per_server_port() {
+        let mut t = ConversationTable::with_limit(1);
+        t.add(&rec(1, State::Established, 1));
+        t.add(&rec(2, State::NoReply, 2));
+        t.add(&rec(3, State::NoReply, 3));
+        t.add(&rec(1, State::Established, 4));
+        assert_eq!(t.conversations.len(), 2);
+        assert_eq!(t.folded_connections, 2);
+        let fold = ConvKey {
+            client: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            ..ConvKey::of(&rec(1, State::NoReply, 0))
+        };
+        assert_eq!(t.conversations[&fold].folded, 2);
+        assert_eq!(t.conversations[&fold].count(State::NoReply), 2);
+    }
+
+    #[test]
+    fn ttl_sets_keep_distinct_values_in_order() {
+        let mut s = TtlSet::default();
+        for t in [255, 1, 64, 64, 128] {
+            s.insert(t);
+        }
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![1, 64, 128, 255]);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.first(), Some(1));
+    }
+}

@@ -1,0 +1,197 @@
+//! Conversations, roles and verdicts.
+//!
+//! Owns, one module each: grouping decided connections into conversations
+//! ([`conversation`]), the roles of each host ([`roles`]), matching a
+//! conversation against the catalog's rules and conditions ([`verdict`]),
+//! and the facts that explain a verdict ([`reason`]). Words are not made
+//! here: reports render reasons when they write them.
+//!
+//! Once the roles are known, conversations are independent of each other,
+//! so they are judged in parallel; the result does not depend on the
+//! number of threads.
+
+pub mod conversation;
+pub mod reason;
+pub mod roles;
+pub mod verdict;
+
+pub use conversation::{
+    ConvKey, Conversation, ConversationTable, Failures, TtlSet, DEFAULT_MAX_CONVERSATIONS,
+};
+pub use reason::{Blocked, IcmpBlock, Reason, Refusal};
+pub use roles::{Host, Hosts};
+
+use rayon::prelude::*;
+
+use crate::catalog::{CatalogSet, RuleId};
+use crate::inventory::Inventory;
+
+/// The verdict of a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    Blocked,
+    WrongDirection,
+    Unexpected,
+    Expected,
+    Unlisted,
+}
+
+impl Verdict {
+    /// In the order reports list them (most severe first).
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Blocked,
+        Verdict::WrongDirection,
+        Verdict::Unexpected,
+        Verdict::Expected,
+        Verdict::Unlisted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Blocked => "blocked",
+            Verdict::WrongDirection => "wrong_direction",
+            Verdict::Unexpected => "unexpected",
+            Verdict::Expected => "expected",
+            Verdict::Unlisted => "unlisted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Severity for baseline comparison: higher is worse. `expected` and
+    /// `unlisted` are not findings and rank alike.
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Blocked => 3,
+            Verdict::WrongDirection => 2,
+            Verdict::Unexpected => 1,
+            Verdict::Expected | Verdict::Unlisted => 0,
+        }
+    }
+
+    pub fn is_finding(self) -> bool {
+        self.severity() > 0
+    }
+}
+
+/// A conversation with its verdict.
+#[derive(Clone, Debug)]
+pub struct Classified {
+    pub conv: Conversation,
+    pub verdict: Verdict,
+    pub rule: Option<RuleId>,
+    pub reason: Reason,
+}
+
+/// How often each rule matched, for the coverage table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuleUse {
+    /// Conversations it allowed (expected or blocked).
+    pub conversations: u64,
+    pub blocked: u64,
+    /// Conversations that went the wrong way on it.
+    pub reversed: u64,
+}
+
+/// Everything classification found.
+#[derive(Clone, Debug, Default)]
+pub struct Classification {
+    /// Sorted by verdict severity, then client, server, port, protocol.
+    pub conversations: Vec<Classified>,
+    pub hosts: Hosts,
+    /// By [`RuleId`].
+    pub rules: Vec<RuleUse>,
+    /// Conversations by verdict ([`Verdict`] as index).
+    pub verdicts: [u64; 5],
+}
+
+impl Classification {
+    /// The index of the conversation with this key, if any (by binary
+    /// search within each verdict's run).
+    pub fn position(&self, key: &ConvKey) -> Option<usize> {
+        Verdict::ALL.iter().find_map(|v| {
+            let lo = self.conversations.partition_point(|c| c.verdict < *v);
+            let hi = self.conversations.partition_point(|c| c.verdict <= *v);
+            self.conversations[lo..hi]
+                .binary_search_by(|c| c.conv.key.cmp(key))
+                .ok()
+                .map(|i| lo + i)
+        })
+    }
+
+    /// The conversation with this key, if any.
+    pub fn find(&self, key: &ConvKey) -> Option<&Classified> {
+        self.position(key).map(|i| &self.conversations[i])
+    }
+}
+
+/// Classifies every conversation of the table (consumed: its conversations
+/// move into the result).
+pub fn classify(
+    table: ConversationTable,
+    catalogs: &CatalogSet,
+    inventory: Option<&Inventory>,
+) -> Classification {
+    let ConversationTable {
+        conversations,
+        host_ttls,
+        ..
+    } = table;
+    let mut conversations: Vec<Conversation> = conversations.into_values().collect();
+    conversations.par_sort_unstable_by_key(|c| c.key);
+    let hosts = Hosts::build(catalogs, inventory, &conversations);
+    let judged: Vec<_> = {
+        let exists = |k: &ConvKey| conversations.binary_search_by(|c| c.key.cmp(k)).is_ok();
+        let judge = verdict::Judge {
+            catalogs,
+            hosts: &hosts,
+            host_ttls: &host_ttls,
+            exists: &exists,
+        };
+        conversations
+            .par_iter()
+            .with_min_len(1024)
+            .map(|c| judge.judge(c))
+            .collect()
+    };
+    drop(host_ttls);
+    let mut out: Vec<Classified> = conversations
+        .into_iter()
+        .zip(judged)
+        .map(|(conv, (verdict, rule, reason))| Classified {
+            conv,
+            verdict,
+            rule,
+            reason,
+        })
+        .collect();
+    // Already in key order: a stable sort by verdict gives (verdict, key).
+    out.par_sort_by_key(|c| c.verdict);
+
+    let mut rules = vec![RuleUse::default(); catalogs.rules().count()];
+    let mut verdicts = [0u64; 5];
+    for c in &out {
+        verdicts[c.verdict as usize] += 1;
+        let Some(rule) = c.rule else {
+            continue;
+        };
+        let u = &mut rules[usize::from(rule.0)];
+        match c.verdict {
+            Verdict::Expected => u.conversations += 1,
+            Verdict::Blocked => {
+                u.conversations += 1;
+                u.blocked += 1;
+            }
+            Verdict::WrongDirection => u.reversed += 1,
+            _ => {}
+        }
+    }
+    Classification {
+        conversations: out,
+        hosts,
+        rules,
+        verdicts,
+    }
+}

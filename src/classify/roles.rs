@@ -1,0 +1,184 @@
+//! The roles of the hosts: from the inventory, or inferred from the ports a
+//! host is seen serving.
+//!
+//! Owns: [`Hosts`], one [`Host`] per address that holds a role or that the
+//! inventory names (its roles as given, as a [`RoleSet`], and expanded with
+//! the roles they imply), and the wildcard rule: without an inventory, a
+//! host whose role is unknown may be anything.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use super::conversation::Conversation;
+use crate::catalog::{CatalogSet, Os, RoleSet, Scope};
+use crate::inventory::Inventory;
+
+/// What is known about one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub address: IpAddr,
+    pub name: Option<String>,
+    pub os: Option<Os>,
+    /// As the inventory (or inference) gives them; implied roles not listed.
+    pub roles: RoleSet,
+    /// With every implied role.
+    pub expanded: RoleSet,
+    pub inferred: bool,
+}
+
+/// The hosts of an analysis that hold a role or that the inventory describes.
+#[derive(Clone, Debug, Default)]
+pub struct Hosts {
+    hosts: Vec<Host>,
+    by_address: FxHashMap<IpAddr, u32>,
+    /// An inventory was given (without one, unknown hosts are wildcards).
+    with_inventory: bool,
+    /// The features the inventory enables: (catalog, feature) names.
+    features: Vec<(String, String)>,
+}
+
+fn same_host(a: IpAddr, b: IpAddr) -> bool {
+    a == b || (a.is_loopback() && b.is_loopback())
+}
+
+/// Is this a connection within one host (same address, or loopback to loopback)?
+pub fn is_same_host(a: IpAddr, b: IpAddr) -> bool {
+    same_host(a, b)
+}
+
+impl Hosts {
+    /// The hosts of these conversations: from the inventory, or inferred.
+    ///
+    /// Inference: a host that served a port (established, reset or answered)
+    /// of a network rule holds all that rule's server roles; only the roles
+    /// no other of its roles implies are listed.
+    pub fn build(
+        catalogs: &CatalogSet,
+        inventory: Option<&Inventory>,
+        conversations: &[Conversation],
+    ) -> Hosts {
+        let mut hosts = Vec::new();
+        match inventory {
+            Some(inv) => {
+                let mut addresses: Vec<IpAddr> = conversations
+                    .iter()
+                    .flat_map(|c| [c.key.client, c.key.server])
+                    .collect();
+                addresses.sort_unstable();
+                addresses.dedup();
+                for addr in addresses {
+                    if let Some(info) = inv.lookup(addr) {
+                        let roles = catalogs.role_set(&info.roles);
+                        hosts.push(Host {
+                            address: addr,
+                            name: info.name,
+                            os: info.os,
+                            roles,
+                            expanded: catalogs.expand(roles),
+                            inferred: false,
+                        });
+                    }
+                }
+            }
+            None => {
+                let mut inferred: BTreeMap<IpAddr, RoleSet> = BTreeMap::new();
+                for conv in conversations {
+                    if conv.served() == 0 || same_host(conv.key.client, conv.key.server) {
+                        continue;
+                    }
+                    for rule in catalogs.rules_for(conv.key.server_port, conv.key.transport) {
+                        if rule.scope == Scope::Network && rule.companion.is_none() {
+                            let set = inferred.entry(conv.key.server).or_default();
+                            *set = set.union(rule.server_set);
+                        }
+                    }
+                }
+                for (addr, roles) in inferred {
+                    // List only the roles no other listed role implies.
+                    let listed: RoleSet = roles
+                        .iter()
+                        .filter(|r| {
+                            !roles.iter().any(|o| {
+                                o != *r
+                                    && catalogs.expand(std::iter::once(o).collect()).contains(*r)
+                            })
+                        })
+                        .collect();
+                    hosts.push(Host {
+                        address: addr,
+                        name: None,
+                        os: None,
+                        roles: listed,
+                        expanded: catalogs.expand(listed),
+                        inferred: true,
+                    });
+                }
+            }
+        }
+        hosts.retain(|h| !h.roles.is_empty() || h.name.is_some() || h.os.is_some());
+        let by_address = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.address, i as u32))
+            .collect();
+        let features = inventory
+            .map(|inv| {
+                inv.features
+                    .iter()
+                    .flat_map(|(c, fs)| fs.iter().map(move |f| (c.clone(), f.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Hosts {
+            hosts,
+            by_address,
+            with_inventory: inventory.is_some(),
+            features,
+        }
+    }
+
+    pub fn get(&self, addr: IpAddr) -> Option<&Host> {
+        self.by_address.get(&addr).map(|&i| &self.hosts[i as usize])
+    }
+
+    /// The roles of a host as given (empty if unknown).
+    pub fn roles(&self, addr: IpAddr) -> RoleSet {
+        self.get(addr).map_or(RoleSet::EMPTY, |h| h.roles)
+    }
+
+    fn expanded(&self, addr: IpAddr) -> RoleSet {
+        self.get(addr).map_or(RoleSet::EMPTY, |h| h.expanded)
+    }
+
+    pub fn os(&self, addr: IpAddr) -> Option<Os> {
+        self.get(addr).and_then(|h| h.os)
+    }
+
+    pub fn name(&self, addr: IpAddr) -> Option<&str> {
+        self.get(addr).and_then(|h| h.name.as_deref())
+    }
+
+    /// Without an inventory, a host with no known role may be anything.
+    pub fn is_wildcard(&self, addr: IpAddr) -> bool {
+        !self.with_inventory && self.expanded(addr).is_empty()
+    }
+
+    /// Does the host hold (or may it hold) one of `roles`?
+    pub fn holds_any(&self, addr: IpAddr, roles: RoleSet) -> bool {
+        self.is_wildcard(addr) || self.expanded(addr).intersects(roles)
+    }
+
+    /// Does the inventory enable this feature of this catalog?
+    pub fn feature(&self, catalog: &str, feature: &str) -> bool {
+        self.features
+            .iter()
+            .any(|(c, f)| c == catalog && f == feature)
+    }
+
+    /// The hosts that hold a role, by address (as reports list them).
+    pub fn with_roles(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(|h| !h.roles.is_empty())
+    }
+}

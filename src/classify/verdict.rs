@@ -1,0 +1,244 @@
+//! The verdict of one conversation: which rules of its port allow it, in
+//! which direction, under which conditions — and the facts of the reason.
+//!
+//! Owns: rule conditions (same-host scope, companion conversations, roles,
+//! features, OS exclusions), the most specific of several rules, and turning
+//! a conversation's failures into [`Blocked`] evidence.
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use super::conversation::{ConvKey, Conversation, TtlSet};
+use super::reason::{Blocked, IcmpBlock, Reason, Refusal};
+use super::roles::{is_same_host, Hosts};
+use super::Verdict;
+use crate::catalog::{CatalogSet, Os, Rule, RuleId, Scope, Side};
+use crate::flow::State;
+
+/// Why a rule on the conversation's port does not allow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mismatch {
+    Roles,
+    SameHostOnly,
+    Feature,
+    Os { host: IpAddr, os: Os },
+    Companion,
+}
+
+/// What one verdict depends on besides the conversation itself.
+pub struct Judge<'a> {
+    pub catalogs: &'a CatalogSet,
+    pub hosts: &'a Hosts,
+    pub host_ttls: &'a FxHashMap<IpAddr, TtlSet>,
+    /// Is there a conversation with this key?
+    pub exists: &'a (dyn Fn(&ConvKey) -> bool + Sync),
+}
+
+impl Judge<'_> {
+    /// The verdict, the rule it rests on, and why.
+    pub fn judge(&self, conv: &Conversation) -> (Verdict, Option<RuleId>, Reason) {
+        let key = conv.key;
+        let candidates: Vec<&Rule> = self
+            .catalogs
+            .rules_for(key.server_port, key.transport)
+            .filter(|r| r.companion_rule.is_none_or(|c| self.has_companion(c, key)))
+            .collect();
+        if candidates.is_empty() {
+            return (Verdict::Unlisted, None, Reason::NotInCatalog);
+        }
+        let mut mismatches = Vec::new();
+        let mut allowed = Vec::new();
+        for rule in &candidates {
+            match self.check_rule(rule, key.client, key.server) {
+                Ok(()) => allowed.push(*rule),
+                Err(m) => mismatches.push((*rule, m)),
+            }
+        }
+        if let Some(rule) = most_specific(allowed.iter().copied()) {
+            let failed = conv.count(State::NoReply)
+                + conv.count(State::Refused)
+                + conv.count(State::Unreachable)
+                + if rule.expects_reply {
+                    conv.count(State::Unanswered)
+                } else {
+                    0
+                };
+            if failed > 0 {
+                let evidence = Box::new(self.blocked(conv, rule));
+                return (
+                    Verdict::Blocked,
+                    Some(rule.rid),
+                    Reason::Blocked {
+                        rule: rule.rid,
+                        evidence,
+                    },
+                );
+            }
+            return (
+                Verdict::Expected,
+                Some(rule.rid),
+                Reason::Allowed { rule: rule.rid },
+            );
+        }
+        let reversed = candidates.iter().copied().filter(|rule| {
+            rule.scope == Scope::Network && self.check_rule(rule, key.server, key.client).is_ok()
+        });
+        if let Some(rule) = most_specific(reversed) {
+            return (
+                Verdict::WrongDirection,
+                Some(rule.rid),
+                Reason::WrongWay { rule: rule.rid },
+            );
+        }
+        (Verdict::Unexpected, None, self.unexpected(&mismatches))
+    }
+
+    /// Is there a conversation of the companion rule between the same two hosts?
+    fn has_companion(&self, companion: RuleId, key: ConvKey) -> bool {
+        let rule = self.catalogs.rule_by_id(companion);
+        rule.ports.ranges.iter().any(|&(a, b)| {
+            (a..=b).any(|port| {
+                (self.exists)(&ConvKey {
+                    client: key.client,
+                    server: key.server,
+                    server_port: port,
+                    transport: rule.protocol,
+                })
+            })
+        })
+    }
+
+    /// Does `rule` allow `client` to open the connection to `server`?
+    fn check_rule(&self, rule: &Rule, client: IpAddr, server: IpAddr) -> Result<(), Mismatch> {
+        if rule.scope == Scope::SameHost {
+            return if is_same_host(client, server) {
+                Ok(())
+            } else {
+                Err(Mismatch::SameHostOnly)
+            };
+        }
+        if let Some(companion) = rule.companion_rule {
+            let key = ConvKey {
+                client,
+                server,
+                server_port: 0,
+                transport: rule.protocol,
+            };
+            if !self.has_companion(companion, key) {
+                return Err(Mismatch::Companion);
+            }
+        }
+        if !self.hosts.holds_any(client, rule.client_set)
+            || !self.hosts.holds_any(server, rule.server_set)
+        {
+            return Err(Mismatch::Roles);
+        }
+        if let Some(feature) = &rule.requires_feature {
+            if !self.hosts.feature(&rule.catalog, feature) {
+                return Err(Mismatch::Feature);
+            }
+        }
+        if let Some(excl) = &rule.exclude_os {
+            let sides: &[IpAddr] = match excl.side {
+                Side::Client => &[client],
+                Side::Server => &[server],
+                Side::Either => &[client, server],
+            };
+            for &host in sides {
+                if self.hosts.os(host) == Some(excl.os) {
+                    return Err(Mismatch::Os { host, os: excl.os });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The evidence of a blocked conversation.
+    fn blocked(&self, conv: &Conversation, rule: &Rule) -> Blocked {
+        let key = conv.key;
+        let (attempts, span_ns, icmp, refusal_ttls) = match conv.failures.as_deref() {
+            Some(f) => (
+                f.attempts,
+                if f.last_ns > f.first_ns {
+                    f.last_ns - f.first_ns
+                } else {
+                    0
+                },
+                match f.icmp_reporter {
+                    Some(r) => Some(IcmpBlock::ThirdParty(r)),
+                    None if f.icmp_from_server => Some(IcmpBlock::Server),
+                    None => None,
+                },
+                f.refusal_ttls,
+            ),
+            None => (0, 0, None, TtlSet::default()),
+        };
+        let refused = (conv.count(State::Refused) > 0).then(|| {
+            let known = self.host_ttls.get(&key.server);
+            let odd_ttl = refusal_ttls
+                .iter()
+                .find(|ttl| known.is_some_and(|k| !k.is_empty() && !k.contains(*ttl)));
+            match (odd_ttl, known.and_then(TtlSet::first)) {
+                (Some(rst_ttl), Some(usual_ttl)) => Refusal::Middlebox { rst_ttl, usual_ttl },
+                _ => Refusal::Server,
+            }
+        });
+        let no_reply = conv.count(State::NoReply) > 0;
+        Blocked {
+            icmp,
+            refused,
+            no_reply,
+            unanswered: rule.expects_reply && conv.count(State::Unanswered) > 0 && !no_reply,
+            attempts,
+            span_ns,
+            got_through: conv.served(),
+            connections: conv.connections(),
+        }
+    }
+
+    /// Why no rule allows the conversation either way.
+    fn unexpected(&self, mismatches: &[(&Rule, Mismatch)]) -> Reason {
+        for (rule, m) in mismatches {
+            match *m {
+                Mismatch::Os { host, os } => {
+                    return Reason::OsCondition {
+                        rule: rule.rid,
+                        host,
+                        os,
+                        note: self.catalogs.os_note(rule, os),
+                    }
+                }
+                Mismatch::Feature => return Reason::FeatureOff { rule: rule.rid },
+                _ => {}
+            }
+        }
+        if let Some((rule, _)) = mismatches
+            .iter()
+            .find(|(r, m)| *m == Mismatch::SameHostOnly && r.scope == Scope::SameHost)
+        {
+            if mismatches.iter().all(|(_, m)| *m != Mismatch::Roles) || mismatches.len() == 1 {
+                return Reason::InternalPort { rule: rule.rid };
+            }
+        }
+        Reason::FitsNoRule {
+            rule: mismatches
+                .iter()
+                .find(|(r, _)| r.scope == Scope::Network)
+                .map(|(r, _)| r.rid),
+        }
+    }
+}
+
+/// The most specific of several rules: a same-host rule (its condition is the
+/// strictest), then the fewest ports, then the fewest role pairs, then catalog
+/// order (the iterator's order).
+fn most_specific<'r>(rules: impl Iterator<Item = &'r Rule>) -> Option<&'r Rule> {
+    rules.min_by_key(|r| {
+        (
+            r.scope != Scope::SameHost,
+            r.ports.width(),
+            r.clients.len() * r.servers.len(),
+        )
+    })
+}

@@ -1,0 +1,212 @@
+//! Comparison with an earlier report (`--baseline`, SPEC "Baseline comparison").
+//!
+//! Owns: reading an earlier JSON report — once, into the conversations'
+//! identities and verdicts — and comparing the current outcome with it:
+//! findings that are new or worse, findings that are gone, rules that
+//! matched traffic before and match none now.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use super::json::SCHEMA;
+use crate::catalog::{parse_transport, CatalogSet};
+use crate::classify::{Classification, ConvKey, Verdict};
+
+/// An earlier report that cannot be used (status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct BaselineError {
+    pub path: String,
+    pub message: String,
+}
+
+/// A conversation as an earlier report wrote it: kept whole, since a
+/// finding that is gone now is listed as the baseline had it.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct OldConversation {
+    pub client: String,
+    pub server: String,
+    pub server_port: u16,
+    pub protocol: String,
+    pub client_roles: Vec<String>,
+    pub server_roles: Vec<String>,
+    pub verdict: String,
+    pub rule: Option<String>,
+    pub reason: String,
+    pub connections: u64,
+    pub states: BTreeMap<String, u64>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub blocked_by: Option<String>,
+    #[serde(default)]
+    pub started_before_capture: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub folded_connections: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Deserialize)]
+struct OldRule {
+    id: String,
+    conversations: u64,
+}
+
+/// The parts of a report a comparison reads; the others must be there.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct OldReport {
+    schema: String,
+    tool: IgnoredAny,
+    inputs: IgnoredAny,
+    summary: IgnoredAny,
+    hosts: IgnoredAny,
+    conversations: Vec<OldConversation>,
+    rules: Vec<OldRule>,
+    baseline: IgnoredAny,
+}
+
+/// An earlier report, read.
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    conversations: Vec<(ConvKey, Option<Verdict>, OldConversation)>,
+    /// Rule id → conversations it matched.
+    rules: Vec<(String, u64)>,
+}
+
+impl Baseline {
+    /// Reads an earlier JSON report.
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let err = |message: String| BaselineError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let report: OldReport = serde_json::from_str(&text).map_err(|e| {
+            err(format!(
+                "not a flowlint JSON report (line {}, column {}: {e})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if report.schema != SCHEMA {
+            return Err(err(format!("schema '{}' is not {SCHEMA}", report.schema)));
+        }
+        let mut conversations = Vec::with_capacity(report.conversations.len());
+        for (i, c) in report.conversations.into_iter().enumerate() {
+            let addr = |field: &str, s: &str| {
+                s.parse::<IpAddr>().map_err(|_| {
+                    err(format!(
+                        "conversations[{i}].{field} '{s}' is not an IP address"
+                    ))
+                })
+            };
+            let key = ConvKey {
+                client: addr("client", &c.client)?,
+                server: addr("server", &c.server)?,
+                server_port: c.server_port,
+                transport: parse_transport(&c.protocol).ok_or_else(|| {
+                    err(format!(
+                        "conversations[{i}].protocol '{}' is not tcp or udp",
+                        c.protocol
+                    ))
+                })?,
+            };
+            conversations.push((key, Verdict::parse(&c.verdict), c));
+        }
+        Ok(Baseline {
+            conversations,
+            rules: report
+                .rules
+                .into_iter()
+                .map(|r| (r.id, r.conversations))
+                .collect(),
+        })
+    }
+}
+
+/// A finding of the baseline that is gone.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    /// The conversation is there and now `expected` (index into the outcome's conversations).
+    Now(u32),
+    /// The conversation is not in the current analysis: as the baseline had it.
+    Gone(Box<OldConversation>),
+}
+
+/// What changed since the baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    /// Current conversations whose verdict is a finding worse than before
+    /// (indices into the outcome's conversations, in report order).
+    pub new: Vec<u32>,
+    /// In the baseline's order.
+    pub resolved: Vec<Resolved>,
+    /// Rules that matched conversations before and none now.
+    pub missing_rules: Vec<String>,
+}
+
+fn severity(v: Option<Verdict>) -> u8 {
+    v.map_or(0, Verdict::severity)
+}
+
+/// Compares the current classification with the baseline.
+pub fn compare(current: &Classification, catalogs: &CatalogSet, baseline: &Baseline) -> Comparison {
+    let old: FxHashMap<ConvKey, Option<Verdict>> = baseline
+        .conversations
+        .iter()
+        .map(|(k, v, _)| (*k, *v))
+        .collect();
+    let new = current
+        .conversations
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let before = old.get(&c.conv.key).map_or(0, |v| severity(*v));
+            c.verdict != Verdict::Expected && c.verdict.severity() > before
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    let resolved = baseline
+        .conversations
+        .iter()
+        .filter(|(_, v, _)| severity(*v) > 0)
+        .filter_map(|(key, _, c)| match current.position(key) {
+            None => Some(Resolved::Gone(Box::new(c.clone()))),
+            Some(i) if current.conversations[i].verdict == Verdict::Expected => {
+                Some(Resolved::Now(i as u32))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    let matched: FxHashMap<&str, u64> = catalogs
+        .rules()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                current.rules[usize::from(r.rid.0)].conversations,
+            )
+        })
+        .collect();
+    let missing_rules = baseline
+        .rules
+        .iter()
+        .filter(|(id, n)| *n > 0 && matched.get(id.as_str()).copied().unwrap_or(0) == 0)
+        .map(|(id, _)| id.clone())
+        .collect();
+    Comparison {
+        new,
+        resolved,
+        missing_rules,
+    }
+}

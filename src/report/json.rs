@@ -1,0 +1,320 @@
+//! The JSON report (`--format json`): the schema `flowlint.report.v1`
+//! (SPEC "JSON report"), serialized straight from the outcome to the
+//! writer — serialize-only views that borrow from the model, so the report
+//! never exists a second time in memory.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::io::{self, Write};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+use super::baseline::{Comparison, Resolved};
+use super::words::ReasonText;
+use super::{AsText, Exporter, LiveStats, Outcome, STATES_BY_NAME};
+use crate::classify::{Classified, Host, Verdict};
+use crate::time::Rfc3339;
+
+pub const SCHEMA: &str = "flowlint.report.v1";
+
+/// The JSON exporter.
+pub struct Json;
+
+impl Exporter for Json {
+    fn write(&self, out: &mut dyn Write, outcome: &Outcome<'_>) -> io::Result<()> {
+        let mut ser = serde_json::Serializer::pretty(&mut *out);
+        ReportView(outcome)
+            .serialize(&mut ser)
+            .map_err(io::Error::other)?;
+        writeln!(out)
+    }
+}
+
+/// Serializes an iterator's items as a sequence.
+struct Seq<F>(F);
+
+impl<I, F> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+struct ReportView<'o, 'a>(&'o Outcome<'a>);
+
+impl Serialize for ReportView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("schema", SCHEMA)?;
+        m.serialize_entry(
+            "tool",
+            &Tool {
+                name: "flowlint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+        )?;
+        m.serialize_entry("inputs", &Seq(|| o.inputs.iter().map(InputView)))?;
+        m.serialize_entry("summary", &SummaryView(o))?;
+        m.serialize_entry(
+            "hosts",
+            &Seq(|| o.classification.hosts.with_roles().map(|h| HostView(o, h))),
+        )?;
+        m.serialize_entry(
+            "conversations",
+            &Seq(|| {
+                o.classification
+                    .conversations
+                    .iter()
+                    .map(|c| ConversationView(o, c))
+            }),
+        )?;
+        m.serialize_entry("rules", &Seq(|| rule_views(o)))?;
+        m.serialize_entry("baseline", &o.baseline.as_ref().map(|b| BaselineView(o, b)))?;
+        if let Some(live) = &o.live {
+            m.serialize_entry("live", &LiveView(live))?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+struct InputView<'o>(&'o crate::analysis::InputSummary);
+
+impl Serialize for InputView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let i = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("path", &i.path)?;
+        m.serialize_entry("format", i.format.as_str())?;
+        m.serialize_entry("linktypes", &i.linktypes)?;
+        m.serialize_entry("packets", &i.packets)?;
+        m.serialize_entry("bytes", &i.bytes)?;
+        m.serialize_entry(
+            "warnings",
+            &Seq(|| i.warnings.iter().map(|w| AsText(WarningText(w)))),
+        )?;
+        // Only the reasons that occurred, in name order.
+        let skipped: BTreeMap<&str, u64> = i.skipped.nonzero().collect();
+        m.serialize_entry("skipped", &skipped)?;
+        m.end()
+    }
+}
+
+/// "at byte 24: record cut short".
+struct WarningText<'w>(&'w crate::capture::Warning);
+
+impl Display for WarningText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at byte {}: {}", self.0.offset, self.0.message)
+    }
+}
+
+struct SummaryView<'o, 'a>(&'o Outcome<'a>);
+
+impl Serialize for SummaryView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let t = &o.totals;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("packets", &t.packets)?;
+        m.serialize_entry("connections", &t.connections)?;
+        m.serialize_entry(
+            "conversations",
+            &(o.classification.conversations.len() as u64),
+        )?;
+        let verdicts: BTreeMap<&str, u64> = Verdict::ALL
+            .iter()
+            .map(|v| (v.as_str(), o.count(*v)))
+            .collect();
+        m.serialize_entry("verdicts", &verdicts)?;
+        m.serialize_entry("duplicate_packets", &t.duplicate_packets)?;
+        m.serialize_entry("evicted_connections", &t.evicted_connections)?;
+        m.serialize_entry("folded_connections", &t.folded_connections)?;
+        m.end()
+    }
+}
+
+/// Role names of a set, in name order.
+struct RoleNames<'o, 'a>(&'o Outcome<'a>, crate::catalog::RoleSet);
+
+impl Serialize for RoleNames<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.catalogs.role_names(self.1))
+    }
+}
+
+struct HostView<'o, 'a>(&'o Outcome<'a>, &'o Host);
+
+impl Serialize for HostView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.1;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("address", &AsText(h.address))?;
+        if let Some(name) = &h.name {
+            m.serialize_entry("name", name)?;
+        }
+        if let Some(os) = h.os {
+            m.serialize_entry("os", os.as_str())?;
+        }
+        m.serialize_entry("roles", &RoleNames(self.0, h.roles))?;
+        m.serialize_entry("inferred", &h.inferred)?;
+        m.end()
+    }
+}
+
+/// The states with connections, in name order.
+struct StatesView<'o>(&'o crate::classify::Conversation);
+
+impl Serialize for StatesView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for state in STATES_BY_NAME {
+            let n = self.0.count(state);
+            if n > 0 {
+                m.serialize_entry(state.as_str(), &n)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// One conversation, as `conversations[]` and the baseline lists write it.
+pub(super) struct ConversationView<'o, 'a>(pub &'o Outcome<'a>, pub &'o Classified);
+
+impl Serialize for ConversationView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (o, c) = (self.0, self.1);
+        let conv = &c.conv;
+        let key = conv.key;
+        let hosts = &o.classification.hosts;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("client", &AsText(key.client))?;
+        m.serialize_entry("server", &AsText(key.server))?;
+        m.serialize_entry("server_port", &key.server_port)?;
+        m.serialize_entry("protocol", key.transport.as_str())?;
+        m.serialize_entry("client_roles", &RoleNames(o, hosts.roles(key.client)))?;
+        m.serialize_entry("server_roles", &RoleNames(o, hosts.roles(key.server)))?;
+        m.serialize_entry("verdict", c.verdict.as_str())?;
+        m.serialize_entry(
+            "rule",
+            &c.rule.map(|r| o.catalogs.rule_by_id(r).id.as_str()),
+        )?;
+        m.serialize_entry(
+            "reason",
+            &AsText(ReasonText {
+                words: o.words(),
+                conv: c,
+            }),
+        )?;
+        m.serialize_entry("connections", &conv.connections())?;
+        m.serialize_entry("states", &StatesView(conv))?;
+        m.serialize_entry("packets", &conv.packets)?;
+        m.serialize_entry("bytes", &conv.bytes)?;
+        m.serialize_entry("first_seen", &AsText(Rfc3339(conv.first_ns)))?;
+        m.serialize_entry("last_seen", &AsText(Rfc3339(conv.last_ns)))?;
+        if let Some(by) = conv.icmp_reporter() {
+            m.serialize_entry("blocked_by", &AsText(by))?;
+        }
+        m.serialize_entry(
+            "started_before_capture",
+            &u64::from(conv.started_before_capture),
+        )?;
+        if conv.folded > 0 {
+            m.serialize_entry("folded_connections", &u64::from(conv.folded))?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct RuleView<'o> {
+    id: &'o str,
+    conversations: u64,
+    blocked: u64,
+    reversed: u64,
+}
+
+fn rule_views<'o>(o: &'o Outcome<'_>) -> impl Iterator<Item = RuleView<'o>> {
+    o.catalogs.rules().map(move |r| {
+        let u = o.classification.rules[usize::from(r.rid.0)];
+        RuleView {
+            id: &r.id,
+            conversations: u.conversations,
+            blocked: u.blocked,
+            reversed: u.reversed,
+        }
+    })
+}
+
+struct BaselineView<'o, 'a>(&'o Outcome<'a>, &'o Comparison);
+
+impl Serialize for BaselineView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (o, b) = (self.0, self.1);
+        let conversations = &o.classification.conversations;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(
+            "new",
+            &Seq(|| {
+                b.new
+                    .iter()
+                    .map(|&i| ConversationView(o, &conversations[i as usize]))
+            }),
+        )?;
+        m.serialize_entry("resolved", &ResolvedList(o, &b.resolved))?;
+        m.serialize_entry("missing_rules", &b.missing_rules)?;
+        m.end()
+    }
+}
+
+struct ResolvedList<'o, 'a>(&'o Outcome<'a>, &'o [Resolved]);
+
+impl Serialize for ResolvedList<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let conversations = &self.0.classification.conversations;
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for r in self.1 {
+            match r {
+                Resolved::Now(i) => {
+                    seq.serialize_element(&ConversationView(self.0, &conversations[*i as usize]))?
+                }
+                Resolved::Gone(old) => seq.serialize_element(old.as_ref())?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The `live` object: keys in name order.
+struct LiveView<'o>(&'o LiveStats);
+
+impl Serialize for LiveView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let l = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("app_dropped", &l.app_dropped)?;
+        m.serialize_entry("duration_s", &l.duration_s)?;
+        m.serialize_entry("ended", &AsText(Rfc3339(l.ended_ns)))?;
+        m.serialize_entry("filter", &l.filter)?;
+        m.serialize_entry("interface", &l.interface)?;
+        m.serialize_entry("interface_dropped", &l.interface_dropped)?;
+        m.serialize_entry("kernel_dropped", &l.kernel_dropped)?;
+        m.serialize_entry("kernel_received", &l.kernel_received)?;
+        m.serialize_entry("late_packets", &l.late_packets)?;
+        m.serialize_entry("linktype", &l.linktype)?;
+        m.serialize_entry("started", &AsText(Rfc3339(l.started_ns)))?;
+        m.serialize_entry("stopped_by", l.stopped_by.as_str())?;
+        m.end()
+    }
+}

@@ -1,0 +1,88 @@
+//! JSONL (`--format jsonl`): one compact JSON object per decided connection,
+//! with Zeek's `history` and `conn_state`, Wireshark's completeness bits, and
+//! its conversation's verdict. `check` writes them at the end, sorted by
+//! first packet; `live` writes each as it is decided ([`write_connection`]).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{AsText, Exporter, Outcome};
+use crate::classify::{ConvKey, Verdict};
+use crate::decode::Transport;
+use crate::flow::ConnRecord;
+use crate::time::Rfc3339;
+
+/// The JSONL exporter.
+pub struct Jsonl;
+
+impl Exporter for Jsonl {
+    fn write(&self, out: &mut dyn Write, outcome: &Outcome<'_>) -> io::Result<()> {
+        let classification = &outcome.classification;
+        for rec in &outcome.connections {
+            let verdict = classification.find(&ConvKey::of(rec)).map(|c| {
+                (
+                    c.verdict,
+                    c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),
+                )
+            });
+            write_connection(out, rec, verdict)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct ConnectionLine<'a> {
+    client: AsText<std::net::IpAddr>,
+    client_port: u16,
+    server: AsText<std::net::IpAddr>,
+    server_port: u16,
+    protocol: &'static str,
+    state: &'static str,
+    history: &'a str,
+    /// Zeek's conn_state for the same connection.
+    conn_state: &'static str,
+    /// Wireshark's tcp.completeness bits (TCP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completeness: Option<u8>,
+    started_before_capture: bool,
+    packets: u64,
+    bytes: u64,
+    first_seen: AsText<Rfc3339>,
+    last_seen: AsText<Rfc3339>,
+    verdict: Option<&'static str>,
+    rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_by: Option<AsText<std::net::IpAddr>>,
+}
+
+/// Writes one connection line; `verdict` is its conversation's verdict and
+/// rule id, when known.
+pub fn write_connection(
+    out: &mut dyn Write,
+    rec: &ConnRecord,
+    verdict: Option<(Verdict, Option<&str>)>,
+) -> io::Result<()> {
+    let line = ConnectionLine {
+        client: AsText(rec.client),
+        client_port: rec.client_port,
+        server: AsText(rec.server),
+        server_port: rec.server_port,
+        protocol: rec.transport.as_str(),
+        state: rec.state.as_str(),
+        history: rec.history.as_str(),
+        conn_state: rec.zeek_state,
+        completeness: (rec.transport == Transport::Tcp).then_some(rec.completeness),
+        started_before_capture: rec.started_before_capture,
+        packets: rec.packets,
+        bytes: rec.bytes,
+        first_seen: AsText(Rfc3339(rec.first_ns)),
+        last_seen: AsText(Rfc3339(rec.last_ns)),
+        verdict: verdict.map(|(v, _)| v.as_str()),
+        rule: verdict.and_then(|(_, r)| r),
+        failed_by: rec.failed_by.map(AsText),
+    };
+    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}

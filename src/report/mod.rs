@@ -1,0 +1,321 @@
+//! Reports: what an analysis found, for people (text) and machines (JSON, JSONL).
+//!
+//! Owns the outcome model ([`Outcome`]: built once from the classification,
+//! the inputs and the flow statistics; typed throughout — verdicts, states,
+//! addresses, rule ids, reasons as facts, times as integers) and one
+//! exporter per format behind the [`Exporter`] trait: [`text`], [`json`]
+//! (the schema `flowlint.report.v1`, SPEC "JSON report", streamed to the
+//! writer), [`jsonl`] (one record per connection). [`baseline`] is the one
+//! place that reads an earlier report. [`words`] turns reasons into
+//! sentences when they are written. [`finish`] computes the exit status and
+//! writes the report, atomically when it goes to a file; `check` and `live`
+//! both end with it.
+
+pub mod baseline;
+pub mod json;
+pub mod jsonl;
+pub mod text;
+pub mod words;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::analysis::InputSummary;
+use crate::catalog::CatalogSet;
+use crate::classify::{Classification, Verdict};
+use crate::flow::ConnRecord;
+use baseline::Comparison;
+
+pub use json::SCHEMA;
+
+/// State names in alphabetical order: the order reports list states in.
+pub const STATES_BY_NAME: [crate::flow::State; 9] = {
+    use crate::flow::State;
+    [
+        State::Answered,
+        State::Established,
+        State::Midstream,
+        State::NoReply,
+        State::Pending,
+        State::Refused,
+        State::Reset,
+        State::Unanswered,
+        State::Unreachable,
+    ]
+};
+
+/// Serializes as the `Display` text of the value (no `String` made).
+pub(crate) struct AsText<T>(pub T);
+
+impl<T: std::fmt::Display> serde::Serialize for AsText<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// Everything a report says about one analysis.
+pub struct Outcome<'a> {
+    pub catalogs: &'a CatalogSet,
+    pub inputs: Vec<InputSummary>,
+    pub totals: Totals,
+    pub classification: Classification,
+    /// Every decided connection, sorted by first packet (kept for JSONL only).
+    pub connections: Vec<ConnRecord>,
+    pub baseline: Option<Comparison>,
+    pub live: Option<LiveStats>,
+}
+
+/// Counts of the flow stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub packets: u64,
+    pub connections: u64,
+    /// Packets seen twice (two taps) and counted once.
+    pub duplicate_packets: u64,
+    /// Connections decided early because the connection table was full.
+    pub evicted_connections: u64,
+    /// Connections folded into per-port conversations (too many conversations).
+    pub folded_connections: u64,
+}
+
+/// Why a live capture ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopCause {
+    Duration,
+    Signal,
+    CaptureError,
+}
+
+impl StopCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopCause::Duration => "duration",
+            StopCause::Signal => "signal",
+            StopCause::CaptureError => "capture error",
+        }
+    }
+}
+
+/// What a live capture adds to its final report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveStats {
+    pub interface: String,
+    pub filter: String,
+    pub linktype: u32,
+    pub started_ns: i64,
+    pub ended_ns: i64,
+    pub duration_s: f64,
+    pub packets: u64,
+    pub kernel_received: u64,
+    pub kernel_dropped: u64,
+    pub interface_dropped: u64,
+    pub app_dropped: u64,
+    pub late_packets: u64,
+    pub stopped_by: StopCause,
+}
+
+impl<'a> Outcome<'a> {
+    pub fn new(
+        catalogs: &'a CatalogSet,
+        inputs: Vec<InputSummary>,
+        totals: Totals,
+        classification: Classification,
+    ) -> Outcome<'a> {
+        Outcome {
+            catalogs,
+            inputs,
+            totals,
+            classification,
+            connections: Vec::new(),
+            baseline: None,
+            live: None,
+        }
+    }
+
+    /// Classifies the flow stage's result: the model every report is written from.
+    pub fn classify(
+        result: crate::analysis::Analysis,
+        catalogs: &'a CatalogSet,
+        inventory: Option<&crate::inventory::Inventory>,
+    ) -> Outcome<'a> {
+        let crate::analysis::Analysis {
+            inputs,
+            table,
+            connections,
+            flow_stats,
+            ..
+        } = result;
+        let totals = Totals {
+            packets: inputs.iter().map(|i| i.packets).sum(),
+            connections: table.connections,
+            duplicate_packets: flow_stats.duplicates,
+            evicted_connections: flow_stats.evicted_early,
+            folded_connections: table.folded_connections,
+        };
+        let classification = crate::classify::classify(table, catalogs, inventory);
+        let mut outcome = Outcome::new(catalogs, inputs, totals, classification);
+        outcome.connections = connections;
+        outcome
+    }
+
+    /// Conversations with this verdict.
+    pub fn count(&self, verdict: Verdict) -> u64 {
+        self.classification.verdicts[verdict as usize]
+    }
+
+    pub fn words(&self) -> words::Words<'_> {
+        words::Words {
+            catalogs: self.catalogs,
+            hosts: &self.classification.hosts,
+        }
+    }
+
+    /// Exit status per SPEC: 1 when a verdict of `fail_on` was found or the
+    /// baseline comparison found something new or missing (unless `fail_on`
+    /// is empty), else 0.
+    pub fn exit_status(&self, fail_on: &[Verdict]) -> i32 {
+        if fail_on.is_empty() {
+            return 0;
+        }
+        let found = fail_on.iter().any(|v| self.count(*v) > 0);
+        let regressed = self
+            .baseline
+            .as_ref()
+            .is_some_and(|b| !b.new.is_empty() || !b.missing_rules.is_empty());
+        i32::from(found || regressed)
+    }
+}
+
+/// Writes one report format.
+pub trait Exporter {
+    fn write(&self, out: &mut dyn Write, outcome: &Outcome<'_>) -> io::Result<()>;
+}
+
+/// A report format with its settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text { color: bool },
+    Json,
+    Jsonl,
+}
+
+impl Format {
+    /// The exporter that writes this format.
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Text { color } => Box::new(text::Text { color }),
+            Format::Json => Box::new(json::Json),
+            Format::Jsonl => Box::new(jsonl::Jsonl),
+        }
+    }
+}
+
+/// Where and how the report goes.
+#[derive(Clone, Debug)]
+pub struct Finish {
+    pub format: Format,
+    /// A file (written atomically), or standard output.
+    pub output: Option<PathBuf>,
+    pub fail_on: Vec<Verdict>,
+}
+
+/// The report could not be written (status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path}: cannot write the report: {source}")]
+    File { path: String, source: io::Error },
+    #[error("standard output: {0}")]
+    Stdout(io::Error),
+}
+
+/// Writes the report and returns the exit status (0 or 1).
+pub fn finish(outcome: &Outcome<'_>, options: &Finish) -> Result<i32, WriteError> {
+    let code = outcome.exit_status(&options.fail_on);
+    let exporter = options.format.exporter();
+    emit(options.output.as_deref(), |out| {
+        exporter.write(out, outcome)
+    })?;
+    Ok(code)
+}
+
+/// Writes to the output file (atomically) or to standard output, where a
+/// closed pipe (e.g. `| head`) is not a failure.
+pub fn emit(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), WriteError> {
+    match output {
+        Some(path) => write_atomically(path, write).map_err(|source| WriteError::File {
+            path: path.display().to_string(),
+            source,
+        }),
+        None => {
+            let stdout = io::stdout();
+            let mut lock = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match write(&mut lock).and_then(|_| lock.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(WriteError::Stdout(e)),
+            }
+        }
+    }
+}
+
+/// Writes to `path` atomically when it is a regular file (or does not exist
+/// yet): into a temporary file beside it, then renamed over it. Devices and
+/// pipes are written directly.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let regular = match std::fs::metadata(path) {
+        Ok(meta) => meta.is_file(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(e) => return Err(e),
+    };
+    if !regular {
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut buf = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut buf)?;
+        return buf.flush();
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_string());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut buf = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut buf)?;
+        buf.flush()?;
+        // No fsync: the rename alone guarantees that a reader sees the old
+        // report or the whole new one, and a sync of a large report would
+        // cost more than the analysis of many captures.
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Parses `--fail-on`: a comma list of verdicts, or `none`.
+pub fn parse_fail_on(s: &str) -> Result<Vec<Verdict>, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            Verdict::parse(p).ok_or_else(|| {
+                format!("unknown verdict '{p}' (blocked, wrong_direction, unexpected, expected, unlisted, or none)")
+            })
+        })
+        .collect()
+}

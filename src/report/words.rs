@@ -1,0 +1,315 @@
+//! Reasons in English: the sentence that tells a person what a verdict
+//! means and what to do about it, made from the [`Reason`]'s facts when a
+//! report is written.
+//!
+//! Owns: how hosts, roles, rules, ports and durations are called in
+//! sentences, and one sentence shape per kind of reason. Written straight
+//! into the report's writer (no string per conversation).
+
+use std::fmt::{self, Display, Formatter};
+use std::net::IpAddr;
+
+use crate::catalog::{CatalogSet, Rule};
+use crate::classify::{Blocked, Classified, Hosts, IcmpBlock, Reason, Refusal};
+use crate::decode::Transport;
+
+/// What sentences about one analysis need to name hosts and rules.
+#[derive(Clone, Copy)]
+pub struct Words<'a> {
+    pub catalogs: &'a CatalogSet,
+    pub hosts: &'a Hosts,
+}
+
+/// "agent 10.1.2.3 (pc-01)" or "host 10.1.2.3".
+struct HostName<'a>(Words<'a>, IpAddr);
+
+impl Display for HostName<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let Words { catalogs, hosts } = self.0;
+        let addr = self.1;
+        let host = hosts.get(addr);
+        let first = host.and_then(|h| {
+            h.roles
+                .iter()
+                .min_by_key(|r| catalogs.role_def(*r).name.as_str())
+        });
+        match first {
+            Some(role) => write!(f, "{} {addr}", catalogs.role_label_of(role))?,
+            None => write!(f, "host {addr}")?,
+        }
+        if let Some(name) = host.and_then(|h| h.name.as_deref()) {
+            write!(f, " ({name})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A rule's purpose: its English text (or id) and its service name.
+struct Purpose<'a>(&'a Rule);
+
+impl Display for Purpose<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let rule = self.0;
+        f.write_str(if rule.en.is_empty() {
+            &rule.id
+        } else {
+            &rule.en
+        })?;
+        if let Some(service) = &rule.service {
+            write!(f, " [{service}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// "agent or site server".
+struct RoleList<'a>(&'a CatalogSet, &'a [String]);
+
+impl Display for RoleList<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, role) in self.1.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            f.write_str(&self.0.role_label(role))?;
+        }
+        Ok(())
+    }
+}
+
+/// "31000/tcp".
+struct Port(u16, Transport);
+
+impl Display for Port {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0, self.1.as_str())
+    }
+}
+
+/// A duration: "12 s", "2.5 s", "0 s" for none.
+struct Seconds(i64);
+
+impl Display for Seconds {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.0 <= 0 {
+            return f.write_str("0 s");
+        }
+        let s = self.0 as f64 / 1e9;
+        if s >= 10.0 {
+            write!(f, "{s:.0} s")
+        } else {
+            write!(f, "{s:.1} s")
+        }
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The reason of a classified conversation, as a sentence.
+pub struct ReasonText<'a> {
+    pub words: Words<'a>,
+    pub conv: &'a Classified,
+}
+
+impl Display for ReasonText<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let conv = &self.conv.conv;
+        if conv.folded > 0 {
+            write!(
+                f,
+                "{} connections from clients beyond the conversation limit are folded into this line \
+                 (client {}): a flood or scan? ",
+                conv.folded, conv.key.client
+            )?;
+        }
+        self.words.reason(f, self.conv)
+    }
+}
+
+impl Words<'_> {
+    fn host(&self, addr: IpAddr) -> HostName<'_> {
+        HostName(*self, addr)
+    }
+
+    /// Writes the sentence of `c`'s reason.
+    pub fn reason(&self, f: &mut dyn fmt::Write, c: &Classified) -> fmt::Result {
+        let key = c.conv.key;
+        let port = Port(key.server_port, key.transport);
+        let client = self.host(key.client);
+        let server = self.host(key.server);
+        let rule = |id| self.catalogs.rule_by_id(id);
+        match &c.reason {
+            Reason::NotInCatalog => write!(
+                f,
+                "{port} is in no loaded catalog: {client} to {server} is outside the products' port lists."
+            ),
+            Reason::Allowed { rule: id } => write!(
+                f,
+                "{client} → {server} on {port}: {}.",
+                Purpose(rule(*id))
+            ),
+            Reason::Blocked { evidence, .. } => self.blocked(f, c, evidence),
+            Reason::WrongWay { rule: id } => {
+                let rule = rule(*id);
+                write!(
+                    f,
+                    "{client} opened {port} to {server}, but the catalog has {} connect to {} on that port ({}): \
+                     the connection goes the wrong way; check which host is which (or the inventory's roles).",
+                    RoleList(self.catalogs, &rule.clients),
+                    RoleList(self.catalogs, &rule.servers),
+                    Purpose(rule)
+                )
+            }
+            Reason::OsCondition {
+                rule: id,
+                host,
+                os,
+                note,
+            } => {
+                write!(
+                    f,
+                    "{client} → {server} on {port} ({}): not used when {host} is a {} server",
+                    Purpose(rule(*id)),
+                    os.as_str().to_uppercase(),
+                )?;
+                if let Some(note) = note {
+                    write!(f, " ({})", self.catalogs.note_by_id(*note).id)?;
+                }
+                f.write_str(", yet it ran; check the host's configuration or the inventory's os.")
+            }
+            Reason::FeatureOff { rule: id } => {
+                let rule = rule(*id);
+                write!(
+                    f,
+                    "{client} → {server} on {port} ({}) is used only with the feature '{}', which the \
+                     inventory does not enable for {}; enable it in the inventory if it is in use, or find out \
+                     what opens {port}.",
+                    Purpose(rule),
+                    rule.requires_feature.as_deref().unwrap_or(""),
+                    rule.catalog
+                )
+            }
+            Reason::InternalPort { rule: id } => write!(
+                f,
+                "{port} is internal to one host ({}) but ran between {client} and {server}: \
+                 something exposes an internal port; block it between hosts.",
+                Purpose(rule(*id))
+            ),
+            Reason::FitsNoRule { rule: Some(id) } => {
+                let rule = rule(*id);
+                write!(
+                    f,
+                    "{port} is a {} port ({}) for {} → {}, but {client} → {server} fits no rule in either direction: \
+                     check the hosts' roles in the inventory, or what opens {port}.",
+                    rule.catalog,
+                    Purpose(rule),
+                    RoleList(self.catalogs, &rule.clients),
+                    RoleList(self.catalogs, &rule.servers),
+                )
+            }
+            Reason::FitsNoRule { rule: None } => write!(
+                f,
+                "{port} is a catalog port, but {client} → {server} fits no rule in either direction."
+            ),
+        }
+    }
+
+    /// The parts of a blocked reason, joined by "; ", ending in "." unless
+    /// the last part is a question.
+    fn blocked(&self, f: &mut dyn fmt::Write, c: &Classified, b: &Blocked) -> fmt::Result {
+        let key = c.conv.key;
+        let port = Port(key.server_port, key.transport);
+        let client = self.host(key.client);
+        let server = self.host(key.server);
+        let mut first = true;
+        let mut question = false;
+        let mut part = |f: &mut dyn fmt::Write, args: fmt::Arguments<'_>, asks: bool| {
+            if !first {
+                f.write_str("; ")?;
+            }
+            first = false;
+            question = asks;
+            f.write_fmt(args)
+        };
+        match b.icmp {
+            Some(IcmpBlock::ThirdParty(reporter)) => part(
+                f,
+                format_args!(
+                    "{reporter} answered {client}'s attempts to reach {server} on {port} with ICMP destination \
+                     unreachable: a firewall or router at {reporter} blocks {port}; open it there"
+                ),
+                false,
+            )?,
+            Some(IcmpBlock::Server) => part(
+                f,
+                format_args!(
+                    "{server} answered {client} on {port} with ICMP destination unreachable: nothing listens on \
+                     {port} there, or its host firewall rejects it; is the service running?"
+                ),
+                true,
+            )?,
+            None => {}
+        }
+        match b.refused {
+            Some(Refusal::Middlebox { rst_ttl, usual_ttl }) => part(
+                f,
+                format_args!(
+                    "{client} was refused (RST) on {port} by {server}'s address, but the RST's TTL {rst_ttl} differs \
+                     from {server}'s other packets (TTL {usual_ttl}): a middlebox (firewall) probably sent it; check \
+                     the firewall between them for {port}"
+                ),
+                false,
+            )?,
+            Some(Refusal::Server) => part(
+                f,
+                format_args!(
+                    "{server} refused {port} from {client} (RST): is the service running and listening on {port}, \
+                     and does the host firewall allow it?"
+                ),
+                true,
+            )?,
+            None => {}
+        }
+        let span = Seconds(b.span_ns);
+        if b.no_reply {
+            part(
+                f,
+                format_args!(
+                    "{client} got no answer from {server} on {port} ({} SYN{} over {span}): is {port} open between them?",
+                    b.attempts,
+                    plural(b.attempts)
+                ),
+                true,
+            )?;
+        }
+        if b.unanswered {
+            part(
+                f,
+                format_args!(
+                    "{server} never answered {client} on {port} ({} datagram{} over {span}): is {port} open between \
+                     them and the service running?",
+                    b.attempts,
+                    plural(b.attempts)
+                ),
+                true,
+            )?;
+        }
+        if !question {
+            f.write_char('.')?;
+        }
+        if b.got_through > 0 {
+            write!(
+                f,
+                " ({} of {} connections did get through.)",
+                b.got_through, b.connections
+            )?;
+        }
+        Ok(())
+    }
+}
