@@ -195,3 +195,6 @@ pub fn classify(
         verdicts,
     }
 }
+
+#[cfg(test)]
+mod tests;
