@@ -92,7 +92,13 @@ impl Baseline {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let report: OldReport = serde_json::from_str(&text).map_err(|e| {
+        Baseline::parse(&text).map_err(err)
+    }
+
+    /// Parses an earlier JSON report's text (errors without the file name).
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let err = |message: String| message;
+        let report: OldReport = serde_json::from_str(text).map_err(|e| {
             err(format!(
                 "not a flowlint JSON report (line {}, column {}: {e})",
                 e.line(),
@@ -208,5 +214,133 @@ pub fn compare(current: &Classification, catalogs: &CatalogSet, baseline: &Basel
         new,
         resolved,
         missing_rules,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::{classify, ConversationTable};
+    use crate::flow::{ConnRecord, History, State};
+
+    fn conn(client: &str, port: u16, state: State) -> ConnRecord {
+        ConnRecord {
+            transport: crate::decode::Transport::Tcp,
+            client: client.parse().unwrap(),
+            client_port: 40000,
+            server: "10.0.0.1".parse().unwrap(),
+            server_port: port,
+            state,
+            started_before_capture: false,
+            first_ns: 0,
+            last_ns: 1,
+            packets: 1,
+            bytes: 60,
+            syns: 1,
+            unanswered_datagrams: 0,
+            attempt_first_ns: 0,
+            attempt_last_ns: 0,
+            failed_by: None,
+            rst_ttl: None,
+            server_ttl: None,
+            client_ttl: None,
+            history: History::default(),
+            zeek_state: "S0",
+            completeness: 1,
+        }
+    }
+
+    fn old_conv(client: &str, port: u16, verdict: &str) -> String {
+        format!(
+            r#"{{"client":"{client}","server":"10.0.0.1","server_port":{port},"protocol":"tcp",
+            "client_roles":[],"server_roles":[],"verdict":"{verdict}","rule":null,"reason":"r",
+            "connections":1,"states":{{}},"packets":1,"bytes":60,"first_seen":"x","last_seen":"x"}}"#
+        )
+    }
+
+    #[test]
+    fn new_resolved_and_missing_rules() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        // A plain one-port TCP rule of the built-in catalogs.
+        let rule = catalogs
+            .rules()
+            .find(|r| {
+                r.protocol == crate::decode::Transport::Tcp
+                    && r.ports.width() == 1
+                    && r.companion.is_none()
+                    && r.scope == crate::catalog::Scope::Network
+            })
+            .unwrap();
+        let port = rule.ports.ranges[0].0;
+        let other_rule = catalogs.rules().find(|r| r.id != rule.id).unwrap();
+        let mut table = ConversationTable::default();
+        table.add(&conn("10.0.1.1", port, State::NoReply));
+        table.add(&conn("10.0.1.2", port, State::Established));
+        let current = classify(table, &catalogs, None);
+        let text = format!(
+            r#"{{"schema":"{SCHEMA}","tool":{{}},"inputs":[],"summary":{{}},"hosts":[],
+            "conversations":[{},{},{}],
+            "rules":[{{"id":"{}","conversations":3}},{{"id":"{}","conversations":1}}],
+            "baseline":null}}"#,
+            old_conv("10.0.1.1", port, "expected"),
+            old_conv("10.0.1.2", port, "blocked"),
+            old_conv("10.0.1.3", port, "unexpected"),
+            rule.id,
+            other_rule.id,
+        );
+        let baseline = Baseline::parse(&text).unwrap();
+        let cmp = compare(&current, &catalogs, &baseline);
+        let new: Vec<_> = cmp
+            .new
+            .iter()
+            .map(|&i| {
+                current.conversations[i as usize]
+                    .conv
+                    .key
+                    .client
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(new, ["10.0.1.1"]);
+        assert_eq!(cmp.resolved.len(), 2);
+        match &cmp.resolved[0] {
+            Resolved::Now(i) => assert_eq!(
+                current.conversations[*i as usize]
+                    .conv
+                    .key
+                    .client
+                    .to_string(),
+                "10.0.1.2"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match &cmp.resolved[1] {
+            Resolved::Gone(c) => assert_eq!(c.client, "10.0.1.3"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(cmp.missing_rules, std::slice::from_ref(&other_rule.id));
+    }
+
+    #[test]
+    fn a_report_that_is_not_one_says_where() {
+        let err = Baseline::parse("{\"schema\": 1}").unwrap_err();
+        assert!(
+            err.starts_with("not a flowlint JSON report (line 1, column"),
+            "{err}"
+        );
+        let err = Baseline::parse(
+            r#"{"schema":"other","tool":0,"inputs":0,"summary":0,"hosts":0,"conversations":[],"rules":[],"baseline":0}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err, "schema 'other' is not flowlint.report.v1");
+        let err = Baseline::parse(&format!(
+            r#"{{"schema":"{SCHEMA}","tool":0,"inputs":0,"summary":0,"hosts":0,"conversations":[{}],"rules":[],"baseline":0}}"#,
+            old_conv("nonsense", 1, "blocked")
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "conversations[0].client 'nonsense' is not an IP address"
+        );
     }
 }

@@ -319,3 +319,36 @@ pub fn parse_fail_on(s: &str) -> Result<Vec<Verdict>, String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_takes_verdicts_or_none() {
+        assert_eq!(
+            parse_fail_on("blocked, unexpected").unwrap(),
+            [Verdict::Blocked, Verdict::Unexpected]
+        );
+        assert_eq!(parse_fail_on(" NONE ").unwrap(), []);
+        assert!(parse_fail_on("blocked,nope")
+            .unwrap_err()
+            .contains("unknown verdict 'nope'"));
+    }
+
+    #[test]
+    fn a_report_to_a_file_replaces_it_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "old").unwrap();
+        let failed = write_atomically(&path, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_atomically(&path, |out| out.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+}
