@@ -329,6 +329,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let packets_done = started.elapsed();
     // Classifying and writing many conversations takes a while: say so.
     let spinner = show_progress.then(|| {
         let spinner = indicatif::ProgressBar::new_spinner();
@@ -344,6 +345,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         outcome.baseline = Some(baseline::compare(&outcome.classification, &catalogs, old));
     }
     drop(baseline);
+    let classified = started.elapsed();
 
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let finish = Finish {
@@ -359,6 +361,16 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         spinner.finish_and_clear();
     }
     let code = written?;
+    if std::env::var_os("FLOWLINT_TIMING").is_some() {
+        // For benchmarks (benches/compare.sh): where the wall time went.
+        let written = started.elapsed();
+        eprintln!(
+            "flowlint: timing: packet stage {:.3} s, classification {:.3} s, report {:.3} s",
+            packets_done.as_secs_f64(),
+            (classified - packets_done).as_secs_f64(),
+            (written - classified).as_secs_f64()
+        );
+    }
     // After the report is out: a failure to write it must stay the only line.
     // Warnings are not chatter: --quiet keeps them.
     for input in &outcome.inputs {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -21,13 +22,164 @@ pub const SCHEMA: &str = "flowlint.report.v1";
 /// The JSON exporter.
 pub struct Json;
 
+/// Conversations serialized per task, and tasks per round: a round's
+/// buffers (a few MB) are all that is held besides the model.
+const CHUNK: usize = 1024;
+const CHUNKS_PER_ROUND: usize = 16;
+
 impl Exporter for Json {
-    fn write(&self, out: &mut dyn Write, outcome: &Outcome<'_>) -> io::Result<()> {
-        let mut ser = serde_json::Serializer::pretty(&mut *out);
-        ReportView(outcome)
-            .serialize(&mut ser)
-            .map_err(io::Error::other)?;
-        writeln!(out)
+    /// The top-level object is written here member by member, so that its
+    /// largest member, `conversations`, can be serialized in parallel (chunks
+    /// of conversations into buffers, written in order); the bytes are those
+    /// `serde_json`'s pretty printer would write for the whole report.
+    fn write(&self, out: &mut dyn Write, o: &Outcome<'_>) -> io::Result<()> {
+        let mut first = true;
+        let mut member = |out: &mut dyn Write, key: &str| -> io::Result<()> {
+            out.write_all(if first { b"{\n  \"" } else { b",\n  \"" })?;
+            first = false;
+            out.write_all(key.as_bytes())?;
+            out.write_all(b"\": ")
+        };
+        member(out, "schema")?;
+        SCHEMA.write_at(out, 1)?;
+        member(out, "tool")?;
+        Tool {
+            name: "flowlint",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+        .write_at(out, 1)?;
+        member(out, "inputs")?;
+        Seq(|| o.inputs.iter().map(InputView)).write_at(out, 1)?;
+        member(out, "summary")?;
+        SummaryView(o).write_at(out, 1)?;
+        member(out, "hosts")?;
+        Seq(|| o.classification.hosts.with_roles().map(|h| HostView(o, h))).write_at(out, 1)?;
+        member(out, "conversations")?;
+        write_conversations(out, o)?;
+        member(out, "rules")?;
+        Seq(|| rule_views(o)).write_at(out, 1)?;
+        member(out, "baseline")?;
+        o.baseline
+            .as_ref()
+            .map(|b| BaselineView(o, b))
+            .write_at(out, 1)?;
+        if let Some(live) = &o.live {
+            member(out, "live")?;
+            LiveView(live).write_at(out, 1)?;
+        }
+        out.write_all(b"\n}\n")
+    }
+}
+
+/// `conversations`: an array at depth 1, its elements at depth 2.
+fn write_conversations(out: &mut dyn Write, o: &Outcome<'_>) -> io::Result<()> {
+    let all = &o.classification.conversations;
+    if all.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); CHUNKS_PER_ROUND];
+    for (round, window) in all.chunks(CHUNK * CHUNKS_PER_ROUND).enumerate() {
+        window
+            .par_chunks(CHUNK)
+            .zip(buffers.par_iter_mut())
+            .enumerate()
+            .try_for_each(|(i, (chunk, buf))| -> io::Result<()> {
+                buf.clear();
+                for (j, c) in chunk.iter().enumerate() {
+                    let very_first = round == 0 && i == 0 && j == 0;
+                    buf.extend_from_slice(if very_first { b"\n    " } else { b",\n    " });
+                    ConversationView(o, c).write_at(buf, 2)?;
+                }
+                Ok(())
+            })?;
+        for buf in buffers.iter().take(window.len().div_ceil(CHUNK)) {
+            out.write_all(buf)?;
+        }
+    }
+    out.write_all(b"\n  ]")
+}
+
+/// serde_json's pretty printer (two spaces a level), starting at a depth.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+fn indent<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
+    const SPACES: &[u8; 64] = b"                                                                ";
+    let mut n = depth * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// Any serializable value, pretty-printed at a depth.
+trait WriteAt {
+    fn write_at<W: ?Sized + Write>(&self, out: &mut W, depth: usize) -> io::Result<()>;
+}
+
+impl<T: Serialize + ?Sized> WriteAt for T {
+    fn write_at<W: ?Sized + Write>(&self, out: &mut W, depth: usize) -> io::Result<()> {
+        let mut ser = serde_json::Serializer::with_formatter(
+            out,
+            Pretty {
+                depth,
+                has_value: false,
+            },
+        );
+        self.serialize(&mut ser).map_err(io::Error::other)
     }
 }
 
@@ -42,44 +194,6 @@ where
 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq((self.0)())
-    }
-}
-
-struct ReportView<'o, 'a>(&'o Outcome<'a>);
-
-impl Serialize for ReportView<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let o = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema", SCHEMA)?;
-        m.serialize_entry(
-            "tool",
-            &Tool {
-                name: "flowlint",
-                version: env!("CARGO_PKG_VERSION"),
-            },
-        )?;
-        m.serialize_entry("inputs", &Seq(|| o.inputs.iter().map(InputView)))?;
-        m.serialize_entry("summary", &SummaryView(o))?;
-        m.serialize_entry(
-            "hosts",
-            &Seq(|| o.classification.hosts.with_roles().map(|h| HostView(o, h))),
-        )?;
-        m.serialize_entry(
-            "conversations",
-            &Seq(|| {
-                o.classification
-                    .conversations
-                    .iter()
-                    .map(|c| ConversationView(o, c))
-            }),
-        )?;
-        m.serialize_entry("rules", &Seq(|| rule_views(o)))?;
-        m.serialize_entry("baseline", &o.baseline.as_ref().map(|b| BaselineView(o, b)))?;
-        if let Some(live) = &o.live {
-            m.serialize_entry("live", &LiveView(live))?;
-        }
-        m.end()
     }
 }
 

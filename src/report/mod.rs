@@ -44,12 +44,31 @@ pub const STATES_BY_NAME: [crate::flow::State; 9] = {
     ]
 };
 
-/// Serializes as the `Display` text of the value (no `String` made).
+/// Serializes as the `Display` text of the value.
+///
+/// Why not `collect_str`: it escapes every fragment the `Display` writes
+/// (an address is seven), which costs more than formatting into a reused
+/// buffer and escaping the text once.
 pub(crate) struct AsText<T>(pub T);
+
+thread_local! {
+    static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
 
 impl<T: std::fmt::Display> serde::Serialize for AsText<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        use std::fmt::Write as _;
+        TEXT.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut text) => {
+                text.clear();
+                // Writing to a String cannot fail; a Display that fails
+                // leaves what it wrote.
+                let _ = write!(text, "{}", self.0);
+                s.serialize_str(&text)
+            }
+            // A Display that serializes itself (never here): no buffer.
+            Err(_) => s.collect_str(&self.0),
+        })
     }
 }
 
