@@ -13,7 +13,7 @@
 //! `fixtures` also writes the hostile-input fixtures into `DIR/hostile/`.
 //!
 //! `bench` shapes: `--mix default` (4 000 clients, 40 servers, the original
-//! port tables with about 19 % unlisted sessions, 10 % IPv6, 5 % VLAN) or
+//! port tables with about 18 % unlisted sessions, 10 % IPv6, 5 % VLAN) or
 //! `--mix high-cardinality` (8 000 clients, 400 servers, 20 % non-catalog,
 //! 10 % IPv6, 5 % VLAN); the other knobs override the mix's value. A share
 //! `F` is a fraction (`0.2`) or a percentage (`20%`); giving
@@ -1919,7 +1919,7 @@ mod bench {
         pub ports_per_client: u32,
         /// Share of sessions on a non-catalog port, in millionths. `None`:
         /// the original port tables, where unlisted ports are mixed in by
-        /// repetition (about 19 % of sessions).
+        /// repetition (about 18 % of sessions).
         pub noncatalog_ppm: Option<u32>,
         /// Shares of IPv6 and of 802.1Q-tagged sessions, in millionths.
         pub ipv6_ppm: u32,
