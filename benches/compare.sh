@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # flowlint side by side with its peers on generated captures.
 #
-#   benches/compare.sh            # 10 M packets (4.5 GB), 1 M for the slow peers
+#   benches/compare.sh            # 10 M packets (4.5 GB; 5.0 GB high-cardinality), 1 M for the slow peers
 #   PACKETS=2000000 benches/compare.sh   # a quicker run
+#   MIX=high-cardinality benches/compare.sh   # one mix only
+#
+# For each traffic mix of MIX (flowlint-gen bench --mix): `default`, the
+# original enterprise mix (4 000 clients, 40 servers; conversations saturate:
+# 74 701 conversations, 789 831 connections in 10 M packets), and
+# `high-cardinality`, a larger site's SPAN port (8 000 clients, 400 servers,
+# 20 % non-catalog, 10 % IPv6, 5 % VLAN: 354 755 conversations, 639 049
+# connections in 10 M packets). Both with FLOWS=20000, SEED=1, counted with
+# --max-conversations 5000000.
 #
 # Generates (deterministically, with flowlint-gen) a PACKETS-packet classic
 # pcap, one of PACKETS/10 packets for the slow peers (tshark, ndpiReader),
@@ -12,11 +21,17 @@
 #   the analysis stage alone (cargo bench --bench pipeline),
 #   tcpdump -nn -r F -w /dev/null, cat F > /dev/null,
 #   tshark -r F -q -z conv,tcp and ndpiReader (small file, if installable),
-# measures peak RSS with /usr/bin/time -v, and prints one table of wall time,
-# packets/s, MB/s, peak RSS and each tool's time relative to flowlint's.
+# measures peak RSS with /usr/bin/time -v, and prints, per mix, one table of
+# wall time, packets/s, MB/s, peak RSS and each tool's time relative to
+# flowlint's, then the targets (ratios to tcpdump, cat, tshark, -j 1; RSS).
 #
 # Environment: PACKETS (10000000), FLOWS (concurrent flows, 20000), SEED (1),
-# RUNS (3), DATA (directory for the captures, target/bench-data),
+# RUNS (3), MIX (mixes to run, space separated: "default high-cardinality"),
+# CHECK_ARGS (extra arguments of every flowlint check run, none: the
+# high-cardinality mix then goes past the default --max-conversations
+# 250000 and folds; CHECK_ARGS="--max-conversations 5000000" does not),
+# DATA (directory for the captures, target/bench-data; the default mix's
+# files are bench-N.pcap as before, the others bench-MIX-N.pcap),
 # CARGO_TARGET_DIR (as cargo). Nothing it writes is meant to be committed.
 set -euo pipefail
 
@@ -25,6 +40,8 @@ PACKETS=${PACKETS:-10000000}
 FLOWS=${FLOWS:-20000}
 SEED=${SEED:-1}
 RUNS=${RUNS:-3}
+MIX=${MIX:-default high-cardinality}
+CHECK_ARGS=${CHECK_ARGS:-}
 TARGET=${CARGO_TARGET_DIR:-target}
 DATA=${DATA:-$TARGET/bench-data}
 SMALL=$((PACKETS / 10))
@@ -74,26 +91,34 @@ FLOWLINT=$TARGET/release/flowlint
 GEN=$TARGET/release/flowlint-gen
 PIPELINE=$(ls -t "$TARGET"/release/deps/pipeline-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
 
+size() { stat -c %s "$1"; }
+
+# --- one table per mix --------------------------------------------------------
+for mix in $MIX; do
+case $mix in
+default) NAME=bench ;;
+high-cardinality) NAME=bench-$mix ;;
+*) echo "compare.sh: MIX: default or high-cardinality, not $mix" >&2; exit 2 ;;
+esac
 gen() { # packets file
-    [ -s "$2" ] || "$GEN" bench --packets "$1" --flows "$FLOWS" --seed "$SEED" --format pcap --out "$2"
+    [ -s "$2" ] || "$GEN" bench --mix "$mix" --packets "$1" --flows "$FLOWS" --seed "$SEED" --format pcap --out "$2"
 }
-BIG=$DATA/bench-$PACKETS.pcap
-SMALLF=$DATA/bench-$SMALL.pcap
-LONGF=$DATA/bench-$LONG.pcap
+BIG=$DATA/$NAME-$PACKETS.pcap
+SMALLF=$DATA/$NAME-$SMALL.pcap
+LONGF=$DATA/$NAME-$LONG.pcap
 gen "$PACKETS" "$BIG"
 gen "$SMALL" "$SMALLF"
 gen "$LONG" "$LONGF"
-size() { stat -c %s "$1"; }
 
 # --- measurements ------------------------------------------------------------
 # name | packets | bytes | command
 ROWS=()
 row() { ROWS+=("$1|$2|$3|$4"); }
-row "flowlint check" "$PACKETS" "$(size "$BIG")" "$FLOWLINT check -q --format json -o $OUT/report.json $BIG"
-row "flowlint check -j 1" "$PACKETS" "$(size "$BIG")" "$FLOWLINT check -q --format json -j 1 -o $OUT/report1.json $BIG"
+row "flowlint check" "$PACKETS" "$(size "$BIG")" "$FLOWLINT check -q --format json $CHECK_ARGS -o $OUT/report.json $BIG"
+row "flowlint check -j 1" "$PACKETS" "$(size "$BIG")" "$FLOWLINT check -q --format json -j 1 $CHECK_ARGS -o $OUT/report1.json $BIG"
 [ -n "$PIPELINE" ] && row "flowlint analysis stage only" "$PACKETS" "$(size "$BIG")" "$PIPELINE $BIG 0"
 [ -n "$PIPELINE" ] && row "flowlint analysis stage -j 1" "$PACKETS" "$(size "$BIG")" "$PIPELINE $BIG 1"
-row "flowlint check, 2x longer" "$LONG" "$(size "$LONGF")" "$FLOWLINT check -q --format json -o $OUT/report2.json $LONGF"
+row "flowlint check, 2x longer" "$LONG" "$(size "$LONGF")" "$FLOWLINT check -q --format json $CHECK_ARGS -o $OUT/report2.json $LONGF"
 row "tcpdump -w /dev/null" "$PACKETS" "$(size "$BIG")" "tcpdump -nn -r $BIG -w /dev/null"
 row "cat > /dev/null" "$PACKETS" "$(size "$BIG")" "cat $BIG"
 row "tshark conv,tcp (1/10 file)" "$SMALL" "$(size "$SMALLF")" "tshark -r $SMALLF -q -z conv,tcp"
@@ -102,7 +127,7 @@ row "tshark conv,tcp (1/10 file)" "$SMALL" "$(size "$SMALLF")" "tshark -r $SMALL
 RESULTS=()
 for r in "${ROWS[@]}"; do
     IFS='|' read -r name packets bytes cmd <<<"$r"
-    echo "== $name: $cmd" >&2
+    echo "== $mix: $name: $cmd" >&2
     # Exit status 1 (findings) is not a failure of the run: -i.
     # A plain command name keeps the CSV's first column free of commas
     # (`conv,tcp`).
@@ -120,7 +145,7 @@ done
 FL=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '$1=="flowlint check" {print $4}')
 FL1=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '$1=="flowlint check -j 1" {print $4}')
 echo
-echo "Captures: $BIG ($PACKETS packets), $SMALLF, $LONGF; $FLOWS concurrent flows; median of $RUNS, page cache warm; $(nproc) cores"
+echo "Mix $mix. Captures: $BIG ($PACKETS packets), $SMALLF, $LONGF; $FLOWS concurrent flows; median of $RUNS, page cache warm; $(nproc) cores"
 printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v fl="$FL" '
 BEGIN {
     printf "%-32s %10s %9s %13s %9s %9s %22s\n", "tool", "packets", "wall s", "packets/s", "MB/s", "RSS MB", "time/packet vs flowlint"
@@ -131,6 +156,13 @@ BEGIN {
     ratio = (pps > 0) ? (fl > 0 ? ($2 / fl) / pps : 0) : 0
     printf "%-32s %10d %9.3f %13.0f %9.0f %9.1f %21.2fx\n", $1, $2, $4, pps, mbs, $5 / 1024, ratio
 }'
+# What the report of the first row counted (a check of the mix's shape).
+python3 - "$OUT/report.json" <<'PY' 2>/dev/null || true
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+print("report: %d conversations, %d connections, %d folded connections"
+      % (s["conversations"], s["connections"], s.get("folded_connections", 0)))
+PY
 echo
 pick() { printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v n="$1" -v f="$2" '$1==n {print $f}'; }
 TCPDUMP=$(pick "tcpdump -w /dev/null" 4)
@@ -149,3 +181,4 @@ awk -v fl="$FL" -v fl1="$FL1" -v td="$TCPDUMP" -v cat="$CAT" -v ts="$TSHARK" -v 
     d = rss2 / rss - 1
     printf "target  RSS 2x capture within 10 %%:       %+.0f %%  %s\n", d * 100, (d <= 0.1 && d >= -0.1) ? "met" : "NOT met"
 }'
+done

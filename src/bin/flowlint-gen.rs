@@ -3,11 +3,22 @@
 //! ```text
 //! flowlint-gen fixtures [DIR]        regenerate every fixture (default fixtures/)
 //! flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE
+//!                    [--mix default|high-cardinality] [--clients N] [--servers N]
+//!                    [--servers-per-client N] [--ports-per-client N]
+//!                    [--noncatalog-share F] [--ipv6-share F] [--vlan-share F]
 //! flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE
 //! flowlint-gen repeat --times N --in FILE --out FILE
 //! ```
 //!
 //! `fixtures` also writes the hostile-input fixtures into `DIR/hostile/`.
+//!
+//! `bench` shapes: `--mix default` (4 000 clients, 40 servers, the original
+//! port tables with about 18 % unlisted sessions, 10 % IPv6, 5 % VLAN) or
+//! `--mix high-cardinality` (8 000 clients, 400 servers, 20 % non-catalog,
+//! 10 % IPv6, 5 % VLAN); the other knobs override the mix's value. A share
+//! `F` is a fraction (`0.2`) or a percentage (`20%`); giving
+//! `--noncatalog-share` switches from the original port tables to separate
+//! catalog and non-catalog ones.
 //!
 //! Fixtures are byte-identical on every run: fixed timestamps, fixed ports,
 //! no randomness. Next to each capture the generator writes the inventory it
@@ -41,6 +52,8 @@ fn main() -> ExitCode {
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "usage: flowlint-gen fixtures [DIR] | flowlint-gen bench --packets N --flows N --seed S --format pcap|pcapng --out FILE \
+             [--mix default|high-cardinality] [--clients N] [--servers N] [--servers-per-client N] [--ports-per-client N] \
+             [--noncatalog-share F] [--ipv6-share F] [--vlan-share F] \
              | flowlint-gen flood --flows N [--kind syn|scan] [--format pcap|pcapng] --out FILE \
              | flowlint-gen repeat --times N --in FILE --out FILE",
         )),
@@ -1888,13 +1901,80 @@ mod fixtures {
 mod bench {
     use super::*;
 
+    /// The shape of the traffic: who talks to whom, on which ports, over
+    /// which link. `DEFAULT` is the mix every figure in the README and in
+    /// `benches/compare.sh` was first measured on; it is reproduced byte for
+    /// byte (same seed, same file) whatever else the generator learns.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Mix {
+        /// Size of the client pool.
+        pub clients: u32,
+        /// Size of the server farm. Each client has a home server (clients
+        /// spread evenly over the farm) and talks to it and to the next
+        /// `servers_per_client - 1` servers.
+        pub servers: u32,
+        pub servers_per_client: u32,
+        /// Catalog services one client uses: consecutive entries of the
+        /// (weighted) port table from a per-client offset.
+        pub ports_per_client: u32,
+        /// Share of sessions on a non-catalog port, in millionths. `None`:
+        /// the original port tables, where unlisted ports are mixed in by
+        /// repetition (about 18 % of sessions).
+        pub noncatalog_ppm: Option<u32>,
+        /// Shares of IPv6 and of 802.1Q-tagged sessions, in millionths.
+        pub ipv6_ppm: u32,
+        pub vlan_ppm: u32,
+        /// Data packets of a TCP session (UDP rounds: half of it):
+        /// 4 + uniform below this.
+        pub data_spread: u32,
+    }
+
+    impl Mix {
+        /// The original enterprise mix: 4 000 clients, 40 servers.
+        pub const DEFAULT: Mix = Mix {
+            clients: 4_000,
+            servers: 40,
+            servers_per_client: 2,
+            ports_per_client: 3,
+            noncatalog_ppm: None,
+            ipv6_ppm: 100_000,
+            vlan_ppm: 50_000,
+            data_spread: 12,
+        };
+
+        /// A SPAN port of a larger site: 8 000 clients, 400 servers, each
+        /// client on several catalog services of a few servers, plus 20 %
+        /// of sessions on non-catalog ports anywhere in the farm, sessions a
+        /// little longer than the default's. With `--flows 20000 --seed 1`,
+        /// 10 M packets hold 354 755 conversations and 639 049 connections
+        /// (`flowlint check --max-conversations 5000000`; the default mix:
+        /// 74 701 and 789 831).
+        pub const HIGH_CARDINALITY: Mix = Mix {
+            clients: 8_000,
+            servers: 400,
+            servers_per_client: 4,
+            ports_per_client: 4,
+            noncatalog_ppm: Some(200_000),
+            ipv6_ppm: 100_000,
+            vlan_ppm: 50_000,
+            data_spread: 19,
+        };
+    }
+
     pub struct Opts {
         pub packets: u64,
         pub flows: usize,
         pub seed: u64,
         pub pcapng: bool,
         pub out: PathBuf,
+        pub mix: Mix,
     }
+
+    /// One `--clients`, `--ipv6-share`… given on the command line.
+    type Knob = Box<dyn Fn(&mut Mix)>;
+
+    /// `--mix` names.
+    pub const MIXES: &str = "default|high-cardinality";
 
     pub fn parse_args(args: &[String]) -> io::Result<Opts> {
         let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
@@ -1904,7 +1984,11 @@ mod bench {
             seed: 1,
             pcapng: false,
             out: PathBuf::new(),
+            mix: Mix::DEFAULT,
         };
+        // Knobs given one by one override the preset of `--mix`, in
+        // whatever order they come.
+        let mut knobs: Vec<Knob> = Vec::new();
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut val = || {
@@ -1915,6 +1999,28 @@ mod bench {
             let num = |v: String| {
                 v.parse::<u64>()
                     .map_err(|_| bad(format!("{a}: not a number: {v}")))
+            };
+            let count = |v: String, max: u32| {
+                num(v).and_then(|n| match u32::try_from(n) {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(bad(format!("{a}: from 1 to {max}, not {n}"))),
+                })
+            };
+            // A share: a fraction from 0 to 1 (`0.2`) or a percentage
+            // (`20%`), kept in millionths.
+            let share = |v: String| {
+                let (s, scale) = match v.strip_suffix('%') {
+                    Some(p) => (p, 100.0),
+                    None => (v.as_str(), 1.0),
+                };
+                match s.trim().parse::<f64>() {
+                    Ok(f) if (0.0..=1.0).contains(&(f / scale)) => {
+                        Ok((f / scale * 1e6).round() as u32)
+                    }
+                    _ => Err(bad(format!(
+                        "{a}: a share from 0 to 1 (or 0% to 100%), not {v}"
+                    ))),
+                }
             };
             match a.as_str() {
                 "--packets" => o.packets = num(val()?)?,
@@ -1928,8 +2034,46 @@ mod bench {
                     }
                 }
                 "--out" => o.out = PathBuf::from(val()?),
+                "--mix" => {
+                    o.mix = match val()?.as_str() {
+                        "default" => Mix::DEFAULT,
+                        "high-cardinality" => Mix::HIGH_CARDINALITY,
+                        m => return Err(bad(format!("--mix: {MIXES}, not {m}"))),
+                    }
+                }
+                "--clients" => {
+                    let n = count(val()?, MAX_CLIENTS)?;
+                    knobs.push(Box::new(move |m| m.clients = n));
+                }
+                "--servers" => {
+                    let n = count(val()?, MAX_SERVERS)?;
+                    knobs.push(Box::new(move |m| m.servers = n));
+                }
+                "--servers-per-client" => {
+                    let n = count(val()?, MAX_SERVERS)?;
+                    knobs.push(Box::new(move |m| m.servers_per_client = n));
+                }
+                "--ports-per-client" => {
+                    let n = count(val()?, 64)?;
+                    knobs.push(Box::new(move |m| m.ports_per_client = n));
+                }
+                "--noncatalog-share" => {
+                    let n = share(val()?)?;
+                    knobs.push(Box::new(move |m| m.noncatalog_ppm = Some(n)));
+                }
+                "--ipv6-share" => {
+                    let n = share(val()?)?;
+                    knobs.push(Box::new(move |m| m.ipv6_ppm = n));
+                }
+                "--vlan-share" => {
+                    let n = share(val()?)?;
+                    knobs.push(Box::new(move |m| m.vlan_ppm = n));
+                }
                 _ => return Err(bad(format!("unknown option {a}"))),
             }
+        }
+        for k in knobs {
+            k(&mut o.mix);
         }
         if o.out.as_os_str().is_empty() {
             return Err(bad("--out FILE is required".into()));
@@ -1983,37 +2127,48 @@ mod bench {
         sseq: u32,
     }
 
-    /// Catalog ports and some unlisted ones, weighted by repetition.
+    /// Catalog ports and some unlisted ones, weighted by repetition: the
+    /// port tables of `Mix::DEFAULT` (`noncatalog_ppm: None`).
     const TCP_PORTS: [u16; 16] = [
         31000, 31000, 31000, 31001, 31080, 9352, 9352, 9367, 9297, 445, 139, 443, 443, 80, 22, 135,
     ];
     const UDP_PORTS: [u16; 6] = [161, 137, 138, 445, 53, 1952];
 
-    /// Size of the client pool and of the server farm of the bench mix.
-    const CLIENTS: u32 = 4_000;
-    const SERVERS: u32 = 40;
+    /// With an explicit non-catalog share: the catalog services clients
+    /// use (JP1/IT Desktop Management 2 and Systemwalker Operation Manager,
+    /// cross-host rules, weighted by repetition) and ports no built-in
+    /// catalog lists (web, RDP, SQL Server, WinRM, LDAP, DNS, NTP, syslog).
+    /// The `port_tables_match_the_catalogs` test holds them to the catalog
+    /// files.
+    const CATALOG_TCP: [u16; 15] = [
+        31000, 31000, 31080, 31001, 31016, 445, 139, 9367, 9352, 9368, 9297, 9371, 9369, 4013, 135,
+    ];
+    const CATALOG_UDP: [u16; 5] = [161, 137, 138, 445, 1952];
+    const NONCATALOG_TCP: [u16; 8] = [443, 443, 80, 8080, 3389, 1433, 5985, 389];
+    const NONCATALOG_UDP: [u16; 5] = [53, 53, 123, 514, 389];
+
+    /// Limits of `--clients` and `--servers`: clients are numbered from
+    /// 10.16.0.1, servers from 10.0.0.1, below the firewall 10.255.255.254.
+    const MAX_CLIENTS: u32 = 15_000_000;
+    const MAX_SERVERS: u32 = 1_000_000;
 
     struct Gen {
         rng: Rng,
-        /// The client of the slot being made.
-        client_n: u32,
+        mix: Mix,
         firewall: Host,
         firewall6: Host,
         next_port: u16,
     }
 
     impl Gen {
-        /// A client of the pool, or the server it talks to: like an enterprise
-        /// network, a bounded set of clients each talks to a home server (and
-        /// now and then its neighbour), so conversations saturate while
-        /// connections keep coming.
-        fn host(&mut self, server: bool, v6: bool) -> Host {
-            let n = if server {
-                (self.client_n / 100 + self.rng.below(2) as u32) % SERVERS
-            } else {
-                self.client_n
-            };
-            self.host_n(n, server, v6)
+        /// Like an enterprise network, a bounded set of clients each talks
+        /// to a home server (and a few of its neighbours), so conversations
+        /// saturate while connections keep coming.
+        fn home_server(&mut self, client_n: u32) -> u32 {
+            let m = &self.mix;
+            let home = u64::from(client_n) * u64::from(m.servers) / u64::from(m.clients);
+            let n = home + self.rng.below(u64::from(m.servers_per_client));
+            (n % u64::from(m.servers)) as u32
         }
 
         fn host_n(&mut self, n: u32, server: bool, v6: bool) -> Host {
@@ -2032,10 +2187,17 @@ mod bench {
             Host::new(addr, ttl)
         }
 
+        /// True with probability `ppm` millionths. For `ppm` = 10⁶/k this
+        /// is exactly `below(k) == 0` (both are `next() < 2⁶⁴/k`).
+        fn chance(&mut self, ppm: u32) -> bool {
+            self.rng.below(1_000_000) < u64::from(ppm)
+        }
+
         fn new_slot(&mut self) -> Slot {
-            let v6 = self.rng.below(10) == 0;
-            self.client_n = self.rng.below(u64::from(CLIENTS)) as u32;
-            let vlan = self.rng.below(20) == 0;
+            let m = self.mix;
+            let v6 = self.chance(m.ipv6_ppm);
+            let client_n = self.rng.below(u64::from(m.clients)) as u32;
+            let vlan = self.chance(m.vlan_ppm);
             let r = self.rng.below(100);
             let kind = match r {
                 0..=69 => Kind::Session,
@@ -2045,21 +2207,47 @@ mod bench {
                 79..=97 => Kind::Udp,
                 _ => Kind::UdpClosed,
             };
+            let udp = matches!(kind, Kind::Udp | Kind::UdpClosed);
             // Each client uses a few services (of its role), not all of them.
-            let pick = u64::from(self.client_n) * 3 + self.rng.below(3);
-            let sport = match kind {
-                Kind::Udp | Kind::UdpClosed => UDP_PORTS[(pick % UDP_PORTS.len() as u64) as usize],
-                _ => TCP_PORTS[(pick % TCP_PORTS.len() as u64) as usize],
+            let ppc = u64::from(m.ports_per_client);
+            let pick = |rng: &mut Rng, table: &[u16]| {
+                let i = u64::from(client_n) * ppc + rng.below(ppc);
+                table[(i % table.len() as u64) as usize]
+            };
+            let (sport, noncatalog) = match m.noncatalog_ppm {
+                None => (
+                    pick(&mut self.rng, if udp { &UDP_PORTS } else { &TCP_PORTS }),
+                    false,
+                ),
+                Some(ppm) if self.chance(ppm) => {
+                    let t: &[u16] = if udp {
+                        &NONCATALOG_UDP
+                    } else {
+                        &NONCATALOG_TCP
+                    };
+                    (t[self.rng.below(t.len() as u64) as usize], true)
+                }
+                Some(_) => (
+                    pick(&mut self.rng, if udp { &CATALOG_UDP } else { &CATALOG_TCP }),
+                    false,
+                ),
             };
             self.next_port = if self.next_port >= 65_000 {
                 49_200
             } else {
                 self.next_port + 1
             };
+            // Non-catalog services (intranet web, file shares, databases)
+            // are anywhere in the farm.
+            let server_n = if noncatalog {
+                self.rng.below(u64::from(m.servers)) as u32
+            } else {
+                self.home_server(client_n)
+            };
             Slot {
                 kind,
-                client: self.host(false, v6),
-                server: self.host(true, v6),
+                client: self.host_n(client_n, false, v6),
+                server: self.host_n(server_n, true, v6),
                 cport: self.next_port,
                 sport,
                 link: Link::Ethernet {
@@ -2071,7 +2259,7 @@ mod bench {
                     fcs: false,
                 },
                 step: 0,
-                data: 4 + self.rng.below(12) as u32,
+                data: 4 + self.rng.below(u64::from(m.data_spread)) as u32,
                 cseq: self.rng.next() as u32,
                 sseq: self.rng.next() as u32,
             }
@@ -2248,7 +2436,7 @@ mod bench {
     fn generate<W: CaptureWriter>(o: &Opts, mut w: W) -> io::Result<()> {
         let mut g = Gen {
             rng: Rng(o.seed),
-            client_n: 0,
+            mix: o.mix,
             firewall: Host::parse("10.255.255.254", 255),
             firewall6: Host::parse("fd00::fffe", 255),
             next_port: 49_200,
@@ -2270,6 +2458,119 @@ mod bench {
             written += 1;
         }
         w.flush()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn listed(c: &rules::Catalogs, port: u16, proto: &str, cross_host: bool) -> bool {
+            c.rules.iter().any(|r| {
+                r.proto == proto
+                    && !(cross_host && r.same_host)
+                    && r.ports.iter().any(|&(a, b)| a <= port && port <= b)
+            })
+        }
+
+        /// The catalog tables hold ports of cross-host rules of the built-in
+        /// catalogs; the non-catalog ones, ports no rule of them lists.
+        #[test]
+        fn port_tables_match_the_catalogs() {
+            let c = rules::Catalogs::load();
+            assert!(c.missing.is_empty(), "catalogs missing: {:?}", c.missing);
+            for (table, proto) in [(&CATALOG_TCP[..], "tcp"), (&CATALOG_UDP[..], "udp")] {
+                for &p in table {
+                    assert!(listed(&c, p, proto, true), "{p}/{proto} is in no catalog");
+                }
+            }
+            for (table, proto) in [(&NONCATALOG_TCP[..], "tcp"), (&NONCATALOG_UDP[..], "udp")] {
+                for &p in table {
+                    assert!(!listed(&c, p, proto, false), "{p}/{proto} is in a catalog");
+                }
+            }
+        }
+
+        /// `chance(10⁶/k)` draws exactly what `below(k) == 0` drew before
+        /// the shares became knobs, so the default mix is unchanged.
+        #[test]
+        fn shares_reproduce_the_old_draws() {
+            let mut probe = Rng(42);
+            for _ in 0..100_000 {
+                let x = probe.next();
+                for (ppm, k) in [(100_000u64, 10u64), (50_000, 20)] {
+                    let old = ((u128::from(x) * u128::from(k)) >> 64) == 0;
+                    let new = ((u128::from(x) * 1_000_000) >> 64) < u128::from(ppm);
+                    assert_eq!(old, new, "x = {x:#x}");
+                }
+            }
+            // And at the edges of the ranges where they switch.
+            for k in [10u128, 20] {
+                let edge = ((1u128 << 64) / k) as u64;
+                for x in [edge - 1, edge, edge + 1] {
+                    let old = ((u128::from(x) * k) >> 64) == 0;
+                    let new = ((u128::from(x) * 1_000_000) >> 64) < 1_000_000 / k;
+                    assert_eq!(old, new, "k = {k}, x = {x:#x}");
+                }
+            }
+        }
+
+        fn parse(args: &[&str]) -> io::Result<Opts> {
+            let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            parse_args(&v)
+        }
+
+        #[test]
+        fn knobs_override_the_mix_in_any_order() {
+            let o = parse(&["--out", "x"]).unwrap();
+            assert_eq!(o.mix, Mix::DEFAULT);
+            let o = parse(&[
+                "--vlan-share",
+                "0",
+                "--mix",
+                "high-cardinality",
+                "--out",
+                "x",
+            ])
+            .unwrap();
+            assert_eq!(
+                o.mix,
+                Mix {
+                    vlan_ppm: 0,
+                    ..Mix::HIGH_CARDINALITY
+                }
+            );
+            let o = parse(&[
+                "--clients",
+                "100",
+                "--servers",
+                "7",
+                "--noncatalog-share",
+                "20%",
+                "--ipv6-share",
+                "0.25",
+                "--out",
+                "x",
+            ])
+            .unwrap();
+            assert_eq!(
+                o.mix,
+                Mix {
+                    clients: 100,
+                    servers: 7,
+                    noncatalog_ppm: Some(200_000),
+                    ipv6_ppm: 250_000,
+                    ..Mix::DEFAULT
+                }
+            );
+            for bad in [
+                &["--ipv6-share", "1.5", "--out", "x"][..],
+                &["--vlan-share", "-1%", "--out", "x"],
+                &["--clients", "0", "--out", "x"],
+                &["--mix", "huge", "--out", "x"],
+            ] {
+                assert!(parse(bad).is_err(), "{bad:?} accepted");
+            }
+        }
     }
 }
 
