@@ -330,6 +330,8 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         bar.finish_and_clear();
     }
     let packets_done = started.elapsed();
+    let rss_packets = timing_rss();
+    let peak_connections = result.flow_stats.peak_connections;
     // Classifying and writing many conversations takes a while: say so.
     let spinner = show_progress.then(|| {
         let spinner = indicatif::ProgressBar::new_spinner();
@@ -346,6 +348,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     }
     drop(baseline);
     let classified = started.elapsed();
+    let rss_classified = timing_rss();
 
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let finish = Finish {
@@ -365,10 +368,13 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         // For benchmarks (benches/compare.sh): where the wall time went.
         let written = started.elapsed();
         eprintln!(
-            "flowlint: timing: packet stage {:.3} s, classification {:.3} s, report {:.3} s",
+            "flowlint: timing: packet stage {:.3} s ({peak_connections} connections open at most), \
+             classification {:.3} s, report {:.3} s; memory (VmRSS/VmHWM) after the packet stage {rss_packets}, \
+             after classification {rss_classified}, at the end {}",
             packets_done.as_secs_f64(),
             (classified - packets_done).as_secs_f64(),
-            (written - classified).as_secs_f64()
+            (written - classified).as_secs_f64(),
+            timing_rss()
         );
     }
     // After the report is out: a failure to write it must stay the only line.
@@ -412,6 +418,23 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         );
     }
     Ok(code as u8)
+}
+
+/// Current and peak resident memory, for `FLOWLINT_TIMING` (Linux).
+fn timing_rss() -> String {
+    if std::env::var_os("FLOWLINT_TIMING").is_none() {
+        return String::new();
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or_else(|| "?".to_string(), |kb| format!("{} MB", kb / 1024))
+    };
+    format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
 }
 
 fn report_format(format: ReportFormat, to_terminal: bool) -> report::Format {

@@ -224,6 +224,93 @@ impl Conversation {
     }
 }
 
+/// Conversations in chunks of fixed capacity, found through a hash index of
+/// their positions.
+///
+/// Why not a `HashMap<ConvKey, Conversation>`: its buckets hold the key a
+/// second time and leave a quarter to a half of them empty, and growing
+/// copies the whole table (old and new held at once). Here each
+/// conversation is stored once, chunks never move, and the index holds
+/// four bytes per slot; when it grows, only the index is rebuilt.
+#[derive(Clone, Debug, Default)]
+pub struct ConvStore {
+    index: hashbrown::HashTable<u32>,
+    chunks: Vec<Vec<Conversation>>,
+    len: usize,
+}
+
+/// Conversations per chunk (2 MB chunks).
+const CHUNK_BITS: u32 = 14;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+fn key_hash(key: &ConvKey) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+fn at(chunks: &[Vec<Conversation>], i: u32) -> &Conversation {
+    &chunks[(i >> CHUNK_BITS) as usize][i as usize & (CHUNK - 1)]
+}
+
+impl ConvStore {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, key: &ConvKey) -> Option<&Conversation> {
+        let chunks = &self.chunks;
+        self.index
+            .find(key_hash(key), |&i| at(chunks, i).key == *key)
+            .map(|&i| at(chunks, i))
+    }
+
+    pub fn contains_key(&self, key: &ConvKey) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The conversation with this key, made by `make` if there is none.
+    pub fn get_or_insert_with(
+        &mut self,
+        key: ConvKey,
+        make: impl FnOnce() -> Conversation,
+    ) -> &mut Conversation {
+        let hash = key_hash(&key);
+        let chunks = &self.chunks;
+        let i = match self.index.find(hash, |&i| at(chunks, i).key == key) {
+            Some(&i) => i,
+            None => {
+                let i = self.len as u32;
+                if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                let conv = make();
+                debug_assert_eq!(conv.key, key);
+                self.chunks.last_mut().expect("pushed").push(conv);
+                self.len += 1;
+                let chunks = &self.chunks;
+                self.index
+                    .insert_unique(hash, i, |&j| key_hash(&at(chunks, j).key));
+                i
+            }
+        };
+        &mut self.chunks[(i >> CHUNK_BITS) as usize][i as usize & (CHUNK - 1)]
+    }
+
+    /// Every conversation, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &Conversation> {
+        self.chunks.iter().flatten()
+    }
+
+    /// Every conversation, moved out chunk by chunk (each freed as it goes).
+    pub fn into_iter_chunks(self) -> impl Iterator<Item = Conversation> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
 /// Conversations kept one by one at most, by default; beyond, new clients
 /// of a server port are folded into one conversation (see [`ConversationTable`]).
 pub const DEFAULT_MAX_CONVERSATIONS: usize = 2_500_000;
@@ -240,7 +327,7 @@ const TTLS_PER_HOST: u32 = 8;
 /// counted in [`Conversation::folded`].
 #[derive(Clone, Debug)]
 pub struct ConversationTable {
-    pub conversations: FxHashMap<ConvKey, Conversation>,
+    pub conversations: ConvStore,
     /// TTLs each host's own packets carried (other than RSTs): a few distinct values.
     pub host_ttls: FxHashMap<IpAddr, TtlSet>,
     pub connections: u64,
@@ -258,7 +345,7 @@ impl Default for ConversationTable {
 impl ConversationTable {
     pub fn with_limit(limit: usize) -> ConversationTable {
         ConversationTable {
-            conversations: FxHashMap::default(),
+            conversations: ConvStore::default(),
             host_ttls: FxHashMap::default(),
             connections: 0,
             folded_connections: 0,
@@ -284,8 +371,7 @@ impl ConversationTable {
         let (key, folded) = self.slot(ConvKey::of(rec));
         let conv = self
             .conversations
-            .entry(key)
-            .or_insert_with(|| Conversation::new(key, rec.first_ns));
+            .get_or_insert_with(key, || Conversation::new(key, rec.first_ns));
         conv.add(rec);
         if folded {
             conv.folded = conv.folded.saturating_add(1);
@@ -308,10 +394,14 @@ impl ConversationTable {
         }
     }
 
-    /// Takes a conversation from another table (e.g. a copy for one verdict).
+    /// Takes a conversation from another table (e.g. a copy for one
+    /// verdict); one already there with its key stays.
     pub fn insert(&mut self, conv: Conversation) {
+        if self.conversations.contains_key(&conv.key) {
+            return;
+        }
         self.connections += conv.connections();
-        self.conversations.insert(conv.key, conv);
+        self.conversations.get_or_insert_with(conv.key, || conv);
     }
 }
 
@@ -358,9 +448,9 @@ mod tests {
         let mut t = ConversationTable::with_limit(10);
         t.add(&rec(1, State::Established, 10));
         let key = ConvKey::of(&rec(1, State::Established, 10));
-        assert!(t.conversations[&key].failures.is_none());
+        assert!(t.conversations.get(&key).unwrap().failures.is_none());
         t.add(&rec(1, State::Refused, 5));
-        let c = &t.conversations[&key];
+        let c = &t.conversations.get(&key).unwrap();
         assert_eq!(c.connections(), 2);
         assert_eq!(c.first_ns, 5);
         let f = c.failures.as_deref().unwrap();
@@ -381,8 +471,8 @@ mod tests {
             client: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             ..ConvKey::of(&rec(1, State::NoReply, 0))
         };
-        assert_eq!(t.conversations[&fold].folded, 2);
-        assert_eq!(t.conversations[&fold].count(State::NoReply), 2);
+        assert_eq!(t.conversations.get(&fold).unwrap().folded, 2);
+        assert_eq!(t.conversations.get(&fold).unwrap().count(State::NoReply), 2);
     }
 
     #[test]

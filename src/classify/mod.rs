@@ -16,7 +16,8 @@ pub mod roles;
 pub mod verdict;
 
 pub use conversation::{
-    ConvKey, Conversation, ConversationTable, Failures, TtlSet, DEFAULT_MAX_CONVERSATIONS,
+    ConvKey, ConvStore, Conversation, ConversationTable, Failures, TtlSet,
+    DEFAULT_MAX_CONVERSATIONS,
 };
 pub use reason::{Blocked, IcmpBlock, Reason, Refusal};
 pub use roles::{Host, Hosts};
@@ -139,34 +140,36 @@ pub fn classify(
         host_ttls,
         ..
     } = table;
-    let mut conversations: Vec<Conversation> = conversations.into_values().collect();
-    conversations.par_sort_unstable_by_key(|c| c.key);
-    let hosts = Hosts::build(catalogs, inventory, &conversations);
+    // Each conversation moves once, into its final place; the verdicts are
+    // filled in below.
+    let mut out: Vec<Classified> = Vec::with_capacity(conversations.len());
+    out.extend(conversations.into_iter_chunks().map(|conv| Classified {
+        conv,
+        verdict: Verdict::Unlisted,
+        rule: None,
+        reason: Reason::NotInCatalog,
+    }));
+    out.par_sort_unstable_by_key(|c| c.conv.key);
+    let hosts = Hosts::build(catalogs, inventory, out.iter().map(|c| &c.conv));
     let judged: Vec<_> = {
-        let exists = |k: &ConvKey| conversations.binary_search_by(|c| c.key.cmp(k)).is_ok();
+        let exists = |k: &ConvKey| out.binary_search_by(|c| c.conv.key.cmp(k)).is_ok();
         let judge = verdict::Judge {
             catalogs,
             hosts: &hosts,
             host_ttls: &host_ttls,
             exists: &exists,
         };
-        conversations
-            .par_iter()
+        out.par_iter()
             .with_min_len(1024)
-            .map(|c| judge.judge(c))
+            .map(|c| judge.judge(&c.conv))
             .collect()
     };
     drop(host_ttls);
-    let mut out: Vec<Classified> = conversations
-        .into_iter()
-        .zip(judged)
-        .map(|(conv, (verdict, rule, reason))| Classified {
-            conv,
-            verdict,
-            rule,
-            reason,
-        })
-        .collect();
+    for (c, (verdict, rule, reason)) in out.iter_mut().zip(judged) {
+        c.verdict = verdict;
+        c.rule = rule;
+        c.reason = reason;
+    }
     // Already in key order: a stable sort by verdict gives (verdict, key).
     out.par_sort_by_key(|c| c.verdict);
 

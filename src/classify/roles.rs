@@ -54,16 +54,15 @@ impl Hosts {
     /// Inference: a host that served a port (established, reset or answered)
     /// of a network rule holds all that rule's server roles; only the roles
     /// no other of its roles implies are listed.
-    pub fn build(
+    pub fn build<'c>(
         catalogs: &CatalogSet,
         inventory: Option<&Inventory>,
-        conversations: &[Conversation],
+        conversations: impl Iterator<Item = &'c Conversation> + Clone,
     ) -> Hosts {
         let mut hosts = Vec::new();
         match inventory {
             Some(inv) => {
                 let mut addresses: Vec<IpAddr> = conversations
-                    .iter()
                     .flat_map(|c| [c.key.client, c.key.server])
                     .collect();
                 addresses.sort_unstable();
