@@ -406,15 +406,15 @@ enum Work {
 /// connections that work decided.
 type Reply = (Batch, Vec<ConnRecord>);
 
-/// Reader, decoder and conversation table on this thread, flow tables sharded
-/// over `workers` threads.
+/// Reader and decoder on this thread, flow tables sharded over `workers`
+/// threads; the conversation table on the worker when there is one, else here.
 ///
-/// Why the conversation table stays here: the flow tables are the expensive
-/// part (a cache miss or two per packet), the conversation table costs per
-/// connection; with two cores this balances the reader and the worker, and
-/// leaves one table to build, not one per shard to merge. Decided connections
-/// come back in the order their work was sent, whatever the timing, so the
-/// table sees them in an order fixed by the input and the shard count.
+/// Why one conversation table, not one per shard to merge: its folding limit
+/// takes the first conversations in an order that must not depend on timing.
+/// A single worker sees every connection in input order. With several,
+/// decided connections come back here in the order their work was sent,
+/// whatever the timing, so the table sees them in an order fixed by the
+/// input and the shard count.
 #[allow(clippy::too_many_arguments)]
 fn sharded(
     workers: usize,
@@ -441,21 +441,28 @@ fn sharded(
             let mut per_shard = config.clone();
             per_shard.max_connections = (config.max_connections / workers).max(1);
             let ports = Arc::clone(&server_ports);
+            // A single worker sees every connection in order: it builds the
+            // conversation table itself, which takes that work off the
+            // reading thread (the busier of the two).
+            let mut own_sink = (workers == 1).then(|| Sink::new(keep, max_conversations));
             handles.push(scope.spawn(move || {
                 let mut table = FlowTable::new(per_shard, ports);
                 for work in rx {
                     let mut decided = Vec::new();
+                    let mut deliver = |rec: ConnRecord| match &mut own_sink {
+                        Some(sink) => sink.push(rec),
+                        None => decided.push(rec),
+                    };
                     let batch = match work {
                         Work::Packets(mut batch) => {
                             for (pkt, key, input) in &batch {
-                                table
-                                    .process_keyed(pkt, *key, *input, &mut |rec| decided.push(rec));
+                                table.process_keyed(pkt, *key, *input, &mut deliver);
                             }
                             batch.clear();
                             batch
                         }
                         Work::Finish(end) => {
-                            table.finish(end, &mut |rec| decided.push(rec));
+                            table.finish(end, &mut deliver);
                             Vec::new()
                         }
                     };
@@ -463,7 +470,7 @@ fn sharded(
                         break;
                     }
                 }
-                table.stats
+                (table.stats, own_sink)
             }));
         }
         let mut sink = Sink::new(keep, max_conversations);
@@ -522,10 +529,13 @@ fn sharded(
         let mut stats = FlowStats::default();
         for handle in handles {
             match handle.join() {
-                Ok(s) => {
+                Ok((s, own_sink)) => {
                     stats.duplicates += s.duplicates;
                     stats.evicted_early += s.evicted_early;
                     stats.peak_connections += s.peak_connections;
+                    if let Some(own) = own_sink {
+                        sink = own;
+                    }
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
