@@ -20,7 +20,7 @@ pub use conversation::{
     DEFAULT_MAX_CONVERSATIONS,
 };
 pub use reason::{Blocked, IcmpBlock, Reason, Refusal};
-pub use roles::{Host, Hosts};
+pub use roles::{Host, HostId, Hosts};
 
 use rayon::prelude::*;
 
@@ -84,6 +84,8 @@ pub struct Classified {
     pub verdict: Verdict,
     pub rule: Option<RuleId>,
     pub reason: Reason,
+    /// The client's and the server's entries in [`Classification::hosts`].
+    pub hosts: [Option<HostId>; 2],
 }
 
 /// How often each rule matched, for the coverage table.
@@ -148,6 +150,7 @@ pub fn classify(
         verdict: Verdict::Unlisted,
         rule: None,
         reason: Reason::NotInCatalog,
+        hosts: [None, None],
     }));
     out.par_sort_unstable_by_key(|c| c.conv.key);
     let hosts = Hosts::build(catalogs, inventory, out.iter().map(|c| &c.conv));
@@ -161,14 +164,21 @@ pub fn classify(
         };
         out.par_iter()
             .with_min_len(1024)
-            .map(|c| judge.judge(&c.conv))
+            .map(|c| {
+                let key = c.conv.key;
+                (
+                    judge.judge(&c.conv),
+                    [hosts.id(key.client), hosts.id(key.server)],
+                )
+            })
             .collect()
     };
     drop(host_ttls);
-    for (c, (verdict, rule, reason)) in out.iter_mut().zip(judged) {
+    for (c, ((verdict, rule, reason), ids)) in out.iter_mut().zip(judged) {
         c.verdict = verdict;
         c.rule = rule;
         c.reason = reason;
+        c.hosts = ids;
     }
     // Already in key order: a stable sort by verdict gives (verdict, key).
     out.par_sort_by_key(|c| c.verdict);

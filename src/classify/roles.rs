@@ -28,6 +28,10 @@ pub struct Host {
     pub inferred: bool,
 }
 
+/// A host's index in [`Hosts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostId(u32);
+
 /// The hosts of an analysis that hold a role or that the inventory describes.
 #[derive(Clone, Debug, Default)]
 pub struct Hosts {
@@ -139,7 +143,21 @@ impl Hosts {
     }
 
     pub fn get(&self, addr: IpAddr) -> Option<&Host> {
-        self.by_address.get(&addr).map(|&i| &self.hosts[i as usize])
+        self.id(addr).map(|id| self.host(id))
+    }
+
+    /// The id of the host with this address, if it is known.
+    pub fn id(&self, addr: IpAddr) -> Option<HostId> {
+        self.by_address.get(&addr).map(|&i| HostId(i))
+    }
+
+    pub fn host(&self, id: HostId) -> &Host {
+        &self.hosts[id.0 as usize]
+    }
+
+    /// The roles of a host as given, by id (empty for none).
+    pub fn roles_of(&self, id: Option<HostId>) -> RoleSet {
+        id.map_or(RoleSet::EMPTY, |id| self.host(id).roles)
     }
 
     /// The roles of a host as given (empty if unknown).

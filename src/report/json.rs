@@ -317,8 +317,8 @@ impl Serialize for ConversationView<'_, '_> {
         m.serialize_entry("server", &AsText(key.server))?;
         m.serialize_entry("server_port", &key.server_port)?;
         m.serialize_entry("protocol", key.transport.as_str())?;
-        m.serialize_entry("client_roles", &RoleNames(o, hosts.roles(key.client)))?;
-        m.serialize_entry("server_roles", &RoleNames(o, hosts.roles(key.server)))?;
+        m.serialize_entry("client_roles", &RoleNames(o, hosts.roles_of(c.hosts[0])))?;
+        m.serialize_entry("server_roles", &RoleNames(o, hosts.roles_of(c.hosts[1])))?;
         m.serialize_entry("verdict", c.verdict.as_str())?;
         m.serialize_entry(
             "rule",

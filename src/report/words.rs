@@ -10,7 +10,7 @@ use std::fmt::{self, Display, Formatter};
 use std::net::IpAddr;
 
 use crate::catalog::{CatalogSet, Rule};
-use crate::classify::{Blocked, Classified, Hosts, IcmpBlock, Reason, Refusal};
+use crate::classify::{Blocked, Classified, Host, Hosts, IcmpBlock, Reason, Refusal};
 use crate::decode::Transport;
 
 /// What sentences about one analysis need to name hosts and rules.
@@ -21,13 +21,12 @@ pub struct Words<'a> {
 }
 
 /// "agent 10.1.2.3 (pc-01)" or "host 10.1.2.3".
-struct HostName<'a>(Words<'a>, IpAddr);
+struct HostName<'a>(Words<'a>, IpAddr, Option<&'a Host>);
 
 impl Display for HostName<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let Words { catalogs, hosts } = self.0;
-        let addr = self.1;
-        let host = hosts.get(addr);
+        let catalogs = self.0.catalogs;
+        let (addr, host) = (self.1, self.2);
         let first = host.and_then(|h| {
             h.roles
                 .iter()
@@ -132,17 +131,20 @@ impl Display for ReasonText<'_> {
     }
 }
 
-impl Words<'_> {
-    fn host(&self, addr: IpAddr) -> HostName<'_> {
-        HostName(*self, addr)
+impl<'a> Words<'a> {
+    /// How the client (`side` 0) or the server (1) of `c` is called.
+    fn host(&self, c: &'a Classified, side: usize) -> HostName<'a> {
+        let key = c.conv.key;
+        let addr = if side == 0 { key.client } else { key.server };
+        HostName(*self, addr, c.hosts[side].map(|id| self.hosts.host(id)))
     }
 
     /// Writes the sentence of `c`'s reason.
-    pub fn reason(&self, f: &mut dyn fmt::Write, c: &Classified) -> fmt::Result {
+    pub fn reason(&self, f: &mut dyn fmt::Write, c: &'a Classified) -> fmt::Result {
         let key = c.conv.key;
         let port = Port(key.server_port, key.transport);
-        let client = self.host(key.client);
-        let server = self.host(key.server);
+        let client = self.host(c, 0);
+        let server = self.host(c, 1);
         let rule = |id| self.catalogs.rule_by_id(id);
         match &c.reason {
             Reason::NotInCatalog => write!(
@@ -222,11 +224,11 @@ impl Words<'_> {
 
     /// The parts of a blocked reason, joined by "; ", ending in "." unless
     /// the last part is a question.
-    fn blocked(&self, f: &mut dyn fmt::Write, c: &Classified, b: &Blocked) -> fmt::Result {
+    fn blocked(&self, f: &mut dyn fmt::Write, c: &'a Classified, b: &Blocked) -> fmt::Result {
         let key = c.conv.key;
         let port = Port(key.server_port, key.transport);
-        let client = self.host(key.client);
-        let server = self.host(key.server);
+        let client = self.host(c, 0);
+        let server = self.host(c, 1);
         let mut first = true;
         let mut question = false;
         let mut part = |f: &mut dyn fmt::Write, args: fmt::Arguments<'_>, asks: bool| {
