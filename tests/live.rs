@@ -14,7 +14,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowlint::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
+use flowlint::decode::{PacketKind, PacketMeta, TcpFlags, Transport};
 use flowlint::flow::{FlowConfig, FlowTable, State};
 use flowlint::synth::{Host, Link, Net, PcapOptions, PcapWriter, Unreach, SECOND};
 
@@ -459,7 +459,7 @@ fn unanswered_attempt_is_decided_at_the_reply_timeout() {
         dst: "192.0.2.10".parse().unwrap(),
         src_port: 50000,
         dst_port: 31000,
-        tcp_flags: tcp_flags::SYN,
+        tcp_flags: TcpFlags::SYN,
         seq: 77,
         ack: 0,
         payload_len: 0,

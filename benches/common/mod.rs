@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use flowlint::decode::{tcp_flags as F, PacketKind, PacketMeta, Transport};
+use flowlint::decode::{PacketKind, PacketMeta, TcpFlags as F, Transport};
 
 /// SplitMix64, so every run sees the same packets.
 struct Rng(u64);
@@ -88,7 +88,7 @@ pub fn packets(packets: usize, concurrent: usize) -> Vec<PacketMeta> {
         let i = s.step;
         s.step += 1;
         let (to_server, flags, payload) = if s.udp {
-            (i % 2 == 0, 0, 100)
+            (i % 2 == 0, F::NONE, 100)
         } else {
             match i {
                 0 => (true, F::SYN, 0),

@@ -433,7 +433,7 @@ mod tests {
             server_ttl: Some(128),
             client_ttl: Some(64),
             history: History::default(),
-            zeek_state: "S0",
+            zeek_state: crate::flow::ZeekState::S0,
             completeness: 1,
         }
     }

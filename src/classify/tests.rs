@@ -179,7 +179,7 @@ fn conn(client: &str, server: &str, port: u16, transport: Transport, state: Stat
         server_ttl: None,
         client_ttl: Some(64),
         history: History::default(),
-        zeek_state: "S0",
+        zeek_state: crate::flow::ZeekState::S0,
         completeness: 0,
     }
 }

@@ -10,7 +10,7 @@
 use super::ip::{self, proto};
 use super::link::IpHint;
 use super::transport::{Segment, TcpView, TCP_FLAGS_END};
-use super::{Skip, Transport};
+use super::{Skip, TcpFlags, Transport};
 use std::net::IpAddr;
 
 const ICMPV4_DEST_UNREACHABLE: u8 = 3;
@@ -81,9 +81,9 @@ fn unreachable(icmp: &[u8], wanted: u8, hint: IpHint) -> Result<Unreachable, Ski
                 ack: h.ack().unwrap_or_default(),
                 // only trust the flags when the whole flags byte was quoted
                 flags: if quoted.payload.len() >= TCP_FLAGS_END {
-                    h.flags().unwrap_or_default()
+                    TcpFlags::from_bits(h.flags().unwrap_or_default())
                 } else {
-                    0
+                    TcpFlags::NONE
                 },
                 payload_len: quoted.payload_len.saturating_sub(header_len),
             }
@@ -133,7 +133,7 @@ mod tests {
                 dst_port: 31000,
                 seq: 1000,
                 ack: 0,
-                flags: 0x02,
+                flags: TcpFlags::SYN,
                 payload_len: 20
             }
         );
@@ -150,7 +150,7 @@ mod tests {
         );
         assert_eq!(
             (u.segment.flags, u.segment.ack, u.segment.payload_len),
-            (0, 0, 20)
+            (TcpFlags::NONE, 0, 20)
         );
         // four bytes: ports only
         let u = v4(&icmp(3, 1, &q[..24])).unwrap();
@@ -204,7 +204,7 @@ mod tests {
             (u.segment.src_port, u.segment.dst_port, u.segment.seq),
             (50000, 22, 5)
         );
-        assert_eq!((u.segment.flags, u.segment.payload_len), (0x02, 0));
+        assert_eq!((u.segment.flags, u.segment.payload_len), (TcpFlags::SYN, 0));
         let mut q = v6_header(100, 17, 60);
         q.extend_from_slice(&[0x12, 0x34, 0x00, 0x89, 0, 100, 0, 0]);
         let u = v6(&icmp(1, 3, &q)).unwrap();

@@ -41,13 +41,82 @@ impl Transport {
     }
 }
 
-/// TCP flag bits as on the wire.
-pub mod tcp_flags {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
+/// The flag bits of a TCP header, as on the wire (FIN 0x01, SYN 0x02, RST
+/// 0x04, PSH 0x08, ACK 0x10, URG, ECE, CWR; the NS bit is not kept). Empty
+/// for UDP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags(u8);
+
+impl TcpFlags {
+    pub const NONE: TcpFlags = TcpFlags(0);
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    pub const PSH: TcpFlags = TcpFlags(0x08);
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+
+    /// The flags byte of a TCP header.
+    #[inline]
+    pub const fn from_bits(bits: u8) -> TcpFlags {
+        TcpFlags(bits)
+    }
+
+    #[inline]
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Are all of `other`'s bits set?
+    #[inline]
+    pub const fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    #[inline]
+    pub const fn fin(self) -> bool {
+        self.contains(TcpFlags::FIN)
+    }
+
+    #[inline]
+    pub const fn syn(self) -> bool {
+        self.contains(TcpFlags::SYN)
+    }
+
+    #[inline]
+    pub const fn rst(self) -> bool {
+        self.contains(TcpFlags::RST)
+    }
+
+    #[inline]
+    pub const fn psh(self) -> bool {
+        self.contains(TcpFlags::PSH)
+    }
+
+    #[inline]
+    pub const fn ack(self) -> bool {
+        self.contains(TcpFlags::ACK)
+    }
+
+    /// SYN without ACK or RST: a connection's opening (or its retransmission).
+    #[inline]
+    pub const fn is_pure_syn(self) -> bool {
+        self.0 & (TcpFlags::SYN.0 | TcpFlags::ACK.0 | TcpFlags::RST.0) == TcpFlags::SYN.0
+    }
+}
+
+impl std::ops::BitOr for TcpFlags {
+    type Output = TcpFlags;
+    #[inline]
+    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for TcpFlags {
+    #[inline]
+    fn bitor_assign(&mut self, rhs: TcpFlags) {
+        self.0 |= rhs.0;
+    }
 }
 
 /// What a decoded packet is.
@@ -77,8 +146,8 @@ pub struct PacketMeta {
     pub dst: IpAddr,
     pub src_port: u16,
     pub dst_port: u16,
-    /// TCP flags (0 for UDP).
-    pub tcp_flags: u8,
+    /// TCP flags (none for UDP).
+    pub tcp_flags: TcpFlags,
     pub seq: u32,
     pub ack: u32,
     /// Transport payload length as the IP header states it (not the captured length).
@@ -138,7 +207,7 @@ fn decode_layers(
         dst: pkt.dst,
         src_port: 0,
         dst_port: 0,
-        tcp_flags: 0,
+        tcp_flags: TcpFlags::NONE,
         seq: 0,
         ack: 0,
         payload_len: 0,
@@ -290,7 +359,7 @@ mod tests {
             dst: ip(SERVER),
             src_port: 49152,
             dst_port: 31000,
-            tcp_flags: tcp_flags::SYN,
+            tcp_flags: TcpFlags::SYN,
             seq: 1000,
             ack: 0,
             payload_len,
@@ -302,7 +371,7 @@ mod tests {
         PacketMeta {
             src: ip6(CLIENT6),
             dst: ip6(SERVER6),
-            tcp_flags: tcp_flags::ACK | tcp_flags::PSH,
+            tcp_flags: TcpFlags::ACK | TcpFlags::PSH,
             ack: 77,
             ttl: 61,
             ..tcp4_meta(payload_len, wire_len)
@@ -313,7 +382,7 @@ mod tests {
             transport: Transport::Udp,
             src_port: 49153,
             dst_port: 161,
-            tcp_flags: 0,
+            tcp_flags: TcpFlags::NONE,
             seq: 0,
             ..tcp4_meta(payload_len, wire_len)
         }
@@ -648,7 +717,7 @@ mod tests {
                 icmp_type: 3,
                 code: 1,
             },
-            tcp_flags: 0,
+            tcp_flags: TcpFlags::NONE,
             wire_len: p.len() as u32,
             ..want
         };
@@ -709,7 +778,7 @@ mod tests {
         let m = dec(229, &p).unwrap();
         assert_eq!(
             (m.src_port, m.dst_port, m.seq, m.ack, m.tcp_flags),
-            (49152, 31000, 1000, 0, 0)
+            (49152, 31000, 1000, 0, TcpFlags::NONE)
         );
         assert_eq!(
             m.kind,

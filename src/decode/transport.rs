@@ -4,7 +4,7 @@
 //! segment cut by the snaplen, or the first fragment of a datagram, still
 //! yields its connection. TCP options are never looked at.
 
-use super::{Skip, Transport};
+use super::{Skip, TcpFlags, Transport};
 use etherparse::UdpHeaderSlice;
 
 /// Bytes of a TCP header up to and including the flags.
@@ -20,7 +20,7 @@ pub struct Segment {
     pub dst_port: u16,
     pub seq: u32,
     pub ack: u32,
-    pub flags: u8,
+    pub flags: TcpFlags,
     pub payload_len: u32,
 }
 
@@ -95,7 +95,7 @@ pub fn tcp(bytes: &[u8], ip_payload_len: u32) -> Result<Segment, Skip> {
         dst_port: h.dst_port(),
         seq: h.seq().unwrap_or_default(),
         ack: h.ack().unwrap_or_default(),
-        flags: h.flags().unwrap_or_default(),
+        flags: TcpFlags::from_bits(h.flags().unwrap_or_default()),
         payload_len: ip_payload_len - header_len,
     })
 }
@@ -147,7 +147,7 @@ pub(super) mod tests {
                 dst_port: 31000,
                 seq: 7,
                 ack: 9,
-                flags: 0x12,
+                flags: TcpFlags::SYN | TcpFlags::ACK,
                 payload_len: 100
             }
         );
@@ -159,7 +159,7 @@ pub(super) mod tests {
         let s = tcp(&h[..14], 20).unwrap();
         assert_eq!(
             (s.src_port, s.dst_port, s.seq, s.ack, s.flags, s.payload_len),
-            (1, 2, 3, 4, 2, 0)
+            (1, 2, 3, 4, TcpFlags::SYN, 0)
         );
         assert_eq!(tcp(&h[..13], 20), Err(Skip::Malformed));
     }

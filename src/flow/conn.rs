@@ -7,7 +7,8 @@
 
 use std::net::IpAddr;
 
-use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
+use super::{Side, Sockets};
+use crate::decode::{PacketKind, PacketMeta, TcpFlags, Transport};
 
 /// The state a connection is decided in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,33 +66,136 @@ impl State {
     }
 }
 
+/// Zeek's `conn_state` of a connection (see Zeek's conn.log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ZeekState {
+    /// Attempt seen, no reply.
+    S0,
+    /// Established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Attempt rejected.
+    REJ,
+    /// Established, the originator closed; nothing from the responder.
+    S2,
+    /// Established, the responder closed; nothing from the originator.
+    S3,
+    /// Established, the originator aborted (RST).
+    RSTO,
+    /// Established, the responder aborted.
+    RSTR,
+    /// The originator sent a SYN then a RST; no SYN-ACK.
+    RSTOS0,
+    /// The responder sent a SYN-ACK then a RST; no SYN from the originator.
+    RSTRH,
+    /// The originator sent a SYN then a FIN; no SYN-ACK ("half open").
+    SH,
+    /// The responder sent a SYN-ACK then a FIN; no SYN from the originator.
+    SHR,
+    /// No SYN seen, just midstream traffic.
+    OTH,
+}
+
+impl ZeekState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZeekState::S0 => "S0",
+            ZeekState::S1 => "S1",
+            ZeekState::SF => "SF",
+            ZeekState::REJ => "REJ",
+            ZeekState::S2 => "S2",
+            ZeekState::S3 => "S3",
+            ZeekState::RSTO => "RSTO",
+            ZeekState::RSTR => "RSTR",
+            ZeekState::RSTOS0 => "RSTOS0",
+            ZeekState::RSTRH => "RSTRH",
+            ZeekState::SH => "SH",
+            ZeekState::SHR => "SHR",
+            ZeekState::OTH => "OTH",
+        }
+    }
+}
+
+impl std::fmt::Display for ZeekState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Zeek-style history: one letter per event kind and direction, in order of
 /// first occurrence; upper case from the client, lower case from the server.
-/// S syn, H syn-ack, A ack, D data, F fin, R rst, U unreachable (ICMP).
+/// S syn, H syn-ack, A ack, D data, F fin, R rst, T retransmitted SYN,
+/// U unreachable (ICMP).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    letters: [u8; 16],
+    letters: [u8; 15],
     len: u8,
-    seen: u64,
 }
 
 impl History {
-    fn push(&mut self, letter: u8) {
-        if !letter.is_ascii_alphabetic() {
-            return;
-        }
-        let bit = u64::from(letter.to_ascii_lowercase() - b'a')
-            + if letter.is_ascii_uppercase() { 32 } else { 0 };
-        if self.seen & (1 << bit) != 0 || usize::from(self.len) >= self.letters.len() {
-            return;
-        }
-        self.seen |= 1 << bit;
-        self.letters[usize::from(self.len)] = letter;
-        self.len += 1;
-    }
-
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.letters[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// The letters a history can hold; a letter's index (1 to 14) is its code in
+/// [`Letters`].
+const LETTERS: &[u8; 15] = b"\0SHADFRTUshadfr";
+
+/// One history letter, by its code (an index into [`LETTERS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Letter(u8);
+
+impl Letter {
+    const T: Letter = Letter(7);
+    const U: Letter = Letter(8);
+    /// The client's (upper case) or the server's (lower case) letter of an
+    /// event: `S`, `H`, `A`, `D`, `F` or `R`.
+    #[inline]
+    fn of(event: u8, from_client: bool) -> Letter {
+        let upper = match event {
+            b'S' => 1,
+            b'H' => 2,
+            b'A' => 3,
+            b'D' => 4,
+            b'F' => 5,
+            _ => 6, // R
+        };
+        Letter(if from_client { upper } else { upper + 8 })
+    }
+}
+
+/// A [`History`] packed in one word: the codes of its letters (each at most
+/// once, so at most 14), four bits each, first letter lowest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Letters(u64);
+
+impl Letters {
+    const NIBBLES_1: u64 = 0x1111_1111_1111_1111;
+    const NIBBLES_8: u64 = 0x8888_8888_8888_8888;
+
+    #[inline]
+    fn push(&mut self, letter: Letter) {
+        // Does any nibble equal the letter's code? Empty nibbles are 0 and
+        // never match (codes start at 1): a zero-nibble test on the XOR.
+        let x = self.0 ^ u64::from(letter.0).wrapping_mul(Self::NIBBLES_1);
+        if x.wrapping_sub(Self::NIBBLES_1) & !x & Self::NIBBLES_8 != 0 {
+            return;
+        }
+        let len = (64 - self.0.leading_zeros()).div_ceil(4);
+        self.0 |= u64::from(letter.0) << (4 * len);
+    }
+
+    fn history(self) -> History {
+        let mut h = History::default();
+        let mut bits = self.0;
+        while bits != 0 {
+            h.letters[usize::from(h.len)] = LETTERS[(bits & 0xf) as usize];
+            h.len += 1;
+            bits >>= 4;
+        }
+        h
     }
 }
 
@@ -127,7 +231,7 @@ pub struct ConnRecord {
     pub client_ttl: Option<u8>,
     pub history: History,
     /// Zeek's `conn_state` for the same connection (S0, S1, SF, REJ, RSTO, …).
-    pub zeek_state: &'static str,
+    pub zeek_state: ZeekState,
     /// Wireshark's `tcp.completeness` bits: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
     pub completeness: u8,
 }
@@ -142,12 +246,87 @@ mod completeness {
     pub const RST: u8 = 32;
 }
 
+/// What one side of a connection has done (Zeek keeps one such state per
+/// endpoint), as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct EndpointFlags(u8);
+
+impl EndpointFlags {
+    /// TCP: the client sent a SYN, the server a SYN-ACK.
+    const SYN: EndpointFlags = EndpointFlags(1);
+    /// TCP: the client acknowledged or sent data after its SYN: the handshake
+    /// completed even if the server's side was not captured.
+    const ACK: EndpointFlags = EndpointFlags(2);
+    const FIN: EndpointFlags = EndpointFlags(4);
+    const RST: EndpointFlags = EndpointFlags(8);
+    /// The server sent something other than a RST (TCP), or a datagram (UDP).
+    const SPOKE: EndpointFlags = EndpointFlags(16);
+    /// [`Endpoint::ttl`] holds the TTL of this side's first packet that has one.
+    const TTL: EndpointFlags = EndpointFlags(32);
+}
+
+/// One side of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Endpoint {
+    flags: EndpointFlags,
+    /// Valid with [`EndpointFlags::TTL`].
+    ttl: u8,
+}
+
+impl Endpoint {
+    #[inline]
+    fn has(&self, f: EndpointFlags) -> bool {
+        self.flags.0 & f.0 != 0
+    }
+
+    #[inline]
+    fn set(&mut self, f: EndpointFlags) {
+        self.flags.0 |= f.0;
+    }
+
+    #[inline]
+    fn keep_ttl(&mut self, ttl: u8) {
+        if !self.has(EndpointFlags::TTL) {
+            self.set(EndpointFlags::TTL);
+            self.ttl = ttl;
+        }
+    }
+
+    fn ttl(&self) -> Option<u8> {
+        self.has(EndpointFlags::TTL).then_some(self.ttl)
+    }
+}
+
+/// What is known of the connection as a whole, as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ConnFlags(u16);
+
+impl ConnFlags {
+    /// The transport is UDP (else TCP).
+    const UDP: ConnFlags = ConnFlags(1);
+    /// The client is the lower socket of the key.
+    const CLIENT_IS_LO: ConnFlags = ConnFlags(1 << 1);
+    /// The opening (SYN or SYN-ACK; UDP: the first datagram) was captured.
+    const OPENING_SEEN: ConnFlags = ConnFlags(1 << 2);
+    /// The server answered the attempt with a RST.
+    const REFUSED: ConnFlags = ConnFlags(1 << 3);
+    /// An ICMP unreachable failed the attempt.
+    const UNREACHABLE: ConnFlags = ConnFlags(1 << 4);
+    const RESET_AFTER_OPEN: ConnFlags = ConnFlags(1 << 5);
+    /// A TCP segment carried data (Wireshark's completeness bit 8).
+    const DATA: ConnFlags = ConnFlags(1 << 6);
+    /// [`Conn::client_isn`] holds the sequence number of the client's first SYN.
+    const ISN: ConnFlags = ConnFlags(1 << 7);
+    /// [`Conn::rst_ttl`] holds the TTL of the server's last RST.
+    const RST_TTL: ConnFlags = ConnFlags(1 << 8);
+}
+
 /// Fingerprint of a packet for recognising the same packet seen by two taps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Fingerprint {
     input: u16,
     from_client: bool,
-    flags: u8,
+    flags: TcpFlags,
     seq: u32,
     ack: u32,
     len: u32,
@@ -164,129 +343,165 @@ struct DedupRing {
     filled: usize,
 }
 
-/// A live connection in the flow table.
-#[derive(Clone, Debug)]
-pub struct Conn {
-    pub(crate) transport: Transport,
-    pub(crate) client: IpAddr,
-    pub(crate) client_port: u16,
-    pub(crate) server: IpAddr,
-    pub(crate) server_port: u16,
-    pub(crate) first_ns: i64,
-    pub(crate) last_ns: i64,
-    packets: u64,
-    bytes: u64,
-    /// The opening (SYN or SYN-ACK; UDP: the first datagram) was captured.
-    opening_seen: bool,
-    client_isn: Option<u32>,
-    syns: u32,
-    attempt_first_ns: i64,
-    attempt_last_ns: i64,
-    synack_seen: bool,
-    /// The client acknowledged or sent data after its SYN: the handshake completed
-    /// even if the server's side was not captured.
-    client_proved: bool,
-    server_spoke: bool,
-    refused: bool,
-    reset_after_open: bool,
-    pub(crate) rst_seen: bool,
-    fin_client: bool,
-    fin_server: bool,
-    rst_client: bool,
-    rst_server: bool,
-    completeness: u8,
-    unreachable: bool,
-    failed_by: Option<IpAddr>,
-    rst_ttl: Option<u8>,
-    server_ttl: Option<u8>,
-    client_ttl: Option<u8>,
-    server_datagrams: u32,
-    unanswered_datagrams: u32,
-    history: History,
+/// What few connections need, out of line: the dedup ring (several captures
+/// merged) and the sender of an ICMP unreachable.
+#[derive(Clone, Debug, Default)]
+struct Rare {
+    reporter: Option<IpAddr>,
     dedup: Option<Box<DedupRing>>,
 }
 
+/// A live connection in the flow table. Its sockets are the table's key
+/// ([`Sockets`]); [`ConnFlags::CLIENT_IS_LO`] says which one is the client.
+/// Kept small: it is most of the table's memory (see the size test).
+#[derive(Clone, Debug)]
+pub struct Conn {
+    pub(crate) first_ns: i64,
+    pub(crate) last_ns: i64,
+    attempt_first_ns: i64,
+    attempt_last_ns: i64,
+    packets: u64,
+    bytes: u64,
+    rare: Option<Box<Rare>>,
+    history: Letters,
+    /// TCP: SYNs the client sent; UDP: datagrams the client sent since the
+    /// server's last answer.
+    attempts: u32,
+    /// Valid with [`ConnFlags::ISN`].
+    client_isn: u32,
+    client: Endpoint,
+    server: Endpoint,
+    flags: ConnFlags,
+    /// Valid with [`ConnFlags::RST_TTL`].
+    rst_ttl: u8,
+}
+
 impl Conn {
-    /// A new connection from its first packet. `client_is_src` says which
-    /// side opened it (decided by the flow table).
+    /// A new connection from its first packet, on `key`. `client_is_src` says
+    /// which side opened it (decided by the flow table).
     pub(crate) fn new(
+        key: &Sockets,
         pkt: &PacketMeta,
         client_is_src: bool,
         opening_seen: bool,
         dedup: bool,
     ) -> Conn {
-        let (client, client_port, server, server_port) = if client_is_src {
-            (pkt.src, pkt.src_port, pkt.dst, pkt.dst_port)
+        let (ip, port) = if client_is_src {
+            (&pkt.src, pkt.src_port)
         } else {
-            (pkt.dst, pkt.dst_port, pkt.src, pkt.src_port)
+            (&pkt.dst, pkt.dst_port)
         };
+        let mut flags = ConnFlags::default();
+        if pkt.transport == Transport::Udp {
+            flags.0 |= ConnFlags::UDP.0;
+        }
+        if key.is(Side::Lo, ip, port) {
+            flags.0 |= ConnFlags::CLIENT_IS_LO.0;
+        }
+        if opening_seen {
+            flags.0 |= ConnFlags::OPENING_SEEN.0;
+        }
         Conn {
-            transport: pkt.transport,
-            client,
-            client_port,
-            server,
-            server_port,
             first_ns: pkt.ts_ns,
             last_ns: pkt.ts_ns,
-            packets: 0,
-            bytes: 0,
-            opening_seen,
-            client_isn: None,
-            syns: 0,
             attempt_first_ns: pkt.ts_ns,
             attempt_last_ns: pkt.ts_ns,
-            synack_seen: false,
-            client_proved: false,
-            server_spoke: false,
-            refused: false,
-            reset_after_open: false,
-            rst_seen: false,
-            fin_client: false,
-            fin_server: false,
-            rst_client: false,
-            rst_server: false,
-            completeness: 0,
-            unreachable: false,
-            failed_by: None,
-            rst_ttl: None,
-            server_ttl: None,
-            client_ttl: None,
-            server_datagrams: 0,
-            unanswered_datagrams: 0,
-            history: History::default(),
-            dedup: dedup.then(|| {
-                Box::new(DedupRing {
-                    slots: [Fingerprint::default(); DEDUP_SLOTS],
-                    next: 0,
-                    filled: 0,
+            packets: 0,
+            bytes: 0,
+            rare: dedup.then(|| {
+                Box::new(Rare {
+                    reporter: None,
+                    dedup: Some(Box::new(DedupRing {
+                        slots: [Fingerprint::default(); DEDUP_SLOTS],
+                        next: 0,
+                        filled: 0,
+                    })),
                 })
             }),
+            history: Letters::default(),
+            attempts: 0,
+            client_isn: 0,
+            client: Endpoint::default(),
+            server: Endpoint::default(),
+            flags,
+            rst_ttl: 0,
         }
     }
 
+    #[inline]
+    fn has(&self, f: ConnFlags) -> bool {
+        self.flags.0 & f.0 != 0
+    }
+
+    #[inline]
+    fn set(&mut self, f: ConnFlags) {
+        self.flags.0 |= f.0;
+    }
+
+    #[inline]
+    pub(crate) fn transport(&self) -> Transport {
+        if self.has(ConnFlags::UDP) {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        }
+    }
+
+    #[inline]
+    fn client_side(&self) -> Side {
+        if self.has(ConnFlags::CLIENT_IS_LO) {
+            Side::Lo
+        } else {
+            Side::Hi
+        }
+    }
+
+    /// Did the client send this packet (of this connection, on `key`)?
+    #[inline]
+    pub(crate) fn is_from_client(&self, key: &Sockets, pkt: &PacketMeta) -> bool {
+        key.is(self.client_side(), &pkt.src, pkt.src_port)
+    }
+
     pub(crate) fn client_isn(&self) -> Option<u32> {
-        self.client_isn
+        self.has(ConnFlags::ISN).then_some(self.client_isn)
+    }
+
+    /// TCP: the server sent a SYN-ACK, or the client proved the handshake.
+    #[inline]
+    fn opened(&self) -> bool {
+        self.server.has(EndpointFlags::SYN) || self.client.has(EndpointFlags::ACK)
     }
 
     /// Only SYNs from the client so far: an attempt nobody answered yet.
     pub(crate) fn is_bare_attempt(&self) -> bool {
-        self.transport == Transport::Tcp
-            && self.opening_seen
-            && !self.synack_seen
-            && !self.client_proved
-            && !self.server_spoke
+        self.transport() == Transport::Tcp
+            && self.has(ConnFlags::OPENING_SEEN)
+            && !self.opened()
+            && !self.server.has(EndpointFlags::SPOKE)
     }
 
     /// Closed by both FINs or a RST.
     pub(crate) fn is_closed(&self) -> bool {
-        self.rst_seen || (self.fin_client && self.fin_server)
+        self.client.has(EndpointFlags::RST)
+            || self.server.has(EndpointFlags::RST)
+            || (self.client.has(EndpointFlags::FIN) && self.server.has(EndpointFlags::FIN))
     }
 
     /// Is this packet one already seen through another capture (a second tap)?
     /// Records it otherwise.
-    pub(crate) fn is_duplicate(&mut self, pkt: &PacketMeta, input: u16, window_ns: i64) -> bool {
-        let from_client = pkt.src == self.client && pkt.src_port == self.client_port;
-        let Some(ring) = self.dedup.as_deref_mut() else {
+    pub(crate) fn is_duplicate(
+        &mut self,
+        key: &Sockets,
+        pkt: &PacketMeta,
+        input: u16,
+        window_ns: i64,
+    ) -> bool {
+        let from_client = self.is_from_client(key, pkt);
+        let Some(ring) = self
+            .rare
+            .as_deref_mut()
+            .and_then(|r| r.dedup.as_deref_mut())
+        else {
             return false;
         };
         let fp = Fingerprint {
@@ -318,33 +533,35 @@ impl Conn {
         false
     }
 
-    /// Applies one packet (already known to belong to this connection).
-    pub(crate) fn update(&mut self, pkt: &PacketMeta) {
+    /// Applies one packet (already known to belong to this connection, on `key`).
+    #[inline]
+    pub(crate) fn update(&mut self, key: &Sockets, pkt: &PacketMeta) {
         self.first_ns = self.first_ns.min(pkt.ts_ns);
         self.last_ns = self.last_ns.max(pkt.ts_ns);
         self.packets += 1;
         self.bytes += u64::from(pkt.wire_len);
-        let from_client = pkt.src == self.client && pkt.src_port == self.client_port;
         if let PacketKind::Unreachable { reporter, .. } = pkt.kind {
             self.on_unreachable(reporter, pkt.ts_ns);
             return;
         }
-        match self.transport {
-            Transport::Tcp => self.update_tcp(pkt, from_client),
-            Transport::Udp => self.update_udp(pkt, from_client),
+        let from_client = self.is_from_client(key, pkt);
+        if self.has(ConnFlags::UDP) {
+            self.update_udp(pkt, from_client);
+        } else {
+            self.update_tcp(pkt, from_client);
         }
     }
 
     fn on_unreachable(&mut self, reporter: IpAddr, ts: i64) {
-        let answered = match self.transport {
-            Transport::Tcp => self.synack_seen || self.client_proved,
-            Transport::Udp => self.server_datagrams > 0,
+        let answered = match self.transport() {
+            Transport::Tcp => self.opened(),
+            Transport::Udp => self.server.has(EndpointFlags::SPOKE),
         };
-        self.history.push(b'U');
-        if !answered && !self.refused && !self.unreachable {
-            self.unreachable = true;
-            self.failed_by = Some(reporter);
-            if self.syns == 0 && self.unanswered_datagrams == 0 {
+        self.history.push(Letter::U);
+        if !answered && !self.has(ConnFlags::REFUSED) && !self.has(ConnFlags::UNREACHABLE) {
+            self.set(ConnFlags::UNREACHABLE);
+            self.rare.get_or_insert_with(Box::default).reporter = Some(reporter);
+            if self.attempts == 0 {
                 self.attempt_first_ns = ts;
                 self.attempt_last_ns = ts;
             }
@@ -353,181 +570,195 @@ impl Conn {
 
     fn update_tcp(&mut self, pkt: &PacketMeta, from_client: bool) {
         let f = pkt.tcp_flags;
-        let syn = f & tcp_flags::SYN != 0;
-        let ack = f & tcp_flags::ACK != 0;
-        let rst = f & tcp_flags::RST != 0;
-        let fin = f & tcp_flags::FIN != 0;
-        let case = |c: u8| {
-            if from_client {
-                c.to_ascii_uppercase()
-            } else {
-                c
-            }
-        };
         if from_client {
-            self.client_ttl.get_or_insert(pkt.ttl);
+            self.client.keep_ttl(pkt.ttl);
         }
-        if rst {
-            self.history.push(case(b'r'));
-            self.rst_seen = true;
-            self.completeness |= completeness::RST;
+        if f.rst() {
+            self.history.push(Letter::of(b'R', from_client));
+            let opened = self.opened();
             if from_client {
-                self.rst_client = true;
-            } else {
-                self.rst_server = true;
-            }
-            let opened = self.synack_seen || self.client_proved;
-            if !from_client {
-                self.rst_ttl = Some(pkt.ttl);
-                if opened || !self.opening_seen {
-                    self.reset_after_open = true;
-                } else if !self.unreachable && !self.refused {
-                    self.refused = true;
-                    self.failed_by = Some(pkt.src);
+                self.client.set(EndpointFlags::RST);
+                if opened {
+                    self.set(ConnFlags::RESET_AFTER_OPEN);
                 }
-            } else if opened {
-                self.reset_after_open = true;
+            } else {
+                self.server.set(EndpointFlags::RST);
+                self.set(ConnFlags::RST_TTL);
+                self.rst_ttl = pkt.ttl;
+                if opened || !self.has(ConnFlags::OPENING_SEEN) {
+                    self.set(ConnFlags::RESET_AFTER_OPEN);
+                } else if !self.has(ConnFlags::UNREACHABLE) && !self.has(ConnFlags::REFUSED) {
+                    // The RST came from the server: it is who failed the attempt.
+                    self.set(ConnFlags::REFUSED);
+                }
             }
             return;
         }
-        if syn && !ack {
-            self.history.push(case(b's'));
+        if f.syn() && !f.ack() {
+            self.history.push(Letter::of(b'S', from_client));
             if from_client {
-                self.completeness |= completeness::SYN;
-                if self.syns > 0 {
+                self.client.set(EndpointFlags::SYN);
+                if self.attempts > 0 {
                     // Zeek's 'T': a retransmission.
-                    self.history.push(b'T');
+                    self.history.push(Letter::T);
                 }
-                if self.client_isn.is_none() {
-                    self.client_isn = Some(pkt.seq);
+                if !self.has(ConnFlags::ISN) {
+                    self.set(ConnFlags::ISN);
+                    self.client_isn = pkt.seq;
                 }
-                if self.syns == 0 {
+                if self.attempts == 0 {
                     self.attempt_first_ns = pkt.ts_ns;
                 }
-                self.syns += 1;
+                self.attempts += 1;
                 self.attempt_last_ns = self.attempt_last_ns.max(pkt.ts_ns);
             }
             return;
         }
-        if syn && ack {
-            self.history.push(case(b'h'));
+        if f.syn() {
+            self.history.push(Letter::of(b'H', from_client));
             if !from_client {
-                self.completeness |= completeness::SYN_ACK;
-                self.synack_seen = true;
-                self.server_spoke = true;
-                self.server_ttl.get_or_insert(pkt.ttl);
+                self.server.set(EndpointFlags::SYN);
+                self.server.set(EndpointFlags::SPOKE);
+                self.server.keep_ttl(pkt.ttl);
             }
             return;
         }
         if from_client {
-            if ack && self.opening_seen {
-                self.client_proved = true;
-                self.completeness |= completeness::ACK;
+            if f.ack() && self.has(ConnFlags::OPENING_SEEN) {
+                self.client.set(EndpointFlags::ACK);
             }
         } else {
-            self.server_spoke = true;
-            self.server_ttl.get_or_insert(pkt.ttl);
+            self.server.set(EndpointFlags::SPOKE);
+            self.server.keep_ttl(pkt.ttl);
         }
-        if fin {
-            self.completeness |= completeness::FIN;
-            self.history.push(case(b'f'));
+        if f.fin() {
+            self.history.push(Letter::of(b'F', from_client));
             if from_client {
-                self.fin_client = true;
+                self.client.set(EndpointFlags::FIN);
             } else {
-                self.fin_server = true;
+                self.server.set(EndpointFlags::FIN);
             }
         }
         if pkt.payload_len > 0 {
-            self.completeness |= completeness::DATA;
-            self.history.push(case(b'd'));
-        } else if ack && !fin {
-            self.history.push(case(b'a'));
+            self.set(ConnFlags::DATA);
+            self.history.push(Letter::of(b'D', from_client));
+        } else if f.ack() && !f.fin() {
+            self.history.push(Letter::of(b'A', from_client));
         }
     }
 
     fn update_udp(&mut self, pkt: &PacketMeta, from_client: bool) {
+        self.history.push(Letter::of(b'D', from_client));
         if from_client {
-            self.history.push(b'D');
-            self.client_ttl.get_or_insert(pkt.ttl);
-            if self.unanswered_datagrams == 0 {
+            self.client.keep_ttl(pkt.ttl);
+            if self.attempts == 0 {
                 self.attempt_first_ns = pkt.ts_ns;
             }
-            self.unanswered_datagrams += 1;
+            self.attempts += 1;
             self.attempt_last_ns = pkt.ts_ns;
         } else {
-            self.history.push(b'd');
-            self.server_ttl.get_or_insert(pkt.ttl);
-            self.server_datagrams += 1;
-            self.unanswered_datagrams = 0;
+            self.server.keep_ttl(pkt.ttl);
+            self.server.set(EndpointFlags::SPOKE);
+            self.attempts = 0;
         }
     }
 
+    /// Wireshark's `tcp.completeness` (0 for UDP).
+    fn completeness(&self) -> u8 {
+        let mut c = 0;
+        let (cl, sv) = (&self.client, &self.server);
+        if cl.has(EndpointFlags::SYN) {
+            c |= completeness::SYN;
+        }
+        if sv.has(EndpointFlags::SYN) {
+            c |= completeness::SYN_ACK;
+        }
+        if cl.has(EndpointFlags::ACK) {
+            c |= completeness::ACK;
+        }
+        if self.has(ConnFlags::DATA) {
+            c |= completeness::DATA;
+        }
+        if cl.has(EndpointFlags::FIN) || sv.has(EndpointFlags::FIN) {
+            c |= completeness::FIN;
+        }
+        if cl.has(EndpointFlags::RST) || sv.has(EndpointFlags::RST) {
+            c |= completeness::RST;
+        }
+        c
+    }
+
     /// Zeek's `conn_state`, for cross-checking with Zeek's conn.log.
-    fn zeek_state(&self) -> &'static str {
-        match self.transport {
-            Transport::Udp => match (self.client_ttl.is_some(), self.server_datagrams > 0) {
-                (true, true) => "SF",
-                (true, false) => "S0",
-                _ => "OTH",
+    fn zeek_state(&self) -> ZeekState {
+        use EndpointFlags as E;
+        let (cl, sv) = (&self.client, &self.server);
+        match self.transport() {
+            Transport::Udp => match (cl.has(E::TTL), sv.has(E::SPOKE)) {
+                (true, true) => ZeekState::SF,
+                (true, false) => ZeekState::S0,
+                _ => ZeekState::OTH,
             },
             Transport::Tcp => {
-                let syn = self.syns > 0;
-                let answered = self.synack_seen || self.client_proved;
-                if !syn && !self.synack_seen {
-                    "OTH"
+                let syn = self.attempts > 0;
+                let synack = sv.has(E::SYN);
+                let proved = cl.has(E::ACK);
+                let answered = synack || proved;
+                if !syn && !synack {
+                    ZeekState::OTH
                 } else if syn && !answered {
-                    if self.rst_server {
-                        "REJ"
-                    } else if self.rst_client {
-                        "RSTOS0"
-                    } else if self.fin_client {
-                        "SH"
+                    if sv.has(E::RST) {
+                        ZeekState::REJ
+                    } else if cl.has(E::RST) {
+                        ZeekState::RSTOS0
+                    } else if cl.has(E::FIN) {
+                        ZeekState::SH
                     } else {
-                        "S0"
+                        ZeekState::S0
                     }
-                } else if !syn && self.rst_server && !self.client_proved {
-                    "RSTRH"
-                } else if !syn && self.fin_server && !self.client_proved {
-                    "SHR"
-                } else if self.rst_client {
-                    "RSTO"
-                } else if self.rst_server {
-                    "RSTR"
-                } else if self.fin_client && self.fin_server {
-                    "SF"
-                } else if self.fin_client {
-                    "S2"
-                } else if self.fin_server {
-                    "S3"
+                } else if !syn && sv.has(E::RST) && !proved {
+                    ZeekState::RSTRH
+                } else if !syn && sv.has(E::FIN) && !proved {
+                    ZeekState::SHR
+                } else if cl.has(E::RST) {
+                    ZeekState::RSTO
+                } else if sv.has(E::RST) {
+                    ZeekState::RSTR
+                } else if cl.has(E::FIN) && sv.has(E::FIN) {
+                    ZeekState::SF
+                } else if cl.has(E::FIN) {
+                    ZeekState::S2
+                } else if sv.has(E::FIN) {
+                    ZeekState::S3
                 } else {
-                    "S1"
+                    ZeekState::S1
                 }
             }
         }
     }
 
-    /// Decides the state with the capture ending (or the clock standing) at `end_ns`.
-    pub(crate) fn decide(&self, end_ns: i64, reply_timeout_ns: i64) -> ConnRecord {
+    /// The state the connection is decided in with the capture ending (or the
+    /// clock standing) at `end_ns`.
+    pub(crate) fn state(&self, end_ns: i64, reply_timeout_ns: i64) -> State {
         // A decision time before the connection's own last packet means the
         // capture's clock stepped back: this connection's era is over, and its
         // attempts had all the time they could get.
         let timed_out = end_ns < self.last_ns
             || end_ns.saturating_sub(self.attempt_last_ns) >= reply_timeout_ns;
-        let state = match self.transport {
+        match self.transport() {
             Transport::Tcp => {
-                if !self.opening_seen {
+                if !self.has(ConnFlags::OPENING_SEEN) {
                     State::Midstream
-                } else if self.synack_seen || self.client_proved {
-                    if self.reset_after_open {
+                } else if self.opened() {
+                    if self.has(ConnFlags::RESET_AFTER_OPEN) {
                         State::Reset
                     } else {
                         State::Established
                     }
-                } else if self.refused {
+                } else if self.has(ConnFlags::REFUSED) {
                     State::Refused
-                } else if self.unreachable {
+                } else if self.has(ConnFlags::UNREACHABLE) {
                     State::Unreachable
-                } else if self.server_spoke {
+                } else if self.server.has(EndpointFlags::SPOKE) {
                     // The server sent something other than a SYN-ACK (e.g. a bare ACK
                     // to a stale SYN): it is there, the path is open.
                     State::Established
@@ -538,9 +769,9 @@ impl Conn {
                 }
             }
             Transport::Udp => {
-                if self.server_datagrams > 0 {
+                if self.server.has(EndpointFlags::SPOKE) {
                     State::Answered
-                } else if self.unreachable {
+                } else if self.has(ConnFlags::UNREACHABLE) {
                     State::Unreachable
                 } else if timed_out {
                     State::Unanswered
@@ -548,35 +779,55 @@ impl Conn {
                     State::Pending
                 }
             }
+        }
+    }
+
+    /// Decides the connection on `key` with the capture ending (or the clock
+    /// standing) at `end_ns`.
+    pub(crate) fn decide(&self, key: &Sockets, end_ns: i64, reply_timeout_ns: i64) -> ConnRecord {
+        let transport = self.transport();
+        let (client_side, server_side) = match self.client_side() {
+            Side::Lo => (Side::Lo, Side::Hi),
+            Side::Hi => (Side::Hi, Side::Lo),
+        };
+        let (client, client_port) = key.socket(client_side);
+        let (server, server_port) = key.socket(server_side);
+        let failed_by = if self.has(ConnFlags::REFUSED) {
+            Some(server)
+        } else if self.has(ConnFlags::UNREACHABLE) {
+            self.rare.as_ref().and_then(|r| r.reporter)
+        } else {
+            None
         };
         ConnRecord {
-            transport: self.transport,
-            client: self.client,
-            client_port: self.client_port,
-            server: self.server,
-            server_port: self.server_port,
-            state,
-            started_before_capture: !self.opening_seen,
+            transport,
+            client,
+            client_port,
+            server,
+            server_port,
+            state: self.state(end_ns, reply_timeout_ns),
+            started_before_capture: !self.has(ConnFlags::OPENING_SEEN),
             first_ns: self.first_ns,
             last_ns: self.last_ns,
             packets: self.packets,
             bytes: self.bytes,
-            syns: self.syns,
-            unanswered_datagrams: if self.transport == Transport::Udp && self.server_datagrams == 0
-            {
-                self.unanswered_datagrams
-            } else {
-                0
+            syns: match transport {
+                Transport::Tcp => self.attempts,
+                Transport::Udp => 0,
+            },
+            unanswered_datagrams: match transport {
+                Transport::Udp if !self.server.has(EndpointFlags::SPOKE) => self.attempts,
+                _ => 0,
             },
             attempt_first_ns: self.attempt_first_ns,
             attempt_last_ns: self.attempt_last_ns,
-            failed_by: self.failed_by,
-            rst_ttl: self.rst_ttl,
-            server_ttl: self.server_ttl,
-            client_ttl: self.client_ttl,
-            history: self.history,
+            failed_by,
+            rst_ttl: self.has(ConnFlags::RST_TTL).then_some(self.rst_ttl),
+            server_ttl: self.server.ttl(),
+            client_ttl: self.client.ttl(),
+            history: self.history.history(),
             zeek_state: self.zeek_state(),
-            completeness: self.completeness,
+            completeness: self.completeness(),
         }
     }
 }

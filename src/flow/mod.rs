@@ -12,12 +12,12 @@
 
 mod conn;
 
-pub use conn::{ConnRecord, History, State};
+pub use conn::{ConnRecord, History, State, ZeekState};
 
 use std::net::IpAddr;
 
 use crate::catalog::PortBitmap;
-use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
+use crate::decode::{PacketKind, PacketMeta, Transport};
 use conn::Conn;
 
 const SECOND: i64 = 1_000_000_000;
@@ -65,84 +65,139 @@ impl FlowConfig {
     }
 }
 
-/// The canonical key of a connection: the two sockets in a fixed order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FlowKey {
-    pub lo: (IpAddr, u16),
-    pub hi: (IpAddr, u16),
-    pub transport: Transport,
-}
-
-impl FlowKey {
-    pub fn of(pkt: &PacketMeta) -> FlowKey {
-        let a = (pkt.src, pkt.src_port);
-        let b = (pkt.dst, pkt.dst_port);
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        FlowKey {
-            lo,
-            hi,
-            transport: pkt.transport,
-        }
-    }
-
-    /// A hash for routing a key to a shard (stable within one process).
-    pub fn shard_hash(&self) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(self)
-    }
-}
-
-/// The flow table's own key: the same identity as [`FlowKey`] (the two
-/// sockets, unordered, and the transport), packed into five words with its
-/// hash computed once. Why: the table is the hot path, and an `IpAddr`-based
-/// key costs a branchy derived `Hash`/`Eq` over two enums at every lookup;
-/// here equality is five word compares, and the hash that routes a packet to
-/// its shard (computed on the reader thread) is the one the shard's table
-/// uses, so no packet is hashed twice.
+/// The key of a connection: its two sockets, unordered, and the transport,
+/// packed into five words with its hash computed once. Why: the table is the
+/// hot path, and an `IpAddr`-based key costs a branchy derived `Hash`/`Eq`
+/// over two enums at every lookup; here equality is five word compares. The
+/// hash routes a packet to its shard (on the reader thread); the shard's table
+/// keeps only the words (`Sockets`), recomputes the same hash at a lookup (a
+/// few multiplications, cheaper than 8 more bytes in every entry), and reads
+/// the connection's addresses and ports from them rather than storing them
+/// again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnKey {
     hash: u64,
-    /// Lower socket's address (high, low 64 bits), higher socket's address,
-    /// then both ports, the address family and the transport.
-    words: [u64; 5],
+    sockets: Sockets,
 }
 
-impl ConnKey {
+/// The two sockets of a connection as the flow table stores them: the lower
+/// socket's address (high, low 64 bits), the higher socket's address, then
+/// both ports, the address family and the transport. An IPv4 address is kept
+/// as its 32-bit value; the family tells it from the IPv4-mapped IPv6 address
+/// (a different socket, as `IpAddr` says).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sockets([u64; 5]);
+
+/// One side of a [`Sockets`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Lo,
+    Hi,
+}
+
+#[inline(always)]
+fn addr_bits(ip: &IpAddr) -> (u128, u64) {
+    match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(*a)), 0),
+        IpAddr::V6(a) => (u128::from(*a), 1),
+    }
+}
+
+impl Sockets {
+    /// FxHash-style folding, then a final avalanche so that both the shard
+    /// choice (high bits) and hashbrown (low bits for the bucket, top 7 for
+    /// the control byte) see well-mixed bits.
     #[inline]
-    pub fn of(pkt: &PacketMeta) -> ConnKey {
-        // An IPv4 address and the IPv4-mapped IPv6 address are different
-        // sockets (as `IpAddr` says): the family is part of the key.
-        #[inline(always)]
-        fn addr(ip: &IpAddr) -> (u128, u64) {
-            match ip {
-                IpAddr::V4(a) => (u128::from(u32::from(*a)), 0),
-                IpAddr::V6(a) => (u128::from(*a), 1),
-            }
-        }
-        let (src, family) = addr(&pkt.src);
-        let (dst, _) = addr(&pkt.dst);
-        let a = (src, pkt.src_port);
-        let b = (dst, pkt.dst_port);
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let words = [
-            (lo.0 >> 64) as u64,
-            lo.0 as u64,
-            (hi.0 >> 64) as u64,
-            hi.0 as u64,
-            u64::from(lo.1) << 48 | u64::from(hi.1) << 32 | family << 8 | pkt.transport as u64,
-        ];
-        // FxHash-style folding, then a final avalanche so that both the
-        // shard choice (high bits) and hashbrown (low bits for the bucket,
-        // top 7 for the control byte) see well-mixed bits.
+    fn hash(&self) -> u64 {
         const K: u64 = 0xf135_7aea_2e62_a9c5;
         let mut h = 0u64;
-        for w in words {
+        for w in self.0 {
             h = (h ^ w).wrapping_mul(K).rotate_left(26);
         }
         h ^= h >> 32;
         h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         h ^= h >> 29;
-        ConnKey { hash: h, words }
+        h
+    }
+
+    #[inline]
+    fn is_v6(&self) -> bool {
+        (self.0[4] >> 8) & 1 != 0
+    }
+
+    #[inline]
+    fn port(&self, side: Side) -> u16 {
+        match side {
+            Side::Lo => (self.0[4] >> 48) as u16,
+            Side::Hi => (self.0[4] >> 32) as u16,
+        }
+    }
+
+    #[inline]
+    fn addr_bits(&self, side: Side) -> u128 {
+        let i = match side {
+            Side::Lo => 0,
+            Side::Hi => 2,
+        };
+        u128::from(self.0[i]) << 64 | u128::from(self.0[i + 1])
+    }
+
+    /// Is `(ip, port)` the socket on `side`? (Both sockets are of one family.)
+    #[inline]
+    pub(crate) fn is(&self, side: Side, ip: &IpAddr, port: u16) -> bool {
+        self.port(side) == port && self.addr_bits(side) == addr_bits(ip).0
+    }
+
+    /// The socket on `side`.
+    pub(crate) fn socket(&self, side: Side) -> (IpAddr, u16) {
+        let bits = self.addr_bits(side);
+        let ip = if self.is_v6() {
+            IpAddr::from(std::net::Ipv6Addr::from(bits))
+        } else {
+            IpAddr::from(std::net::Ipv4Addr::from(bits as u32))
+        };
+        (ip, self.port(side))
+    }
+}
+
+impl std::hash::Hash for Sockets {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(Sockets::hash(self));
+    }
+}
+
+impl ConnKey {
+    /// The key of the connection a packet belongs to.
+    #[inline]
+    pub fn of(pkt: &PacketMeta) -> ConnKey {
+        ConnKey::from_sockets(
+            (pkt.src, pkt.src_port),
+            (pkt.dst, pkt.dst_port),
+            pkt.transport,
+        )
+    }
+
+    /// The key of the connection between two sockets (in either order; both
+    /// of one address family, as in any packet).
+    #[inline]
+    pub fn from_sockets(a: (IpAddr, u16), b: (IpAddr, u16), transport: Transport) -> ConnKey {
+        let (a_bits, family) = addr_bits(&a.0);
+        let (b_bits, _) = addr_bits(&b.0);
+        let a = (a_bits, a.1);
+        let b = (b_bits, b.1);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let sockets = Sockets([
+            (lo.0 >> 64) as u64,
+            lo.0 as u64,
+            (hi.0 >> 64) as u64,
+            hi.0 as u64,
+            u64::from(lo.1) << 48 | u64::from(hi.1) << 32 | family << 8 | transport as u64,
+        ]);
+        ConnKey {
+            hash: sockets.hash(),
+            sockets,
+        }
     }
 
     /// The shard (of `shards`) that owns this connection.
@@ -159,7 +214,7 @@ impl std::hash::Hash for ConnKey {
     }
 }
 
-/// Hands the precomputed [`ConnKey`] hash to the map unchanged.
+/// Hands the [`Sockets`] hash to the map unchanged.
 #[derive(Default)]
 struct PassHasher(u64);
 
@@ -170,7 +225,7 @@ impl std::hash::Hasher for PassHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `ConnKey`; anything else still hashes.
+        // Only `write_u64` is used by `Sockets`; anything else still hashes.
         for &b in bytes {
             self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
@@ -182,7 +237,9 @@ impl std::hash::Hasher for PassHasher {
     }
 }
 
-type ConnMap = std::collections::HashMap<ConnKey, Conn, std::hash::BuildHasherDefault<PassHasher>>;
+/// The table keeps the sockets only: their hash is recomputed when looked up
+/// (a few multiplications) rather than stored in every entry.
+type ConnMap = std::collections::HashMap<Sockets, Conn, std::hash::BuildHasherDefault<PassHasher>>;
 
 /// Counters of the flow stage.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -255,28 +312,37 @@ impl FlowTable {
         let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
         let window = self.dedup_window(pkt);
         // One lookup whatever happens: update in place, replace, or insert.
-        let slot = match self.conns.entry(key) {
+        let slot = match self.conns.entry(key.sockets) {
             Entry::Occupied(mut e) => {
+                let sockets = *e.key();
                 let conn = e.get_mut();
-                if !is_icmp && self.config.dedup && conn.is_duplicate(pkt, input, window) {
+                if !is_icmp && self.config.dedup && conn.is_duplicate(&sockets, pkt, input, window)
+                {
                     self.stats.duplicates += 1;
                     return;
                 }
-                if is_icmp || !starts_new(conn, pkt, &self.config) {
-                    conn.update(pkt);
+                if is_icmp || !starts_new(&sockets, conn, pkt, &self.config) {
+                    conn.update(&sockets, pkt);
                     return;
                 }
-                out(conn.decide(pkt.ts_ns, self.config.reply_timeout_ns));
+                out(conn.decide(&sockets, pkt.ts_ns, self.config.reply_timeout_ns));
                 Entry::Occupied(e)
             }
             vacant => vacant,
         };
+        let sockets = key.sockets;
         let (client_is_src, opening_seen) = orient(&self.server_ports, pkt);
-        let mut conn = Conn::new(pkt, client_is_src, opening_seen, self.config.dedup);
+        let mut conn = Conn::new(
+            &sockets,
+            pkt,
+            client_is_src,
+            opening_seen,
+            self.config.dedup,
+        );
         if self.config.dedup {
-            conn.is_duplicate(pkt, input, window);
+            conn.is_duplicate(&sockets, pkt, input, window);
         }
-        conn.update(pkt);
+        conn.update(&sockets, pkt);
         match slot {
             Entry::Occupied(mut e) => {
                 e.insert(conn);
@@ -313,8 +379,8 @@ fn orient(server_ports: &PortBitmap, pkt: &PacketMeta) -> (bool, bool) {
     }
     match pkt.transport {
         Transport::Tcp => {
-            let syn = pkt.tcp_flags & tcp_flags::SYN != 0;
-            let ack = pkt.tcp_flags & tcp_flags::ACK != 0;
+            let syn = pkt.tcp_flags.syn();
+            let ack = pkt.tcp_flags.ack();
             if syn && !ack {
                 (true, true)
             } else if syn && ack {
@@ -377,9 +443,9 @@ impl FlowTable {
     pub fn sweep(&mut self, now_ns: i64, out: &mut impl FnMut(ConnRecord)) {
         let config = &self.config;
         let timeout = config.reply_timeout_ns;
-        self.conns.retain(|_, conn| {
+        self.conns.retain(|key, conn| {
             if expired(conn, now_ns, config) {
-                out(conn.decide(now_ns, timeout));
+                out(conn.decide(key, now_ns, timeout));
                 false
             } else {
                 true
@@ -396,9 +462,9 @@ impl FlowTable {
         let now = self.clock_ns;
         let timeout = self.config.reply_timeout_ns;
         let mut evicted = 0;
-        self.conns.retain(|_, conn| {
+        self.conns.retain(|key, conn| {
             if conn.last_ns <= cut {
-                out(conn.decide(now, timeout));
+                out(conn.decide(key, now, timeout));
                 evicted += 1;
                 false
             } else {
@@ -411,8 +477,8 @@ impl FlowTable {
     /// The capture ended at `end_ns`: decides everything still open.
     pub fn finish(&mut self, end_ns: i64, out: &mut impl FnMut(ConnRecord)) {
         let timeout = self.config.reply_timeout_ns;
-        for (_, conn) in self.conns.drain() {
-            out(conn.decide(end_ns, timeout));
+        for (key, conn) in self.conns.drain() {
+            out(conn.decide(&key, end_ns, timeout));
         }
     }
 
@@ -440,14 +506,14 @@ impl FlowTable {
         let now = self.clock_ns;
         let config = &self.config;
         let timeout = config.reply_timeout_ns;
-        self.conns.retain(|_, conn| {
+        self.conns.retain(|key, conn| {
             let idle = now.saturating_sub(conn.last_ns);
             let settled = if expired(conn, now, config) {
                 true
-            } else if conn.transport == Transport::Tcp && conn.is_closed() {
+            } else if conn.transport() == Transport::Tcp && conn.is_closed() {
                 idle >= linger_ns
             } else if idle >= timeout {
-                let state = conn.decide(now, timeout).state;
+                let state = conn.state(now, timeout);
                 matches!(
                     state,
                     State::NoReply | State::Unreachable | State::Unanswered
@@ -456,7 +522,7 @@ impl FlowTable {
                 false
             };
             if settled {
-                out(conn.decide(now, timeout), conn.client_isn());
+                out(conn.decide(key, now, timeout), conn.client_isn());
             }
             !settled
         });
@@ -479,7 +545,7 @@ fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
     } else {
         now_ns.saturating_sub(conn.last_ns)
     };
-    match conn.transport {
+    match conn.transport() {
         Transport::Udp => idle > config.udp_idle_ns,
         Transport::Tcp => {
             if conn.is_closed() {
@@ -494,20 +560,17 @@ fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
 }
 
 /// Does this packet begin a new connection on an existing key?
-fn starts_new(conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
+fn starts_new(key: &Sockets, conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
     if expired(conn, pkt.ts_ns, config) {
         return true;
     }
     if pkt.transport != Transport::Tcp {
         return false;
     }
-    let syn_only =
-        pkt.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) == tcp_flags::SYN;
-    if !syn_only {
+    if !pkt.tcp_flags.is_pure_syn() {
         return false;
     }
-    let from_client = pkt.src == conn.client && pkt.src_port == conn.client_port;
-    if !from_client {
+    if !conn.is_from_client(key, pkt) {
         // The former server opens a connection of its own on the same sockets.
         return conn.is_closed() || !conn.is_bare_attempt();
     }

@@ -4,7 +4,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::*;
-use crate::decode::tcp_flags::{ACK, FIN, RST, SYN};
+use crate::decode::TcpFlags;
+
+const SYN: TcpFlags = TcpFlags::SYN;
+const ACK: TcpFlags = TcpFlags::ACK;
+const FIN: TcpFlags = TcpFlags::FIN;
+const RST: TcpFlags = TcpFlags::RST;
 
 const S: i64 = 1_000_000_000;
 
@@ -26,7 +31,7 @@ fn tcp(
     sp: u16,
     dst: &str,
     dp: u16,
-    flags: u8,
+    flags: TcpFlags,
     seq: u32,
     len: u32,
 ) -> PacketMeta {
@@ -50,8 +55,8 @@ fn tcp(
 fn udp(ts: i64, src: &str, sp: u16, dst: &str, dp: u16) -> PacketMeta {
     PacketMeta {
         transport: Transport::Udp,
-        tcp_flags: 0,
-        ..tcp(ts, src, sp, dst, dp, 0, 0, 20)
+        tcp_flags: TcpFlags::NONE,
+        ..tcp(ts, src, sp, dst, dp, TcpFlags::NONE, 0, 20)
     }
 }
 
@@ -334,22 +339,77 @@ fn zeek_conn_state_and_wireshark_completeness() {
     p.push(tcp(S, C, 50010, M, 31000, FIN | ACK, 101, 0));
     p.push(tcp(S + 1, M, 31000, C, 50010, FIN | ACK, 9201, 0));
     let r = &one(&p, 10 * S)[0];
-    assert_eq!((r.zeek_state, r.completeness), ("SF", 31));
+    assert_eq!((r.zeek_state, r.completeness), (ZeekState::SF, 31));
     let refused = [
         tcp(0, C, 50011, M, 31000, SYN, 5, 0),
         tcp(1, M, 31000, C, 50011, RST | ACK, 0, 0),
     ];
     let r = &one(&refused, 10 * S)[0];
-    assert_eq!((r.zeek_state, r.completeness), ("REJ", 33));
+    assert_eq!((r.zeek_state, r.completeness), (ZeekState::REJ, 33));
     let silent = [
         tcp(0, C, 50012, M, 31000, SYN, 5, 0),
         tcp(S, C, 50012, M, 31000, SYN, 5, 0),
     ];
     let r = &one(&silent, 10 * S)[0];
-    assert_eq!((r.zeek_state, r.history.as_str()), ("S0", "ST"));
+    assert_eq!((r.zeek_state.as_str(), r.history.as_str()), ("S0", "ST"));
     let mut reset = handshake(0, 50013, 1);
     reset.push(tcp(S, C, 50013, M, 31000, RST, 101, 0));
-    assert_eq!(one(&reset, 10 * S)[0].zeek_state, "RSTO");
+    assert_eq!(one(&reset, 10 * S)[0].zeek_state, ZeekState::RSTO);
     let mid = [tcp(0, M, 31000, C, 40000, ACK, 1, 100)];
-    assert_eq!(one(&mid, 10 * S)[0].zeek_state, "OTH");
+    assert_eq!(one(&mid, 10 * S)[0].zeek_state, ZeekState::OTH);
+}
+
+#[test]
+fn an_open_connection_stays_small() {
+    use std::mem::size_of;
+    // Before the per-endpoint rework: Conn 184 bytes, key 48, entry 232.
+    assert!(
+        size_of::<Conn>() <= 80,
+        "Conn is {} bytes",
+        size_of::<Conn>()
+    );
+    assert!(
+        size_of::<Sockets>() <= 40,
+        "key is {} bytes",
+        size_of::<Sockets>()
+    );
+    assert!(
+        size_of::<(Sockets, Conn)>() <= 120,
+        "table entry is {} bytes",
+        size_of::<(Sockets, Conn)>()
+    );
+}
+
+#[test]
+fn history_keeps_each_letter_once_in_order() {
+    // Every letter one connection can show (a SYN from the server would open
+    // a new connection), with repeats.
+    let p = [
+        tcp(0, C, 50020, M, 31000, SYN, 1, 0),
+        tcp(1, C, 50020, M, 31000, SYN, 1, 0),
+        tcp(2, M, 31000, C, 50020, SYN | ACK, 9, 0),
+        tcp(3, C, 50020, M, 31000, SYN | ACK, 1, 0),
+        tcp(5, C, 50020, M, 31000, ACK, 2, 0),
+        tcp(6, M, 31000, C, 50020, ACK, 10, 0),
+        tcp(7, C, 50020, M, 31000, ACK, 2, 10),
+        tcp(8, M, 31000, C, 50020, ACK, 10, 10),
+        tcp(9, C, 50020, M, 31000, FIN | ACK, 12, 0),
+        tcp(10, M, 31000, C, 50020, FIN | ACK, 20, 0),
+        tcp(11, C, 50020, M, 31000, RST, 13, 0),
+        tcp(12, M, 31000, C, 50020, RST, 21, 0),
+        tcp(13, C, 50020, M, 31000, ACK, 2, 10),
+    ];
+    let mut all = p.to_vec();
+    all.push(PacketMeta {
+        kind: PacketKind::Unreachable {
+            reporter: ip("198.51.100.1"),
+            icmp_type: 3,
+            code: 1,
+        },
+        ts_ns: 14,
+        ..p[0]
+    });
+    let r = &one(&all, 10 * S)[0];
+    assert_eq!(r.history.as_str(), "SThHAaDdFfRrU");
+    assert_eq!(r.packets, 14);
 }

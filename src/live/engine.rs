@@ -15,8 +15,8 @@ use rustc_hash::FxHashMap;
 
 use crate::catalog::{CatalogSet, PortBitmap, RuleId};
 use crate::classify::{self, Classification, ConvKey, ConversationTable, Verdict};
-use crate::decode::{tcp_flags, PacketKind, PacketMeta, Transport};
-use crate::flow::{ConnRecord, FlowConfig, FlowKey, FlowTable, State};
+use crate::decode::{PacketKind, PacketMeta, Transport};
+use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowTable, State};
 use crate::inventory::Inventory;
 use crate::report::jsonl;
 use crate::report::words::{ReasonText, Words};
@@ -87,7 +87,7 @@ pub(crate) struct Engine<'a> {
     evidence: FxHashMap<IpAddr, Vec<ConvKey>>,
     companion_gen: u64,
     cache: FxHashMap<ConvKey, Cached>,
-    tombstones: FxHashMap<FlowKey, Tombstone>,
+    tombstones: FxHashMap<ConnKey, Tombstone>,
     max_tombstones: usize,
     linger_ns: i64,
     printed: FxHashMap<ConvKey, Printed>,
@@ -158,7 +158,7 @@ impl<'a> Engine<'a> {
     /// Applies one packet.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta) {
         if !self.tombstones.is_empty() {
-            let key = FlowKey::of(pkt);
+            let key = ConnKey::of(pkt);
             if let Some(t) = self.tombstones.get(&key).copied() {
                 if pkt.ts_ns <= t.until_ns && absorbs(&t, pkt) {
                     self.late_packets += 1;
@@ -327,21 +327,11 @@ impl<'a> Engine<'a> {
             Transport::Tcp if attempt => self.config.attempt_idle_ns,
             Transport::Tcp => self.config.closed_idle_ns,
         };
-        let key = FlowKey::of(&PacketMeta {
-            ts_ns: rec.last_ns,
-            kind: PacketKind::Transport,
-            transport: rec.transport,
-            src: rec.client,
-            dst: rec.server,
-            src_port: rec.client_port,
-            dst_port: rec.server_port,
-            tcp_flags: 0,
-            seq: 0,
-            ack: 0,
-            payload_len: 0,
-            wire_len: 0,
-            ttl: 0,
-        });
+        let key = ConnKey::from_sockets(
+            (rec.client, rec.client_port),
+            (rec.server, rec.server_port),
+            rec.transport,
+        );
         self.tombstones.insert(
             key,
             Tombstone {
@@ -448,8 +438,7 @@ fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
     if let PacketKind::Unreachable { .. } = pkt.kind {
         return true;
     }
-    let pure_syn =
-        pkt.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) == tcp_flags::SYN;
+    let pure_syn = pkt.tcp_flags.is_pure_syn();
     match pkt.transport {
         Transport::Tcp => {
             if pure_syn {

@@ -245,7 +245,7 @@ mod tests {
             server_ttl: None,
             client_ttl: None,
             history: History::default(),
-            zeek_state: "S0",
+            zeek_state: crate::flow::ZeekState::S0,
             completeness: 1,
         }
     }

@@ -72,7 +72,7 @@ pub fn write_connection(
         protocol: rec.transport.as_str(),
         state: rec.state.as_str(),
         history: rec.history.as_str(),
-        conn_state: rec.zeek_state,
+        conn_state: rec.zeek_state.as_str(),
         completeness: (rec.transport == Transport::Tcp).then_some(rec.completeness),
         started_before_capture: rec.started_before_capture,
         packets: rec.packets,
