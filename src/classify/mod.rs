@@ -142,8 +142,8 @@ pub fn classify(
         host_ttls,
         ..
     } = table;
-    // Each conversation moves once, into its final place; the verdicts are
-    // filled in below.
+    // Each conversation moves out of the table once; the verdicts are
+    // filled in place, and a permutation puts it into its final position.
     let mut out: Vec<Classified> = Vec::with_capacity(conversations.len());
     out.extend(conversations.into_iter_chunks().map(|conv| Classified {
         conv,
@@ -152,36 +152,58 @@ pub fn classify(
         reason: Reason::NotInCatalog,
         hosts: [None, None],
     }));
-    out.par_sort_unstable_by_key(|c| c.conv.key);
+    // The keys in order, with their positions: small to sort, and what the
+    // companion look-ups search.
+    let mut order: Vec<(ConvKey, u32)> = out
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.conv.key, i as u32))
+        .collect();
+    order.par_sort_unstable_by_key(|&(key, _)| key);
     let hosts = Hosts::build(catalogs, inventory, out.iter().map(|c| &c.conv));
-    let judged: Vec<_> = {
-        let exists = |k: &ConvKey| out.binary_search_by(|c| c.conv.key.cmp(k)).is_ok();
+    {
+        let exists = |k: &ConvKey| order.binary_search_by(|(key, _)| key.cmp(k)).is_ok();
         let judge = verdict::Judge {
             catalogs,
             hosts: &hosts,
             host_ttls: &host_ttls,
             exists: &exists,
         };
-        out.par_iter()
-            .with_min_len(1024)
-            .map(|c| {
-                let key = c.conv.key;
-                (
-                    judge.judge(&c.conv),
-                    [hosts.id(key.client), hosts.id(key.server)],
-                )
-            })
-            .collect()
-    };
-    drop(host_ttls);
-    for (c, ((verdict, rule, reason), ids)) in out.iter_mut().zip(judged) {
-        c.verdict = verdict;
-        c.rule = rule;
-        c.reason = reason;
-        c.hosts = ids;
+        out.par_iter_mut().with_min_len(1024).for_each(|c| {
+            let key = c.conv.key;
+            let (verdict, rule, reason) = judge.judge(&c.conv);
+            c.verdict = verdict;
+            c.rule = rule;
+            c.reason = reason;
+            c.hosts = [hosts.id(key.client), hosts.id(key.server)];
+        });
     }
-    // Already in key order: a stable sort by verdict gives (verdict, key).
-    out.par_sort_by_key(|c| c.verdict);
+    drop(host_ttls);
+    // Report order: by verdict, then key. `order` is in key order, so one
+    // pass that counts per verdict gives every conversation its place.
+    let mut start = [0u32; 5];
+    for c in &out {
+        if let Some(later) = start.get_mut(c.verdict as usize + 1..) {
+            for s in later {
+                *s += 1;
+            }
+        }
+    }
+    let mut place = vec![0u32; out.len()];
+    for &(_, i) in &order {
+        let v = out[i as usize].verdict as usize;
+        place[i as usize] = start[v];
+        start[v] += 1;
+    }
+    drop(order);
+    // Apply the permutation in place: each swap puts one conversation home.
+    for i in 0..out.len() {
+        while place[i] as usize != i {
+            let j = place[i] as usize;
+            out.swap(i, j);
+            place.swap(i, j);
+        }
+    }
 
     let mut rules = vec![RuleUse::default(); catalogs.rules().count()];
     let mut verdicts = [0u64; 5];
