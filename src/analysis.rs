@@ -432,7 +432,7 @@ fn sharded(
         let mut replies = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (tx, rx) = crossbeam_channel::bounded::<Work>(8);
+            let (tx, rx) = crossbeam_channel::bounded::<Work>(16);
             // Unbounded, yet never long: the bounded work queue limits how
             // much work (hence how many replies) can be outstanding.
             let (reply_tx, reply_rx) = crossbeam_channel::unbounded::<Reply>();

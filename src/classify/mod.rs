@@ -163,19 +163,21 @@ pub fn classify(
     let hosts = Hosts::build(catalogs, inventory, out.iter().map(|c| &c.conv));
     {
         let exists = |k: &ConvKey| order.binary_search_by(|(key, _)| key.cmp(k)).is_ok();
+        let ports = verdict::PortIndex::new(catalogs);
         let judge = verdict::Judge {
             catalogs,
+            ports: &ports,
             hosts: &hosts,
             host_ttls: &host_ttls,
             exists: &exists,
         };
         out.par_iter_mut().with_min_len(1024).for_each(|c| {
             let key = c.conv.key;
-            let (verdict, rule, reason) = judge.judge(&c.conv);
+            c.hosts = [hosts.id(key.client), hosts.id(key.server)];
+            let (verdict, rule, reason) = judge.judge(&c.conv, c.hosts);
             c.verdict = verdict;
             c.rule = rule;
             c.reason = reason;
-            c.hosts = [hosts.id(key.client), hosts.id(key.server)];
         });
     }
     drop(host_ttls);

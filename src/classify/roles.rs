@@ -165,10 +165,6 @@ impl Hosts {
         self.get(addr).map_or(RoleSet::EMPTY, |h| h.roles)
     }
 
-    fn expanded(&self, addr: IpAddr) -> RoleSet {
-        self.get(addr).map_or(RoleSet::EMPTY, |h| h.expanded)
-    }
-
     pub fn os(&self, addr: IpAddr) -> Option<Os> {
         self.get(addr).and_then(|h| h.os)
     }
@@ -177,14 +173,16 @@ impl Hosts {
         self.get(addr).and_then(|h| h.name.as_deref())
     }
 
-    /// Without an inventory, a host with no known role may be anything.
-    pub fn is_wildcard(&self, addr: IpAddr) -> bool {
-        !self.with_inventory && self.expanded(addr).is_empty()
+    /// Does the host hold (or may it hold) one of `roles`? Without an
+    /// inventory, a host with no known role may be anything.
+    pub fn holds_any(&self, id: Option<HostId>, roles: RoleSet) -> bool {
+        let expanded = id.map_or(RoleSet::EMPTY, |id| self.host(id).expanded);
+        (!self.with_inventory && expanded.is_empty()) || expanded.intersects(roles)
     }
 
-    /// Does the host hold (or may it hold) one of `roles`?
-    pub fn holds_any(&self, addr: IpAddr, roles: RoleSet) -> bool {
-        self.is_wildcard(addr) || self.expanded(addr).intersects(roles)
+    /// The OS of a host, by id.
+    pub fn os_of(&self, id: Option<HostId>) -> Option<Os> {
+        id.and_then(|id| self.host(id).os)
     }
 
     /// Does the inventory enable this feature of this catalog?

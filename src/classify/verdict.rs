@@ -11,10 +11,12 @@ use rustc_hash::FxHashMap;
 
 use super::conversation::{ConvKey, Conversation, TtlSet};
 use super::reason::{Blocked, IcmpBlock, Reason, Refusal};
-use super::roles::{is_same_host, Hosts};
+use super::roles::{is_same_host, HostId, Hosts};
 use super::Verdict;
 use crate::catalog::{CatalogSet, Os, Rule, RuleId, Scope, Side};
+use crate::decode::Transport;
 use crate::flow::State;
+use smallvec::SmallVec;
 
 /// Why a rule on the conversation's port does not allow it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,31 +28,101 @@ enum Mismatch {
     Companion,
 }
 
+/// The rules of every port, looked up by (protocol, port) without scanning
+/// the catalogs (a compressed table: the rules of slot `i` are
+/// `rules[start[i]..start[i + 1]]`, in catalog order).
+pub struct PortIndex {
+    start: Vec<u32>,
+    rules: Vec<RuleId>,
+}
+
+impl PortIndex {
+    fn slot(transport: Transport, port: u16) -> usize {
+        (transport as usize) << 16 | usize::from(port)
+    }
+
+    pub fn new(catalogs: &CatalogSet) -> PortIndex {
+        const SLOTS: usize = 2 << 16;
+        let mut count = vec![0u32; SLOTS + 1];
+        let each = |f: &mut dyn FnMut(usize, RuleId)| {
+            for rule in catalogs.rules() {
+                for &(a, b) in &rule.ports.ranges {
+                    for port in a..=b {
+                        f(PortIndex::slot(rule.protocol, port), rule.rid);
+                    }
+                }
+            }
+        };
+        each(&mut |slot, _| count[slot + 1] += 1);
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        let mut next = count.clone();
+        let mut rules = vec![RuleId(0); count[SLOTS] as usize];
+        each(&mut |slot, rid| {
+            rules[next[slot] as usize] = rid;
+            next[slot] += 1;
+        });
+        PortIndex {
+            start: count,
+            rules,
+        }
+    }
+
+    /// The rules whose ports include `port`/`transport`, in catalog order.
+    pub fn rules(&self, transport: Transport, port: u16) -> &[RuleId] {
+        let slot = PortIndex::slot(transport, port);
+        &self.rules[self.start[slot] as usize..self.start[slot + 1] as usize]
+    }
+}
+
 /// What one verdict depends on besides the conversation itself.
 pub struct Judge<'a> {
     pub catalogs: &'a CatalogSet,
+    pub ports: &'a PortIndex,
     pub hosts: &'a Hosts,
     pub host_ttls: &'a FxHashMap<IpAddr, TtlSet>,
     /// Is there a conversation with this key?
     pub exists: &'a (dyn Fn(&ConvKey) -> bool + Sync),
 }
 
+/// A few rules share a port at most: kept on the stack.
+type Rules<'r> = SmallVec<[&'r Rule; 8]>;
+
+/// The two ends of a conversation as host ids: (client, server).
+#[derive(Clone, Copy)]
+struct Ends {
+    client: (IpAddr, Option<HostId>),
+    server: (IpAddr, Option<HostId>),
+}
+
 impl Judge<'_> {
-    /// The verdict, the rule it rests on, and why.
-    pub fn judge(&self, conv: &Conversation) -> (Verdict, Option<RuleId>, Reason) {
+    /// The verdict, the rule it rests on, and why; `ids` are the client's
+    /// and the server's host ids.
+    pub fn judge(
+        &self,
+        conv: &Conversation,
+        ids: [Option<HostId>; 2],
+    ) -> (Verdict, Option<RuleId>, Reason) {
         let key = conv.key;
-        let candidates: Vec<&Rule> = self
-            .catalogs
-            .rules_for(key.server_port, key.transport)
+        let ends = Ends {
+            client: (key.client, ids[0]),
+            server: (key.server, ids[1]),
+        };
+        let candidates: Rules<'_> = self
+            .ports
+            .rules(key.transport, key.server_port)
+            .iter()
+            .map(|&id| self.catalogs.rule_by_id(id))
             .filter(|r| r.companion_rule.is_none_or(|c| self.has_companion(c, key)))
             .collect();
         if candidates.is_empty() {
             return (Verdict::Unlisted, None, Reason::NotInCatalog);
         }
-        let mut mismatches = Vec::new();
-        let mut allowed = Vec::new();
+        let mut mismatches: SmallVec<[(&Rule, Mismatch); 8]> = SmallVec::new();
+        let mut allowed = Rules::new();
         for rule in &candidates {
-            match self.check_rule(rule, key.client, key.server) {
+            match self.check_rule(rule, ends) {
                 Ok(()) => allowed.push(*rule),
                 Err(m) => mismatches.push((*rule, m)),
             }
@@ -81,9 +153,14 @@ impl Judge<'_> {
                 Reason::Allowed { rule: rule.rid },
             );
         }
-        let reversed = candidates.iter().copied().filter(|rule| {
-            rule.scope == Scope::Network && self.check_rule(rule, key.server, key.client).is_ok()
-        });
+        let reverse = Ends {
+            client: ends.server,
+            server: ends.client,
+        };
+        let reversed = candidates
+            .iter()
+            .copied()
+            .filter(|rule| rule.scope == Scope::Network && self.check_rule(rule, reverse).is_ok());
         if let Some(rule) = most_specific(reversed) {
             return (
                 Verdict::WrongDirection,
@@ -109,8 +186,9 @@ impl Judge<'_> {
         })
     }
 
-    /// Does `rule` allow `client` to open the connection to `server`?
-    fn check_rule(&self, rule: &Rule, client: IpAddr, server: IpAddr) -> Result<(), Mismatch> {
+    /// Does `rule` allow the client to open the connection to the server?
+    fn check_rule(&self, rule: &Rule, ends: Ends) -> Result<(), Mismatch> {
+        let ((client, client_id), (server, server_id)) = (ends.client, ends.server);
         if rule.scope == Scope::SameHost {
             return if is_same_host(client, server) {
                 Ok(())
@@ -129,8 +207,8 @@ impl Judge<'_> {
                 return Err(Mismatch::Companion);
             }
         }
-        if !self.hosts.holds_any(client, rule.client_set)
-            || !self.hosts.holds_any(server, rule.server_set)
+        if !self.hosts.holds_any(client_id, rule.client_set)
+            || !self.hosts.holds_any(server_id, rule.server_set)
         {
             return Err(Mismatch::Roles);
         }
@@ -140,13 +218,13 @@ impl Judge<'_> {
             }
         }
         if let Some(excl) = &rule.exclude_os {
-            let sides: &[IpAddr] = match excl.side {
-                Side::Client => &[client],
-                Side::Server => &[server],
-                Side::Either => &[client, server],
+            let sides: &[(IpAddr, Option<HostId>)] = match excl.side {
+                Side::Client => &[ends.client],
+                Side::Server => &[ends.server],
+                Side::Either => &[ends.client, ends.server],
             };
-            for &host in sides {
-                if self.hosts.os(host) == Some(excl.os) {
+            for &(host, id) in sides {
+                if self.hosts.os_of(id) == Some(excl.os) {
                     return Err(Mismatch::Os { host, os: excl.os });
                 }
             }
