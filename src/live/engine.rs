@@ -499,3 +499,152 @@ fn finding_line(
             .unwrap_or_default(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// What the engine printed, shared with the test.
+    #[derive(Clone, Default)]
+    struct Printed(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Printed {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Printed {
+        fn lines(&self) -> Vec<String> {
+            String::from_utf8_lossy(&self.0.borrow())
+                .lines()
+                .map(str::to_string)
+                .collect()
+        }
+    }
+
+    /// A one-port TCP rule between hosts of the built-in catalogs.
+    fn tcp_rule(catalogs: &CatalogSet) -> (String, u16) {
+        let rule = catalogs
+            .rules()
+            .find(|r| {
+                r.protocol == Transport::Tcp
+                    && r.ports.width() == 1
+                    && r.companion.is_none()
+                    && r.scope == crate::catalog::Scope::Network
+            })
+            .expect("a tcp rule");
+        (rule.id.clone(), rule.ports.ranges[0].0)
+    }
+
+    fn syn(ts_ns: i64, port: u16, seq: u32) -> PacketMeta {
+        PacketMeta {
+            ts_ns,
+            kind: PacketKind::Transport,
+            transport: Transport::Tcp,
+            src: "10.0.0.5".parse().unwrap(),
+            dst: "10.0.0.1".parse().unwrap(),
+            src_port: 40000,
+            dst_port: port,
+            tcp_flags: TcpFlags::SYN,
+            seq,
+            ack: 0,
+            payload_len: 0,
+            wire_len: 60,
+            ttl: 64,
+        }
+    }
+
+    const T0: i64 = 1_700_000_000 * SECOND;
+
+    #[test]
+    fn an_unanswered_syn_is_printed_once_its_reply_timeout_passed() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (rule, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = Engine::new(
+            &catalogs,
+            None,
+            FlowConfig::new(3 * SECOND),
+            Emit::Findings { color: false },
+            Box::new(out.clone()),
+        );
+        engine.packet(&syn(T0, port, 7));
+        engine.settle(T0 + 2 * SECOND);
+        assert!(out.lines().is_empty(), "decided before its timeout");
+        engine.settle(T0 + 4 * SECOND);
+        let lines = out.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with(&format!(
+                "2023-11-14T22:13:20Z BLOCKED 10.0.0.5:40000 -> 10.0.0.1:{port}/tcp no_reply rule {rule}: "
+            )),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("got no answer"), "{}", lines[0]);
+        assert_eq!(engine.verdict_counts()[Verdict::Blocked as usize], 1);
+        assert_eq!(engine.decided, 1);
+
+        // The same SYN again is a late retransmission of the decided attempt.
+        engine.packet(&syn(T0 + 5 * SECOND, port, 7));
+        assert_eq!((engine.late_packets, engine.processed), (1, 1));
+        // A new ISN is a new connect(): a connection of its own, and the
+        // same finding within ten minutes is not printed again.
+        engine.packet(&syn(T0 + 6 * SECOND, port, 99));
+        assert_eq!(engine.processed, 2);
+        engine.settle(T0 + 10 * SECOND);
+        assert_eq!(engine.decided, 2);
+        assert_eq!(out.lines().len(), 1);
+    }
+
+    #[test]
+    fn connections_stream_as_jsonl_with_their_verdict() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (rule, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = Engine::new(
+            &catalogs,
+            None,
+            FlowConfig::new(SECOND),
+            Emit::Connections,
+            Box::new(out.clone()),
+        );
+        engine.packet(&syn(T0, port, 1));
+        engine.finish(T0 + 5 * SECOND);
+        let lines = out.lines();
+        assert_eq!(lines.len(), 1);
+        let v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(v["state"], "no_reply");
+        assert_eq!(v["conn_state"], "S0");
+        assert_eq!(v["verdict"], "blocked");
+        assert_eq!(v["rule"], rule.as_str());
+        assert_eq!(v["first_seen"], "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn nothing_is_printed_for_json_and_the_table_holds_the_conversation() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = Engine::new(
+            &catalogs,
+            None,
+            FlowConfig::new(SECOND),
+            Emit::Nothing,
+            Box::new(out.clone()),
+        );
+        engine.packet(&syn(T0, port, 1));
+        engine.finish(T0 + 5 * SECOND);
+        assert!(out.lines().is_empty());
+        assert_eq!(engine.convs.conversations.len(), 1);
+        assert_eq!(engine.convs.connections, 1);
+    }
+}
