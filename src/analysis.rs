@@ -30,36 +30,26 @@ pub struct Options {
 
 /// Counts of records that yielded no connection packet, by reason.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SkipCounts {
-    pub unsupported_linktype: u64,
-    pub not_ip: u64,
-    pub other_protocol: u64,
-    pub later_fragment: u64,
-    pub malformed: u64,
-}
+pub struct SkipCounts([u64; Skip::ALL.len()]);
 
 impl SkipCounts {
-    /// The reasons that occurred, by the name reports give them (in name order).
-    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
-        [
-            ("later_fragment", self.later_fragment),
-            ("malformed", self.malformed),
-            ("not_ip", self.not_ip),
-            ("other_protocol", self.other_protocol),
-            ("unsupported_linktype", self.unsupported_linktype),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
+    pub fn add(&mut self, skip: Skip) {
+        self.0[skip as usize] += 1;
     }
 
-    pub fn add(&mut self, skip: Skip) {
-        match skip {
-            Skip::UnsupportedLinktype => self.unsupported_linktype += 1,
-            Skip::NotIp => self.not_ip += 1,
-            Skip::OtherProtocol => self.other_protocol += 1,
-            Skip::LaterFragment => self.later_fragment += 1,
-            Skip::Malformed => self.malformed += 1,
-        }
+    pub fn get(&self, skip: Skip) -> u64 {
+        self.0[skip as usize]
+    }
+
+    /// The reasons that occurred, by name (in name order, as reports list them).
+    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        let mut named: Vec<(&'static str, u64)> = Skip::ALL
+            .iter()
+            .map(|s| (s.as_str(), self.get(*s)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        named.sort_unstable();
+        named.into_iter()
     }
 }
 

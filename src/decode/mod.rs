@@ -173,6 +173,27 @@ pub enum Skip {
     Malformed,
 }
 
+impl Skip {
+    pub const ALL: [Skip; 5] = [
+        Skip::UnsupportedLinktype,
+        Skip::NotIp,
+        Skip::OtherProtocol,
+        Skip::LaterFragment,
+        Skip::Malformed,
+    ];
+
+    /// The name reports give it (`inputs[].skipped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::UnsupportedLinktype => "unsupported_linktype",
+            Skip::NotIp => "not_ip",
+            Skip::OtherProtocol => "other_protocol",
+            Skip::LaterFragment => "later_fragment",
+            Skip::Malformed => "malformed",
+        }
+    }
+}
+
 /// Decodes one record. `wire_len` is the record's original length.
 #[inline]
 pub fn decode(linktype: u32, data: &[u8], ts_ns: i64, wire_len: u32) -> Result<PacketMeta, Skip> {
