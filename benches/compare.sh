@@ -146,15 +146,19 @@ FL=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '$1=="flowlint check" {print $4}'
 FL1=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '$1=="flowlint check -j 1" {print $4}')
 echo
 echo "Mix $mix. Captures: $BIG ($PACKETS packets), $SMALLF, $LONGF; $FLOWS concurrent flows; median of $RUNS, page cache warm; $(nproc) cores"
-printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v fl="$FL" '
+pick() { printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v n="$1" -v f="$2" '$1==n {print $f}'; }
+TCPDUMP=$(pick "tcpdump -w /dev/null" 4)
+CAT=$(pick "cat > /dev/null" 4)
+printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v fl="$FL" -v td="$TCPDUMP" -v cat="$CAT" -v p="$PACKETS" '
 BEGIN {
-    printf "%-32s %10s %9s %13s %9s %9s %22s\n", "tool", "packets", "wall s", "packets/s", "MB/s", "RSS MB", "time/packet vs flowlint"
+    printf "%-32s %10s %9s %13s %9s %9s %11s %9s\n", "tool", "packets", "wall s", "packets/s", "MB/s", "RSS MB", "x tcpdump", "x cat"
 }
 {
     pps = $2 / $4; mbs = $3 / $4 / 1e6
-    # Ratio of per-packet time, so runs on the smaller file compare fairly.
-    ratio = (pps > 0) ? (fl > 0 ? ($2 / fl) / pps : 0) : 0
-    printf "%-32s %10d %9.3f %13.0f %9.0f %9.1f %21.2fx\n", $1, $2, $4, pps, mbs, $5 / 1024, ratio
+    # Ratios of time per packet, so runs on the smaller file compare fairly.
+    rt = (td > 0) ? ($4 / $2) / (td / p) : 0
+    rc = (cat > 0) ? ($4 / $2) / (cat / p) : 0
+    printf "%-32s %10d %9.3f %13.0f %9.0f %9.1f %10.2fx %8.2fx\n", $1, $2, $4, pps, mbs, $5 / 1024, rt, rc
 }'
 # What the report of the first row counted (a check of the mix's shape).
 python3 - "$OUT/report.json" <<'PY' 2>/dev/null || true
@@ -163,10 +167,12 @@ s = json.load(open(sys.argv[1]))["summary"]
 print("report: %d conversations, %d connections, %d folded connections"
       % (s["conversations"], s["connections"], s.get("folded_connections", 0)))
 PY
+# Where the time of one check goes (FLOWLINT_TIMING: stage times, memory
+# and CPU time at each stage's end), with the default threads and -j 1.
+for j in "" "-j 1"; do
+    echo "stages ${j:-default threads}: $(FLOWLINT_TIMING=1 $FLOWLINT check -q --format json $j $CHECK_ARGS -o $OUT/report-t.json $BIG 2>&1 | grep 'timing:' | sed 's/^flowlint: timing: //')"
+done
 echo
-pick() { printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v n="$1" -v f="$2" '$1==n {print $f}'; }
-TCPDUMP=$(pick "tcpdump -w /dev/null" 4)
-CAT=$(pick "cat > /dev/null" 4)
 TSHARK=$(pick "tshark conv,tcp (1/10 file)" 4)
 RSS=$(pick "flowlint check" 5)
 RSS2=$(pick "flowlint check, 2x longer" 5)
