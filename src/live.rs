@@ -270,21 +270,11 @@ pub fn run(
         }
     };
     if !options.quiet {
-        let v = |verdict| outcome.count(verdict);
         let live = outcome.live.as_ref().expect("set above");
-        let t = &outcome.totals;
         eprintln!(
-            "flowlint: live {}: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, \
-             {} unexpected, {} expected, {} unlisted; dropped: kernel {}, interface {}, app {} ({:.1} s)",
+            "flowlint: live {}: {}; dropped: kernel {}, interface {}, app {} ({:.1} s)",
             options.interface,
-            t.packets,
-            t.connections,
-            outcome.classification.conversations.len(),
-            v(Verdict::Blocked),
-            v(Verdict::WrongDirection),
-            v(Verdict::Unexpected),
-            v(Verdict::Expected),
-            v(Verdict::Unlisted),
+            outcome.summary_line(),
             live.kernel_dropped,
             live.interface_dropped,
             live.app_dropped,

@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use flowlint::analysis::{self, Options};
 use flowlint::catalog::{CatalogSet, Services};
-use flowlint::classify::Verdict;
 use flowlint::flow::FlowConfig;
 use flowlint::inventory::Inventory;
 use flowlint::report::baseline::{self, Baseline};
@@ -403,17 +402,9 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         );
     }
     if !common.quiet {
-        let v = |verdict| outcome.count(verdict);
         eprintln!(
-            "flowlint: {} packets, {} connections, {} conversations: {} blocked, {} wrong_direction, {} unexpected, {} expected, {} unlisted ({:.2} s)",
-            t.packets,
-            t.connections,
-            outcome.classification.conversations.len(),
-            v(Verdict::Blocked),
-            v(Verdict::WrongDirection),
-            v(Verdict::Unexpected),
-            v(Verdict::Expected),
-            v(Verdict::Unlisted),
+            "flowlint: {} ({:.2} s)",
+            outcome.summary_line(),
             started.elapsed().as_secs_f64()
         );
     }

@@ -591,3 +591,21 @@ fn too_many_conversations_fold_new_clients_per_server_port() {
     assert_eq!(total, full["summary"]["connections"].as_u64().unwrap());
     assert!(stderr(&o).contains("--max-conversations"));
 }
+
+#[test]
+fn without_quiet_one_summary_line_goes_to_stderr() {
+    let o = flowlint(&["check", "--format", "json", "--inventory", DEMO_INV, DEMO]);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = lines[0];
+    assert!(
+        line.starts_with(
+            "flowlint: 216 packets, 35 connections, 33 conversations: 6 blocked, 2 wrong_direction, \
+             5 unexpected, 18 expected, 2 unlisted ("
+        ) && line.ends_with(" s)"),
+        "{line}"
+    );
+    let q = flowlint(&["check", "-q", "--format", "json", "--inventory", DEMO_INV, DEMO]);
+    assert_eq!(stderr(&q), "");
+}

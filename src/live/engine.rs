@@ -564,18 +564,27 @@ mod tests {
 
     const T0: i64 = 1_700_000_000 * SECOND;
 
+    fn engine<'a>(
+        catalogs: &'a CatalogSet,
+        reply_timeout_ns: i64,
+        emit: Emit,
+        out: &Printed,
+    ) -> Engine<'a> {
+        Engine::new(
+            catalogs,
+            None,
+            FlowConfig::new(reply_timeout_ns),
+            emit,
+            Box::new(out.clone()),
+        )
+    }
+
     #[test]
     fn an_unanswered_syn_is_printed_once_its_reply_timeout_passed() {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (rule, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = Engine::new(
-            &catalogs,
-            None,
-            FlowConfig::new(3 * SECOND),
-            Emit::Findings { color: false },
-            Box::new(out.clone()),
-        );
+        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Findings { color: false }, &out);
         engine.packet(&syn(T0, port, 7));
         engine.settle(T0 + 2 * SECOND);
         assert!(out.lines().is_empty(), "decided before its timeout");
@@ -610,13 +619,7 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (rule, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = Engine::new(
-            &catalogs,
-            None,
-            FlowConfig::new(SECOND),
-            Emit::Connections,
-            Box::new(out.clone()),
-        );
+        let mut engine = engine(&catalogs, SECOND, Emit::Connections, &out);
         engine.packet(&syn(T0, port, 1));
         engine.finish(T0 + 5 * SECOND);
         let lines = out.lines();
@@ -634,13 +637,7 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (_, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = Engine::new(
-            &catalogs,
-            None,
-            FlowConfig::new(SECOND),
-            Emit::Nothing,
-            Box::new(out.clone()),
-        );
+        let mut engine = engine(&catalogs, SECOND, Emit::Nothing, &out);
         engine.packet(&syn(T0, port, 1));
         engine.finish(T0 + 5 * SECOND);
         assert!(out.lines().is_empty());

@@ -182,6 +182,12 @@ impl<'a> Outcome<'a> {
         self.classification.verdicts[verdict as usize]
     }
 
+    /// "10 packets, 4 connections, 3 conversations: 1 blocked, …", as the
+    /// summary lines on standard error say it (verdicts by their JSON names).
+    pub fn summary_line(&self) -> impl std::fmt::Display + '_ {
+        SummaryLine(self)
+    }
+
     pub fn words(&self) -> words::Words<'_> {
         words::Words {
             catalogs: self.catalogs,
@@ -202,6 +208,26 @@ impl<'a> Outcome<'a> {
             .as_ref()
             .is_some_and(|b| !b.new.is_empty() || !b.missing_rules.is_empty());
         i32::from(found || regressed)
+    }
+}
+
+struct SummaryLine<'o, 'a>(&'o Outcome<'a>);
+
+impl std::fmt::Display for SummaryLine<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let o = self.0;
+        write!(
+            f,
+            "{} packets, {} connections, {} conversations",
+            o.totals.packets,
+            o.totals.connections,
+            o.classification.conversations.len()
+        )?;
+        for (i, v) in Verdict::ALL.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { ", " })?;
+            write!(f, "{} {}", o.count(*v), v.as_str())?;
+        }
+        Ok(())
     }
 }
 
