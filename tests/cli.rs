@@ -606,6 +606,14 @@ fn without_quiet_one_summary_line_goes_to_stderr() {
         ) && line.ends_with(" s)"),
         "{line}"
     );
-    let q = flowlint(&["check", "-q", "--format", "json", "--inventory", DEMO_INV, DEMO]);
+    let q = flowlint(&[
+        "check",
+        "-q",
+        "--format",
+        "json",
+        "--inventory",
+        DEMO_INV,
+        DEMO,
+    ]);
     assert_eq!(stderr(&q), "");
 }

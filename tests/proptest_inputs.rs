@@ -363,3 +363,48 @@ fn the_counter_counts() {
     assert!(peak >= 10 << 20, "{peak}");
     drop(v);
 }
+
+/// A real report (the demo's, as committed for the golden test).
+fn demo_report() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/demo-lab.json.out.json"
+    ))
+    .expect("golden demo report")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// `--baseline` reads whatever file it is given: a damaged report is an
+    /// error (never a panic), and whatever parses can be compared.
+    #[test]
+    fn baselines_from_damaged_reports(
+        cut in 0usize..20_000,
+        flips in proptest::collection::vec((0usize..20_000, any::<u8>()), 0..8),
+    ) {
+        use flowlint::report::baseline::{compare, Baseline};
+        let mut bytes = demo_report().into_bytes();
+        for (at, b) in flips {
+            let len = bytes.len();
+            bytes[at % len] = b;
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(baseline) = Baseline::parse(&text) {
+            let (set, _) = catalogs();
+            let current = flowlint::classify::classify(
+                flowlint::classify::ConversationTable::default(), set, None);
+            let _ = compare(&current, set, &baseline);
+        }
+    }
+}
+
+#[test]
+fn the_demo_report_is_a_baseline() {
+    assert!(flowlint::report::baseline::Baseline::parse(&demo_report()).is_ok());
+}
