@@ -18,24 +18,49 @@ impl fmt::Display for Rfc3339 {
         let days = secs.div_euclid(86_400);
         let tod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            tod / 3600,
-            tod % 3600 / 60,
-            tod % 60
-        )?;
-        if frac != 0 {
-            // Trailing zeros of the nine digits are dropped.
-            let mut digits = 9;
-            let mut value = frac;
-            while value % 10 == 0 {
-                value /= 10;
-                digits -= 1;
+        if !(0..=9999).contains(&y) {
+            // Never for a nanosecond clock (years 1677 to 2262); kept general.
+            write!(
+                f,
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+                tod / 3600,
+                tod % 3600 / 60,
+                tod % 60
+            )?;
+            if frac != 0 {
+                let f9 = format!("{frac:09}");
+                write!(f, ".{}", f9.trim_end_matches('0'))?;
             }
-            write!(f, ".{value:0digits$}")?;
+            return f.write_str("Z");
         }
-        f.write_str("Z")
+        // Reports write two times per conversation: digits by hand, one write.
+        let mut buf = *b"0000-00-00T00:00:00.000000000Z";
+        let put = |buf: &mut [u8; 30], at: usize, width: usize, mut value: u64| {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(&mut buf, 0, 4, y as u64);
+        put(&mut buf, 5, 2, u64::from(m));
+        put(&mut buf, 8, 2, u64::from(d));
+        put(&mut buf, 11, 2, (tod / 3600) as u64);
+        put(&mut buf, 14, 2, (tod % 3600 / 60) as u64);
+        put(&mut buf, 17, 2, (tod % 60) as u64);
+        let end = if frac == 0 {
+            19
+        } else {
+            put(&mut buf, 20, 9, frac as u64);
+            // Trailing zeros of the nine digits are dropped.
+            let mut end = 29;
+            while buf[end - 1] == b'0' {
+                end -= 1;
+            }
+            end
+        };
+        buf[end] = b'Z';
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&buf[..=end]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -71,5 +96,8 @@ mod tests {
         assert_eq!(rfc3339(1_120_000_000), "1970-01-01T00:00:01.12Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
         assert_eq!(rfc3339(951_782_400 * 1_000_000_000), "2000-02-29T00:00:00Z");
+        // The whole range of the nanosecond clock.
+        assert_eq!(rfc3339(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+        assert_eq!(rfc3339(i64::MIN), "1677-09-21T00:12:43.145224192Z");
     }
 }

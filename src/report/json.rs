@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 
 use super::baseline::{Comparison, Resolved};
 use super::words::ReasonText;
-use super::{AsText, Exporter, LiveStats, Outcome, STATES_BY_NAME};
+use super::{Addr, AsText, Exporter, LiveStats, Outcome, STATES_BY_NAME};
 use crate::classify::{Classified, Host, Verdict};
 use crate::time::Rfc3339;
 
@@ -313,8 +313,8 @@ impl Serialize for ConversationView<'_, '_> {
         let key = conv.key;
         let hosts = &o.classification.hosts;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("client", &AsText(key.client))?;
-        m.serialize_entry("server", &AsText(key.server))?;
+        m.serialize_entry("client", &AsText(Addr(key.client)))?;
+        m.serialize_entry("server", &AsText(Addr(key.server)))?;
         m.serialize_entry("server_port", &key.server_port)?;
         m.serialize_entry("protocol", key.transport.as_str())?;
         m.serialize_entry("client_roles", &RoleNames(o, hosts.roles_of(c.hosts[0])))?;
@@ -338,7 +338,7 @@ impl Serialize for ConversationView<'_, '_> {
         m.serialize_entry("first_seen", &AsText(Rfc3339(conv.first_ns)))?;
         m.serialize_entry("last_seen", &AsText(Rfc3339(conv.last_ns)))?;
         if let Some(by) = conv.icmp_reporter() {
-            m.serialize_entry("blocked_by", &AsText(by))?;
+            m.serialize_entry("blocked_by", &AsText(Addr(by)))?;
         }
         m.serialize_entry(
             "started_before_capture",

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{AsText, Exporter, Outcome};
+use super::{Addr, AsText, Exporter, Outcome};
 use crate::classify::{ConvKey, Verdict};
 use crate::decode::Transport;
 use crate::flow::ConnRecord;
@@ -34,9 +34,9 @@ impl Exporter for Jsonl {
 
 #[derive(Serialize)]
 struct ConnectionLine<'a> {
-    client: AsText<std::net::IpAddr>,
+    client: AsText<Addr>,
     client_port: u16,
-    server: AsText<std::net::IpAddr>,
+    server: AsText<Addr>,
     server_port: u16,
     protocol: &'static str,
     state: &'static str,
@@ -54,7 +54,7 @@ struct ConnectionLine<'a> {
     verdict: Option<&'static str>,
     rule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    failed_by: Option<AsText<std::net::IpAddr>>,
+    failed_by: Option<AsText<Addr>>,
 }
 
 /// Writes one connection line; `verdict` is its conversation's verdict and
@@ -65,9 +65,9 @@ pub fn write_connection(
     verdict: Option<(Verdict, Option<&str>)>,
 ) -> io::Result<()> {
     let line = ConnectionLine {
-        client: AsText(rec.client),
+        client: AsText(Addr(rec.client)),
         client_port: rec.client_port,
-        server: AsText(rec.server),
+        server: AsText(Addr(rec.server)),
         server_port: rec.server_port,
         protocol: rec.transport.as_str(),
         state: rec.state.as_str(),
@@ -81,7 +81,7 @@ pub fn write_connection(
         last_seen: AsText(Rfc3339(rec.last_ns)),
         verdict: verdict.map(|(v, _)| v.as_str()),
         rule: verdict.and_then(|(_, r)| r),
-        failed_by: rec.failed_by.map(AsText),
+        failed_by: rec.failed_by.map(|a| AsText(Addr(a))),
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
     out.write_all(b"\n")

@@ -72,6 +72,39 @@ impl<T: std::fmt::Display> serde::Serialize for AsText<T> {
     }
 }
 
+/// An address as reports write it (as `IpAddr`'s `Display`), IPv4 without
+/// the formatting machinery: reports write two or three per conversation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Addr(pub std::net::IpAddr);
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let std::net::IpAddr::V4(v4) = self.0 else {
+            return self.0.fmt(f);
+        };
+        let mut buf = [0u8; 15];
+        let mut len = 0;
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                buf[len] = b'.';
+                len += 1;
+            }
+            if octet >= 100 {
+                buf[len] = b'0' + octet / 100;
+                len += 1;
+            }
+            if octet >= 10 {
+                buf[len] = b'0' + octet / 10 % 10;
+                len += 1;
+            }
+            buf[len] = b'0' + octet % 10;
+            len += 1;
+        }
+        // Only ASCII digits and dots were written.
+        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| std::fmt::Error)?)
+    }
+}
+
 /// Everything a report says about one analysis.
 pub struct Outcome<'a> {
     pub catalogs: &'a CatalogSet,
@@ -368,6 +401,22 @@ pub fn parse_fail_on(s: &str) -> Result<Vec<Verdict>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_written_as_ipaddr_writes_them() {
+        for a in [
+            "0.0.0.0",
+            "9.10.99.100",
+            "255.255.255.255",
+            "192.0.2.1",
+            "::",
+            "2001:db8::1",
+            "::ffff:192.0.2.1",
+        ] {
+            let ip: std::net::IpAddr = a.parse().unwrap();
+            assert_eq!(Addr(ip).to_string(), ip.to_string());
+        }
+    }
 
     #[test]
     fn fail_on_takes_verdicts_or_none() {

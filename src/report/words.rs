@@ -9,6 +9,7 @@
 use std::fmt::{self, Display, Formatter};
 use std::net::IpAddr;
 
+use super::Addr;
 use crate::catalog::{CatalogSet, Rule};
 use crate::classify::{Blocked, Classified, Host, Hosts, IcmpBlock, Reason, Refusal};
 use crate::decode::Transport;
@@ -32,6 +33,7 @@ impl Display for HostName<'_> {
                 .iter()
                 .min_by_key(|r| catalogs.role_def(*r).name.as_str())
         });
+        let addr = Addr(addr);
         match first {
             Some(role) => write!(f, "{} {addr}", catalogs.role_label_of(role))?,
             None => write!(f, "host {addr}")?,
