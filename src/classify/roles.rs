@@ -6,7 +6,6 @@
 //! the roles they imply), and the wildcard rule: without an inventory, a
 //! host whose role is unknown may be anything.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
@@ -86,18 +85,28 @@ impl Hosts {
                 }
             }
             None => {
-                let mut inferred: BTreeMap<IpAddr, RoleSet> = BTreeMap::new();
+                // The server roles each port proves, once per port.
+                let mut proves: FxHashMap<(crate::decode::Transport, u16), RoleSet> =
+                    FxHashMap::default();
+                let mut inferred: FxHashMap<IpAddr, RoleSet> = FxHashMap::default();
                 for conv in conversations {
                     if conv.served() == 0 || same_host(conv.key.client, conv.key.server) {
                         continue;
                     }
-                    for rule in catalogs.rules_for(conv.key.server_port, conv.key.transport) {
-                        if rule.scope == Scope::Network && rule.companion.is_none() {
-                            let set = inferred.entry(conv.key.server).or_default();
-                            *set = set.union(rule.server_set);
-                        }
+                    let port = (conv.key.transport, conv.key.server_port);
+                    let roles = *proves.entry(port).or_insert_with(|| {
+                        catalogs
+                            .rules_for(port.1, port.0)
+                            .filter(|r| r.scope == Scope::Network && r.companion.is_none())
+                            .fold(RoleSet::EMPTY, |acc, r| acc.union(r.server_set))
+                    });
+                    if !roles.is_empty() {
+                        let set = inferred.entry(conv.key.server).or_default();
+                        *set = set.union(roles);
                     }
                 }
+                let mut inferred: Vec<(IpAddr, RoleSet)> = inferred.into_iter().collect();
+                inferred.sort_unstable_by_key(|(addr, _)| *addr);
                 for (addr, roles) in inferred {
                     // List only the roles no other listed role implies.
                     let listed: RoleSet = roles
