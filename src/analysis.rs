@@ -177,7 +177,7 @@ pub fn analyse(
         summary.warnings.extend(extra);
         summary.warnings.sort_by_key(|w| w.offset);
     }
-    // Both paths build the one conversation table on the reading thread.
+    // Both paths build one conversation table (see `sharded` for where).
     let Sink {
         table,
         kept: mut connections,

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `catalog` and `inventory` hold the configuration the classifier works with;
-//! `analysis` wires the stages together for `check` (and `live`); `synth` writes
+//! `analysis` wires capture, decode and flow together for `check`; `time` writes
+//! times as reports do; `listing` prints catalogs and plans; `synth` writes
 //! captures for fixtures and benchmarks.
 
 pub mod analysis;
