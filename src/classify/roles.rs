@@ -42,13 +42,9 @@ pub struct Hosts {
     features: Vec<(String, String)>,
 }
 
-fn same_host(a: IpAddr, b: IpAddr) -> bool {
-    a == b || (a.is_loopback() && b.is_loopback())
-}
-
 /// Is this a connection within one host (same address, or loopback to loopback)?
 pub fn is_same_host(a: IpAddr, b: IpAddr) -> bool {
-    same_host(a, b)
+    a == b || (a.is_loopback() && b.is_loopback())
 }
 
 impl Hosts {
@@ -90,7 +86,7 @@ impl Hosts {
                     FxHashMap::default();
                 let mut inferred: FxHashMap<IpAddr, RoleSet> = FxHashMap::default();
                 for conv in conversations {
-                    if conv.served() == 0 || same_host(conv.key.client, conv.key.server) {
+                    if conv.served() == 0 || is_same_host(conv.key.client, conv.key.server) {
                         continue;
                     }
                     let port = (conv.key.transport, conv.key.server_port);
@@ -167,19 +163,6 @@ impl Hosts {
     /// The roles of a host as given, by id (empty for none).
     pub fn roles_of(&self, id: Option<HostId>) -> RoleSet {
         id.map_or(RoleSet::EMPTY, |id| self.host(id).roles)
-    }
-
-    /// The roles of a host as given (empty if unknown).
-    pub fn roles(&self, addr: IpAddr) -> RoleSet {
-        self.get(addr).map_or(RoleSet::EMPTY, |h| h.roles)
-    }
-
-    pub fn os(&self, addr: IpAddr) -> Option<Os> {
-        self.get(addr).and_then(|h| h.os)
-    }
-
-    pub fn name(&self, addr: IpAddr) -> Option<&str> {
-        self.get(addr).and_then(|h| h.name.as_deref())
     }
 
     /// Does the host hold (or may it hold) one of `roles`? Without an
