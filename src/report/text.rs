@@ -28,15 +28,15 @@ impl Style {
         }
     }
 
-    fn verdict(&self, v: &str) -> String {
+    fn verdict(&self, v: Verdict) -> String {
         let code = match v {
-            "blocked" => "1;31",
-            "wrong_direction" => "1;35",
-            "unexpected" => "1;33",
-            "expected" => "32",
-            _ => "2",
+            Verdict::Blocked => "1;31",
+            Verdict::WrongDirection => "1;35",
+            Verdict::Unexpected => "1;33",
+            Verdict::Expected => "32",
+            Verdict::Unlisted => "2",
         };
-        self.paint(code, v)
+        self.paint(code, v.as_str())
     }
 }
 
@@ -154,7 +154,7 @@ impl Exporter for Text {
                 style.paint("1", heading(verdict)),
                 list.len()
             )?;
-            let painted = style.verdict(verdict.as_str());
+            let painted = style.verdict(verdict);
             for c in list {
                 self.conversation(out, o, c, &painted)?;
             }
@@ -200,7 +200,7 @@ impl Exporter for Text {
                     out,
                     "  {} {} {} → {} {}/{}",
                     style.paint("31", "new"),
-                    style.verdict(c.verdict.as_str()),
+                    style.verdict(c.verdict),
                     k.client,
                     k.server,
                     k.server_port,
