@@ -617,3 +617,30 @@ fn without_quiet_one_summary_line_goes_to_stderr() {
     ]);
     assert_eq!(stderr(&q), "");
 }
+
+#[test]
+fn flowlint_timing_adds_one_line_of_stage_times_and_memory() {
+    let o = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        .current_dir(root())
+        .args(["check", "-q", "--format", "json", DEMO])
+        .env("FLOWLINT_TIMING", "1")
+        .output()
+        .expect("run flowlint");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    for part in [
+        "flowlint: timing: packet stage ",
+        " connections open at most), classification ",
+        " s, report ",
+        "after the packet stage ",
+        "at the end ",
+    ] {
+        assert!(lines[0].contains(part), "{part:?} missing: {}", lines[0]);
+    }
+    // Without it, -q keeps stderr empty.
+    assert_eq!(
+        stderr(&flowlint(&["check", "-q", "--format", "json", DEMO])),
+        ""
+    );
+}

@@ -321,6 +321,29 @@ proptest! {
         }
         check_bounded(bytes)?;
     }
+
+    /// `--baseline` reads whatever file it is given: a damaged report is an
+    /// error (never a panic), and whatever parses can be compared.
+    #[test]
+    fn baselines_from_damaged_reports(
+        cut in 0usize..20_000,
+        flips in proptest::collection::vec((0usize..20_000, any::<u8>()), 0..8),
+    ) {
+        use flowlint::report::baseline::{compare, Baseline};
+        let mut bytes = demo_report().into_bytes();
+        for (at, b) in flips {
+            let len = bytes.len();
+            bytes[at % len] = b;
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(baseline) = Baseline::parse(&text) {
+            let (set, _) = catalogs();
+            let current = flowlint::classify::classify(
+                flowlint::classify::ConversationTable::default(), set, None);
+            let _ = compare(&current, set, &baseline);
+        }
+    }
 }
 
 /// The unmutated captures read completely: the generator and the property
@@ -371,37 +394,6 @@ fn demo_report() -> String {
         "/tests/golden/demo-lab.json.out.json"
     ))
     .expect("golden demo report")
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
-
-    /// `--baseline` reads whatever file it is given: a damaged report is an
-    /// error (never a panic), and whatever parses can be compared.
-    #[test]
-    fn baselines_from_damaged_reports(
-        cut in 0usize..20_000,
-        flips in proptest::collection::vec((0usize..20_000, any::<u8>()), 0..8),
-    ) {
-        use flowlint::report::baseline::{compare, Baseline};
-        let mut bytes = demo_report().into_bytes();
-        for (at, b) in flips {
-            let len = bytes.len();
-            bytes[at % len] = b;
-        }
-        bytes.truncate(cut.min(bytes.len()));
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(baseline) = Baseline::parse(&text) {
-            let (set, _) = catalogs();
-            let current = flowlint::classify::classify(
-                flowlint::classify::ConversationTable::default(), set, None);
-            let _ = compare(&current, set, &baseline);
-        }
-    }
 }
 
 #[test]

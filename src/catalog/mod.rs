@@ -604,12 +604,18 @@ impl CatalogSet {
         })
     }
 
-    /// The roles of a set by qualified name, in name order (as reports list them).
-    pub fn role_names(&self, roles: RoleSet) -> impl Iterator<Item = &str> + '_ {
+    /// The roles of a set in the order of their qualified names (as reports list them).
+    pub fn roles_in_name_order(&self, roles: RoleSet) -> impl Iterator<Item = RoleId> + '_ {
         self.roles_by_name
             .iter()
-            .filter(move |id| roles.contains(**id))
-            .map(|id| self.role_def(*id).name.as_str())
+            .copied()
+            .filter(move |id| roles.contains(*id))
+    }
+
+    /// The qualified names of a set of roles, in name order.
+    pub fn role_names(&self, roles: RoleSet) -> impl Iterator<Item = &str> + '_ {
+        self.roles_in_name_order(roles)
+            .map(|id| self.role_def(id).name.as_str())
     }
 
     /// A set of roles from qualified names (names no loaded catalog defines are left out).
@@ -624,8 +630,7 @@ impl CatalogSet {
     pub fn role_label_of(&self, id: RoleId) -> std::borrow::Cow<'_, str> {
         let def = self.role_def(id);
         if def.en.is_empty() {
-            let local = def.name.rsplit('.').next().unwrap_or(&def.name);
-            std::borrow::Cow::Owned(local.replace('_', " "))
+            std::borrow::Cow::Owned(local_label(&def.name))
         } else {
             std::borrow::Cow::Borrowed(&def.en)
         }
@@ -691,13 +696,9 @@ impl CatalogSet {
     /// How a role is called in sentences: its English label, or the role name
     /// (underscores as spaces) if the role is unknown or has no label.
     pub fn role_label(&self, qualified: &str) -> String {
-        match self.role(qualified) {
-            Some(r) if !r.en.is_empty() => r.en.clone(),
-            _ => qualified
-                .rsplit('.')
-                .next()
-                .unwrap_or(qualified)
-                .replace('_', " "),
+        match self.role_id(qualified) {
+            Some(id) => self.role_label_of(id).into_owned(),
+            None => local_label(qualified),
         }
     }
 
@@ -916,6 +917,15 @@ impl Services {
             .find(|e| e.protocol == protocol && e.names.contains(&name))
             .map(|e| e.port)
     }
+}
+
+/// A role without an English label, called by its local name: "site_server" → "site server".
+fn local_label(qualified: &str) -> String {
+    qualified
+        .rsplit('.')
+        .next()
+        .unwrap_or(qualified)
+        .replace('_', " ")
 }
 
 /// The name built-in catalogs carry in error messages.

@@ -154,7 +154,16 @@ impl Conversation {
 
     /// Connections whose server answered (proof it serves the port).
     pub fn served(&self) -> u64 {
-        self.count(State::Established) + self.count(State::Reset) + self.count(State::Answered)
+        self.count_where(State::is_served)
+    }
+
+    /// Connections in the states `which` picks.
+    pub fn count_where(&self, which: impl Fn(State) -> bool) -> u64 {
+        State::ALL
+            .iter()
+            .filter(|s| which(**s))
+            .map(|s| self.count(*s))
+            .sum()
     }
 
     /// The third party that reported the conversation unreachable (the lowest address).
@@ -173,10 +182,8 @@ impl Conversation {
         self.started_before_capture = self
             .started_before_capture
             .saturating_add(u32::from(rec.started_before_capture));
-        if !matches!(
-            rec.state,
-            State::NoReply | State::Refused | State::Unreachable | State::Unanswered
-        ) {
+        // Failed attempts, and unanswered ones (a failure where the rule expects a reply).
+        if !(rec.state.is_failure() || rec.state == State::Unanswered) {
             return;
         }
         let f = self.failures.get_or_insert_with(Box::default);
@@ -298,11 +305,6 @@ impl ConvStore {
             }
         };
         &mut self.chunks[(i >> CHUNK_BITS) as usize][i as usize & (CHUNK - 1)]
-    }
-
-    /// Every conversation, in the order they were added.
-    pub fn iter(&self) -> impl Iterator<Item = &Conversation> {
-        self.chunks.iter().flatten()
     }
 
     /// Every conversation, moved out chunk by chunk (each freed as it goes).
@@ -473,6 +475,33 @@ mod tests {
         };
         assert_eq!(t.conversations.get(&fold).unwrap().folded, 2);
         assert_eq!(t.conversations.get(&fold).unwrap().count(State::NoReply), 2);
+    }
+
+    #[test]
+    fn the_store_finds_every_conversation_across_chunks_and_index_growth() {
+        let mut t = ConversationTable::with_limit(usize::MAX);
+        let n = 3 * CHUNK + 17;
+        let key_of = |i: usize| ConvKey {
+            client: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i as u32)),
+            ..ConvKey::of(&rec(1, State::Established, 0))
+        };
+        for i in 0..n {
+            let mut r = rec(1, State::Established, i as i64);
+            r.client = key_of(i).client;
+            t.add(&r);
+        }
+        assert_eq!(t.conversations.len(), n);
+        for i in [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK + 5, n - 1] {
+            let c = t.conversations.get(&key_of(i)).expect("found");
+            assert_eq!((c.key, c.first_ns), (key_of(i), i as i64));
+        }
+        assert!(t.conversations.get(&key_of(n)).is_none());
+        let moved: Vec<i64> = t
+            .conversations
+            .into_iter_chunks()
+            .map(|c| c.first_ns)
+            .collect();
+        assert_eq!(moved, (0..n as i64).collect::<Vec<_>>());
     }
 
     #[test]

@@ -114,14 +114,24 @@ impl Classification {
     /// The index of the conversation with this key, if any (by binary
     /// search within each verdict's run).
     pub fn position(&self, key: &ConvKey) -> Option<usize> {
-        Verdict::ALL.iter().find_map(|v| {
-            let lo = self.conversations.partition_point(|c| c.verdict < *v);
-            let hi = self.conversations.partition_point(|c| c.verdict <= *v);
-            self.conversations[lo..hi]
+        Verdict::ALL.iter().find_map(|&v| {
+            let start = self.start_of(v);
+            self.with_verdict(v)
                 .binary_search_by(|c| c.conv.key.cmp(key))
                 .ok()
-                .map(|i| lo + i)
+                .map(|i| start + i)
         })
+    }
+
+    /// The conversations with this verdict (a run of the report order).
+    pub fn with_verdict(&self, verdict: Verdict) -> &[Classified] {
+        let start = self.start_of(verdict);
+        &self.conversations[start..start + self.verdicts[verdict as usize] as usize]
+    }
+
+    /// Where the run of `verdict` starts: the counts of the verdicts before it.
+    fn start_of(&self, verdict: Verdict) -> usize {
+        self.verdicts[..verdict as usize].iter().sum::<u64>() as usize
     }
 
     /// The conversation with this key, if any.

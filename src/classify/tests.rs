@@ -589,3 +589,52 @@ fn folded_conversations_say_so_first() {
         "{text}"
     );
 }
+
+#[test]
+fn many_conversations_come_out_in_verdict_then_key_order() {
+    // Enough to cross the store's chunks and to make long permutation cycles:
+    // clients of a few ports with different verdicts, inserted out of order.
+    let catalogs = catalogs();
+    let inventory = Inventory::parse(INVENTORY, "inv.toml", &catalogs).unwrap();
+    let mut table = ConversationTable::default();
+    let mut expected = Vec::new();
+    for i in (0..40_000u32).rev() {
+        let client = format!("10.0.1.{}", i % 250 + 1);
+        let server = format!("10.0.0.{}", if i % 7 == 0 { 2 } else { 1 });
+        let (port, state) = match i % 4 {
+            0 => (7000, State::NoReply),
+            1 => (7000, State::Established),
+            2 => (8080 + (i / 1000) as u16, State::Established),
+            _ => (7200, State::Established),
+        };
+        let mut r = conn(&client, &server, port, Tcp, state);
+        r.client_port = (i % 60_000) as u16;
+        table.add(&r);
+        expected.push(ConvKey::of(&r));
+    }
+    expected.sort_unstable();
+    expected.dedup();
+    let classification = classify(table, &catalogs, Some(&inventory));
+    let got: Vec<(Verdict, ConvKey)> = classification
+        .conversations
+        .iter()
+        .map(|c| (c.verdict, c.conv.key))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    assert_eq!(got, sorted, "not in (verdict, key) order");
+    let mut keys: Vec<ConvKey> = got.iter().map(|(_, k)| *k).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, expected, "conversations lost or added");
+    for v in Verdict::ALL {
+        assert!(classification
+            .with_verdict(v)
+            .iter()
+            .all(|c| c.verdict == v));
+    }
+    for (i, c) in classification.conversations.iter().enumerate() {
+        assert_eq!(classification.position(&c.conv.key), Some(i));
+    }
+    // Blocked (NoReply), expected, unexpected (7200 on the UNIX manager), unlisted.
+    assert!(classification.verdicts.iter().filter(|n| **n > 0).count() >= 4);
+}

@@ -114,7 +114,10 @@ impl Judge<'_> {
             .rules(key.transport, key.server_port)
             .iter()
             .map(|&id| self.catalogs.rule_by_id(id))
-            .filter(|r| r.companion_rule.is_none_or(|c| self.has_companion(c, key)))
+            .filter(|r| {
+                r.companion_rule
+                    .is_none_or(|c| self.has_companion(c, key.client, key.server))
+            })
             .collect();
         if candidates.is_empty() {
             return (Verdict::Unlisted, None, Reason::NotInCatalog);
@@ -128,9 +131,7 @@ impl Judge<'_> {
             }
         }
         if let Some(rule) = most_specific(allowed.iter().copied()) {
-            let failed = conv.count(State::NoReply)
-                + conv.count(State::Refused)
-                + conv.count(State::Unreachable)
+            let failed = conv.count_where(State::is_failure)
                 + if rule.expects_reply {
                     conv.count(State::Unanswered)
                 } else {
@@ -172,13 +173,13 @@ impl Judge<'_> {
     }
 
     /// Is there a conversation of the companion rule between the same two hosts?
-    fn has_companion(&self, companion: RuleId, key: ConvKey) -> bool {
+    fn has_companion(&self, companion: RuleId, client: IpAddr, server: IpAddr) -> bool {
         let rule = self.catalogs.rule_by_id(companion);
         rule.ports.ranges.iter().any(|&(a, b)| {
             (a..=b).any(|port| {
                 (self.exists)(&ConvKey {
-                    client: key.client,
-                    server: key.server,
+                    client,
+                    server,
                     server_port: port,
                     transport: rule.protocol,
                 })
@@ -197,13 +198,7 @@ impl Judge<'_> {
             };
         }
         if let Some(companion) = rule.companion_rule {
-            let key = ConvKey {
-                client,
-                server,
-                server_port: 0,
-                transport: rule.protocol,
-            };
-            if !self.has_companion(companion, key) {
+            if !self.has_companion(companion, client, server) {
                 return Err(Mismatch::Companion);
             }
         }

@@ -224,12 +224,7 @@ impl<'a> Engine<'a> {
     /// classify its conversation and say so.
     fn decide(&mut self, rec: ConnRecord, isn: Option<u32>, early: bool) {
         self.decided += 1;
-        let key = ConvKey {
-            client: rec.client,
-            server: rec.server,
-            server_port: rec.server_port,
-            transport: rec.transport,
-        };
+        let key = ConvKey::of(&rec);
         if !self.convs.conversations.contains_key(&key)
             && self
                 .companion_ports

@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{Addr, AsText, Exporter, Outcome};
@@ -18,9 +19,19 @@ pub struct Jsonl;
 
 impl Exporter for Jsonl {
     fn write(&self, out: &mut dyn Write, outcome: &Outcome<'_>) -> io::Result<()> {
-        let classification = &outcome.classification;
+        let conversations = &outcome.classification.conversations;
+        if outcome.connections.is_empty() {
+            return Ok(());
+        }
+        // Looked up once per connection: a hash index, built once.
+        let index: FxHashMap<ConvKey, u32> = conversations
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.conv.key, i as u32))
+            .collect();
         for rec in &outcome.connections {
-            let verdict = classification.find(&ConvKey::of(rec)).map(|c| {
+            let verdict = index.get(&ConvKey::of(rec)).map(|&i| {
+                let c = &conversations[i as usize];
                 (
                     c.verdict,
                     c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),

@@ -141,9 +141,7 @@ impl Exporter for Text {
         }
         let conversations = &o.classification.conversations;
         for verdict in Verdict::ALL {
-            let lo = conversations.partition_point(|c| c.verdict < verdict);
-            let hi = conversations.partition_point(|c| c.verdict <= verdict);
-            let list = &conversations[lo..hi];
+            let list = o.classification.with_verdict(verdict);
             if list.is_empty() {
                 continue;
             }

@@ -28,11 +28,7 @@ impl Display for HostName<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let catalogs = self.0.catalogs;
         let (addr, host) = (self.1, self.2);
-        let first = host.and_then(|h| {
-            h.roles
-                .iter()
-                .min_by_key(|r| catalogs.role_def(*r).name.as_str())
-        });
+        let first = host.and_then(|h| catalogs.roles_in_name_order(h.roles).next());
         let addr = Addr(addr);
         match first {
             Some(role) => write!(f, "{} {addr}", catalogs.role_label_of(role))?,
