@@ -85,8 +85,19 @@ pub struct ConnKey {
 /// both ports, the address family and the transport. An IPv4 address is kept
 /// as its 32-bit value; the family tells it from the IPv4-mapped IPv6 address
 /// (a different socket, as `IpAddr` says).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Eq)]
 pub(crate) struct Sockets([u64; 5]);
+
+/// Word by word without branches: the derived (array) equality becomes a
+/// `memcmp` call, the costliest instruction of the table's lookup.
+impl PartialEq for Sockets {
+    #[inline(always)]
+    fn eq(&self, other: &Sockets) -> bool {
+        let [a0, a1, a2, a3, a4] = self.0;
+        let [b0, b1, b2, b3, b4] = other.0;
+        ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3) | (a4 ^ b4)) == 0
+    }
+}
 
 /// One side of a [`Sockets`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
