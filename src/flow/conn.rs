@@ -742,8 +742,11 @@ impl Conn {
         // A decision time before the connection's own last packet means the
         // capture's clock stepped back: this connection's era is over, and its
         // attempts had all the time they could get.
+        // The reply timeout counts from the attempt's first SYN (UDP: first
+        // datagram): a client that retried had been waiting all along, so a
+        // capture ending soon after the last retry does not leave it pending.
         let timed_out = end_ns < self.last_ns
-            || end_ns.saturating_sub(self.attempt_last_ns) >= reply_timeout_ns;
+            || end_ns.saturating_sub(self.attempt_first_ns) >= reply_timeout_ns;
         match self.transport() {
             Transport::Tcp => {
                 if !self.has(ConnFlags::OPENING_SEEN) {

@@ -121,8 +121,16 @@ fn unanswered_syns_are_no_reply_after_the_timeout_and_pending_before() {
         (recs[0].attempt_first_ns, recs[0].attempt_last_ns),
         (0, 3 * S)
     );
-    // The timeout counts from the last retransmission.
-    assert_eq!(one(&syns, 5 * S)[0].state, State::Pending);
+    // The timeout counts from the first SYN (SPEC 1.1): two seconds after
+    // the last retransmission, the client had waited five.
+    assert_eq!(one(&syns, 5 * S)[0].state, State::NoReply);
+    assert_eq!(one(&syns[..2], 2 * S)[0].state, State::Pending);
+    assert_eq!(one(&syns[..2], 3 * S)[0].state, State::NoReply);
+    // A late answer while the client still retries: established.
+    let mut late = syns.to_vec();
+    late.push(tcp(3 * S + S / 10, M, 31000, C, 50001, SYN | ACK, 900, 8));
+    late.push(tcp(3 * S + S / 5, C, 50001, M, 31000, ACK, 8, 901));
+    assert_eq!(one(&late, 10 * S)[0].state, State::Established);
 }
 
 #[test]
@@ -218,7 +226,17 @@ fn udp_states() {
         (r[0].state, r[0].unanswered_datagrams),
         (State::Unanswered, 2)
     );
-    assert_eq!(one(&silent, 3 * S)[0].state, State::Pending);
+    // From the first datagram: pending until three seconds after it.
+    assert_eq!(one(&silent, 2 * S)[0].state, State::Pending);
+    assert_eq!(one(&silent, 3 * S)[0].state, State::Unanswered);
+    // A late answer to a repeated datagram: answered.
+    let late = [
+        udp(0, C, 5004, M, 161),
+        udp(2 * S, C, 5004, M, 161),
+        udp(4 * S, C, 5004, M, 161),
+        udp(4 * S + S / 10, M, 161, C, 5004),
+    ];
+    assert_eq!(one(&late, 10 * S)[0].state, State::Answered);
     // 60 s of silence ends the exchange.
     let split = one(
         &[udp(0, C, 5002, M, 161), udp(70 * S, C, 5002, M, 161)],
