@@ -48,6 +48,7 @@ struct RuleJson<'a> {
     requires_feature: Option<&'a str>,
     exclude_os: Option<String>,
     companion: Option<&'a str>,
+    shared: bool,
     notes: &'a [String],
     source: &'a str,
     ja: &'a str,
@@ -75,6 +76,9 @@ fn conditions(rule: &Rule) -> Vec<String> {
     }
     if let Some(comp) = &rule.companion {
         c.push(format!("only after {comp}"));
+    }
+    if rule.shared {
+        c.push("shared port".to_string());
     }
     if rule.protocol == crate::decode::Transport::Udp {
         c.push(if rule.expects_reply {
@@ -154,6 +158,7 @@ pub fn write_catalog(out: &mut dyn Write, catalogs: &CatalogSet, json: bool) -> 
                             .as_ref()
                             .map(|x| format!("{}:{}", side_str(x.side), x.os)),
                         companion: r.companion.as_deref(),
+                        shared: r.shared,
                         notes: &r.notes,
                         source: &r.source,
                         ja: &r.ja,

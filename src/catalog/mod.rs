@@ -44,6 +44,8 @@
 //! companion = "rpc-endpoint-mapper"       # optional: only with a conversation of that
 //!                                         # rule between the same two hosts; the ports
 //!                                         # count as catalog ports only then
+//! shared = true                           # optional: other software uses the port
+//!                                         # too (SSH, SMB, ...): see below
 //! notes = ["注1"]
 //! source = "管理用サーバのポート番号 (シングルサーバ構成)"
 //! ja = "エージェント・サイトサーバから管理用サーバへの通信"
@@ -57,6 +59,14 @@
 //! only be written on UDP rules; a UDP rule without it does not treat silence
 //! as a failure. Every validation error names the file and the line of the
 //! offending item.
+//!
+//! A **shared** rule is judged only where a host shows the product: no role is
+//! inferred from its traffic, it matches only when at least one of the two
+//! hosts really holds (by the inventory, or inferred from a port that is not
+//! shared) a role the rule names on its side, and a conversation on a port
+//! with a shared rule that no rule allows either way is `unlisted`, never
+//! `unexpected` (a file server's SMB or an admin's SSH is not a finding).
+//! A port is shared as soon as one rule on it is.
 //!
 //! Port numbers live only in the catalog files (`jp1-itdm.toml`,
 //! `systemwalker-om.toml` next to this module), never in code.
@@ -345,6 +355,9 @@ pub struct Rule {
     pub exclude_os: Option<OsExclusion>,
     /// Qualified rule id.
     pub companion: Option<String>,
+    /// The port is used by much other software too (SSH, SMB, NetBIOS, ...):
+    /// traffic on it is the product's only where a host shows the product.
+    pub shared: bool,
     pub notes: Vec<String>,
     pub source: String,
     pub ja: String,

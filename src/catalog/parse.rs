@@ -87,6 +87,8 @@ struct RawRule {
     exclude_os: Option<Spanned<RawExclusion>>,
     companion: Option<Spanned<String>>,
     #[serde(default)]
+    shared: bool,
+    #[serde(default)]
     notes: Vec<Spanned<String>>,
     #[serde(default)]
     source: String,
@@ -513,6 +515,7 @@ fn build_rule(
         requires_feature,
         exclude_os,
         companion,
+        shared: r.shared,
         notes,
         source: r.source.clone(),
         ja: r.ja.clone(),

@@ -65,10 +65,10 @@ impl TtlSet {
     }
 }
 
-/// What the failed attempts of a conversation showed: kept only for the
-/// conversations that have any (most have none).
+/// What few conversations have, kept out of line: what their failed
+/// attempts showed, and the connections folded into them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failures {
+pub struct Rare {
     /// SYNs of the failed TCP attempts, unanswered datagrams of UDP ones.
     pub attempts: u64,
     pub first_ns: i64,
@@ -79,23 +79,28 @@ pub struct Failures {
     pub icmp_from_server: bool,
     /// TTLs of the RSTs that refused it.
     pub refusal_ttls: TtlSet,
+    /// Connections of other clients folded into this one because the
+    /// conversation table was full (its client is then the unspecified address).
+    pub folded: u32,
 }
 
-impl Default for Failures {
+impl Default for Rare {
     fn default() -> Self {
-        Failures {
+        Rare {
             attempts: 0,
             first_ns: i64::MAX,
             last_ns: i64::MIN,
             icmp_reporter: None,
             icmp_from_server: false,
             refusal_ttls: TtlSet::default(),
+            folded: 0,
         }
     }
 }
 
-impl Failures {
-    fn merge(&mut self, other: &Failures) {
+impl Rare {
+    fn merge(&mut self, other: &Rare) {
+        self.folded = self.folded.saturating_add(other.folded);
         self.attempts += other.attempts;
         self.first_ns = self.first_ns.min(other.first_ns);
         self.last_ns = self.last_ns.max(other.last_ns);
@@ -116,15 +121,14 @@ pub struct Conversation {
     pub states: [u32; State::ALL.len()],
     /// Connections whose opening was not captured.
     pub started_before_capture: u32,
-    /// Connections of other clients folded into this one because the
-    /// conversation table was full (its client is then the unspecified address).
-    pub folded: u32,
     pub first_ns: i64,
+    /// When the first connection the server answered began (`i64::MAX`: none).
+    pub first_served_ns: i64,
     pub last_ns: i64,
     pub packets: u64,
     pub bytes: u64,
-    /// Present once a connection failed (or went unanswered).
-    pub failures: Option<Box<Failures>>,
+    /// Present once a connection failed (or went unanswered), or was folded in.
+    pub rare: Option<Box<Rare>>,
 }
 
 impl Conversation {
@@ -133,13 +137,18 @@ impl Conversation {
             key,
             states: [0; State::ALL.len()],
             started_before_capture: 0,
-            folded: 0,
             first_ns,
+            first_served_ns: i64::MAX,
             last_ns: first_ns,
             packets: 0,
             bytes: 0,
-            failures: None,
+            rare: None,
         }
+    }
+
+    /// Connections of other clients folded into this one (see [`Rare::folded`]).
+    pub fn folded(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |r| r.folded)
     }
 
     /// Connections in `state`.
@@ -168,7 +177,7 @@ impl Conversation {
 
     /// The third party that reported the conversation unreachable (the lowest address).
     pub fn icmp_reporter(&self) -> Option<IpAddr> {
-        self.failures.as_ref().and_then(|f| f.icmp_reporter)
+        self.rare.as_ref().and_then(|f| f.icmp_reporter)
     }
 
     /// Adds one decided connection.
@@ -179,6 +188,9 @@ impl Conversation {
         self.bytes += rec.bytes;
         self.first_ns = self.first_ns.min(rec.first_ns);
         self.last_ns = self.last_ns.max(rec.last_ns);
+        if rec.state.is_served() {
+            self.first_served_ns = self.first_served_ns.min(rec.first_ns);
+        }
         self.started_before_capture = self
             .started_before_capture
             .saturating_add(u32::from(rec.started_before_capture));
@@ -186,7 +198,7 @@ impl Conversation {
         if !(rec.state.is_failure() || rec.state == State::Unanswered) {
             return;
         }
-        let f = self.failures.get_or_insert_with(Box::default);
+        let f = self.rare.get_or_insert_with(Box::default);
         f.attempts += u64::from(match rec.transport {
             Transport::Tcp => rec.syns.max(1),
             Transport::Udp => rec.unanswered_datagrams.max(1),
@@ -220,13 +232,13 @@ impl Conversation {
         self.packets += other.packets;
         self.bytes += other.bytes;
         self.first_ns = self.first_ns.min(other.first_ns);
+        self.first_served_ns = self.first_served_ns.min(other.first_served_ns);
         self.last_ns = self.last_ns.max(other.last_ns);
         self.started_before_capture = self
             .started_before_capture
             .saturating_add(other.started_before_capture);
-        self.folded = self.folded.saturating_add(other.folded);
-        if let Some(o) = &other.failures {
-            self.failures.get_or_insert_with(Box::default).merge(o);
+        if let Some(o) = &other.rare {
+            self.rare.get_or_insert_with(Box::default).merge(o);
         }
     }
 }
@@ -376,7 +388,8 @@ impl ConversationTable {
             .get_or_insert_with(key, || Conversation::new(key, rec.first_ns));
         conv.add(rec);
         if folded {
-            conv.folded = conv.folded.saturating_add(1);
+            let rare = conv.rare.get_or_insert_with(Box::default);
+            rare.folded = rare.folded.saturating_add(1);
             self.folded_connections += 1;
         }
         for (host, ttl) in [(rec.server, rec.server_ttl), (rec.client, rec.client_ttl)] {
@@ -450,12 +463,12 @@ mod tests {
         let mut t = ConversationTable::with_limit(10);
         t.add(&rec(1, State::Established, 10));
         let key = ConvKey::of(&rec(1, State::Established, 10));
-        assert!(t.conversations.get(&key).unwrap().failures.is_none());
+        assert!(t.conversations.get(&key).unwrap().rare.is_none());
         t.add(&rec(1, State::Refused, 5));
         let c = &t.conversations.get(&key).unwrap();
         assert_eq!(c.connections(), 2);
         assert_eq!(c.first_ns, 5);
-        let f = c.failures.as_deref().unwrap();
+        let f = c.rare.as_deref().unwrap();
         assert_eq!((f.attempts, f.first_ns, f.last_ns), (2, 5, 8));
         assert_eq!(f.refusal_ttls.iter().collect::<Vec<_>>(), vec![64]);
     }
@@ -473,7 +486,7 @@ mod tests {
             client: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             ..ConvKey::of(&rec(1, State::NoReply, 0))
         };
-        assert_eq!(t.conversations.get(&fold).unwrap().folded, 2);
+        assert_eq!(t.conversations.get(&fold).unwrap().folded(), 2);
         assert_eq!(t.conversations.get(&fold).unwrap().count(State::NoReply), 2);
     }
 

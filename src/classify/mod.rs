@@ -16,8 +16,7 @@ pub mod roles;
 pub mod verdict;
 
 pub use conversation::{
-    ConvKey, ConvStore, Conversation, ConversationTable, Failures, TtlSet,
-    DEFAULT_MAX_CONVERSATIONS,
+    ConvKey, ConvStore, Conversation, ConversationTable, Rare, TtlSet, DEFAULT_MAX_CONVERSATIONS,
 };
 pub use reason::{Blocked, IcmpBlock, Reason, Refusal};
 pub use roles::{Host, HostId, Hosts};
@@ -171,15 +170,23 @@ pub fn classify(
         .collect();
     order.par_sort_unstable_by_key(|&(key, _)| key);
     let hosts = Hosts::build(catalogs, inventory, out.iter().map(|c| &c.conv));
+    // What the companion look-ups need, apart: `out` is written below.
+    let out_first_served: Vec<i64> = out.iter().map(|c| c.conv.first_served_ns).collect();
     {
-        let exists = |k: &ConvKey| order.binary_search_by(|(key, _)| key.cmp(k)).is_ok();
+        let first_served = |k: &ConvKey| {
+            order
+                .binary_search_by(|(key, _)| key.cmp(k))
+                .ok()
+                .map(|at| out_first_served[order[at].1 as usize])
+                .filter(|&t| t != i64::MAX)
+        };
         let ports = verdict::PortIndex::new(catalogs);
         let judge = verdict::Judge {
             catalogs,
             ports: &ports,
             hosts: &hosts,
             host_ttls: &host_ttls,
-            exists: &exists,
+            first_served: &first_served,
         };
         out.par_iter_mut().with_min_len(1024).for_each(|c| {
             let key = c.conv.key;

@@ -38,6 +38,14 @@ pub enum Reason {
     /// `unexpected`: a catalog port, but the hosts fit no rule either way;
     /// `rule` is the first network rule of the port.
     FitsNoRule { rule: Option<RuleId> },
+    /// `unlisted`: a shared port (other software uses it too) that no rule
+    /// allows either way; `not_shown`: a rule would fit, but neither host
+    /// shows a role it names.
+    SharedPort { rule: RuleId, not_shown: bool },
+    /// `unlisted`: the port counts only after a connection of `rule`'s
+    /// companion (the RPC endpoint mapper) that the server answered, between
+    /// the same hosts, before this conversation began; there was none.
+    NoCompanion { rule: RuleId },
 }
 
 impl Reason {
@@ -52,6 +60,8 @@ impl Reason {
             Reason::FeatureOff { .. } => "feature_not_enabled",
             Reason::InternalPort { .. } => "internal_port",
             Reason::FitsNoRule { .. } => "fits_no_rule",
+            Reason::SharedPort { .. } => "shared_port",
+            Reason::NoCompanion { .. } => "no_endpoint_mapper",
         }
     }
 }

@@ -90,7 +90,12 @@ impl Hosts {
                         continue;
                     }
                     let port = (conv.key.transport, conv.key.server_port);
+                    // A shared port (SSH, SMB, ...) proves nothing: other
+                    // software serves it too.
                     let roles = *proves.entry(port).or_insert_with(|| {
+                        if catalogs.rules_for(port.1, port.0).any(|r| r.shared) {
+                            return RoleSet::EMPTY;
+                        }
                         catalogs
                             .rules_for(port.1, port.0)
                             .filter(|r| r.scope == Scope::Network && r.companion.is_none())
@@ -170,6 +175,17 @@ impl Hosts {
     pub fn holds_any(&self, id: Option<HostId>, roles: RoleSet) -> bool {
         let expanded = id.map_or(RoleSet::EMPTY, |id| self.host(id).expanded);
         (!self.with_inventory && expanded.is_empty()) || expanded.intersects(roles)
+    }
+
+    /// Does the host really hold one of `roles` (by the inventory, or
+    /// inferred)? Unlike [`Hosts::holds_any`], a host with no known role does not.
+    pub fn shows_any(&self, id: Option<HostId>, roles: RoleSet) -> bool {
+        id.is_some_and(|id| self.host(id).expanded.intersects(roles))
+    }
+
+    /// Were the roles given by an inventory (not inferred)?
+    pub fn from_inventory(&self) -> bool {
+        self.with_inventory
     }
 
     /// The OS of a host, by id.

@@ -119,6 +119,17 @@ companion = "mapper"
 source = "t"
 ja = "動的"
 en = "dynamic ports"
+
+[[rules]]
+id = "files"
+protocol = "tcp"
+ports = [7500]
+clients = ["manager"]
+servers = ["agent"]
+shared = true
+source = "t"
+ja = "ファイル共有"
+en = "file sharing"
 "#;
 
 const INVENTORY: &str = r#"
@@ -142,6 +153,15 @@ roles = ["t.agent"]
 name = "rly"
 address = "10.0.2.1"
 roles = ["t.relay"]
+
+[[hosts]]
+address = "10.0.3.0/24"
+roles = ["t.agent"]
+
+[[hosts]]
+name = "mgr3"
+address = "10.0.3.1"
+roles = ["t.manager"]
 "#;
 
 fn catalogs() -> CatalogSet {
@@ -471,17 +491,165 @@ fn hosts_that_fit_no_rule_either_way_are_unexpected() {
 }
 
 #[test]
-fn dynamic_ports_are_catalog_ports_only_with_their_companion() {
+fn dynamic_ports_are_catalog_ports_only_after_an_answered_companion() {
     let dynamic = conn("10.0.1.5", "10.0.0.1", 50005, Tcp, State::NoReply);
     let run = Run::new(std::slice::from_ref(&dynamic), true);
     let c = run.get("10.0.1.5", "10.0.0.1", 50005, Tcp);
-    assert_eq!(c.verdict, Verdict::Unlisted);
+    assert_eq!(
+        (c.verdict, c.reason.code()),
+        (Verdict::Unlisted, "no_endpoint_mapper")
+    );
+    assert_eq!(
+        run.sentence(c),
+        "50005/tcp counts as a t port (dynamic ports) only after 7400/tcp (endpoint mapper) was answered \
+         between agent 10.0.1.5 and manager 10.0.0.1 (mgr), earlier; there was no such connection, so it is \
+         not judged (a port scan, or other software's RPC)."
+    );
+    let at = |mut r: ConnRecord, first_ns: i64| {
+        r.first_ns = first_ns;
+        r
+    };
     let mapper = conn("10.0.1.5", "10.0.0.1", 7400, Tcp, State::Established);
-    let run = Run::new(&[dynamic, mapper], true);
+    // The mapper answered before: the dynamic port is judged by its rule.
+    let run = Run::new(&[dynamic.clone(), at(mapper.clone(), 500_000_000)], true);
     let c = run.get("10.0.1.5", "10.0.0.1", 50005, Tcp);
     assert_eq!(
         (c.verdict, run.rule(c)),
         (Verdict::Blocked, Some("t/dynamic"))
+    );
+    // Answered, but only after the dynamic-port connection began.
+    let run = Run::new(&[dynamic.clone(), at(mapper.clone(), 2_000_000_000)], true);
+    let c = run.get("10.0.1.5", "10.0.0.1", 50005, Tcp);
+    assert_eq!(c.verdict, Verdict::Unlisted);
+    // Tried before, never answered (a SYN scan): no endpoint mapper handed out a port.
+    let scan = conn("10.0.1.5", "10.0.0.1", 7400, Tcp, State::NoReply);
+    let run = Run::new(&[dynamic.clone(), at(scan, 500_000_000)], true);
+    let c = run.get("10.0.1.5", "10.0.0.1", 50005, Tcp);
+    assert_eq!(c.verdict, Verdict::Unlisted);
+    // A failed attempt, then an answered one, both before: judged.
+    let run = Run::new(
+        &[
+            dynamic,
+            at(mapper, 800_000_000),
+            at(
+                conn("10.0.1.5", "10.0.0.1", 7400, Tcp, State::NoReply),
+                100_000_000,
+            ),
+        ],
+        true,
+    );
+    let c = run.get("10.0.1.5", "10.0.0.1", 50005, Tcp);
+    assert_eq!(c.verdict, Verdict::Blocked);
+}
+
+#[test]
+fn a_shared_port_is_judged_where_a_host_shows_the_product() {
+    // Manager to agent, both given by the inventory: the rule applies.
+    let run = Run::new(
+        &[
+            conn("10.0.0.1", "10.0.1.5", 7500, Tcp, State::Established),
+            conn("10.0.0.1", "10.0.1.6", 7500, Tcp, State::NoReply),
+            // Two agents: no rule either way, yet never unexpected on a shared port.
+            conn("10.0.1.5", "10.0.1.6", 7500, Tcp, State::Established),
+            // Hosts the inventory does not list.
+            conn("10.9.0.1", "10.9.0.2", 7500, Tcp, State::NoReply),
+        ],
+        true,
+    );
+    let c = run.get("10.0.0.1", "10.0.1.5", 7500, Tcp);
+    assert_eq!(
+        (c.verdict, run.rule(c)),
+        (Verdict::Expected, Some("t/files"))
+    );
+    let c = run.get("10.0.0.1", "10.0.1.6", 7500, Tcp);
+    assert_eq!(c.verdict, Verdict::Blocked);
+    let c = run.get("10.0.1.5", "10.0.1.6", 7500, Tcp);
+    assert_eq!(
+        (c.verdict, c.reason.code()),
+        (Verdict::Unlisted, "shared_port")
+    );
+    assert_eq!(
+        run.sentence(c),
+        "7500/tcp is a shared port (other software uses it too), in t for manager → agent (file sharing); \
+         agent 10.0.1.5 → agent 10.0.1.6 fits no rule of it either way, so it is not judged (other software, \
+         not t)."
+    );
+    let c = run.get("10.9.0.1", "10.9.0.2", 7500, Tcp);
+    assert_eq!((c.verdict, c.rule), (Verdict::Unlisted, None));
+    assert_eq!(run.classification.verdicts[Verdict::Unexpected as usize], 0);
+}
+
+#[test]
+fn without_an_inventory_a_shared_port_needs_a_host_that_shows_a_role() {
+    let run = Run::new(
+        &[
+            // 10.0.0.1 shows the manager role on a port of its own ...
+            conn("10.0.1.5", "10.0.0.1", 7000, Tcp, State::Established),
+            // ... so its file sharing to an unknown host is the product's.
+            conn("10.0.0.1", "10.0.1.9", 7500, Tcp, State::NoReply),
+            // Two hosts that show nothing: an admin's file share, not judged.
+            conn("10.5.0.1", "10.5.0.2", 7500, Tcp, State::NoReply),
+            conn("10.5.0.3", "10.5.0.2", 7500, Tcp, State::Established),
+        ],
+        false,
+    );
+    let c = run.get("10.0.0.1", "10.0.1.9", 7500, Tcp);
+    assert_eq!(
+        (c.verdict, run.rule(c)),
+        (Verdict::Blocked, Some("t/files"))
+    );
+    let c = run.get("10.5.0.1", "10.5.0.2", 7500, Tcp);
+    assert_eq!(c.verdict, Verdict::Unlisted);
+    assert!(matches!(
+        c.reason,
+        Reason::SharedPort {
+            not_shown: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        run.sentence(c),
+        "7500/tcp is a shared port (other software uses it too), in t for manager → agent (file sharing); \
+         neither host 10.5.0.1 nor host 10.5.0.2 shows a role of it, so host 10.5.0.1 → host 10.5.0.2 is not \
+         judged; if it is t's traffic, give an --inventory that lists the hosts' roles."
+    );
+    // No role is inferred from serving a shared port.
+    assert!(run.classification.hosts.get(ip("10.5.0.2")).is_none());
+    assert!(run.classification.hosts.get(ip("10.0.1.9")).is_none());
+}
+
+#[test]
+fn a_host_of_several_roles_is_named_by_the_one_the_rule_names() {
+    // 10.0.3.1 is the manager, and agent too through its /24 block.
+    let run = Run::new(
+        &[conn("10.0.3.1", "10.0.3.5", 7500, Tcp, State::NoReply)],
+        true,
+    );
+    let c = run.get("10.0.3.1", "10.0.3.5", 7500, Tcp);
+    assert_eq!(c.verdict, Verdict::Blocked);
+    assert_eq!(
+        run.sentence(c),
+        "manager 10.0.3.1 (mgr3) got no answer from agent 10.0.3.5 on 7500/tcp (3 SYNs over 3.0 s): is \
+         7500/tcp open between them?"
+    );
+}
+
+#[test]
+fn without_an_inventory_reasons_say_how_to_give_one() {
+    let run = Run::new(
+        &[
+            conn("10.0.1.5", "10.0.0.1", 7000, Tcp, State::Established),
+            conn("10.0.1.6", "10.0.0.1", 7300, Udp, State::Answered),
+        ],
+        false,
+    );
+    // 10.0.0.1 is inferred a manager; 7300/udp is manager → agent and needs a feature.
+    let c = run.get("10.0.1.6", "10.0.0.1", 7300, Udp);
+    assert_eq!(
+        run.sentence(c),
+        "host 10.0.1.6 → agent 10.0.0.1 on 7300/udp (power on) is used only with the feature 'power', which \
+         is off without an inventory; if it is in use, give an --inventory whose [t] features list it, or find \
+         out what opens 7300/udp."
     );
 }
 
@@ -571,7 +739,7 @@ fn folded_conversations_say_so_first() {
     let c = classification
         .conversations
         .iter()
-        .find(|c| c.conv.folded > 0)
+        .find(|c| c.conv.folded() > 0)
         .unwrap();
     let text = ReasonText {
         words: Words {

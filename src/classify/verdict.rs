@@ -24,8 +24,13 @@ enum Mismatch {
     Roles,
     SameHostOnly,
     Feature,
-    Os { host: IpAddr, os: Os },
+    Os {
+        host: IpAddr,
+        os: Os,
+    },
     Companion,
+    /// A shared-port rule, and neither host shows a role it names.
+    NotShown,
 }
 
 /// The rules of every port, looked up by (protocol, port) without scanning
@@ -82,8 +87,9 @@ pub struct Judge<'a> {
     pub ports: &'a PortIndex,
     pub hosts: &'a Hosts,
     pub host_ttls: &'a FxHashMap<IpAddr, TtlSet>,
-    /// Is there a conversation with this key?
-    pub exists: &'a (dyn Fn(&ConvKey) -> bool + Sync),
+    /// When the first connection of the conversation with this key that the
+    /// server answered began (`None`: no such conversation, or never answered).
+    pub first_served: &'a (dyn Fn(&ConvKey) -> Option<i64> + Sync),
 }
 
 /// A few rules share a port at most: kept on the stack.
@@ -109,23 +115,33 @@ impl Judge<'_> {
             client: (key.client, ids[0]),
             server: (key.server, ids[1]),
         };
-        let candidates: Rules<'_> = self
+        let mut candidates: Rules<'_> = self
             .ports
             .rules(key.transport, key.server_port)
             .iter()
             .map(|&id| self.catalogs.rule_by_id(id))
-            .filter(|r| {
-                r.companion_rule
-                    .is_none_or(|c| self.has_companion(c, key.client, key.server))
-            })
             .collect();
+        // A rule that needs a companion (RPC dynamic ports after the endpoint
+        // mapper) counts only after one: else its ports are no catalog ports.
+        let waiting = candidates.iter().find(|r| {
+            r.companion_rule
+                .is_some_and(|c| !self.has_companion(c, key.client, key.server, conv.first_ns))
+        });
+        let waiting = waiting.map(|r| r.rid);
+        candidates.retain(|r| {
+            r.companion_rule
+                .is_none_or(|c| self.has_companion(c, key.client, key.server, conv.first_ns))
+        });
         if candidates.is_empty() {
-            return (Verdict::Unlisted, None, Reason::NotInCatalog);
+            return match waiting {
+                Some(rule) => (Verdict::Unlisted, None, Reason::NoCompanion { rule }),
+                None => (Verdict::Unlisted, None, Reason::NotInCatalog),
+            };
         }
         let mut mismatches: SmallVec<[(&Rule, Mismatch); 8]> = SmallVec::new();
         let mut allowed = Rules::new();
         for rule in &candidates {
-            match self.check_rule(rule, ends) {
+            match self.check_rule(rule, ends, conv.first_ns) {
                 Ok(()) => allowed.push(*rule),
                 Err(m) => mismatches.push((*rule, m)),
             }
@@ -158,10 +174,9 @@ impl Judge<'_> {
             client: ends.server,
             server: ends.client,
         };
-        let reversed = candidates
-            .iter()
-            .copied()
-            .filter(|rule| rule.scope == Scope::Network && self.check_rule(rule, reverse).is_ok());
+        let reversed = candidates.iter().copied().filter(|rule| {
+            rule.scope == Scope::Network && self.check_rule(rule, reverse, conv.first_ns).is_ok()
+        });
         if let Some(rule) = most_specific(reversed) {
             return (
                 Verdict::WrongDirection,
@@ -169,26 +184,46 @@ impl Judge<'_> {
                 Reason::WrongWay { rule: rule.rid },
             );
         }
+        // Other software uses a shared port too: what fits no rule is none
+        // of the products' business.
+        if let Some(rule) = candidates.iter().find(|r| r.shared) {
+            return (
+                Verdict::Unlisted,
+                None,
+                Reason::SharedPort {
+                    rule: rule.rid,
+                    not_shown: mismatches.iter().any(|(_, m)| *m == Mismatch::NotShown),
+                },
+            );
+        }
         (Verdict::Unexpected, None, self.unexpected(&mismatches))
     }
 
-    /// Is there a conversation of the companion rule between the same two hosts?
-    fn has_companion(&self, companion: RuleId, client: IpAddr, server: IpAddr) -> bool {
+    /// Did a connection of the companion rule between the same two hosts,
+    /// answered by the server, begin before `before_ns`?
+    fn has_companion(
+        &self,
+        companion: RuleId,
+        client: IpAddr,
+        server: IpAddr,
+        before_ns: i64,
+    ) -> bool {
         let rule = self.catalogs.rule_by_id(companion);
         rule.ports.ranges.iter().any(|&(a, b)| {
             (a..=b).any(|port| {
-                (self.exists)(&ConvKey {
+                (self.first_served)(&ConvKey {
                     client,
                     server,
                     server_port: port,
                     transport: rule.protocol,
                 })
+                .is_some_and(|served| served < before_ns)
             })
         })
     }
 
     /// Does `rule` allow the client to open the connection to the server?
-    fn check_rule(&self, rule: &Rule, ends: Ends) -> Result<(), Mismatch> {
+    fn check_rule(&self, rule: &Rule, ends: Ends, before_ns: i64) -> Result<(), Mismatch> {
         let ((client, client_id), (server, server_id)) = (ends.client, ends.server);
         if rule.scope == Scope::SameHost {
             return if is_same_host(client, server) {
@@ -198,7 +233,7 @@ impl Judge<'_> {
             };
         }
         if let Some(companion) = rule.companion_rule {
-            if !self.has_companion(companion, client, server) {
+            if !self.has_companion(companion, client, server, before_ns) {
                 return Err(Mismatch::Companion);
             }
         }
@@ -206,6 +241,14 @@ impl Judge<'_> {
             || !self.hosts.holds_any(server_id, rule.server_set)
         {
             return Err(Mismatch::Roles);
+        }
+        // On a shared port a host with no known role matches only beside one
+        // that shows the product.
+        if rule.shared
+            && !self.hosts.shows_any(client_id, rule.client_set)
+            && !self.hosts.shows_any(server_id, rule.server_set)
+        {
+            return Err(Mismatch::NotShown);
         }
         if let Some(feature) = &rule.requires_feature {
             if !self.hosts.feature(&rule.catalog, feature) {
@@ -230,7 +273,7 @@ impl Judge<'_> {
     /// The evidence of a blocked conversation.
     fn blocked(&self, conv: &Conversation, rule: &Rule) -> Blocked {
         let key = conv.key;
-        let (attempts, span_ns, icmp, refusal_ttls) = match conv.failures.as_deref() {
+        let (attempts, span_ns, icmp, refusal_ttls) = match conv.rare.as_deref() {
             Some(f) => (
                 f.attempts,
                 if f.last_ns > f.first_ns {

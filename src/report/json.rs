@@ -344,8 +344,8 @@ impl Serialize for ConversationView<'_, '_> {
             "started_before_capture",
             &u64::from(conv.started_before_capture),
         )?;
-        if conv.folded > 0 {
-            m.serialize_entry("folded_connections", &u64::from(conv.folded))?;
+        if conv.folded() > 0 {
+            m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
         }
         m.end()
     }

@@ -48,7 +48,9 @@ fn heading(v: Verdict) -> &'static str {
             "UNEXPECTED: a catalog port, but no rule allows it in either direction"
         }
         Verdict::Expected => "EXPECTED: allowed by a rule, and working",
-        Verdict::Unlisted => "UNLISTED: ports in no catalog",
+        Verdict::Unlisted => {
+            "UNLISTED: not judged (ports in no catalog, shared ports where no host shows the product)"
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::fmt::{self, Display, Formatter};
 use std::net::IpAddr;
 
 use super::Addr;
-use crate::catalog::{CatalogSet, Rule};
+use crate::catalog::{CatalogSet, RoleSet, Rule};
 use crate::classify::{Blocked, Classified, Host, Hosts, IcmpBlock, Reason, Refusal};
 use crate::decode::Transport;
 
@@ -21,14 +21,26 @@ pub struct Words<'a> {
     pub hosts: &'a Hosts,
 }
 
-/// "agent 10.1.2.3 (pc-01)" or "host 10.1.2.3".
-struct HostName<'a>(Words<'a>, IpAddr, Option<&'a Host>);
+/// "agent 10.1.2.3 (pc-01)" or "host 10.1.2.3". A host of several roles is
+/// called by one that matters here: the first (in name order) that is, or
+/// implies, a role of `prefer` (the roles the rule names on its side), else
+/// the first.
+struct HostName<'a>(Words<'a>, IpAddr, Option<&'a Host>, RoleSet);
 
 impl Display for HostName<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let catalogs = self.0.catalogs;
-        let (addr, host) = (self.1, self.2);
-        let first = host.and_then(|h| catalogs.roles_in_name_order(h.roles).next());
+        let (addr, host, prefer) = (self.1, self.2, self.3);
+        let first = host.and_then(|h| {
+            catalogs
+                .roles_in_name_order(h.roles)
+                .find(|&r| {
+                    catalogs
+                        .expand(std::iter::once(r).collect())
+                        .intersects(prefer)
+                })
+                .or_else(|| catalogs.roles_in_name_order(h.roles).next())
+        });
         let addr = Addr(addr);
         match first {
             Some(role) => write!(f, "{} {addr}", catalogs.role_label_of(role))?,
@@ -117,12 +129,12 @@ pub struct ReasonText<'a> {
 impl Display for ReasonText<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let conv = &self.conv.conv;
-        if conv.folded > 0 {
+        if conv.folded() > 0 {
             write!(
                 f,
                 "{} connections from clients beyond the conversation limit are folded into this line \
                  (client {}): a flood or scan? ",
-                conv.folded, conv.key.client
+                conv.folded(), conv.key.client
             )?;
         }
         self.words.reason(f, self.conv)
@@ -130,20 +142,50 @@ impl Display for ReasonText<'_> {
 }
 
 impl<'a> Words<'a> {
-    /// How the client (`side` 0) or the server (1) of `c` is called.
-    fn host(&self, c: &'a Classified, side: usize) -> HostName<'a> {
+    /// How the client (`side` 0) or the server (1) of `c` is called, by
+    /// one of `prefer` where it holds several roles.
+    fn host(&self, c: &'a Classified, side: usize, prefer: RoleSet) -> HostName<'a> {
         let key = c.conv.key;
         let addr = if side == 0 { key.client } else { key.server };
-        HostName(*self, addr, c.hosts[side].map(|id| self.hosts.host(id)))
+        HostName(
+            *self,
+            addr,
+            c.hosts[side].map(|id| self.hosts.host(id)),
+            prefer,
+        )
+    }
+
+    /// The roles that matter for each side of `c`: those its rule names on
+    /// that side (for a reversed conversation, on the other side).
+    fn sides(&self, c: &Classified) -> [RoleSet; 2] {
+        let rule = match &c.reason {
+            Reason::NotInCatalog | Reason::FitsNoRule { rule: None } => None,
+            Reason::Allowed { rule }
+            | Reason::Blocked { rule, .. }
+            | Reason::WrongWay { rule }
+            | Reason::OsCondition { rule, .. }
+            | Reason::FeatureOff { rule }
+            | Reason::InternalPort { rule }
+            | Reason::FitsNoRule { rule: Some(rule) }
+            | Reason::SharedPort { rule, .. }
+            | Reason::NoCompanion { rule } => Some(self.catalogs.rule_by_id(*rule)),
+        };
+        match (rule, &c.reason) {
+            (Some(r), Reason::WrongWay { .. }) => [r.server_set, r.client_set],
+            (Some(r), _) => [r.client_set, r.server_set],
+            (None, _) => [RoleSet::EMPTY; 2],
+        }
     }
 
     /// Writes the sentence of `c`'s reason.
     pub fn reason(&self, f: &mut dyn fmt::Write, c: &'a Classified) -> fmt::Result {
         let key = c.conv.key;
         let port = Port(key.server_port, key.transport);
-        let client = self.host(c, 0);
-        let server = self.host(c, 1);
+        let [client_roles, server_roles] = self.sides(c);
+        let client = self.host(c, 0, client_roles);
+        let server = self.host(c, 1, server_roles);
         let rule = |id| self.catalogs.rule_by_id(id);
+        let inventory = self.hosts.from_inventory();
         match &c.reason {
             Reason::NotInCatalog => write!(
                 f,
@@ -160,10 +202,15 @@ impl<'a> Words<'a> {
                 write!(
                     f,
                     "{client} opened {port} to {server}, but the catalog has {} connect to {} on that port ({}): \
-                     the connection goes the wrong way; check which host is which (or the inventory's roles).",
+                     the connection goes the wrong way; check which host is which ({}).",
                     RoleList(self.catalogs, &rule.clients),
                     RoleList(self.catalogs, &rule.servers),
-                    Purpose(rule)
+                    Purpose(rule),
+                    if inventory {
+                        "or the inventory's roles"
+                    } else {
+                        "the roles here are inferred from traffic; an --inventory states them"
+                    }
                 )
             }
             Reason::OsCondition {
@@ -185,15 +232,26 @@ impl<'a> Words<'a> {
             }
             Reason::FeatureOff { rule: id } => {
                 let rule = rule(*id);
-                write!(
-                    f,
-                    "{client} → {server} on {port} ({}) is used only with the feature '{}', which the \
-                     inventory does not enable for {}; enable it in the inventory if it is in use, or find out \
-                     what opens {port}.",
-                    Purpose(rule),
-                    rule.requires_feature.as_deref().unwrap_or(""),
-                    rule.catalog
-                )
+                let feature = rule.requires_feature.as_deref().unwrap_or("");
+                if inventory {
+                    write!(
+                        f,
+                        "{client} → {server} on {port} ({}) is used only with the feature '{feature}', which the \
+                         inventory does not enable for {}; enable it in the inventory if it is in use, or find out \
+                         what opens {port}.",
+                        Purpose(rule),
+                        rule.catalog
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{client} → {server} on {port} ({}) is used only with the feature '{feature}', which is off \
+                         without an inventory; if it is in use, give an --inventory whose [{}] features list it, or \
+                         find out what opens {port}.",
+                        Purpose(rule),
+                        rule.catalog
+                    )
+                }
             }
             Reason::InternalPort { rule: id } => write!(
                 f,
@@ -206,11 +264,73 @@ impl<'a> Words<'a> {
                 write!(
                     f,
                     "{port} is a {} port ({}) for {} → {}, but {client} → {server} fits no rule in either direction: \
-                     check the hosts' roles in the inventory, or what opens {port}.",
+                     {}, or what opens {port}.",
                     rule.catalog,
                     Purpose(rule),
                     RoleList(self.catalogs, &rule.clients),
                     RoleList(self.catalogs, &rule.servers),
+                    if inventory {
+                        "check the hosts' roles in the inventory"
+                    } else {
+                        "the roles here are inferred from traffic; give an --inventory that lists the hosts' roles"
+                    }
+                )
+            }
+            Reason::SharedPort {
+                rule: id,
+                not_shown,
+            } => {
+                let rule = rule(*id);
+                write!(
+                    f,
+                    "{port} is a shared port (other software uses it too), in {} for {} → {} ({}); ",
+                    rule.catalog,
+                    RoleList(self.catalogs, &rule.clients),
+                    RoleList(self.catalogs, &rule.servers),
+                    Purpose(rule),
+                )?;
+                if *not_shown {
+                    write!(
+                        f,
+                        "neither {client} nor {server} shows a role of it, so {client} → {server} is not judged; \
+                         if it is {}'s traffic, {}.",
+                        rule.catalog,
+                        if inventory {
+                            "give the hosts their roles in the inventory"
+                        } else {
+                            "give an --inventory that lists the hosts' roles"
+                        }
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{client} → {server} fits no rule of it either way, so it is not judged (other software, \
+                         not {}).",
+                        rule.catalog
+                    )
+                }
+            }
+            Reason::NoCompanion { rule: id } => {
+                let rule = rule(*id);
+                write!(
+                    f,
+                    "{port} counts as a {} port ({}) only after ",
+                    rule.catalog,
+                    Purpose(rule)
+                )?;
+                if let Some(companion) = rule.companion_rule.map(|c| self.catalogs.rule_by_id(c)) {
+                    write!(
+                        f,
+                        "{}/{} ({}) ",
+                        companion.ports,
+                        companion.protocol.as_str(),
+                        Purpose(companion)
+                    )?;
+                }
+                write!(
+                    f,
+                    "was answered between {client} and {server}, earlier; there was no such connection, so it is \
+                     not judged (a port scan, or other software's RPC)."
                 )
             }
             Reason::FitsNoRule { rule: None } => write!(
@@ -225,8 +345,9 @@ impl<'a> Words<'a> {
     fn blocked(&self, f: &mut dyn fmt::Write, c: &'a Classified, b: &Blocked) -> fmt::Result {
         let key = c.conv.key;
         let port = Port(key.server_port, key.transport);
-        let client = self.host(c, 0);
-        let server = self.host(c, 1);
+        let [client_roles, server_roles] = self.sides(c);
+        let client = self.host(c, 0, client_roles);
+        let server = self.host(c, 1, server_roles);
         let mut first = true;
         let mut question = false;
         let mut part = |f: &mut dyn fmt::Write, args: fmt::Arguments<'_>, asks: bool| {
