@@ -187,6 +187,8 @@ fixture_tests! {
     taps => "fixtures/taps.expect.json",
     reversed => "fixtures/reversed.expect.json",
     reversed_noinv => "fixtures/reversed-noinv.expect.json",
+    spec11 => "fixtures/spec11.expect.json",
+    spec11_noinv => "fixtures/spec11-noinv.expect.json",
 }
 
 /// Every file under `dir`, as paths relative to it, sorted.

@@ -302,6 +302,9 @@ mod fixture {
         pub last_failure: i64,
         /// Earliest attempt that must still be pending.
         pub first_pending: i64,
+        /// Latest first attempt of a failure whose last retry is close to
+        /// the end (decided from its first attempt, SPEC 1.1).
+        pub last_first_attempt: i64,
         pub last_packet: i64,
     }
 
@@ -318,6 +321,7 @@ mod fixture {
                 convs: BTreeMap::new(),
                 last_failure: i64::MIN,
                 first_pending: i64::MAX,
+                last_first_attempt: i64::MIN,
                 last_packet: i64::MIN,
             }
         }
@@ -608,6 +612,59 @@ mod fixture {
             Ok(end)
         }
 
+        /// SYNs retried until shortly before the capture ends: `no_reply`,
+        /// as the reply timeout counts from the first SYN.
+        pub fn no_reply_at_end<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            retrans: u32,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.syn_no_answer(&f, t, retrans)?;
+            self.state(c, s, port, "tcp", "no_reply");
+            self.last_first_attempt = self.last_first_attempt.max(t);
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        /// Datagrams repeated until shortly before the capture ends: `unanswered`.
+        pub fn udp_silent_at_end<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.udp_unanswered(&f, t, 3, 2 * SECOND)?;
+            self.state(c, s, port, "udp", "unanswered");
+            self.last_first_attempt = self.last_first_attempt.max(t);
+            self.seen(t, end);
+            Ok(end)
+        }
+
+        /// SYNs retried, then answered: `established`.
+        pub fn retried_ok<W: CaptureWriter>(
+            &mut self,
+            net: &mut Net<W>,
+            t: i64,
+            c: &str,
+            s: &str,
+            port: u16,
+            retrans: u32,
+        ) -> io::Result<i64> {
+            let f = self.flow(net, c, s, port);
+            let end = net.syn_retried_then_answered(&f, t, retrans)?;
+            self.state(c, s, port, "tcp", "established");
+            self.seen(t, end);
+            Ok(end)
+        }
+
         pub fn udp_unreachable<W: CaptureWriter>(
             &mut self,
             net: &mut Net<W>,
@@ -682,6 +739,12 @@ mod fixture {
                 self.first_pending == i64::MAX
                     || self.first_pending + REPLY_TIMEOUT - SECOND > self.last_packet,
                 "{}: a pending attempt is too old",
+                self.name
+            );
+            assert!(
+                self.last_first_attempt == i64::MIN
+                    || self.last_first_attempt + REPLY_TIMEOUT + SECOND <= self.last_packet,
+                "{}: a failed attempt began too close to the end",
                 self.name
             );
             let mut args: Vec<String> = Vec::new();
@@ -784,6 +847,7 @@ mod fixture {
 
 mod fixtures {
     use super::fixture::Fx;
+    use super::fixtures_spec11::spec11;
     use super::*;
 
     fn pcap(
@@ -802,7 +866,7 @@ mod fixtures {
         PcapWriter::new(File::create(dir.join(name))?, opts)
     }
 
-    fn pcapng(
+    pub(super) fn pcapng(
         dir: &Path,
         name: &str,
         endian: Endian,
@@ -811,7 +875,7 @@ mod fixtures {
         PcapngWriter::new(File::create(dir.join(name))?, endian, ifaces)
     }
 
-    fn iface(link: Link, tsresol: u8, tsoffset: Option<i64>) -> PcapngInterface {
+    pub(super) fn iface(link: Link, tsresol: u8, tsoffset: Option<i64>) -> PcapngInterface {
         PcapngInterface {
             linktype: link.linktype() as u16,
             snaplen: 262_144,
@@ -840,6 +904,7 @@ mod fixtures {
         all.push(taps(dir, &cats)?);
         all.push(reversed(dir, &cats)?);
         all.push(reversed_noinv(dir, &cats)?);
+        all.extend(spec11(dir, &cats)?);
         super::hostile::generate_all(&dir.join("hostile"))?;
         // Every catalog rule must be matched by some fixture.
         let matched: Vec<String> = all.iter().flat_map(|f| f.matched_rules()).collect();
@@ -1893,6 +1958,166 @@ mod fixtures {
         net.finish()?;
         fx.write(dir, &["reversed-noinv.pcap"], false, &[])?;
         Ok(fx)
+    }
+}
+
+mod fixtures_spec11 {
+    use super::fixture::Fx;
+    use super::fixtures::{iface, pcapng};
+    use super::*;
+
+    /// SPEC 1.1 on one Ethernet capture (IPv4 and IPv6), with and without an
+    /// inventory: the reply timeout counts from the first attempt; shared
+    /// ports (SMB, NetBIOS, SNMP, SSH) are judged only where a host shows
+    /// the product; RPC dynamic ports only after an endpoint mapper that
+    /// answered before them.
+    pub fn spec11<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Vec<Fx<'c>>> {
+        let mut out = Vec::new();
+        for with_inventory in [true, false] {
+            let name = if with_inventory {
+                "spec11"
+            } else {
+                "spec11-noinv"
+            };
+            let mut fx = Fx::new(name, cats);
+            let host = |fx: &mut Fx<'c>, n: &'static str, addr: &str, roles: &[&'static str]| {
+                if with_inventory && !roles.is_empty() {
+                    fx.host(n, Host::windows(addr), roles, None);
+                } else {
+                    fx.unlisted_host(n, Host::windows(addr), roles);
+                }
+            };
+            host(&mut fx, "mgr", "192.0.2.10", &["jp1-itdm.manager"]);
+            host(&mut fx, "agent", "192.0.2.130", &["jp1-itdm.agent"]);
+            host(&mut fx, "agent2", "192.0.2.131", &["jp1-itdm.agent"]);
+            host(&mut fx, "dev", "192.0.2.60", &["jp1-itdm.agentless"]);
+            host(&mut fx, "sw", "192.0.2.20", &["systemwalker-om.server"]);
+            host(&mut fx, "swcl", "192.0.2.70", &["systemwalker-om.client"]);
+            host(
+                &mut fx,
+                "rm1",
+                "198.51.100.30",
+                &["systemwalker-om.remote_machine"],
+            );
+            host(
+                &mut fx,
+                "rm2",
+                "198.51.100.31",
+                &["systemwalker-om.remote_machine"],
+            );
+            host(
+                &mut fx,
+                "rm3",
+                "198.51.100.32",
+                &["systemwalker-om.remote_machine"],
+            );
+            // Hosts of no product: a file server, a PC, an admin's machine.
+            host(&mut fx, "fs", "192.0.2.90", &[]);
+            host(&mut fx, "pc", "192.0.2.91", &[]);
+            host(&mut fx, "admin", "192.0.2.92", &[]);
+            host(&mut fx, "mgr6", "2001:db8::10", &["jp1-itdm.manager"]);
+            host(&mut fx, "agent6", "2001:db8::130", &["jp1-itdm.agent"]);
+            // Never listed; the role only names the rule it falls under
+            // where the manager shows the product (no inventory).
+            fx.unlisted_host(
+                "fs6",
+                Host::windows("2001:db8::90"),
+                &["jp1-itdm.agentless"],
+            );
+            host(&mut fx, "pc6", "2001:db8::91", &[]);
+            let w = pcapng(
+                dir,
+                &format!("{name}.pcapng"),
+                Endian::Little,
+                &[iface(Link::ETHERNET, 6, None)],
+            )?;
+            let mut net = Net::new(w, Link::ETHERNET);
+            let mut t = T0;
+            let mut next = || {
+                t += 100 * MS;
+                t
+            };
+            // Servers show their roles on ports of their own (what inference
+            // goes by without an inventory).
+            fx.ok(&mut net, next(), "agent", "mgr", 31000)?;
+            fx.verdict("agent", "mgr", 31000, "tcp", "expected");
+            fx.ok(&mut net, next(), "swcl", "sw", 9367)?;
+            fx.verdict("swcl", "sw", 9367, "tcp", "expected");
+            // The manager's SMB to an agentless device: the manager shows it.
+            fx.ok(&mut net, next(), "mgr", "dev", 445)?;
+            fx.verdict("mgr", "dev", 445, "tcp", "expected");
+            // A PC and a file server: none of the products' business.
+            for port in [445, 139] {
+                fx.ok(&mut net, next(), "pc", "fs", port)?;
+                fx.verdict("pc", "fs", port, "tcp", "unlisted");
+            }
+            for port in [137, 161] {
+                fx.udp_silent(&mut net, next(), "pc", "fs", port)?;
+                fx.verdict("pc", "fs", port, "udp", "unlisted");
+            }
+            fx.no_reply(&mut net, next(), "pc", "fs", 445, 1)?;
+            // An admin's SSH to a remote machine.
+            fx.ok(&mut net, next(), "admin", "rm1", 22)?;
+            fx.verdict("admin", "rm1", 22, "tcp", "unlisted");
+            // IPv6: SMB between hosts of no role, and from the manager to a
+            // host the inventory does not list (no role with an inventory;
+            // without one, the manager shows the product and the other host
+            // may be anything).
+            fx.ok(&mut net, next(), "agent6", "mgr6", 31000)?;
+            fx.verdict("agent6", "mgr6", 31000, "tcp", "expected");
+            fx.ok(&mut net, next(), "pc6", "fs6", 445)?;
+            fx.verdict("pc6", "fs6", 445, "tcp", "unlisted");
+            fx.no_reply(&mut net, next(), "mgr6", "fs6", 445, 1)?;
+            fx.verdict(
+                "mgr6",
+                "fs6",
+                445,
+                "tcp",
+                if with_inventory {
+                    "unlisted"
+                } else {
+                    "blocked"
+                },
+            );
+            // RPC: a SYN scan of the endpoint mapper, then dynamic ports.
+            let scan = next();
+            fx.no_reply(&mut net, scan, "sw", "rm1", 135, 1)?;
+            fx.verdict("sw", "rm1", 135, "tcp", "blocked");
+            fx.no_reply(&mut net, scan + 50 * MS, "sw", "rm1", 49200, 1)?;
+            fx.verdict("sw", "rm1", 49200, "tcp", "unlisted");
+            // The endpoint mapper answered, then the dynamic port.
+            let at = next();
+            fx.ok(&mut net, at, "sw", "rm2", 135)?;
+            fx.verdict("sw", "rm2", 135, "tcp", "expected");
+            fx.ok(&mut net, at + 50 * MS, "sw", "rm2", 49201)?;
+            fx.verdict("sw", "rm2", 49201, "tcp", "expected");
+            // The dynamic port first, the endpoint mapper only after it.
+            let at = next();
+            fx.ok(&mut net, at, "sw", "rm3", 49202)?;
+            fx.verdict("sw", "rm3", 49202, "tcp", "unlisted");
+            fx.ok(&mut net, at + 50 * MS, "sw", "rm3", 135)?;
+            fx.verdict("sw", "rm3", 135, "tcp", "expected");
+            // SYNs retried, then answered: established.
+            fx.retried_ok(&mut net, next(), "agent6", "mgr6", 31000, 2)?;
+            // The end: attempts retried until just before the capture stops
+            // (their last retry is < 3 s old, their first > 3 s).
+            let tail = fx.tail_start(t + SECOND);
+            fx.no_reply_at_end(&mut net, tail, "agent2", "mgr", 31000, 3)?;
+            fx.verdict("agent2", "mgr", 31000, "tcp", "blocked");
+            fx.udp_silent_at_end(&mut net, tail + 3 * SECOND, "mgr", "dev", 161)?;
+            fx.verdict("mgr", "dev", 161, "udp", "blocked");
+            fx.ok(
+                &mut net,
+                tail + 7 * SECOND + 200 * MS,
+                "agent",
+                "mgr",
+                31000,
+            )?;
+            net.finish()?;
+            fx.write(dir, &[&format!("{name}.pcapng")], with_inventory, &[])?;
+            out.push(fx);
+        }
+        Ok(out)
     }
 }
 

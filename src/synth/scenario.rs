@@ -263,6 +263,34 @@ impl<W: CaptureWriter> Net<W> {
         Ok(ts)
     }
 
+    /// A SYN and `retransmissions` more (as [`Net::syn_no_answer`]), the
+    /// last one answered: handshake, then FINs both ways. Returns the time
+    /// of the last packet.
+    pub fn syn_retried_then_answered(
+        &mut self,
+        f: &Flow,
+        t: i64,
+        retransmissions: u32,
+    ) -> io::Result<i64> {
+        let c = self.isn();
+        let s = self.isn();
+        let r = self.rtt_ns;
+        let mut ts = t;
+        let mut gap = SECOND;
+        self.c2s(ts, f, c, 0, F::SYN, 0)?;
+        for _ in 0..retransmissions {
+            ts += gap;
+            gap *= 2;
+            self.c2s(ts, f, c, 0, F::SYN, 0)?;
+        }
+        self.s2c(ts + r, f, s, c + 1, F::SYN | F::ACK, 0)?;
+        self.c2s(ts + 2 * r, f, c + 1, s + 1, F::ACK, 0)?;
+        self.c2s(ts + 3 * r, f, c + 1, s + 1, F::FIN | F::ACK, 0)?;
+        self.s2c(ts + 4 * r, f, s + 1, c + 2, F::FIN | F::ACK, 0)?;
+        self.c2s(ts + 5 * r, f, c + 2, s + 2, F::ACK, 0)?;
+        Ok(ts + 5 * r)
+    }
+
     /// A SYN answered by RST+ACK carrying the server's address; with
     /// `rst_ttl` the RST has that TTL instead of the server's (a firewall
     /// forging it).
