@@ -227,7 +227,7 @@ pub fn run(
     let analysis = Analysis {
         inputs: vec![InputSummary {
             path: options.interface.clone(),
-            format: Format::Pcap,
+            format: Format::PCAP,
             linktypes: vec![linktype],
             packets: live.packets,
             bytes: c(&counters.bytes),

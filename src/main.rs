@@ -1,7 +1,7 @@
 //! The `flowlint` command line: parses options and wires the library's stages.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -91,14 +91,38 @@ struct ConfigArgs {
     services: Option<PathBuf>,
 }
 
+impl CommonArgs {
+    /// Where the report goes; `None` is standard output (also `-o -`).
+    fn output(&self) -> Option<PathBuf> {
+        self.output.clone().filter(|p| p.as_os_str() != "-")
+    }
+
+    /// `--format`, else what the output file's extension says, else text.
+    fn format(&self) -> ReportFormat {
+        if let Some(format) = self.format {
+            return format;
+        }
+        let extension = self.output().and_then(|p| {
+            p.extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        });
+        match extension.as_deref() {
+            Some("json") => ReportFormat::Json,
+            Some("jsonl" | "ndjson") => ReportFormat::Jsonl,
+            _ => ReportFormat::Text,
+        }
+    }
+}
+
 #[derive(Args, Clone)]
 struct CommonArgs {
     #[command(flatten)]
     config: ConfigArgs,
     /// Report format: text (for people), json (one object), jsonl (one object per connection).
-    #[arg(long, value_enum, default_value = "text")]
-    format: ReportFormat,
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Default: from the extension of -o (.json, .jsonl), else text.
+    #[arg(long, value_enum)]
+    format: Option<ReportFormat>,
+    /// Write the report to FILE (atomically) instead of standard output (`-`: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Verdicts that make the exit status 1 (comma list), or `none`.
@@ -292,6 +316,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
+    check_inputs(&args.captures, common.output().as_deref())?;
     let readers = analysis::open_all(&args.captures)?;
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
@@ -314,7 +339,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let options = Options {
         flow,
         threads: threads(common),
-        keep_connections: common.format == ReportFormat::Jsonl,
+        keep_connections: common.format() == ReportFormat::Jsonl,
         max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
@@ -349,10 +374,10 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let classified = started.elapsed();
     let rss_classified = timing_rss();
 
-    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = common.output().is_none() && std::io::stdout().is_terminal();
     let finish = Finish {
-        format: report_format(common.format, to_terminal),
-        output: common.output.clone(),
+        format: report_format(common.format(), to_terminal),
+        output: common.output(),
         fail_on,
     };
     if let Some(spinner) = &spinner {
@@ -442,6 +467,42 @@ fn timing_rss() -> String {
     )
 }
 
+/// Standard input can be read once, and the report must not overwrite a capture.
+fn check_inputs(captures: &[PathBuf], output: Option<&Path>) -> Result<(), Fatal> {
+    let stdin = captures.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin > 1 {
+        return Err(Fatal(
+            "-: standard input is given more than once; it can be read once".into(),
+        ));
+    }
+    let Some(output) = output else {
+        return Ok(());
+    };
+    let Ok(out) = std::fs::metadata(output) else {
+        return Ok(()); // not there yet: it is no capture
+    };
+    for capture in captures.iter().filter(|p| p.as_os_str() != "-") {
+        let same = match std::fs::metadata(capture) {
+            #[cfg(unix)]
+            Ok(meta) => {
+                use std::os::unix::fs::MetadataExt;
+                meta.dev() == out.dev() && meta.ino() == out.ino()
+            }
+            #[cfg(not(unix))]
+            Ok(_) => std::fs::canonicalize(capture).ok() == std::fs::canonicalize(output).ok(),
+            Err(_) => false,
+        };
+        if same {
+            return Err(Fatal(format!(
+                "{}: --output names one of the input captures; the report would overwrite it \
+                 (write the report to another file)",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn report_format(format: ReportFormat, to_terminal: bool) -> report::Format {
     match format {
         ReportFormat::Text => report::Format::Text {
@@ -518,16 +579,16 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         interval,
         buffer_mb: args.buffer_mb,
         flow,
-        format: match common.format {
+        format: match common.format() {
             ReportFormat::Text => LiveFormat::Text,
             ReportFormat::Json => LiveFormat::Json,
             ReportFormat::Jsonl => LiveFormat::Jsonl,
         },
-        output: common.output.clone(),
+        output: common.output(),
         fail_on,
         baseline,
         quiet: common.quiet,
-        color: common.output.is_none()
+        color: common.output().is_none()
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none(),
     };

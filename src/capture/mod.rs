@@ -6,10 +6,13 @@
 //! (a warning with the byte offset, the rest of the file still read where
 //! the format allows resynchronising).
 //!
-//! Layout: `source` buffers the file and lends out record bytes, `pcap` and
-//! `pcapng` parse their container into `Pending` records; this file picks
-//! the format from the first bytes and presents one [`CaptureReader`].
+//! Layout: `compression` recognises gzip, zstd and xz and decompresses
+//! while reading; `source` buffers the bytes and lends out record bytes,
+//! `pcap` and `pcapng` parse their container into `Pending` records; this
+//! file picks the format from the first bytes and presents one
+//! [`CaptureReader`]. `-` is standard input.
 
+mod compression;
 mod pcap;
 mod pcapng;
 mod source;
@@ -18,23 +21,49 @@ use std::fmt;
 use std::fs::File;
 use std::path::Path;
 
+pub use compression::Compression;
 use source::Source;
 
 /// The container format of a capture file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Container {
     /// Classic libpcap format (microsecond, nanosecond or "modified" magic).
     Pcap,
     /// pcap next generation: sections, interfaces, blocks.
     Pcapng,
 }
 
+/// What a capture file is: its container, and the compression around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Format {
+    pub container: Container,
+    pub compression: Option<Compression>,
+}
+
 impl Format {
-    /// The name used in reports (`inputs[].format`).
+    pub const PCAP: Format = Format {
+        container: Container::Pcap,
+        compression: None,
+    };
+    pub const PCAPNG: Format = Format {
+        container: Container::Pcapng,
+        compression: None,
+    };
+
+    /// The name used in reports (`inputs[].format`): `pcap`, `pcapng`,
+    /// `pcapng+gzip`, `pcap+zstd`, ...
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pcap => "pcap",
-            Format::Pcapng => "pcapng",
+        use Compression::{Gzip, Xz, Zstd};
+        use Container::{Pcap, Pcapng};
+        match (self.container, self.compression) {
+            (Pcap, None) => "pcap",
+            (Pcapng, None) => "pcapng",
+            (Pcap, Some(Gzip)) => "pcap+gzip",
+            (Pcapng, Some(Gzip)) => "pcapng+gzip",
+            (Pcap, Some(Zstd)) => "pcap+zstd",
+            (Pcapng, Some(Zstd)) => "pcapng+zstd",
+            (Pcap, Some(Xz)) => "pcap+xz",
+            (Pcapng, Some(Xz)) => "pcapng+xz",
         }
     }
 }
@@ -168,10 +197,12 @@ pub struct CaptureReader {
     pending: Option<Pending>,
     done: bool,
     total_len: Option<u64>,
+    compression: Option<Compression>,
 }
 
 impl CaptureReader {
-    /// Opens a file and reads its header.
+    /// Opens a file (`-`: standard input) and reads its header; a gzip,
+    /// zstd or xz file is decompressed while it is read.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
         let name = path.to_string_lossy();
         let fail = |message: String| CaptureError {
@@ -179,6 +210,9 @@ impl CaptureReader {
             offset: 0,
             message,
         };
+        if path.as_os_str() == "-" {
+            return CaptureReader::from_stream(Box::new(std::io::stdin()), &name);
+        }
         let file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
         let meta = file
             .metadata()
@@ -186,14 +220,33 @@ impl CaptureReader {
         if meta.is_dir() {
             return Err(fail("is a directory, not a capture file".into()));
         }
-        let mut reader = CaptureReader::from_read(Box::new(file), &name)?;
-        if meta.is_file() {
+        let mut reader = CaptureReader::from_stream(Box::new(file), &name)?;
+        // Progress counts the bytes of the capture itself, unknown in advance
+        // when compressed.
+        if meta.is_file() && reader.compression.is_none() {
             reader.total_len = Some(meta.len());
         }
         Ok(reader)
     }
 
-    /// Reads from any byte source (tests, fuzzing); `name` is used in messages.
+    /// Reads a capture, compressed or not, from any byte source; `name` is
+    /// used in messages.
+    pub fn from_stream(
+        source: Box<dyn std::io::Read + Send>,
+        name: &str,
+    ) -> Result<CaptureReader, CaptureError> {
+        let (source, compression) = compression::wrap(source).map_err(|e| CaptureError {
+            path: name.to_string(),
+            offset: 0,
+            message: format!("read error: {e}"),
+        })?;
+        let mut reader = CaptureReader::from_read(source, name)?;
+        reader.compression = compression;
+        Ok(reader)
+    }
+
+    /// Reads an uncompressed capture from any byte source (tests, fuzzing);
+    /// `name` is used in messages.
     pub fn from_read(
         source: Box<dyn std::io::Read + Send>,
         name: &str,
@@ -246,14 +299,18 @@ impl CaptureReader {
             pending: None,
             done: false,
             total_len: None,
+            compression: None,
         })
     }
 
-    /// The container format, as recognised from the file's first bytes.
+    /// The format, as recognised from the file's first bytes.
     pub fn format(&self) -> Format {
-        match self.parser {
-            Parser::Pcap(_) => Format::Pcap,
-            Parser::Pcapng(_) => Format::Pcapng,
+        Format {
+            container: match self.parser {
+                Parser::Pcap(_) => Container::Pcap,
+                Parser::Pcapng(_) => Container::Pcapng,
+            },
+            compression: self.compression,
         }
     }
 
@@ -361,7 +418,7 @@ mod tests {
         std::fs::write(&path, &bytes).expect("write");
         let mut r = CaptureReader::open(&path).expect("open");
         assert_eq!(r.total_len(), Some(43));
-        assert_eq!(r.format(), Format::Pcap);
+        assert_eq!(r.format(), Format::PCAP);
         assert_eq!(
             r.next_packet().map(|p| p.data.to_vec()),
             Some(vec![1, 2, 3])

@@ -384,7 +384,7 @@ pub(super) mod tests {
                 f.extend(record(e, 1_700_000_000, 123_456, &[0xaa, 0xbb], 60));
                 f.extend(record(e, 1_700_000_001, 0, &[], 0));
                 let mut r = open(f).expect("open");
-                assert_eq!(r.format(), Format::Pcap);
+                assert_eq!(r.format(), Format::PCAP);
                 assert_eq!(r.linktypes(), &[1]);
                 let rows = read_all(&mut r);
                 assert_eq!(

@@ -769,7 +769,7 @@ mod tests {
         ng.idb(101, 0, &[]); // at 112
         ng.epb(0, 2_000_000, &[4, 5, 6, 7], 9); // at 132
         let mut r = ng.open().expect("open");
-        assert_eq!(r.format(), Format::Pcapng);
+        assert_eq!(r.format(), Format::PCAPNG);
         assert_eq!(
             read_all(&mut r),
             vec![

@@ -387,11 +387,18 @@ pub fn parse_fail_on(s: &str) -> Result<Vec<Verdict>, String> {
     if s.trim().eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
+    if s.trim().is_empty() {
+        return Err(
+            "empty; list verdicts (e.g. blocked,unexpected), or say none for no verdict".into(),
+        );
+    }
     s.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| {
-            Verdict::parse(p).ok_or_else(|| {
+            // As the summary line writes it ("wrong direction"), too.
+            let name = p.to_ascii_lowercase().replace([' ', '-'], "_");
+            Verdict::parse(&name).ok_or_else(|| {
                 format!("unknown verdict '{p}' (blocked, wrong_direction, unexpected, expected, unlisted, or none)")
             })
         })
