@@ -69,7 +69,7 @@ pub struct LiveOptions {
     pub format: LiveFormat,
     /// Final report (text, json) or the connection stream (jsonl) goes there.
     pub output: Option<PathBuf>,
-    pub fail_on: Vec<Verdict>,
+    pub fail_on: report::FailOn,
     pub baseline: Option<Baseline>,
     /// No summary lines on stderr.
     pub quiet: bool,

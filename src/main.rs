@@ -125,13 +125,11 @@ struct CommonArgs {
     /// Write the report to FILE (atomically) instead of standard output (`-`: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Verdicts that make the exit status 1 (comma list), or `none`.
-    #[arg(
-        long,
-        value_name = "LIST",
-        default_value = "blocked,wrong_direction,unexpected"
-    )]
-    fail_on: String,
+    /// Verdicts that make the exit status 1 (comma list), or `none`. Default:
+    /// blocked,wrong_direction,unexpected; with --baseline, only what got worse
+    /// (new findings, rules that no longer match).
+    #[arg(long, value_name = "LIST")]
+    fail_on: Option<String>,
     /// Seconds an attempt may go unanswered before it counts as no_reply/unanswered.
     #[arg(
         long,
@@ -308,8 +306,8 @@ fn threads(common: &CommonArgs) -> usize {
 fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let started = Instant::now();
     let common = &args.common;
-    let fail_on =
-        report::parse_fail_on(&common.fail_on).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let fail_on = report::FailOn::parse(common.fail_on.as_deref())
+        .map_err(|e| Fatal(format!("--fail-on: {e}")))?;
     let flow = flow_config(common)?;
     let (catalogs, inventory) = load_config(&common.config)?;
     let baseline = match &common.baseline {
@@ -550,8 +548,8 @@ fn live(_args: LiveArgs) -> Result<u8, Fatal> {
 fn live(args: LiveArgs) -> Result<u8, Fatal> {
     use flowlint::live::{LiveFormat, LiveOptions};
     let common = &args.common;
-    let fail_on =
-        report::parse_fail_on(&common.fail_on).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let fail_on = report::FailOn::parse(common.fail_on.as_deref())
+        .map_err(|e| Fatal(format!("--fail-on: {e}")))?;
     let flow = flow_config(common)?;
     let seconds = |name: &str, s: f64| {
         if s.is_finite() && s > 0.0 && s < 1e9 {

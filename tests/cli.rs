@@ -367,6 +367,82 @@ fn baseline_reports_new_and_resolved_findings_and_missing_rules() {
 }
 
 #[test]
+fn a_baseline_asks_whether_anything_got_worse() {
+    let dir = temp("worse");
+    let base = dir.join("base.json");
+    fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["check", "-q", "--format", "json", "--inventory", DEMO_INV];
+        a.extend_from_slice(extra);
+        a
+    }
+    let mut first = args(&["-o", base.to_str().unwrap()]);
+    first.push(DEMO);
+    assert_eq!(
+        flowlint(&first).status.code(),
+        Some(1),
+        "the demo has findings"
+    );
+    // The same capture again: the shared findings do not fail the run ...
+    let mut again = args(&["--baseline", base.to_str().unwrap()]);
+    again.push(DEMO);
+    let o = flowlint(&again);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let b = &json(&o)["baseline"];
+    for list in ["new", "resolved", "not_seen", "missing_rules"] {
+        assert_eq!(b[list], serde_json::json!([]), "{list}");
+    }
+    // ... unless --fail-on names them.
+    let mut explicit = args(&["--baseline", base.to_str().unwrap(), "--fail-on", "blocked"]);
+    explicit.push(DEMO);
+    assert_eq!(flowlint(&explicit).status.code(), Some(1));
+    // A capture with none of the demo's traffic: its findings are not seen,
+    // not resolved; the rules that matched before are missing (worse: 1).
+    let empty = dir.join("empty.pcap");
+    let mut header = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&empty, header).unwrap();
+    let mut other = args(&["--baseline", base.to_str().unwrap()]);
+    other.push(empty.to_str().unwrap());
+    let o = flowlint(&other);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    let b = &doc["baseline"];
+    let base_doc: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    let findings = base_doc["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c["verdict"].as_str(),
+                Some("blocked" | "wrong_direction" | "unexpected")
+            )
+        })
+        .count();
+    assert_eq!(findings, 13);
+    assert_eq!(b["not_seen"].as_array().unwrap().len(), findings);
+    assert_eq!(b["resolved"], serde_json::json!([]));
+    assert_eq!(b["new"], serde_json::json!([]));
+    assert!(!b["missing_rules"].as_array().unwrap().is_empty());
+    assert_eq!(b["not_seen"][0]["verdict"], "blocked");
+    // The text report says so.
+    let mut text = vec![
+        "check",
+        "-q",
+        "--inventory",
+        DEMO_INV,
+        "--baseline",
+        base.to_str().unwrap(),
+    ];
+    text.push(empty.to_str().unwrap());
+    let out = stdout(&flowlint(&text));
+    assert!(out.contains("not seen blocked"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn run_failures_are_one_line_naming_the_file() {
     let o = flowlint(&["check", "no-such-file.pcap"]);
     assert_fatal(&o, &["no-such-file.pcap"]);

@@ -141,23 +141,18 @@ impl Baseline {
     }
 }
 
-/// A finding of the baseline that is gone.
-#[derive(Debug, Clone)]
-pub enum Resolved {
-    /// The conversation is there and now `expected` (index into the outcome's conversations).
-    Now(u32),
-    /// The conversation is not in the current analysis: as the baseline had it.
-    Gone(Box<OldConversation>),
-}
-
 /// What changed since the baseline.
 #[derive(Debug, Clone, Default)]
 pub struct Comparison {
     /// Current conversations whose verdict is a finding worse than before
     /// (indices into the outcome's conversations, in report order).
     pub new: Vec<u32>,
-    /// In the baseline's order.
-    pub resolved: Vec<Resolved>,
+    /// Findings of the baseline that are `expected` now (indices into the
+    /// outcome's conversations), in the baseline's order.
+    pub resolved: Vec<u32>,
+    /// Findings of the baseline absent now, as the baseline had them: the
+    /// new capture says nothing about them (they are not resolved).
+    pub not_seen: Vec<OldConversation>,
     /// Rules that matched conversations before and none now.
     pub missing_rules: Vec<String>,
 }
@@ -183,18 +178,21 @@ pub fn compare(current: &Classification, catalogs: &CatalogSet, baseline: &Basel
         })
         .map(|(i, _)| i as u32)
         .collect();
-    let resolved = baseline
+    let mut resolved = Vec::new();
+    let mut not_seen = Vec::new();
+    for (key, _, old) in baseline
         .conversations
         .iter()
         .filter(|(_, v, _)| severity(*v) > 0)
-        .filter_map(|(key, _, c)| match current.position(key) {
-            None => Some(Resolved::Gone(Box::new(c.clone()))),
+    {
+        match current.position(key) {
+            None => not_seen.push(old.clone()),
             Some(i) if current.conversations[i].verdict == Verdict::Expected => {
-                Some(Resolved::Now(i as u32))
+                resolved.push(i as u32)
             }
-            Some(_) => None,
-        })
-        .collect();
+            Some(_) => {}
+        }
+    }
     let matched: FxHashMap<&str, u64> = catalogs
         .rules()
         .map(|r| {
@@ -213,6 +211,7 @@ pub fn compare(current: &Classification, catalogs: &CatalogSet, baseline: &Basel
     Comparison {
         new,
         resolved,
+        not_seen,
         missing_rules,
     }
 }
@@ -302,22 +301,18 @@ mod tests {
             })
             .collect();
         assert_eq!(new, ["10.0.1.1"]);
-        assert_eq!(cmp.resolved.len(), 2);
-        match &cmp.resolved[0] {
-            Resolved::Now(i) => assert_eq!(
-                current.conversations[*i as usize]
-                    .conv
-                    .key
-                    .client
-                    .to_string(),
-                "10.0.1.2"
-            ),
-            other => panic!("{other:?}"),
-        }
-        match &cmp.resolved[1] {
-            Resolved::Gone(c) => assert_eq!(c.client, "10.0.1.3"),
-            other => panic!("{other:?}"),
-        }
+        // Expected now: resolved. Absent now: not seen, which is not resolved.
+        assert_eq!(cmp.resolved.len(), 1);
+        assert_eq!(
+            current.conversations[cmp.resolved[0] as usize]
+                .conv
+                .key
+                .client
+                .to_string(),
+            "10.0.1.2"
+        );
+        assert_eq!(cmp.not_seen.len(), 1);
+        assert_eq!(cmp.not_seen[0].client, "10.0.1.3");
         assert_eq!(cmp.missing_rules, std::slice::from_ref(&other_rule.id));
     }
 

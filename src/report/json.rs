@@ -8,10 +8,10 @@ use std::fmt::Display;
 use std::io::{self, Write};
 
 use rayon::prelude::*;
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::baseline::{Comparison, Resolved};
+use super::baseline::Comparison;
 use super::words::ReasonText;
 use super::{Addr, AsText, Exporter, LiveStats, Outcome, STATES_BY_NAME};
 use crate::classify::{Classified, Host, Verdict};
@@ -386,27 +386,17 @@ impl Serialize for BaselineView<'_, '_> {
                     .map(|&i| ConversationView(o, &conversations[i as usize]))
             }),
         )?;
-        m.serialize_entry("resolved", &ResolvedList(o, &b.resolved))?;
+        m.serialize_entry(
+            "resolved",
+            &Seq(|| {
+                b.resolved
+                    .iter()
+                    .map(|&i| ConversationView(o, &conversations[i as usize]))
+            }),
+        )?;
+        m.serialize_entry("not_seen", &b.not_seen)?;
         m.serialize_entry("missing_rules", &b.missing_rules)?;
         m.end()
-    }
-}
-
-struct ResolvedList<'o, 'a>(&'o Outcome<'a>, &'o [Resolved]);
-
-impl Serialize for ResolvedList<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let conversations = &self.0.classification.conversations;
-        let mut seq = s.serialize_seq(Some(self.1.len()))?;
-        for r in self.1 {
-            match r {
-                Resolved::Now(i) => {
-                    seq.serialize_element(&ConversationView(self.0, &conversations[*i as usize]))?
-                }
-                Resolved::Gone(old) => seq.serialize_element(old.as_ref())?,
-            }
-        }
-        seq.end()
     }
 }
 

@@ -228,19 +228,49 @@ impl<'a> Outcome<'a> {
         }
     }
 
-    /// Exit status per SPEC: 1 when a verdict of `fail_on` was found or the
-    /// baseline comparison found something new or missing (unless `fail_on`
-    /// is empty), else 0.
-    pub fn exit_status(&self, fail_on: &[Verdict]) -> i32 {
-        if fail_on.is_empty() {
-            return 0;
-        }
-        let found = fail_on.iter().any(|v| self.count(*v) > 0);
+    /// Exit status per SPEC 1.1 (0 or 1). With a baseline the question is
+    /// "did anything get worse?": by default only `new` findings and
+    /// `missing_rules` make it 1; an explicit list counts its findings too,
+    /// and an explicit empty list (`none`) makes it 0.
+    pub fn exit_status(&self, fail_on: &FailOn) -> i32 {
         let regressed = self
             .baseline
             .as_ref()
             .is_some_and(|b| !b.new.is_empty() || !b.missing_rules.is_empty());
-        i32::from(found || regressed)
+        let found = |verdicts: &[Verdict]| verdicts.iter().any(|v| self.count(*v) > 0);
+        let failed = match (fail_on, &self.baseline) {
+            (FailOn::Default, Some(_)) => regressed,
+            (FailOn::Default, None) => found(&FailOn::DEFAULT_VERDICTS),
+            (FailOn::List(list), _) if list.is_empty() => false,
+            (FailOn::List(list), _) => found(list) || regressed,
+        };
+        i32::from(failed)
+    }
+}
+
+/// Which findings make the exit status 1 (`--fail-on`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// No `--fail-on`: blocked, wrong_direction and unexpected; with a
+    /// baseline, only what got worse.
+    Default,
+    /// `--fail-on LIST` (`none`: the empty list).
+    List(Vec<Verdict>),
+}
+
+impl FailOn {
+    pub const DEFAULT_VERDICTS: [Verdict; 3] = [
+        Verdict::Blocked,
+        Verdict::WrongDirection,
+        Verdict::Unexpected,
+    ];
+
+    /// The option's value, if it was given.
+    pub fn parse(value: Option<&str>) -> Result<FailOn, String> {
+        match value {
+            None => Ok(FailOn::Default),
+            Some(list) => parse_fail_on(list).map(FailOn::List),
+        }
     }
 }
 
@@ -294,7 +324,7 @@ pub struct Finish {
     pub format: Format,
     /// A file (written atomically), or standard output.
     pub output: Option<PathBuf>,
-    pub fail_on: Vec<Verdict>,
+    pub fail_on: FailOn,
 }
 
 /// The report could not be written (status 2).

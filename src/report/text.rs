@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 
-use super::baseline::Resolved;
 use super::words::ReasonText;
 use super::{Exporter, Outcome, STATES_BY_NAME};
 use crate::classify::{Classified, Verdict};
@@ -207,26 +206,29 @@ impl Exporter for Text {
                     k.transport.as_str()
                 )?;
             }
-            for r in &b.resolved {
-                let label = style.paint("32", "resolved");
-                match r {
-                    Resolved::Now(i) => {
-                        let k = conversations[*i as usize].conv.key;
-                        writeln!(
-                            out,
-                            "  {label} {} → {} {}/{}",
-                            k.client,
-                            k.server,
-                            k.server_port,
-                            k.transport.as_str()
-                        )?;
-                    }
-                    Resolved::Gone(c) => writeln!(
-                        out,
-                        "  {label} {} → {} {}/{}",
-                        c.client, c.server, c.server_port, c.protocol
-                    )?,
-                }
+            for &i in &b.resolved {
+                let k = conversations[i as usize].conv.key;
+                writeln!(
+                    out,
+                    "  {} {} → {} {}/{}",
+                    style.paint("32", "resolved"),
+                    k.client,
+                    k.server,
+                    k.server_port,
+                    k.transport.as_str()
+                )?;
+            }
+            for c in &b.not_seen {
+                writeln!(
+                    out,
+                    "  {} {} {} → {} {}/{} (not in this capture: neither better nor worse)",
+                    style.paint("33", "not seen"),
+                    c.verdict,
+                    c.client,
+                    c.server,
+                    c.server_port,
+                    c.protocol
+                )?;
             }
             for r in &b.missing_rules {
                 writeln!(
@@ -235,7 +237,11 @@ impl Exporter for Text {
                     style.paint("31", "missing")
                 )?;
             }
-            if b.new.is_empty() && b.resolved.is_empty() && b.missing_rules.is_empty() {
+            if b.new.is_empty()
+                && b.resolved.is_empty()
+                && b.not_seen.is_empty()
+                && b.missing_rules.is_empty()
+            {
                 writeln!(out, "  no change")?;
             }
         }
