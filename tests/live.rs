@@ -465,6 +465,7 @@ fn unanswered_attempt_is_decided_at_the_reply_timeout() {
         payload_len: 0,
         wire_len: 60,
         ttl: 128,
+        link_dest: Default::default(),
     };
     table.process(&syn, 0, &mut |_| panic!("nothing is decided yet"));
     let mut got = Vec::new();
