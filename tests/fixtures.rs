@@ -187,6 +187,7 @@ fixture_tests! {
     taps => "fixtures/taps.expect.json",
     reversed => "fixtures/reversed.expect.json",
     reversed_noinv => "fixtures/reversed-noinv.expect.json",
+    broadcasts => "fixtures/broadcasts.expect.json",
 }
 
 /// Every file under `dir`, as paths relative to it, sorted.
