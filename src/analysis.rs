@@ -158,9 +158,10 @@ pub fn analyse(
             total,
             progress,
             &mut end_ns,
-            &mut broadcasts,
             |pkt, input| {
-                table.process(pkt, input, &mut |rec| sink.push(rec));
+                if !broadcasts.take(pkt) {
+                    table.process(pkt, input, &mut |rec| sink.push(rec));
+                }
             },
         );
         table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
@@ -225,16 +226,13 @@ fn display_path(p: &Path) -> String {
 }
 
 /// Walks every record of every capture in timestamp order (a k-way merge when
-/// there are several), decodes it and hands it to `each` — unless it is a
-/// broadcast or multicast datagram or a reply to one, which `broadcasts`
-/// takes here, in input order, before any sharding.
+/// there are several), decodes it and hands it to `each`.
 fn read_all(
     readers: &mut [CaptureReader],
     inputs: &mut [InputSummary],
     total: u64,
     progress: Option<ProgressFn<'_>>,
     end_ns: &mut Option<i64>,
-    broadcasts: &mut BroadcastTable,
     mut each: impl FnMut(&PacketMeta, u16),
 ) -> Vec<Vec<Warning>> {
     let mut since_progress = 0u32;
@@ -280,9 +278,7 @@ fn read_all(
                     guard.accept(meta.ts_ns);
                 }
                 *end_ns = Some(end_ns.map_or(meta.ts_ns, |e| e.max(meta.ts_ns)));
-                if !broadcasts.take(&meta) {
-                    each(&meta, index as u16);
-                }
+                each(&meta, index as u16);
             }
             Err(skip) => inputs[index].skipped.add(skip),
         }
@@ -493,7 +489,11 @@ fn sharded(
             }
         };
         let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
-        let extra = read_all(readers, inputs, total, progress, end_ns, broadcasts, |pkt, input| {
+        let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
+            // Broadcasts: here, in input order, before the shard is chosen.
+            if broadcasts.take(pkt) {
+                return;
+            }
             let key = ConnKey::of(pkt);
             let shard = key.shard(workers);
             pending[shard].push((*pkt, key, input));

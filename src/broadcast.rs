@@ -452,27 +452,9 @@ mod tests {
         let a = udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 137);
         assert!(t.take(&a));
         // too late, wrong port, wrong sender port: not replies
-        assert!(!t.take(&udp(
-            14 * S + 1,
-            "192.168.10.5",
-            137,
-            "192.168.10.31",
-            137
-        )));
-        assert!(!t.take(&udp(
-            11 * S,
-            "192.168.10.5",
-            138,
-            "192.168.10.31",
-            137
-        )));
-        assert!(!t.take(&udp(
-            11 * S,
-            "192.168.10.5",
-            137,
-            "192.168.10.31",
-            49152
-        )));
+        assert!(!t.take(&udp(14 * S + 1, "192.168.10.5", 137, "192.168.10.31", 137)));
+        assert!(!t.take(&udp(11 * S, "192.168.10.5", 138, "192.168.10.31", 137)));
+        assert!(!t.take(&udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 49152)));
         // unrelated unicast traffic is left alone
         assert!(!t.take(&udp(11 * S, "192.168.10.31", 50000, "192.168.10.5", 161)));
         let b = t.finish();
@@ -515,7 +497,10 @@ mod tests {
         assert!(t.take(&tcp));
         let b = t.finish();
         assert_eq!(
-            b.groups.iter().map(|g| (g.key.transport, g.packets)).collect::<Vec<_>>(),
+            b.groups
+                .iter()
+                .map(|g| (g.key.transport, g.packets))
+                .collect::<Vec<_>>(),
             [(Transport::Udp, 2), (Transport::Tcp, 1)]
         );
     }
@@ -536,7 +521,10 @@ mod tests {
         };
         assert!(t.take(&icmp));
         let b = t.finish();
-        assert_eq!((b.groups.len(), b.groups[0].packets, b.groups[0].replies), (1, 2, 0));
+        assert_eq!(
+            (b.groups.len(), b.groups[0].packets, b.groups[0].replies),
+            (1, 2, 0)
+        );
     }
 
     #[test]
@@ -591,7 +579,10 @@ mod tests {
         }
         let b = t.finish();
         assert_eq!(b.packets, u64::from(n));
-        assert_eq!(b.groups.iter().map(|g| g.packets).sum::<u64>(), u64::from(n));
+        assert_eq!(
+            b.groups.iter().map(|g| g.packets).sum::<u64>(),
+            u64::from(n)
+        );
         assert_eq!(b.folded_packets, u64::from(n) - 1000);
         assert!(b.groups.iter().any(|g| g.key.destination.is_unspecified()));
     }

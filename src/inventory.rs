@@ -849,7 +849,11 @@ features = ["business-linkage", "bulk-power-control"]
                     [[hosts]]\naddress = \"10.3.0.9\"\nroles = [\"jp1-itdm.agent\"]\n\n\
                     [[hosts]]\naddress = \"2001:db8::/64\"\nroles = [\"jp1-itdm.agent\"]\n";
         let inv = Inventory::parse(text, "site.toml", &both()).unwrap();
-        let got: Vec<String> = inv.subnet_broadcasts().iter().map(|a| a.to_string()).collect();
+        let got: Vec<String> = inv
+            .subnet_broadcasts()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         assert_eq!(got, ["10.1.0.3", "192.168.10.255"]);
     }
 }

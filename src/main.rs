@@ -283,7 +283,9 @@ fn broadcast_config(
     inventory: Option<&Inventory>,
 ) -> BroadcastConfig {
     let mut config = BroadcastConfig::new(flow.reply_timeout_ns);
-    config.subnet_broadcasts = inventory.map(Inventory::subnet_broadcasts).unwrap_or_default();
+    config.subnet_broadcasts = inventory
+        .map(Inventory::subnet_broadcasts)
+        .unwrap_or_default();
     config.max_groups = broadcast::DEFAULT_MAX_GROUPS.min(common.max_conversations.max(1));
     config
 }

@@ -262,7 +262,9 @@ fn jsonl_lists_connections_only() {
 /// stay within the bound, nothing becomes a conversation.
 #[test]
 fn many_multicast_senders_stay_within_the_bound() {
-    use flowlint::synth::{broadcast, CaptureWriter, Host, Link, PacketBuf, PcapOptions, PcapWriter};
+    use flowlint::synth::{
+        broadcast, CaptureWriter, Host, Link, PacketBuf, PcapOptions, PcapWriter,
+    };
     use std::net::{IpAddr, Ipv4Addr};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("senders.pcap");
@@ -276,8 +278,13 @@ fn many_multicast_senders_stay_within_the_bound() {
             let group = Ipv4Addr::from(0xef00_0000 + i);
             let dst = broadcast::multicast(&group.to_string());
             let f = pkt.udp(&Link::ETHERNET, &src, &dst, 40_000, 5004, 20);
-            w.write_packet(0, 1_795_168_800_000_000_000 + i64::from(i) * 10_000, f, f.len() as u32)
-                .unwrap();
+            w.write_packet(
+                0,
+                1_795_168_800_000_000_000 + i64::from(i) * 10_000,
+                f,
+                f.len() as u32,
+            )
+            .unwrap();
         }
         w.flush().unwrap();
     }
@@ -296,7 +303,11 @@ fn many_multicast_senders_stay_within_the_bound() {
     assert_eq!(s["folded_broadcast_packets"], u64::from(n) - 100);
     assert_eq!(s["connections"], 0);
     let list = report["broadcasts"].as_array().unwrap();
-    assert!(list.len() <= 100 + 100 / 4 + 16 + 4, "{} groups", list.len());
+    assert!(
+        list.len() <= 100 + 100 / 4 + 16 + 4,
+        "{} groups",
+        list.len()
+    );
     let sum: u64 = list.iter().map(|g| g["packets"].as_u64().unwrap()).sum();
     assert_eq!(sum, u64::from(n));
     // folded groups carry the unspecified sender, the catch-all group the

@@ -249,9 +249,15 @@ fn sll2(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 #[inline]
 pub fn destination(linktype: u32, data: &[u8]) -> LinkDest {
     match linktype {
-        linktype::ETHERNET => data.get(..6).map_or(LinkDest::Unicast, ethernet_destination),
-        linktype::LINUX_SLL => data.get(1).map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
-        linktype::LINUX_SLL2 => data.get(10).map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
+        linktype::ETHERNET => data
+            .get(..6)
+            .map_or(LinkDest::Unicast, ethernet_destination),
+        linktype::LINUX_SLL => data
+            .get(1)
+            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
+        linktype::LINUX_SLL2 => data
+            .get(10)
+            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
         _ => LinkDest::Unicast,
     }
 }

@@ -104,7 +104,11 @@ mod tests {
                 LinkDest::Broadcast,
             ),
             (Link::Sll, multicast("224.0.0.251"), LinkDest::Multicast),
-            (Link::Sll2, broadcast("255.255.255.255"), LinkDest::Broadcast),
+            (
+                Link::Sll2,
+                broadcast("255.255.255.255"),
+                LinkDest::Broadcast,
+            ),
             (Link::Raw, broadcast("192.168.10.255"), LinkDest::Unicast),
         ] {
             let w = PcapWriter::new(Vec::new(), PcapOptions::new(link.linktype())).unwrap();

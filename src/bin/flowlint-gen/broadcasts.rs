@@ -69,7 +69,16 @@ pub fn generate<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>>
     // back to the querier's 137: four packets, one reply.
     let nb_bcast = broadcast("192.168.10.255");
     for i in 0..3 {
-        group_udp(&mut net, 0, t + (100 + 750 * i) * MS, &pc31, &nb_bcast, 137, 137, 50)?;
+        group_udp(
+            &mut net,
+            0,
+            t + (100 + 750 * i) * MS,
+            &pc31,
+            &nb_bcast,
+            137,
+            137,
+            50,
+        )?;
         if i == 1 {
             net.udp(t + 860 * MS, &responder, &pc31, 137, 137, 62)?;
         }
@@ -96,9 +105,27 @@ pub fn generate<'c>(dir: &Path, cats: &'c rules::Catalogs) -> io::Result<Fx<'c>>
     net.udp(t + 2350 * MS, &tv, &pc40, 1900, 50_010, 300)?;
     // LLMNR over IPv6 to ff02::1:3, answered unicast from 5355.
     let llmnr = multicast("ff02::1:3");
-    group_udp(&mut net, 0, t + 2500 * MS, &pc31_v6, &llmnr, 50_011, 5355, 40)?;
+    group_udp(
+        &mut net,
+        0,
+        t + 2500 * MS,
+        &pc31_v6,
+        &llmnr,
+        50_011,
+        5355,
+        40,
+    )?;
     net.udp(t + 2510 * MS, &responder_v6, &pc31_v6, 5355, 50_011, 60)?;
-    group_udp(&mut net, 0, t + 2600 * MS, &pc31_v6, &llmnr, 50_011, 5355, 40)?;
+    group_udp(
+        &mut net,
+        0,
+        t + 2600 * MS,
+        &pc31_v6,
+        &llmnr,
+        50_011,
+        5355,
+        40,
+    )?;
 
     // Linux cooked v1: mDNS, packet type multicast.
     net.set_interface(1, Link::Sll);
