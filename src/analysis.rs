@@ -148,7 +148,10 @@ pub fn analyse(
         .collect();
     let workers = options.threads.max(1).saturating_sub(1);
     let mut end_ns: Option<i64> = None;
-    let mut broadcasts = BroadcastTable::new(options.broadcast.clone());
+    let mut broadcasts = BroadcastTable::new(BroadcastConfig {
+        dedup: config.dedup,
+        ..options.broadcast.clone()
+    });
     let (sink, flow_stats, extra) = if workers == 0 {
         let mut table = FlowTable::new(config.clone(), server_ports);
         let mut sink = Sink::new(options.keep_connections, options.max_conversations);
@@ -159,7 +162,7 @@ pub fn analyse(
             progress,
             &mut end_ns,
             |pkt, input| {
-                if !broadcasts.take(pkt) {
+                if !broadcasts.take(pkt, input) {
                     table.process(pkt, input, &mut |rec| sink.push(rec));
                 }
             },
@@ -491,7 +494,7 @@ fn sharded(
         let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
         let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
             // Broadcasts: here, in input order, before the shard is chosen.
-            if broadcasts.take(pkt) {
+            if broadcasts.take(pkt, input) {
                 return;
             }
             let key = ConnKey::of(pkt);

@@ -69,6 +69,11 @@ pub struct BroadcastConfig {
     pub subnet_broadcasts: SubnetBroadcasts,
     /// Groups kept one by one; beyond, further senders are folded.
     pub max_groups: usize,
+    /// Several captures are merged: a packet seen by two taps counts once
+    /// (as the flow table does for UDP: same sender port, same payload
+    /// length, from another capture, within `dedup_window_ns`).
+    pub dedup: bool,
+    pub dedup_window_ns: i64,
 }
 
 /// Groups kept one by one by default: far more than a real network's
@@ -81,6 +86,8 @@ impl BroadcastConfig {
             reply_timeout_ns: reply_timeout_ns.max(0),
             subnet_broadcasts: SubnetBroadcasts::default(),
             max_groups: DEFAULT_MAX_GROUPS,
+            dedup: false,
+            dedup_window_ns: reply_timeout_ns.max(1_000_000_000),
         }
     }
 }
@@ -119,6 +126,8 @@ pub struct Broadcasts {
     pub packets: u64,
     /// Packets counted in folded groups (too many senders).
     pub folded_packets: u64,
+    /// Packets seen by a second tap and not counted again.
+    pub duplicates: u64,
 }
 
 impl Broadcasts {
@@ -156,8 +165,53 @@ pub struct BroadcastTable {
     groups: Vec<BroadcastGroup>,
     queries: FxHashMap<QueryKey, (u32, i64)>,
     last_prune_ns: Option<i64>,
+    /// Recent packets of each group (parallel to `groups`), only when
+    /// several captures are merged.
+    rings: Vec<Ring>,
     packets: u64,
     folded_packets: u64,
+    duplicates: u64,
+}
+
+/// The last few packets of a group, to recognise one seen by two taps.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ring {
+    slots: [Seen; RING],
+    next: u8,
+    filled: u8,
+}
+
+const RING: usize = 8;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Seen {
+    input: u16,
+    sport: u16,
+    reply: bool,
+    len: u32,
+    ts: i64,
+}
+
+impl Ring {
+    /// Is `p` one already seen through another capture? Records it otherwise.
+    fn duplicate(&mut self, p: Seen, window_ns: i64) -> bool {
+        let filled = usize::from(self.filled);
+        let hit = self.slots[..filled].iter().position(|o| {
+            o.input != p.input
+                && o.input != u16::MAX
+                && (o.sport, o.reply, o.len) == (p.sport, p.reply, p.len)
+                && o.ts.abs_diff(p.ts) <= window_ns.unsigned_abs()
+        });
+        if let Some(i) = hit {
+            // Consumed: a repeated datagram seen by both taps counts once per pair.
+            self.slots[i].input = u16::MAX;
+            return true;
+        }
+        self.slots[usize::from(self.next)] = p;
+        self.next = ((usize::from(self.next) + 1) % RING) as u8;
+        self.filled = (filled + 1).min(RING) as u8;
+        false
+    }
 }
 
 impl BroadcastTable {
@@ -171,8 +225,10 @@ impl BroadcastTable {
             groups: Vec::new(),
             queries: FxHashMap::default(),
             last_prune_ns: None,
+            rings: Vec::new(),
             packets: 0,
             folded_packets: 0,
+            duplicates: 0,
         }
     }
 
@@ -188,17 +244,17 @@ impl BroadcastTable {
         }
     }
 
-    /// Takes the packet when it belongs to a group (a datagram sent to one,
-    /// a unicast reply to one, an ICMP error quoting one): then it must not
-    /// reach the flow table.
+    /// Takes the packet (of capture `input`) when it belongs to a group (a
+    /// datagram sent to one, a unicast reply to one, an ICMP error quoting
+    /// one): then it must not reach the flow table.
     #[inline]
-    pub fn take(&mut self, pkt: &PacketMeta) -> bool {
+    pub fn take(&mut self, pkt: &PacketMeta, input: u16) -> bool {
         let to_group = self.is_group_address(pkt.dst)
             || (pkt.transport == Transport::Udp
                 && pkt.link_dest != LinkDest::Unicast
                 && matches!(pkt.kind, PacketKind::Transport));
         if to_group {
-            self.query(pkt);
+            self.query(pkt, input);
             return true;
         }
         if self.queries.is_empty()
@@ -207,10 +263,10 @@ impl BroadcastTable {
         {
             return false;
         }
-        self.reply(pkt)
+        self.reply(pkt, input)
     }
 
-    fn query(&mut self, pkt: &PacketMeta) {
+    fn query(&mut self, pkt: &PacketMeta, input: u16) {
         let key = GroupKey {
             client: pkt.src,
             destination: pkt.dst,
@@ -218,7 +274,15 @@ impl BroadcastTable {
             transport: pkt.transport,
         };
         let g = self.group(key, pkt.ts_ns);
-        if pkt.transport == Transport::Udp && matches!(pkt.kind, PacketKind::Transport) {
+        let datagram = matches!(pkt.kind, PacketKind::Transport);
+        if datagram && self.duplicate(g, pkt, input, false) {
+            return;
+        }
+        if self.groups[g as usize].key.client.is_unspecified() && !key.client.is_unspecified() {
+            self.folded_packets += 1;
+        }
+        self.count(g, pkt.ts_ns);
+        if pkt.transport == Transport::Udp && datagram {
             self.await_reply(
                 QueryKey {
                     sender: pkt.src,
@@ -231,7 +295,7 @@ impl BroadcastTable {
         }
     }
 
-    fn reply(&mut self, pkt: &PacketMeta) -> bool {
+    fn reply(&mut self, pkt: &PacketMeta, input: u16) -> bool {
         let q = QueryKey {
             sender: pkt.dst,
             sender_port: pkt.dst_port,
@@ -243,12 +307,36 @@ impl BroadcastTable {
         if pkt.ts_ns.saturating_sub(at) > self.config.reply_timeout_ns {
             return false;
         }
+        if self.duplicate(g, pkt, input, true) {
+            return true;
+        }
         self.count(g, pkt.ts_ns);
         self.groups[g as usize].replies += 1;
         true
     }
 
-    /// The group of `key` (created or folded as the bounds say), counted.
+    /// Seen by another tap already? (Only when several captures are merged.)
+    fn duplicate(&mut self, g: u32, pkt: &PacketMeta, input: u16, reply: bool) -> bool {
+        if !self.config.dedup {
+            return false;
+        }
+        let g = g as usize;
+        if self.rings.len() <= g {
+            self.rings.resize(g + 1, Ring::default());
+        }
+        let seen = Seen {
+            input,
+            sport: pkt.src_port,
+            reply,
+            len: pkt.payload_len,
+            ts: pkt.ts_ns,
+        };
+        let dup = self.rings[g].duplicate(seen, self.config.dedup_window_ns);
+        self.duplicates += u64::from(dup);
+        dup
+    }
+
+    /// The group of `key` (created or folded as the bounds say).
     fn group(&mut self, key: GroupKey, ts: i64) -> u32 {
         let g = match self.index.get(&key) {
             Some(&g) => g,
@@ -280,10 +368,6 @@ impl BroadcastTable {
                 }
             }
         };
-        if self.groups[g as usize].key.client.is_unspecified() && !key.client.is_unspecified() {
-            self.folded_packets += 1;
-        }
-        self.count(g, ts);
         g
     }
 
@@ -342,6 +426,7 @@ impl BroadcastTable {
             groups,
             packets: self.packets,
             folded_packets: self.folded_packets,
+            duplicates: self.duplicates,
         }
     }
 
@@ -440,23 +525,23 @@ mod tests {
     fn a_query_and_its_unicast_reply_are_one_group() {
         let mut t = table(&["192.168.10.255"]);
         let q = udp(10 * S, "192.168.10.31", 137, "192.168.10.255", 137);
-        assert!(t.take(&q));
-        assert!(t.take(&udp(
-            10 * S + S / 2,
-            "192.168.10.31",
-            137,
-            "192.168.10.255",
-            137
-        )));
+        assert!(t.take(&q, 0));
+        assert!(t.take(
+            &udp(10 * S + S / 2, "192.168.10.31", 137, "192.168.10.255", 137),
+            0
+        ));
         // the answer: from the queried port back to the sender's socket
         let a = udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 137);
-        assert!(t.take(&a));
+        assert!(t.take(&a, 0));
         // too late, wrong port, wrong sender port: not replies
-        assert!(!t.take(&udp(14 * S + 1, "192.168.10.5", 137, "192.168.10.31", 137)));
-        assert!(!t.take(&udp(11 * S, "192.168.10.5", 138, "192.168.10.31", 137)));
-        assert!(!t.take(&udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 49152)));
+        assert!(!t.take(
+            &udp(14 * S + 1, "192.168.10.5", 137, "192.168.10.31", 137),
+            0
+        ));
+        assert!(!t.take(&udp(11 * S, "192.168.10.5", 138, "192.168.10.31", 137), 0));
+        assert!(!t.take(&udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 49152), 0));
         // unrelated unicast traffic is left alone
-        assert!(!t.take(&udp(11 * S, "192.168.10.31", 50000, "192.168.10.5", 161)));
+        assert!(!t.take(&udp(11 * S, "192.168.10.31", 50000, "192.168.10.5", 161), 0));
         let b = t.finish();
         assert_eq!(b.packets, 3);
         assert_eq!(
@@ -481,9 +566,9 @@ mod tests {
         let mut t = table(&[]);
         let mut p = udp(S, "10.0.0.1", 5000, "10.0.0.255", 5000);
         p.link_dest = LinkDest::Broadcast;
-        assert!(t.take(&p));
+        assert!(t.take(&p, 0));
         p.link_dest = LinkDest::Multicast;
-        assert!(t.take(&p));
+        assert!(t.take(&p, 0));
         // TCP to a unicast address in a multicast frame (NLB): a connection
         let mut tcp = PacketMeta {
             transport: Transport::Tcp,
@@ -491,10 +576,10 @@ mod tests {
             dst: ip("10.0.0.80"),
             ..p
         };
-        assert!(!t.take(&tcp));
+        assert!(!t.take(&tcp, 0));
         // TCP to an IP multicast address is not a connection
         tcp.dst = ip("224.0.0.1");
-        assert!(t.take(&tcp));
+        assert!(t.take(&tcp, 0));
         let b = t.finish();
         assert_eq!(
             b.groups
@@ -509,7 +594,7 @@ mod tests {
     fn an_icmp_error_quoting_a_group_datagram_belongs_to_it() {
         let mut t = table(&["192.168.10.255"]);
         let q = udp(S, "192.168.10.31", 138, "192.168.10.255", 138);
-        assert!(t.take(&q));
+        assert!(t.take(&q, 0));
         let icmp = PacketMeta {
             kind: PacketKind::Unreachable {
                 reporter: ip("192.168.10.7"),
@@ -519,7 +604,7 @@ mod tests {
             ts_ns: 2 * S,
             ..q
         };
-        assert!(t.take(&icmp));
+        assert!(t.take(&icmp, 0));
         let b = t.finish();
         assert_eq!(
             (b.groups.len(), b.groups[0].packets, b.groups[0].replies),
@@ -537,7 +622,7 @@ mod tests {
             ("192.168.10.31", "224.0.0.251"),
             ("10.0.0.9", "239.255.255.250"),
         ] {
-            assert!(t.take(&udp(S, src, 5353, dst, 5353)));
+            assert!(t.take(&udp(S, src, 5353, dst, 5353), 0));
         }
         let keys: Vec<(IpAddr, IpAddr)> = t
             .finish()
@@ -573,7 +658,7 @@ mod tests {
                 dst,
                 ..udp(i64::from(i) * 1000, "10.0.0.1", 5000, "224.0.0.1", 5000)
             };
-            assert!(t.take(&p));
+            assert!(t.take(&p, 0));
             assert!(t.len() <= 1000 + 1000 / 4 + 16 + 4);
             assert!(t.open_queries() <= 1000);
         }
@@ -585,5 +670,39 @@ mod tests {
         );
         assert_eq!(b.folded_packets, u64::from(n) - 1000);
         assert!(b.groups.iter().any(|g| g.key.destination.is_unspecified()));
+    }
+
+    #[test]
+    fn a_packet_seen_by_two_taps_counts_once() {
+        let mut c = BroadcastConfig::new(3 * S);
+        c.subnet_broadcasts = SubnetBroadcasts::new(["192.168.10.255".parse().unwrap()]);
+        c.dedup = true;
+        let mut t = BroadcastTable::new(c);
+        // three tries 750 ms apart, each seen by tap 0 and, 200 ms later, tap 1
+        for i in 0..3 {
+            let at = 10 * S + i * 750_000_000;
+            let q = udp(at, "192.168.10.31", 137, "192.168.10.255", 137);
+            assert!(t.take(&q, 0));
+            assert!(t.take(
+                &PacketMeta {
+                    ts_ns: at + S / 5,
+                    ..q
+                },
+                1
+            ));
+        }
+        // the answer, through both taps too
+        let a = udp(11 * S, "192.168.10.5", 137, "192.168.10.31", 137);
+        assert!(t.take(&a, 1));
+        assert!(t.take(
+            &PacketMeta {
+                ts_ns: 11 * S + S / 10,
+                ..a
+            },
+            0
+        ));
+        let b = t.finish();
+        assert_eq!((b.packets, b.duplicates), (4, 4));
+        assert_eq!((b.groups[0].packets, b.groups[0].replies), (4, 1));
     }
 }

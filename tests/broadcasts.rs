@@ -202,6 +202,30 @@ fn without_the_inventory_only_the_subnet_broadcast_on_raw_ip_is_not_recognised()
     assert!(matches!(code, Some(0 | 1)));
 }
 
+/// Two taps: the same capture twice is every packet seen twice; each
+/// counts once, broadcasts and replies too.
+#[test]
+fn a_broadcast_seen_by_two_taps_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("tap-b.pcapng");
+    std::fs::copy(root().join(CAPTURE), &copy).unwrap();
+    let (report, code) = json(&[
+        "check",
+        "-q",
+        "--format",
+        "json",
+        "--inventory",
+        INVENTORY,
+        CAPTURE,
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(groups(&report), expected_groups());
+    let s = &report["summary"];
+    assert_eq!(s["broadcast_packets"], 18);
+    assert_eq!(s["duplicate_packets"], 16 + 18);
+}
+
 #[test]
 fn the_text_report_has_one_short_section() {
     let out = flowlint(&["check", "-q", "--inventory", INVENTORY, CAPTURE]);

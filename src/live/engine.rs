@@ -162,7 +162,7 @@ impl<'a> Engine<'a> {
     /// Applies one packet.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta) {
         // Broadcasts and their replies never reach the flow table (as in `check`).
-        if self.broadcasts.take(pkt) {
+        if self.broadcasts.take(pkt, 0) {
             return;
         }
         if !self.tombstones.is_empty() {

@@ -209,7 +209,7 @@ impl<'a> Outcome<'a> {
         let totals = Totals {
             packets: inputs.iter().map(|i| i.packets).sum(),
             connections: table.connections,
-            duplicate_packets: flow_stats.duplicates,
+            duplicate_packets: flow_stats.duplicates + broadcasts.duplicates,
             evicted_connections: flow_stats.evicted_early,
             folded_connections: table.folded_connections,
             broadcast_packets: broadcasts.packets,
