@@ -301,7 +301,11 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
     };
     let src = IpAddr::from([hdr[26], hdr[27], hdr[28], hdr[29]]);
     let dst = IpAddr::from([hdr[30], hdr[31], hdr[32], hdr[33]]);
-    let link_dest = link::ethernet_destination(&hdr[..6]);
+    let link_dest = if hdr[0] & 1 == 0 {
+        LinkDest::Unicast
+    } else {
+        link::group_destination(&hdr[..6])
+    };
     Some(segment.map(|s| PacketMeta {
         ts_ns,
         kind: PacketKind::Transport,
