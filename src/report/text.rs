@@ -299,8 +299,13 @@ fn broadcasts(out: &mut dyn Write, o: &Outcome<'_>, style: &Style) -> io::Result
     if top.len() > BROADCAST_LINES {
         writeln!(
             out,
-            "  … and {} more (all are in the JSON report)",
-            plural((top.len() - BROADCAST_LINES) as u64, "group", "groups")
+            "  … and {} more {} (all are in the JSON report)",
+            top.len() - BROADCAST_LINES,
+            if top.len() - BROADCAST_LINES == 1 {
+                "group"
+            } else {
+                "groups"
+            }
         )?;
     }
     if b.folded_packets > 0 {
