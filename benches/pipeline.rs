@@ -47,6 +47,7 @@ fn main() {
     for t in threads {
         let readers = open_all(&paths).expect("capture opens");
         let options = Options {
+            broadcast: flowlint::broadcast::BroadcastConfig::new(3_000_000_000),
             flow: FlowConfig::new(3_000_000_000),
             threads: t,
             keep_connections: false,

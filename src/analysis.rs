@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::broadcast::{BroadcastConfig, BroadcastTable, Broadcasts};
 use crate::capture::{CaptureError, CaptureReader, Format, Warning};
 use crate::catalog::PortBitmap;
 use crate::classify::ConversationTable;
@@ -26,6 +27,9 @@ pub struct Options {
     pub keep_connections: bool,
     /// Conversations kept one by one at most (see `ConversationTable`).
     pub max_conversations: usize,
+    /// Broadcast and multicast recognition (inventory subnet broadcasts,
+    /// reply timeout, bound): such datagrams are listed apart.
+    pub broadcast: BroadcastConfig,
 }
 
 /// Counts of records that yielded no connection packet, by reason.
@@ -74,6 +78,8 @@ pub struct Analysis {
     /// Every decided connection, sorted by first packet, when asked for.
     pub connections: Vec<ConnRecord>,
     pub flow_stats: FlowStats,
+    /// Broadcast and multicast datagrams and their replies, apart.
+    pub broadcasts: Broadcasts,
     /// Time of the last packet (ns since the epoch), if any.
     pub end_ns: Option<i64>,
 }
@@ -142,6 +148,10 @@ pub fn analyse(
         .collect();
     let workers = options.threads.max(1).saturating_sub(1);
     let mut end_ns: Option<i64> = None;
+    let mut broadcasts = BroadcastTable::new(BroadcastConfig {
+        dedup: config.dedup,
+        ..options.broadcast.clone()
+    });
     let (sink, flow_stats, extra) = if workers == 0 {
         let mut table = FlowTable::new(config.clone(), server_ports);
         let mut sink = Sink::new(options.keep_connections, options.max_conversations);
@@ -152,7 +162,9 @@ pub fn analyse(
             progress,
             &mut end_ns,
             |pkt, input| {
-                table.process(pkt, input, &mut |rec| sink.push(rec));
+                if !broadcasts.take(pkt, input) {
+                    table.process(pkt, input, &mut |rec| sink.push(rec));
+                }
             },
         );
         table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
@@ -169,6 +181,7 @@ pub fn analyse(
             total,
             progress,
             &mut end_ns,
+            &mut broadcasts,
         )
     };
     for ((summary, reader), extra) in inputs.iter_mut().zip(&readers).zip(extra) {
@@ -206,6 +219,7 @@ pub fn analyse(
         table,
         connections,
         flow_stats,
+        broadcasts: broadcasts.finish(),
         end_ns,
     }
 }
@@ -416,6 +430,7 @@ fn sharded(
     total: u64,
     progress: Option<ProgressFn<'_>>,
     end_ns: &mut Option<i64>,
+    broadcasts: &mut BroadcastTable,
 ) -> (Sink, FlowStats, Vec<Vec<Warning>>) {
     std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(workers);
@@ -478,6 +493,10 @@ fn sharded(
         };
         let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
         let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
+            // Broadcasts: here, in input order, before the shard is chosen.
+            if broadcasts.take(pkt, input) {
+                return;
+            }
             let key = ConnKey::of(pkt);
             let shard = key.shard(workers);
             pending[shard].push((*pkt, key, input));

@@ -128,6 +128,19 @@ impl Inventory {
         })
     }
 
+    /// The broadcast addresses of its IPv4 blocks of /30 or wider (SPEC
+    /// "Broadcast and multicast"): a datagram to one is sent to the whole
+    /// block, not to a host of it. A /31 or /32 has no broadcast address.
+    pub fn subnet_broadcasts(&self) -> Vec<std::net::Ipv4Addr> {
+        self.hosts
+            .iter()
+            .filter_map(|h| match h.net {
+                ipnet::IpNet::V4(n) if n.prefix_len() <= 30 => Some(n.broadcast()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Is `feature` enabled for `catalog`?
     pub fn feature_enabled(&self, catalog: &str, feature: &str) -> bool {
         self.features
@@ -829,5 +842,21 @@ features = ["business-linkage", "bulk-power-control"]
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn subnet_broadcasts_of_blocks_of_slash_30_or_wider() {
+        let text = "[[hosts]]\naddress = \"192.168.10.0/24\"\nroles = [\"jp1-itdm.agent\"]\n\n\
+                    [[hosts]]\naddress = \"10.1.0.0/30\"\nroles = [\"jp1-itdm.agent\"]\n\n\
+                    [[hosts]]\naddress = \"10.2.0.0/31\"\nroles = [\"jp1-itdm.agent\"]\n\n\
+                    [[hosts]]\naddress = \"10.3.0.9\"\nroles = [\"jp1-itdm.agent\"]\n\n\
+                    [[hosts]]\naddress = \"2001:db8::/64\"\nroles = [\"jp1-itdm.agent\"]\n";
+        let inv = Inventory::parse(text, "site.toml", &both()).unwrap();
+        let got: Vec<String> = inv
+            .subnet_broadcasts()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(got, ["192.168.10.255", "10.1.0.3"]);
     }
 }

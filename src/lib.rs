@@ -8,12 +8,15 @@
 //!   → report (outcome model → text, JSON, JSONL exporters; baseline)
 //! ```
 //!
+//! `broadcast` takes broadcast and multicast datagrams (and their replies)
+//! out of the stream before `flow`, to be listed apart.
 //! `catalog` and `inventory` hold the configuration the classifier works with;
 //! `analysis` wires capture, decode and flow together for `check`; `time` writes
 //! times as reports do; `listing` prints catalogs and plans; `synth` writes
 //! captures for fixtures and benchmarks.
 
 pub mod analysis;
+pub mod broadcast;
 pub mod capture;
 pub mod catalog;
 pub mod classify;

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::RecvTimeoutError;
 
 use crate::analysis::{Analysis, InputSummary, SkipCounts};
+use crate::broadcast::{BroadcastConfig, BroadcastTable};
 use crate::capture::{Format, Warning};
 use crate::catalog::CatalogSet;
 use crate::classify::Verdict;
@@ -66,6 +67,8 @@ pub struct LiveOptions {
     pub buffer_mb: u32,
     /// Timeouts and limits of the flow table (as `check`).
     pub flow: FlowConfig,
+    /// Broadcast and multicast recognition (as `check`).
+    pub broadcast: BroadcastConfig,
     pub format: LiveFormat,
     /// Final report (text, json) or the connection stream (jsonl) goes there.
     pub output: Option<PathBuf>,
@@ -135,6 +138,7 @@ pub fn run(
         },
     };
     let mut engine = Engine::new(catalogs, inventory, options.flow.clone(), emit, stream);
+    engine.broadcasts = BroadcastTable::new(options.broadcast.clone());
 
     let started = Instant::now();
     let started_ns = wall_ns();
@@ -243,6 +247,11 @@ pub fn run(
         table: std::mem::take(&mut engine.convs),
         connections: Vec::new(),
         flow_stats,
+        broadcasts: std::mem::replace(
+            &mut engine.broadcasts,
+            BroadcastTable::new(options.broadcast.clone()),
+        )
+        .finish(),
         end_ns: Some(ended_ns),
     };
     drop(engine);
@@ -318,13 +327,14 @@ impl<'c> Summary<'c> {
         self.last_packets = packets;
         let v = engine.verdict_counts();
         eprintln!(
-            "flowlint: live {}: {} packets ({:.0}/s), {} open, {} decided; findings: {} blocked, \
-             {} wrong_direction, {} unexpected; dropped: kernel {}, interface {}, app {}",
+            "flowlint: live {}: {} packets ({:.0}/s), {} open, {} decided, {} broadcast; findings: \
+             {} blocked, {} wrong_direction, {} unexpected; dropped: kernel {}, interface {}, app {}",
             self.interface,
             packets,
             pps,
             engine.flows.len(),
             engine.decided,
+            engine.broadcasts.packets(),
             v[Verdict::Blocked as usize],
             v[Verdict::WrongDirection as usize],
             v[Verdict::Unexpected as usize],

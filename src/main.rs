@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use flowlint::analysis::{self, Options};
+use flowlint::broadcast::{self, BroadcastConfig, SubnetBroadcasts};
 use flowlint::catalog::{CatalogSet, Services};
 use flowlint::flow::FlowConfig;
 use flowlint::inventory::Inventory;
@@ -296,6 +297,23 @@ fn flow_config(common: &CommonArgs) -> Result<FlowConfig, Fatal> {
     Ok(config)
 }
 
+/// Broadcast recognition: the reply timeout, the inventory's subnet
+/// broadcast addresses, and a bound no larger than `--max-conversations`.
+fn broadcast_config(
+    common: &CommonArgs,
+    flow: &FlowConfig,
+    inventory: Option<&Inventory>,
+) -> BroadcastConfig {
+    let mut config = BroadcastConfig::new(flow.reply_timeout_ns);
+    config.subnet_broadcasts = SubnetBroadcasts::new(
+        inventory
+            .map(Inventory::subnet_broadcasts)
+            .unwrap_or_default(),
+    );
+    config.max_groups = broadcast::DEFAULT_MAX_GROUPS.min(common.max_conversations.max(1));
+    config
+}
+
 fn threads(common: &CommonArgs) -> usize {
     common
         .threads
@@ -335,6 +353,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         }
     };
     let options = Options {
+        broadcast: broadcast_config(common, &flow, inventory.as_ref()),
         flow,
         threads: threads(common),
         keep_connections: common.format() == ReportFormat::Jsonl,
@@ -576,6 +595,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         bpf: args.bpf.clone(),
         interval,
         buffer_mb: args.buffer_mb,
+        broadcast: broadcast_config(common, &flow, inventory.as_ref()),
         flow,
         format: match common.format() {
             ReportFormat::Text => LiveFormat::Text,

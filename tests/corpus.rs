@@ -168,6 +168,15 @@ fn known_difference(file: &str) -> Option<&'static str> {
         .map(|(_, why)| *why)
 }
 
+/// 255.255.255.255, 224.0.0.0/4, ff00::/8.
+fn is_group_address(addr: &str) -> bool {
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => a.is_multicast() || a.is_broadcast(),
+        Ok(std::net::IpAddr::V6(a)) => a.is_multicast(),
+        Err(_) => false,
+    }
+}
+
 #[test]
 fn every_corpus_file_is_analysed_without_panic_or_hang() {
     let Some(dir) = corpus() else {
@@ -234,6 +243,18 @@ fn every_corpus_file_is_analysed_without_panic_or_hang() {
             ));
         }
         let (tcp, udp) = connections(&report);
+        // Broadcast and multicast traffic is listed apart, never judged: no
+        // conversation may be with an IP broadcast or multicast address.
+        for c in report["conversations"].as_array().into_iter().flatten() {
+            let server = c["server"].as_str().unwrap_or("");
+            if is_group_address(server) {
+                failures.push(format!(
+                    "{}: conversation with the group address {server}: {c}",
+                    e.file
+                ));
+            }
+        }
+        let broadcast_groups = report["broadcasts"].as_array().map_or(0, |b| b.len());
         let jsonl = run(
             &["check", "--format", "jsonl", "-q", "--fail-on", "none"],
             &path,
@@ -250,6 +271,13 @@ fn every_corpus_file_is_analysed_without_panic_or_hang() {
                 "same socket pairs; flowlint splits some into several connections \
                  (new SYN after a close, 60 s UDP silence, a timestamp jump)"
                     .to_string()
+            } else if broadcast_groups > 0 && udp < tudp && (tcp == ttcp || pairs_tcp == ttcp) {
+                // tshark counts every broadcast/multicast socket pair (and
+                // each unicast answer to one) as a UDP conversation.
+                format!(
+                    "differ: {broadcast_groups} broadcast/multicast groups listed apart \
+                     (tshark counts them as UDP conversations)"
+                )
             } else {
                 match known_difference(&e.file) {
                     Some(why) => format!("differ: {why}"),

@@ -189,6 +189,7 @@ fixture_tests! {
     reversed_noinv => "fixtures/reversed-noinv.expect.json",
     spec11 => "fixtures/spec11.expect.json",
     spec11_noinv => "fixtures/spec11-noinv.expect.json",
+    broadcasts => "fixtures/broadcasts.expect.json",
 }
 
 /// Every file under `dir`, as paths relative to it, sorted.

@@ -301,6 +301,7 @@ fn read_error_midway_keeps_what_was_read() {
     .expect("header reads");
     let catalogs = CatalogSet::load(&[]).unwrap();
     let options = Options {
+        broadcast: flowlint::broadcast::BroadcastConfig::new(3_000_000_000),
         flow: FlowConfig::new(3_000_000_000),
         threads: 1,
         keep_connections: false,

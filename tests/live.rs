@@ -278,6 +278,104 @@ fn replayed_capture_gives_the_same_conversations_as_check() {
     assert!(verdicts["unexpected"].as_u64().unwrap() >= 3, "{verdicts}");
 }
 
+/// NetBIOS name queries to a subnet broadcast with a unicast answer, SSDP
+/// searches with an answer, and a TCP session: live lists the group traffic
+/// apart exactly as `check` does.
+fn write_broadcast_fixture(path: &Path) {
+    use flowlint::synth::broadcast::{broadcast, group_udp, multicast};
+    let file = std::fs::File::create(path).unwrap();
+    let w = PcapWriter::new(file, PcapOptions::new(1)).unwrap();
+    let mut net = Net::new(w, Link::ETHERNET);
+    let t0: i64 = 1_800_000_000 * SECOND;
+    let pc = Host::windows("192.0.2.31");
+    let responder = Host::windows("192.0.2.5");
+    let tv = Host::unix("192.0.2.60");
+    let bcast = broadcast("192.0.2.255");
+    let ssdp = multicast("239.255.255.250");
+    for i in 0..3 {
+        let t = t0 + i * 750_000_000;
+        group_udp(&mut net, 0, t, &pc, &bcast, 137, 137, 50).unwrap();
+        if i == 1 {
+            net.udp(t + SECOND / 100, &responder, &pc, 137, 137, 62)
+                .unwrap();
+        }
+    }
+    group_udp(&mut net, 0, t0 + 2 * SECOND, &pc, &ssdp, 50_100, 1900, 120).unwrap();
+    net.udp(t0 + 2 * SECOND + SECOND / 20, &tv, &pc, 1900, 50_100, 300)
+        .unwrap();
+    let manager = Host::windows("192.0.2.10");
+    let f = net.flow(pc, manager, 31000);
+    net.session(&f, t0 + 3 * SECOND, 100, 100).unwrap();
+    net.finish().unwrap().into_inner().unwrap();
+}
+
+/// (client, destination, port, protocol, packets, replies) of `broadcasts`.
+fn broadcast_groups(report: &serde_json::Value) -> Vec<(String, String, u64, String, u64, u64)> {
+    report["broadcasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["client"].as_str().unwrap().to_string(),
+                g["destination"].as_str().unwrap().to_string(),
+                g["port"].as_u64().unwrap(),
+                g["protocol"].as_str().unwrap().to_string(),
+                g["packets"].as_u64().unwrap(),
+                g["replies"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replayed_broadcasts_are_listed_apart_as_check_lists_them() {
+    let Some(ns) = Netns::create("bcast") else {
+        return;
+    };
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("broadcasts.pcap");
+    write_broadcast_fixture(&pcap);
+    let check = Command::new(BIN)
+        .args(["check", "--format", "json", "-q"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(expected["summary"]["broadcast_packets"], 6);
+    assert_eq!(broadcast_groups(&expected).len(), 2);
+
+    let out = dir.path().join("live.json");
+    // SSDP is on no catalog port: the default filter would drop it.
+    let live = start_live(&ns, &out, &["--duration", "9", "--bpf", "udp or tcp"]);
+    let replay = ns
+        .exec("tcpreplay")
+        .args(["-q", "-i", "v0"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(
+        replay.status.success(),
+        "tcpreplay: {}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let (output, _) = wait_with_timeout(live, Duration::from_secs(30));
+    assert_eq!(
+        output.status.code(),
+        check.status.code(),
+        "live stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let got = read_json(&out);
+    assert_eq!(broadcast_groups(&got), broadcast_groups(&expected));
+    assert_eq!(
+        got["summary"]["broadcast_packets"],
+        expected["summary"]["broadcast_packets"]
+    );
+    assert_eq!(conversations(&got), conversations(&expected));
+}
+
 #[test]
 fn duration_on_an_idle_interface_ends_on_time() {
     let Some(ns) = Netns::create("idle") else {
@@ -465,6 +563,7 @@ fn unanswered_attempt_is_decided_at_the_reply_timeout() {
         payload_len: 0,
         wire_len: 60,
         ttl: 128,
+        link_dest: Default::default(),
     };
     table.process(&syn, 0, &mut |_| panic!("nothing is decided yet"));
     let mut got = Vec::new();

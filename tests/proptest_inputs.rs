@@ -98,6 +98,7 @@ fn run_pipeline(bytes: Vec<u8>) -> Option<u64> {
     // small, so eviction runs on these small captures too
     flow.max_connections = 8;
     let options = Options {
+        broadcast: flowlint::broadcast::BroadcastConfig::new(3_000_000_000),
         flow,
         threads: 1,
         keep_connections: true,

@@ -41,6 +41,14 @@ fuzz_target!(|data: &[u8]| {
         keep_connections: sel & 0x20 != 0,
         // tiny, so folding runs too
         max_conversations: usize::from(sel >> 6) * 4 + 1,
+        broadcast: flowlint::broadcast::BroadcastConfig {
+            subnet_broadcasts: flowlint::broadcast::SubnetBroadcasts::new([
+                std::net::Ipv4Addr::new(192, 0, 2, 255),
+            ]),
+            // tiny too: the broadcast table folds
+            max_groups: usize::from(sel >> 6) + 1,
+            ..flowlint::broadcast::BroadcastConfig::new(3_000_000_000)
+        },
     };
     let result = analysis::analyse(
         &[PathBuf::from("fuzz")],

@@ -67,6 +67,9 @@ fn main() -> ExitCode {
     }
 }
 
+#[path = "flowlint-gen/broadcasts.rs"]
+mod broadcasts;
+
 /// Start of every fixture: 2026-11-20T10:00:00Z.
 const T0: i64 = 1_795_168_800 * SECOND;
 /// `--reply-timeout` default of `flowlint check`.
@@ -905,6 +908,7 @@ mod fixtures {
         all.push(reversed(dir, &cats)?);
         all.push(reversed_noinv(dir, &cats)?);
         all.extend(spec11(dir, &cats)?);
+        all.push(super::broadcasts::generate(dir, &cats)?);
         super::hostile::generate_all(&dir.join("hostile"))?;
         // Every catalog rule must be matched by some fixture.
         let matched: Vec<String> = all.iter().flat_map(|f| f.matched_rules()).collect();

@@ -10,7 +10,7 @@
 //! Nothing here bounds the IP bytes by a link-layer length: a trailing
 //! Ethernet FCS or padding is left in place and cut by the IP length fields.
 
-use super::Skip;
+use super::{LinkDest, Skip};
 use etherparse::{EtherType, Ethernet2HeaderSlice, SingleVlanHeader, SingleVlanHeaderSlice};
 
 /// `LINKTYPE_` values (<https://www.tcpdump.org/linktypes.html>) decoded here.
@@ -239,6 +239,59 @@ fn sll2(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
         return Err(Skip::NotIp);
     }
     by_ethertype(u16::from_be_bytes([hdr[0], hdr[1]]), rest)
+}
+
+/// The destination class of a frame: the Ethernet destination address
+/// (before any VLAN tag, so tagged frames too), or the packet type of a Linux
+/// cooked capture (SLL at offset 0, SLL2 at offset 10: 1 broadcast, 2
+/// multicast). Other link types say nothing. Called once the frame decoded,
+/// so the bytes are there; a short frame says unicast.
+#[inline]
+pub fn destination(linktype: u32, data: &[u8]) -> LinkDest {
+    match linktype {
+        linktype::ETHERNET => data
+            .get(..6)
+            .map_or(LinkDest::Unicast, ethernet_destination),
+        linktype::LINUX_SLL => data
+            .get(1)
+            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
+        linktype::LINUX_SLL2 => data
+            .get(10)
+            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
+        _ => LinkDest::Unicast,
+    }
+}
+
+/// An Ethernet destination address: the group bit (least significant bit of
+/// the first byte) marks multicast, all ones broadcast. The unicast case —
+/// nearly every frame — is one bit test; the rest is out of line.
+#[inline(always)]
+pub fn ethernet_destination(mac: &[u8]) -> LinkDest {
+    match mac.first() {
+        Some(b) if b & 1 != 0 => group_destination(mac),
+        _ => LinkDest::Unicast,
+    }
+}
+
+/// A destination with the group bit set: broadcast or multicast.
+#[cold]
+#[inline(never)]
+pub fn group_destination(mac: &[u8]) -> LinkDest {
+    if mac.iter().all(|&b| b == 0xff) {
+        LinkDest::Broadcast
+    } else {
+        LinkDest::Multicast
+    }
+}
+
+/// `PACKET_BROADCAST` and `PACKET_MULTICAST` of `<linux/if_packet.h>` (the
+/// SLL packet type is a 16-bit field whose high byte is 0).
+fn sll_packet_type(t: u8) -> LinkDest {
+    match t {
+        1 => LinkDest::Broadcast,
+        2 => LinkDest::Multicast,
+        _ => LinkDest::Unicast,
+    }
 }
 
 /// Splits off a fixed-size header as an array (so that field offsets are

@@ -136,6 +136,30 @@ pub enum PacketKind {
     },
 }
 
+/// What the link layer says about a frame's destination: a broadcast or
+/// multicast frame is not addressed to one host (SPEC "Broadcast and
+/// multicast"). Unicast where the link layer does not say (raw IP,
+/// loopback, an outgoing SLL packet).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LinkDest {
+    /// A unicast destination, or one the link layer does not tell.
+    #[default]
+    Unicast,
+    /// Ethernet ff:ff:ff:ff:ff:ff; Linux cooked packet type 1.
+    Broadcast,
+    /// Any other Ethernet address with the group bit set; Linux cooked
+    /// packet type 2.
+    Multicast,
+}
+
+impl LinkDest {
+    /// Broadcast or multicast.
+    #[inline]
+    pub const fn is_group(self) -> bool {
+        !matches!(self, LinkDest::Unicast)
+    }
+}
+
 /// The facts about one packet that the flow table needs. Small and `Copy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketMeta {
@@ -156,6 +180,9 @@ pub struct PacketMeta {
     pub wire_len: u32,
     /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
+    /// The link-layer destination class (one byte in what was padding: the
+    /// struct stays 88 bytes).
+    pub link_dest: LinkDest,
 }
 
 /// Why a record yields no [`PacketMeta`]. Counted, never an error.
@@ -220,6 +247,7 @@ fn decode_layers(
     let ip_wire_len = (wire_len as usize).saturating_sub(link_len).max(net.len());
     let ip_wire_len = u32::try_from(ip_wire_len).unwrap_or(u32::MAX);
     let pkt = ip::parse(net, hint, ip_wire_len)?;
+    let link_dest = link::destination(linktype, data);
     let mut meta = PacketMeta {
         ts_ns,
         kind: PacketKind::Transport,
@@ -234,6 +262,7 @@ fn decode_layers(
         payload_len: 0,
         wire_len,
         ttl: pkt.ttl,
+        link_dest,
     };
     let segment = match pkt.protocol {
         ip::proto::TCP => transport::tcp(pkt.payload, pkt.payload_len)?,
@@ -272,6 +301,11 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
     };
     let src = IpAddr::from([hdr[26], hdr[27], hdr[28], hdr[29]]);
     let dst = IpAddr::from([hdr[30], hdr[31], hdr[32], hdr[33]]);
+    let link_dest = if hdr[0] & 1 == 0 {
+        LinkDest::Unicast
+    } else {
+        link::group_destination(&hdr[..6])
+    };
     Some(segment.map(|s| PacketMeta {
         ts_ns,
         kind: PacketKind::Transport,
@@ -286,6 +320,7 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
         payload_len: s.payload_len,
         wire_len,
         ttl: hdr[22],
+        link_dest,
     }))
 }
 
@@ -386,6 +421,7 @@ mod tests {
             payload_len,
             wire_len,
             ttl: 64,
+            link_dest: LinkDest::Unicast,
         }
     }
     fn tcp6_meta(payload_len: u32, wire_len: u32) -> PacketMeta {
@@ -859,6 +895,61 @@ mod tests {
             dec(101, &icmp6_error(1, 0, &echo6)),
             Err(Skip::OtherProtocol)
         );
+    }
+
+    #[test]
+    fn packet_meta_stays_88_bytes() {
+        assert!(std::mem::size_of::<PacketMeta>() <= 88);
+    }
+
+    #[test]
+    fn link_destination_class() {
+        let eth = |dst: [u8; 6], rest: &[u8], p: &[u8]| {
+            let mut f = dst.to_vec();
+            f.extend_from_slice(&[2; 6]);
+            f.extend_from_slice(rest);
+            with(&f, p)
+        };
+        let class = |lt: u32, f: &[u8]| dec(lt, f).map(|m| m.link_dest);
+        let bcast = [0xff; 6];
+        let mcast = [0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa];
+        let mcast6 = [0x33, 0x33, 0, 0, 0, 0xfb];
+        let uni = [0x02, 0, 0, 0, 0, 1];
+        // fast path (untagged IPv4) and general path (IPv6, VLAN tags)
+        for (dst, want) in [
+            (bcast, LinkDest::Broadcast),
+            (mcast, LinkDest::Multicast),
+            (mcast6, LinkDest::Multicast),
+            (uni, LinkDest::Unicast),
+        ] {
+            assert_eq!(class(1, &eth(dst, &[0x08, 0x00], &udp4(4))), Ok(want));
+            assert_eq!(class(1, &eth(dst, &[0x86, 0xdd], &tcp6(0))), Ok(want));
+            let tagged = eth(dst, &[0x81, 0x00, 0, 7, 0x08, 0x00], &udp4(4));
+            assert_eq!(class(1, &tagged), Ok(want));
+            let qinq = eth(
+                dst,
+                &[0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x86, 0xdd],
+                &tcp6(0),
+            );
+            assert_eq!(class(1, &qinq), Ok(want));
+        }
+        // SLL: packet type at offset 0..2; SLL2 at offset 10
+        for (t, want) in [
+            (0u8, LinkDest::Unicast),
+            (1, LinkDest::Broadcast),
+            (2, LinkDest::Multicast),
+            (3, LinkDest::Unicast),
+            (4, LinkDest::Unicast),
+        ] {
+            let sll = [0, t, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
+            assert_eq!(class(113, &with(&sll, &udp4(1))), Ok(want));
+            let sll2 = [
+                0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, t, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+            ];
+            assert_eq!(class(276, &with(&sll2, &tcp6(0))), Ok(want));
+        }
+        // raw IP says nothing
+        assert_eq!(class(101, &udp4(1)), Ok(LinkDest::Unicast));
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn tcp(
         payload_len: len,
         wire_len: 60 + len,
         ttl: 64,
+        link_dest: Default::default(),
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::broadcast::{BroadcastConfig, BroadcastTable};
 use crate::catalog::{CatalogSet, PortBitmap, RuleId};
 use crate::classify::{self, Classification, ConvKey, ConversationTable, Verdict};
 use crate::decode::{PacketKind, PacketMeta, Transport};
@@ -83,6 +84,8 @@ pub(crate) struct Engine<'a> {
     config: FlowConfig,
     pub(crate) flows: FlowTable,
     pub(crate) convs: ConversationTable,
+    /// Broadcast and multicast datagrams and their replies, apart.
+    pub(crate) broadcasts: BroadcastTable,
     /// Per host, conversations proving it serves a catalog port (one per port).
     evidence: FxHashMap<IpAddr, Vec<ConvKey>>,
     companion_gen: u64,
@@ -139,6 +142,7 @@ impl<'a> Engine<'a> {
             companion_ports,
             max_tombstones: (config.max_connections / 4).max(1024),
             linger_ns: config.reply_timeout_ns.max(2 * SECOND),
+            broadcasts: BroadcastTable::new(BroadcastConfig::new(config.reply_timeout_ns)),
             config,
             convs: ConversationTable::default(),
             evidence: FxHashMap::default(),
@@ -157,6 +161,10 @@ impl<'a> Engine<'a> {
 
     /// Applies one packet.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta) {
+        // Broadcasts and their replies never reach the flow table (as in `check`).
+        if self.broadcasts.take(pkt, 0) {
+            return;
+        }
         if !self.tombstones.is_empty() {
             let key = ConnKey::of(pkt);
             if let Some(t) = self.tombstones.get(&key).copied() {
@@ -554,6 +562,7 @@ mod tests {
             payload_len: 0,
             wire_len: 60,
             ttl: 64,
+            link_dest: Default::default(),
         }
     }
 
@@ -638,5 +647,40 @@ mod tests {
         assert!(out.lines().is_empty());
         assert_eq!(engine.convs.conversations.len(), 1);
         assert_eq!(engine.convs.connections, 1);
+    }
+
+    #[test]
+    fn broadcasts_and_their_replies_never_reach_the_flow_table() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Findings { color: false }, &out);
+        let query = PacketMeta {
+            transport: Transport::Udp,
+            tcp_flags: TcpFlags::NONE,
+            src_port: 137,
+            dst_port: 137,
+            dst: "10.0.0.255".parse().unwrap(),
+            link_dest: crate::decode::LinkDest::Broadcast,
+            ..syn(T0, 137, 0)
+        };
+        engine.packet(&query);
+        let answer = PacketMeta {
+            src: "10.0.0.9".parse().unwrap(),
+            dst: query.src,
+            link_dest: crate::decode::LinkDest::Unicast,
+            ts_ns: T0 + SECOND / 2,
+            ..query
+        };
+        engine.packet(&answer);
+        engine.finish(T0 + 10 * SECOND);
+        assert_eq!((engine.processed, engine.decided), (0, 0));
+        assert!(out.lines().is_empty());
+        assert_eq!(engine.broadcasts.packets(), 2);
+        let b = std::mem::replace(
+            &mut engine.broadcasts,
+            BroadcastTable::new(BroadcastConfig::new(SECOND)),
+        )
+        .finish();
+        assert_eq!((b.groups.len(), b.groups[0].replies), (1, 1));
     }
 }

@@ -56,6 +56,8 @@ impl Exporter for Json {
         Seq(|| o.classification.hosts.with_roles().map(|h| HostView(o, h))).write_at(out, 1)?;
         member(out, "conversations")?;
         write_conversations(out, o)?;
+        member(out, "broadcasts")?;
+        Seq(|| o.broadcasts.groups.iter().map(BroadcastView)).write_at(out, 1)?;
         member(out, "rules")?;
         Seq(|| rule_views(o)).write_at(out, 1)?;
         member(out, "baseline")?;
@@ -255,6 +257,10 @@ impl Serialize for SummaryView<'_, '_> {
         m.serialize_entry("duplicate_packets", &t.duplicate_packets)?;
         m.serialize_entry("evicted_connections", &t.evicted_connections)?;
         m.serialize_entry("folded_connections", &t.folded_connections)?;
+        m.serialize_entry("broadcast_packets", &t.broadcast_packets)?;
+        if t.folded_broadcast_packets > 0 {
+            m.serialize_entry("folded_broadcast_packets", &t.folded_broadcast_packets)?;
+        }
         m.end()
     }
 }
@@ -347,6 +353,26 @@ impl Serialize for ConversationView<'_, '_> {
         if conv.folded() > 0 {
             m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
         }
+        m.end()
+    }
+}
+
+/// One group of `broadcasts[]`: a sender's datagrams to a broadcast or
+/// multicast address and port, with the unicast replies they got.
+struct BroadcastView<'o>(&'o crate::broadcast::BroadcastGroup);
+
+impl Serialize for BroadcastView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let g = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("client", &AsText(Addr(g.key.client)))?;
+        m.serialize_entry("destination", &AsText(Addr(g.key.destination)))?;
+        m.serialize_entry("port", &g.key.port)?;
+        m.serialize_entry("protocol", g.key.transport.as_str())?;
+        m.serialize_entry("packets", &g.packets)?;
+        m.serialize_entry("replies", &g.replies)?;
+        m.serialize_entry("first_seen", &AsText(Rfc3339(g.first_ns)))?;
+        m.serialize_entry("last_seen", &AsText(Rfc3339(g.last_ns)))?;
         m.end()
     }
 }

@@ -1,7 +1,7 @@
 //! Reports: what an analysis found, for people (text) and machines (JSON, JSONL).
 //!
 //! Owns the outcome model ([`Outcome`]: built once from the classification,
-//! the inputs and the flow statistics; typed throughout — verdicts, states,
+//! the inputs, the flow statistics and the broadcast groups; typed throughout — verdicts, states,
 //! addresses, rule ids, reasons as facts, times as integers) and one
 //! exporter per format behind the [`Exporter`] trait: [`text`], [`json`]
 //! (the schema `flowlint.report.v1`, SPEC "JSON report", streamed to the
@@ -21,6 +21,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::analysis::InputSummary;
+use crate::broadcast::Broadcasts;
 use crate::catalog::CatalogSet;
 use crate::classify::{Classification, Verdict};
 use crate::flow::ConnRecord;
@@ -111,6 +112,8 @@ pub struct Outcome<'a> {
     pub inputs: Vec<InputSummary>,
     pub totals: Totals,
     pub classification: Classification,
+    /// Broadcast and multicast groups, listed apart and never judged.
+    pub broadcasts: Broadcasts,
     /// Every decided connection, sorted by first packet (kept for JSONL only).
     pub connections: Vec<ConnRecord>,
     pub baseline: Option<Comparison>,
@@ -128,6 +131,10 @@ pub struct Totals {
     pub evicted_connections: u64,
     /// Connections folded into per-port conversations (too many conversations).
     pub folded_connections: u64,
+    /// Packets of broadcast and multicast groups (queries and replies).
+    pub broadcast_packets: u64,
+    /// Of those, counted in folded groups (too many senders).
+    pub folded_broadcast_packets: u64,
 }
 
 /// Why a live capture ended.
@@ -178,6 +185,7 @@ impl<'a> Outcome<'a> {
             inputs,
             totals,
             classification,
+            broadcasts: Broadcasts::default(),
             connections: Vec::new(),
             baseline: None,
             live: None,
@@ -195,18 +203,22 @@ impl<'a> Outcome<'a> {
             table,
             connections,
             flow_stats,
+            broadcasts,
             ..
         } = result;
         let totals = Totals {
             packets: inputs.iter().map(|i| i.packets).sum(),
             connections: table.connections,
-            duplicate_packets: flow_stats.duplicates,
+            duplicate_packets: flow_stats.duplicates + broadcasts.duplicates,
             evicted_connections: flow_stats.evicted_early,
             folded_connections: table.folded_connections,
+            broadcast_packets: broadcasts.packets,
+            folded_broadcast_packets: broadcasts.folded_packets,
         };
         let classification = crate::classify::classify(table, catalogs, inventory);
         let mut outcome = Outcome::new(catalogs, inputs, totals, classification);
         outcome.connections = connections;
+        outcome.broadcasts = broadcasts;
         outcome
     }
 
@@ -289,6 +301,13 @@ impl std::fmt::Display for SummaryLine<'_, '_> {
         for (i, v) in Verdict::ALL.iter().enumerate() {
             f.write_str(if i == 0 { ": " } else { ", " })?;
             write!(f, "{} {}", o.count(*v), v.as_str())?;
+        }
+        if o.totals.broadcast_packets > 0 {
+            write!(
+                f,
+                "; {} broadcast/multicast packets (not judged)",
+                o.totals.broadcast_packets
+            )?;
         }
         Ok(())
     }

@@ -158,6 +158,7 @@ impl Exporter for Text {
                 self.conversation(out, o, c, &painted)?;
             }
         }
+        broadcasts(out, o, &style)?;
         writeln!(out)?;
         writeln!(out, "{}", style.paint("1", "Rule coverage"))?;
         for rule in o.catalogs.rules() {
@@ -260,6 +261,69 @@ impl Exporter for Text {
         }
         Ok(())
     }
+}
+
+/// Groups the text report shows one by one; the JSON report lists all.
+const BROADCAST_LINES: usize = 10;
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The broadcast and multicast section: a count, then the busiest groups.
+fn broadcasts(out: &mut dyn Write, o: &Outcome<'_>, style: &Style) -> io::Result<()> {
+    let b = &o.broadcasts;
+    if b.groups.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}: {}, {} in {}",
+        style.paint("1", "Broadcast and multicast (not judged)"),
+        plural(b.senders() as u64, "sender", "senders"),
+        plural(b.packets, "packet", "packets"),
+        plural(b.groups.len() as u64, "group", "groups"),
+    )?;
+    let mut top: Vec<&crate::broadcast::BroadcastGroup> = b.groups.iter().collect();
+    // Busiest first; the sorted order breaks ties.
+    top.sort_by_key(|g| std::cmp::Reverse(g.packets));
+    for g in top.iter().take(BROADCAST_LINES) {
+        let k = g.key;
+        write!(
+            out,
+            "  {} → {} {}/{}  {}",
+            k.client,
+            k.destination,
+            k.port,
+            k.transport.as_str(),
+            plural(g.packets, "packet", "packets")
+        )?;
+        if g.replies > 0 {
+            write!(out, ", {}", plural(g.replies, "reply", "replies"))?;
+        }
+        out.write_all(b"\n")?;
+    }
+    if top.len() > BROADCAST_LINES {
+        writeln!(
+            out,
+            "  … and {} more {} (all are in the JSON report)",
+            top.len() - BROADCAST_LINES,
+            if top.len() - BROADCAST_LINES == 1 {
+                "group"
+            } else {
+                "groups"
+            }
+        )?;
+    }
+    if b.folded_packets > 0 {
+        writeln!(
+            out,
+            "  {} from further senders are folded under 0.0.0.0/:: (too many groups)",
+            plural(b.folded_packets, "packet", "packets")
+        )?;
+    }
+    Ok(())
 }
 
 impl Text {

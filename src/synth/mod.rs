@@ -12,6 +12,7 @@
 //! - [`craft`]: packets and records with fields set to values no real stack
 //!   sends, for hostile-input tests.
 
+pub mod broadcast;
 pub mod craft;
 pub mod packet;
 pub mod scenario;
