@@ -1970,8 +1970,9 @@ mod fixtures_spec11 {
     use super::fixtures::{iface, pcapng};
     use super::*;
 
-    /// SPEC 1.1 on one Ethernet capture (IPv4 and IPv6), with and without an
-    /// inventory: the reply timeout counts from the first attempt; shared
+    /// SPEC 1.1 on one pcapng with Ethernet, Linux cooked (SLL) and SLL2
+    /// interfaces (IPv4 and IPv6), with and without an inventory: the reply
+    /// timeout counts from the first attempt; shared
     /// ports (SMB, NetBIOS, SNMP, SSH) are judged only where a host shows
     /// the product; RPC dynamic ports only after an endpoint mapper that
     /// answered before them.
@@ -2033,7 +2034,11 @@ mod fixtures_spec11 {
                 dir,
                 &format!("{name}.pcapng"),
                 Endian::Little,
-                &[iface(Link::ETHERNET, 6, None)],
+                &[
+                    iface(Link::ETHERNET, 6, None),
+                    iface(Link::Sll, 6, None),
+                    iface(Link::Sll2, 9, None),
+                ],
             )?;
             let mut net = Net::new(w, Link::ETHERNET);
             let mut t = T0;
@@ -2083,7 +2088,9 @@ mod fixtures_spec11 {
                     "blocked"
                 },
             );
-            // RPC: a SYN scan of the endpoint mapper, then dynamic ports.
+            // RPC, as `tcpdump -i any` records it: a SYN scan of the endpoint
+            // mapper, then dynamic ports.
+            net.set_interface(1, Link::Sll);
             let scan = next();
             fx.no_reply(&mut net, scan, "sw", "rm1", 135, 1)?;
             fx.verdict("sw", "rm1", 135, "tcp", "blocked");
@@ -2102,6 +2109,7 @@ mod fixtures_spec11 {
             fx.ok(&mut net, at + 50 * MS, "sw", "rm3", 135)?;
             fx.verdict("sw", "rm3", 135, "tcp", "expected");
             // SYNs retried, then answered: established.
+            net.set_interface(2, Link::Sll2);
             fx.retried_ok(&mut net, next(), "agent6", "mgr6", 31000, 2)?;
             // The end: attempts retried until just before the capture stops
             // (their last retry is < 3 s old, their first > 3 s).
