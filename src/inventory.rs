@@ -22,8 +22,7 @@ pub struct HostEntry {
     pub name: Option<String>,
     /// The block, host bits cleared; an IPv4-mapped IPv6 block is stored as IPv4.
     pub net: ipnet::IpNet,
-    /// Qualified role names as written (validated; roles of a built-in
-    /// catalog that is not loaded are dropped), without duplicates.
+    /// Qualified role names as written (validated), without duplicates.
     pub roles: Vec<String>,
     pub os: Option<Os>,
     /// Line of the `[[hosts]]` header.
@@ -47,6 +46,9 @@ pub struct Inventory {
     /// catalog name → enabled feature names, e.g. "systemwalker-om" → ["business-linkage"].
     pub features: Vec<(String, Vec<String>)>,
     pub port_changes: Vec<PortChange>,
+    /// Mistakes that do not stop the run (an address listed twice, no
+    /// hosts at all), as `file:line: message` lines.
+    pub warnings: Vec<String>,
 }
 
 /// An invalid inventory (status 2): file, line, what is wrong.
@@ -269,7 +271,14 @@ impl Parser<'_> {
                         Deserialize::deserialize(ValueDeserializer::from(value.clone()))
                             .map_err(|e| self.toml_err(e))?;
                     for host in &raw {
-                        inv.hosts.push(self.host(host)?);
+                        let entry = self.host(host)?;
+                        if let Some(prev) = inv.hosts.iter().find(|h| h.net == entry.net) {
+                            inv.warnings.push(format!(
+                                "{}:{}: {} is listed again (first on line {}); the entries' roles are merged",
+                                self.file, entry.line, entry.net, prev.line
+                            ));
+                        }
+                        inv.hosts.push(entry);
                     }
                 }
                 "ports" => {
@@ -342,6 +351,13 @@ impl Parser<'_> {
                 },
             }
         }
+        if inv.hosts.is_empty() {
+            inv.warnings.push(format!(
+                "{}: no [[hosts]]: no host has a role, so every catalog port is unexpected (list the hosts, \
+                 or leave out --inventory to infer roles)",
+                self.file
+            ));
+        }
         Ok(inv)
     }
 
@@ -349,6 +365,16 @@ impl Parser<'_> {
         let h = raw.get_ref();
         let address = h.address.get_ref().trim();
         let net = match address.parse::<ipnet::IpNet>() {
+            Ok(net) if net.addr() != net.network() => {
+                return self.err(
+                    h.address.span(),
+                    format!(
+                        "'{address}' has host bits set: write {} for the block, or {} for the host",
+                        net.trunc(),
+                        net.addr()
+                    ),
+                )
+            }
             Ok(net) => net,
             Err(_) => match address.parse::<IpAddr>() {
                 Ok(addr) => ipnet::IpNet::from(addr),
@@ -362,10 +388,9 @@ impl Parser<'_> {
         };
         let mut roles = Vec::new();
         for role in &h.roles {
-            if let Some(r) = self.role(role)? {
-                if !roles.contains(&r) {
-                    roles.push(r);
-                }
+            let r = self.role(role)?;
+            if !roles.contains(&r) {
+                roles.push(r);
             }
         }
         let os = match &h.os {
@@ -392,9 +417,8 @@ impl Parser<'_> {
         })
     }
 
-    /// A checked role name; `None` for a role of a built-in catalog that is
-    /// not loaded (accepted, so one inventory serves runs with `--catalog`).
-    fn role(&self, role: &Spanned<String>) -> Result<Option<String>, InventoryError> {
+    /// A checked role name, as the catalog spells it.
+    fn role(&self, role: &Spanned<String>) -> Result<String, InventoryError> {
         let q = role.get_ref().trim();
         // Case does not matter (as for port keys); the catalog's spelling is kept.
         if let Some(def) = self
@@ -404,7 +428,7 @@ impl Parser<'_> {
             .flat_map(|c| c.roles.iter())
             .find(|r| r.name.eq_ignore_ascii_case(q))
         {
-            return Ok(Some(def.name.clone()));
+            return Ok(def.name.clone());
         }
         let Some((catalog, _)) = q.split_once('.') else {
             return self.err(
@@ -431,8 +455,17 @@ impl Parser<'_> {
                 ),
             );
         }
-        if BUILTIN.iter().any(|b| b.eq_ignore_ascii_case(catalog)) {
-            return Ok(None);
+        // A built-in catalog left out by --catalog: its roles would silently
+        // match nothing.
+        if let Some(builtin) = BUILTIN.iter().find(|b| b.eq_ignore_ascii_case(catalog)) {
+            return self.err(
+                role.span(),
+                format!(
+                    "role '{q}' is of catalog {builtin}, which this run does not load \
+                     (catalogs: {}): add --catalog {builtin}",
+                    self.known_catalogs()
+                ),
+            );
         }
         self.err(
             role.span(),
@@ -682,35 +715,56 @@ features = ["business-linkage", "bulk-power-control"]
     }
 
     #[test]
-    fn mapped_and_host_bit_entries_are_canonical() {
-        let text = "[[hosts]]\naddress = \"::ffff:10.0.0.0/120\"\nroles = [\"jp1-itdm.agent\"]\n\
-                    [[hosts]]\naddress = \"10.1.2.3/16\"\nroles = [\"jp1-itdm.manager\"]\n";
+    fn mapped_entries_are_canonical_and_host_bits_are_an_error() {
+        let text = "[[hosts]]\naddress = \"::ffff:10.0.0.0/120\"\nroles = [\"jp1-itdm.agent\"]\n";
         let inv = Inventory::parse(text, "i", &both()).unwrap();
         assert_eq!(inv.hosts[0].net.to_string(), "10.0.0.0/24");
-        assert_eq!(inv.hosts[1].net.to_string(), "10.1.0.0/16");
         assert_eq!(
             inv.lookup(ip("10.0.0.7")).unwrap().roles,
             s(&["jp1-itdm.agent"])
         );
+        // SPEC 1.1: 10.1.2.3/16 is not silently the whole /16.
+        let (line, message) =
+            err("[[hosts]]\naddress = \"10.1.2.3/16\"\nroles = [\"jp1-itdm.manager\"]\n");
+        assert_eq!(line, Some(2));
+        assert_eq!(
+            message,
+            "'10.1.2.3/16' has host bits set: write 10.1.0.0/16 for the block, or 10.1.2.3 for the host"
+        );
     }
 
     #[test]
-    fn roles_of_a_built_in_catalog_that_is_not_loaded_are_ignored() {
-        let jp1 = CatalogSet::load(&s(&["jp1-itdm"])).unwrap();
-        let inv = Inventory::parse(SAMPLE, "inv.toml", &jp1).unwrap();
-        assert_eq!(inv.hosts[0].roles, s(&["jp1-itdm.manager"]));
-        assert_eq!(inv.hosts[2].roles, Vec::<String>::new());
-        assert!(inv.features.is_empty());
+    fn an_address_listed_twice_and_an_empty_inventory_are_warned_about() {
+        let text = "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"jp1-itdm.agent\"]\n\
+                    [[hosts]]\naddress = \"10.0.0.1/32\"\nroles = [\"jp1-itdm.manager\"]\n";
+        let inv = Inventory::parse(text, "inv.toml", &both()).unwrap();
         assert_eq!(
-            inv.lookup(ip("192.0.2.10")).unwrap().roles,
-            s(&["jp1-itdm.manager"])
+            inv.warnings,
+            ["inv.toml:4: 10.0.0.1/32 is listed again (first on line 1); the entries' roles are merged"]
         );
-        // The systemwalker-om port change is kept and ignored when applied.
-        let mut set = jp1.clone();
-        set.apply_port_changes(&inv.port_changes).unwrap();
-        // Not loaded, the same catalog's misspelt role is not checked either.
-        let text = "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"systemwalker-om.srever\"]\n";
-        assert!(Inventory::parse(text, "i", &jp1).is_ok());
+        let inv = Inventory::parse("# nothing yet\n", "inv.toml", &both()).unwrap();
+        assert_eq!(inv.warnings.len(), 1);
+        assert!(
+            inv.warnings[0].starts_with("inv.toml: no [[hosts]]"),
+            "{:?}",
+            inv.warnings
+        );
+    }
+
+    #[test]
+    fn a_role_of_a_built_in_catalog_that_is_not_loaded_is_an_error() {
+        let jp1 = CatalogSet::load(&s(&["jp1-itdm"])).unwrap();
+        let e = Inventory::parse(SAMPLE, "inv.toml", &jp1).unwrap_err();
+        assert!(
+            e.message.starts_with("role 'systemwalker-om.server' is of catalog systemwalker-om, which this run does not load")
+                && e.message.ends_with("add --catalog systemwalker-om"),
+            "{}",
+            e.message
+        );
+        // Its roles are fine where it is loaded.
+        let text = "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"jp1-itdm.manager\"]\n";
+        let inv = Inventory::parse(text, "i", &jp1).unwrap();
+        assert_eq!(inv.hosts[0].roles, s(&["jp1-itdm.manager"]));
     }
 
     fn err(text: &str) -> (Option<usize>, String) {

@@ -282,6 +282,14 @@ fn load_config(config: &ConfigArgs) -> Result<(CatalogSet, Option<Inventory>), F
     Ok((catalogs, inventory))
 }
 
+/// Prints the inventory's warnings (after the output, so that a status-2
+/// failure stays the only line on stderr).
+fn inventory_warnings(inventory: Option<&Inventory>) {
+    for w in inventory.iter().flat_map(|i| &i.warnings) {
+        eprintln!("flowlint: warning: {w}");
+    }
+}
+
 fn flow_config(common: &CommonArgs) -> Result<FlowConfig, Fatal> {
     if !(common.reply_timeout.is_finite()
         && common.reply_timeout >= 0.0
@@ -420,6 +428,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     }
     // After the report is out: a failure to write it must stay the only line.
     // Warnings are not chatter: --quiet keeps them.
+    inventory_warnings(inventory.as_ref());
     for input in &outcome.inputs {
         for w in &input.warnings {
             eprintln!(
@@ -536,8 +545,9 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(),
 }
 
 fn catalog(args: CatalogArgs) -> Result<u8, Fatal> {
-    let (catalogs, _) = load_config(&args.config)?;
+    let (catalogs, inventory) = load_config(&args.config)?;
     emit(|out| listing::write_catalog(out, &catalogs, args.format == ListFormat::Json))?;
+    inventory_warnings(inventory.as_ref());
     Ok(0)
 }
 
@@ -551,6 +561,7 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
     let inventory = inventory.ok_or_else(|| Fatal("plan needs --inventory".to_string()))?;
     let flows = listing::plan(&catalogs, &inventory);
     emit(|out| listing::write_plan(out, &flows, args.format == ListFormat::Json))?;
+    inventory_warnings(Some(&inventory));
     Ok(0)
 }
 
@@ -611,5 +622,6 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
             && std::env::var_os("NO_COLOR").is_none(),
     };
     let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
+    inventory_warnings(inventory.as_ref());
     Ok(code as u8)
 }

@@ -720,3 +720,55 @@ fn flowlint_timing_adds_one_line_of_stage_times_and_memory() {
         ""
     );
 }
+
+#[test]
+fn inventory_mistakes_are_errors_that_say_the_fix_and_doubts_are_warnings() {
+    // The demo inventory names Systemwalker roles: a run without that catalog
+    // would silently drop them.
+    let o = flowlint(&[
+        "check",
+        "--catalog",
+        "jp1-itdm",
+        "--inventory",
+        DEMO_INV,
+        DEMO,
+    ]);
+    assert_fatal(
+        &o,
+        &[DEMO_INV, "systemwalker-om", "add --catalog systemwalker-om"],
+    );
+    let dir = temp("inventory");
+    let inv = dir.join("inv.toml");
+    std::fs::write(
+        &inv,
+        "[[hosts]]\naddress = \"192.0.2.10/24\"\nroles = [\"jp1-itdm.manager\"]\n",
+    )
+    .unwrap();
+    let o = flowlint(&["check", "--inventory", inv.to_str().unwrap(), DEMO]);
+    assert_fatal(
+        &o,
+        &[
+            "inv.toml:2",
+            "host bits",
+            "192.0.2.0/24",
+            "192.0.2.10 for the host",
+        ],
+    );
+    // Listed twice: analysed, with one warning after the report.
+    std::fs::write(
+        &inv,
+        "[[hosts]]\naddress = \"192.0.2.10\"\nroles = [\"jp1-itdm.manager\"]\n\n\
+         [[hosts]]\naddress = \"192.0.2.10\"\nroles = [\"jp1-itdm.site_server\"]\n",
+    )
+    .unwrap();
+    let o = flowlint(&["check", "-q", "--inventory", inv.to_str().unwrap(), DEMO]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "flowlint: warning: {}:5: 192.0.2.10/32 is listed again (first on line 1); the entries' roles are merged",
+            inv.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
