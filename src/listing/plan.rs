@@ -427,6 +427,14 @@ fn write_markdown(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         ];
         writeln!(out, "| {} |", cells.join(" | "))?;
     }
+    let rule_flows: usize = plan.flows.iter().map(|f| f.rules.len()).sum();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} to allow ({}).",
+        plural(plan.flows.len(), "opening", "openings"),
+        plural(rule_flows, "rule flow", "rule flows")
+    )?;
     let lines = within_host_lines(plan);
     if !lines.is_empty() {
         writeln!(out)?;
