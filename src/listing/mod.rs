@@ -194,16 +194,21 @@ fn write_catalog_text(out: &mut dyn Write, c: &crate::catalog::Catalog) -> io::R
     writeln!(out, "{} — {} ({})", c.name, c.title, c.source)?;
     if !c.roles.is_empty() {
         writeln!(out, "  roles:")?;
-        let mut t = Table::new(["role", "日本語", "English", "also holds"]);
+        let mut t = Table::new(["role", "日本語", "English"]);
         for r in &c.roles {
-            t.row([
-                short(&r.name).to_string(),
-                r.ja.clone(),
-                r.en.clone(),
-                roles_list(&r.implies),
-            ]);
+            t.row([short(&r.name).to_string(), r.ja.clone(), r.en.clone()]);
         }
         t.write(out, "    ")?;
+        for r in c.roles.iter().filter(|r| !r.implies.is_empty()) {
+            let line = format!(
+                "a host with {} also holds {}.",
+                short(&r.name),
+                roles_list(&r.implies)
+            );
+            for l in table::wrap(&line, 100 - 4) {
+                writeln!(out, "    {l}")?;
+            }
+        }
     }
     if !c.features.is_empty() {
         writeln!(out, "  features (inventory [{}] features):", c.name)?;

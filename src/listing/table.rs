@@ -12,6 +12,26 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// Splits `text` at blanks into lines of at most `max` display columns (a
+/// word longer than that gets a line of its own).
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !line.is_empty() && width(&line) + 1 + width(word) > max {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A text table: a header row (optional) and rows of cells.
 pub struct Table {
     header: Option<Vec<String>>,
@@ -79,6 +99,14 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_keeps_lines_within_the_width() {
+        let lines = wrap("管理用サーバ は 管理 する", 8);
+        assert!(lines.iter().all(|l| width(l) <= 12), "{lines:?}");
+        assert_eq!(lines[0], "管理用サーバ");
+        assert_eq!(wrap("a b c", 3), ["a b", "c"]);
+    }
 
     #[test]
     fn columns_line_up_by_display_width() {
