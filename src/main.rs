@@ -76,6 +76,18 @@ enum ListFormat {
     Json,
 }
 
+/// `plan --format`: besides text and JSON, a spreadsheet and a wiki page.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum PlanFormat {
+    Text,
+    Json,
+    /// RFC 4180, UTF-8 with a byte order mark (Excel reads it as UTF-8).
+    Csv,
+    /// A GitHub-flavoured Markdown table.
+    #[value(alias = "md")]
+    Markdown,
+}
+
 #[derive(Args, Clone)]
 struct ConfigArgs {
     /// Inventory (TOML): hosts → roles, features, changed ports. Without it, roles are
@@ -209,7 +221,7 @@ struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     services: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    format: ListFormat,
+    format: PlanFormat,
 }
 
 /// A failure of the run itself: exit status 2 with one line on stderr.
@@ -559,8 +571,14 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
     };
     let (catalogs, inventory) = load_config(&config)?;
     let inventory = inventory.ok_or_else(|| Fatal("plan needs --inventory".to_string()))?;
-    let flows = listing::plan(&catalogs, &inventory);
-    emit(|out| listing::write_plan(out, &flows, args.format == ListFormat::Json))?;
+    let plan = listing::plan(&catalogs, &inventory);
+    let format = match args.format {
+        PlanFormat::Text => listing::PlanFormat::Text,
+        PlanFormat::Json => listing::PlanFormat::Json,
+        PlanFormat::Csv => listing::PlanFormat::Csv,
+        PlanFormat::Markdown => listing::PlanFormat::Markdown,
+    };
+    emit(|out| listing::write_plan(out, &plan, format))?;
     inventory_warnings(Some(&inventory));
     Ok(0)
 }

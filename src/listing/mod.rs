@@ -1,0 +1,269 @@
+//! Listings that need no capture: the effective catalog (`flowlint catalog`)
+//! and the firewall checklist an inventory implies (`flowlint plan`).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::catalog::{CatalogSet, Rule, Scope, Side};
+
+mod plan;
+pub mod table;
+
+pub use plan::{plan, write_plan, Plan, PlanFlow, PlanFormat, PlanRule};
+use table::Table;
+
+#[derive(Serialize)]
+struct CatalogJson<'a> {
+    name: &'a str,
+    title: &'a str,
+    source: &'a str,
+    roles: Vec<RoleJson<'a>>,
+    features: Vec<NamedJson<'a>>,
+    notes: Vec<NamedJson<'a>>,
+    rules: Vec<RuleJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RoleJson<'a> {
+    name: &'a str,
+    ja: &'a str,
+    en: &'a str,
+    implies: &'a [String],
+}
+
+#[derive(Serialize)]
+struct NamedJson<'a> {
+    name: &'a str,
+    ja: &'a str,
+    en: &'a str,
+}
+
+#[derive(Serialize)]
+struct RuleJson<'a> {
+    id: &'a str,
+    protocol: &'static str,
+    ports: String,
+    default_ports: String,
+    service: Option<&'a str>,
+    clients: &'a [String],
+    servers: &'a [String],
+    scope: &'static str,
+    expects_reply: bool,
+    requires_feature: Option<&'a str>,
+    exclude_os: Option<String>,
+    companion: Option<&'a str>,
+    shared: bool,
+    notes: &'a [String],
+    source: &'a str,
+    ja: &'a str,
+    en: &'a str,
+}
+
+fn side_str(side: Side) -> &'static str {
+    match side {
+        Side::Client => "client",
+        Side::Server => "server",
+        Side::Either => "either",
+    }
+}
+
+fn conditions(rule: &Rule) -> Vec<String> {
+    let mut c = Vec::new();
+    if rule.scope == Scope::SameHost {
+        c.push("within one host".to_string());
+    }
+    if let Some(f) = &rule.requires_feature {
+        c.push(format!("feature {f}"));
+    }
+    if let Some(x) = &rule.exclude_os {
+        c.push(format!("not when the {} is {}", side_str(x.side), x.os));
+    }
+    if let Some(comp) = &rule.companion {
+        c.push(format!("only after {comp}"));
+    }
+    if rule.shared {
+        c.push("shared port".to_string());
+    }
+    if rule.protocol == crate::decode::Transport::Udp {
+        c.push(if rule.expects_reply {
+            "reply expected".to_string()
+        } else {
+            "no reply expected".to_string()
+        });
+    }
+    c
+}
+
+fn short(role: &str) -> &str {
+    role.split_once('.').map_or(role, |(_, r)| r)
+}
+
+/// `flowlint catalog`: every rule of the effective catalogs.
+pub fn write_catalog(out: &mut dyn Write, catalogs: &CatalogSet, json: bool) -> io::Result<()> {
+    if json {
+        let list: Vec<CatalogJson<'_>> = catalogs
+            .catalogs
+            .iter()
+            .map(|c| CatalogJson {
+                name: &c.name,
+                title: &c.title,
+                source: &c.source,
+                roles: c
+                    .roles
+                    .iter()
+                    .map(|r| RoleJson {
+                        name: &r.name,
+                        ja: &r.ja,
+                        en: &r.en,
+                        implies: &r.implies,
+                    })
+                    .collect(),
+                features: c
+                    .features
+                    .iter()
+                    .map(|f| NamedJson {
+                        name: &f.name,
+                        ja: &f.ja,
+                        en: &f.en,
+                    })
+                    .collect(),
+                notes: c
+                    .notes
+                    .iter()
+                    .map(|n| NamedJson {
+                        name: &n.id,
+                        ja: &n.ja,
+                        en: &n.en,
+                    })
+                    .collect(),
+                rules: c
+                    .rules
+                    .iter()
+                    .map(|r| RuleJson {
+                        id: &r.id,
+                        protocol: r.protocol.as_str(),
+                        ports: r.ports.to_string(),
+                        default_ports: r.default_ports.to_string(),
+                        service: r.service.as_deref(),
+                        clients: &r.clients,
+                        servers: &r.servers,
+                        scope: match r.scope {
+                            Scope::Network => "network",
+                            Scope::SameHost => "same-host",
+                        },
+                        expects_reply: r.expects_reply,
+                        requires_feature: r.requires_feature.as_deref(),
+                        exclude_os: r
+                            .exclude_os
+                            .as_ref()
+                            .map(|x| format!("{}:{}", side_str(x.side), x.os)),
+                        companion: r.companion.as_deref(),
+                        shared: r.shared,
+                        notes: &r.notes,
+                        source: &r.source,
+                        ja: &r.ja,
+                        en: &r.en,
+                    })
+                    .collect(),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "catalogs": list }))
+            .map_err(io::Error::other)?;
+        return writeln!(out);
+    }
+    for c in &catalogs.catalogs {
+        write_catalog_text(out, c)?;
+    }
+    Ok(())
+}
+
+/// How a rule's roles read in the catalog text: "agent, site_server".
+fn roles_list(roles: &[String]) -> String {
+    roles
+        .iter()
+        .map(|r| short(r))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One catalog as text: its roles (Japanese and English names), features,
+/// rules (one aligned line each, then the purpose in English and Japanese)
+/// and notes.
+fn write_catalog_text(out: &mut dyn Write, c: &crate::catalog::Catalog) -> io::Result<()> {
+    writeln!(out, "{} — {} ({})", c.name, c.title, c.source)?;
+    if !c.roles.is_empty() {
+        writeln!(out, "  roles:")?;
+        let mut t = Table::new(["role", "日本語", "English"]);
+        for r in &c.roles {
+            t.row([short(&r.name).to_string(), r.ja.clone(), r.en.clone()]);
+        }
+        t.write(out, "    ")?;
+        for r in c.roles.iter().filter(|r| !r.implies.is_empty()) {
+            let line = format!(
+                "a host with {} also holds {}.",
+                short(&r.name),
+                roles_list(&r.implies)
+            );
+            for l in table::wrap(&line, 100 - 4) {
+                writeln!(out, "    {l}")?;
+            }
+        }
+    }
+    if !c.features.is_empty() {
+        writeln!(out, "  features (inventory [{}] features):", c.name)?;
+        let mut t = Table::new(["feature", "日本語", "English"]);
+        for f in &c.features {
+            t.row([f.name.clone(), f.ja.clone(), f.en.clone()]);
+        }
+        t.write(out, "    ")?;
+    }
+    writeln!(out, "  rules:")?;
+    let mut t = Table::new(["rule", "port", "client → server"]);
+    let mut details = Vec::new();
+    for r in &c.rules {
+        let mut port = format!("{}/{}", r.ports, r.protocol.as_str());
+        if r.ports != r.default_ports {
+            port.push_str(&format!(" (was {})", r.default_ports));
+        }
+        let local = r.id.split_once('/').map_or(r.id.as_str(), |(_, l)| l);
+        t.row([
+            local.to_string(),
+            port,
+            format!("{} → {}", roles_list(&r.clients), roles_list(&r.servers)),
+        ]);
+        let mut tail = conditions(r);
+        if let Some(s) = &r.service {
+            tail.insert(0, s.clone());
+        }
+        tail.extend(r.notes.iter().cloned());
+        let en = if tail.is_empty() {
+            r.en.clone()
+        } else {
+            format!("[{}] {}", tail.join(", "), r.en)
+        };
+        details.push((en, r.ja.clone()));
+    }
+    // The table's lines, each followed by its rule's purpose.
+    let mut buf = Vec::new();
+    t.write(&mut buf, "    ")?;
+    let text = String::from_utf8(buf).map_err(io::Error::other)?;
+    let mut lines = text.lines();
+    if let Some(header) = lines.next() {
+        writeln!(out, "{header}")?;
+    }
+    for (line, (en, ja)) in lines.zip(details) {
+        writeln!(out, "{line}")?;
+        writeln!(out, "        {en}")?;
+        if !ja.is_empty() {
+            writeln!(out, "        {ja}")?;
+        }
+    }
+    if !c.notes.is_empty() {
+        writeln!(out, "  notes:")?;
+        for n in &c.notes {
+            writeln!(out, "    {}: {} / {}", n.id, n.ja, n.en)?;
+        }
+    }
+    writeln!(out)
+}

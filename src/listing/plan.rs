@@ -1,0 +1,470 @@
+//! `flowlint plan`: the firewall openings an inventory needs.
+//!
+//! One **opening** is (client host or block, server host or block, protocol,
+//! port range) as a firewall rule says it; every catalog rule that needs the
+//! same opening is listed with it (on 9352/tcp between two Systemwalker
+//! servers, three rules share one opening). Ports are the effective ones
+//! (after `[ports]` and `--services` changes). Openings are sorted by server
+//! address, first port, protocol, then client address (numeric order, IPv4
+//! before IPv6).
+//!
+//! Traffic within one host needs no firewall opening: a rule whose two ends
+//! are the same inventory host (a Systemwalker server is its own job
+//! requester and executor) and the internal-only ports of a rule with
+//! `scope = "same-host"` are left out of the openings and listed apart
+//! (`within_host`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::table::Table;
+use crate::catalog::{CatalogSet, Rule, Scope, Side};
+use crate::inventory::{HostEntry, Inventory};
+
+/// How `flowlint plan` writes its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// `{"flows": [...], "within_host": [...]}`.
+    Json,
+    /// RFC 4180 CSV (UTF-8 with a byte order mark, CRLF line ends) for a spreadsheet.
+    Csv,
+    /// A GitHub-flavoured Markdown table.
+    Markdown,
+}
+
+/// One rule an opening serves.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct PlanRule {
+    /// Qualified rule id ("catalog/rule").
+    pub id: String,
+    /// What the rule is for (English).
+    pub purpose: String,
+    /// What the rule is for, as the vendor table says it (Japanese).
+    pub ja: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+/// One opening a firewall must allow, with the rules that need it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct PlanFlow {
+    pub client: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    pub server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    pub ports: String,
+    pub protocol: &'static str,
+    /// The first of `rules` (kept from the one-rule-per-flow form).
+    pub rule: String,
+    /// The purposes of `rules`, joined with "; ".
+    pub purpose: String,
+    /// Set when every rule of the opening has a condition (they are joined with "; ").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Every rule that needs this opening, in catalog order.
+    pub rules: Vec<PlanRule>,
+}
+
+/// What an inventory needs: the openings, and the traffic that stays within one host.
+#[derive(Serialize, Debug, Clone, Default)]
+pub struct Plan {
+    pub flows: Vec<PlanFlow>,
+    /// Same shape as `flows`, client and server the same host: no firewall opening needed.
+    pub within_host: Vec<PlanFlow>,
+}
+
+fn os_excluded(rule: &Rule, client: &HostEntry, server: &HostEntry) -> bool {
+    let Some(x) = &rule.exclude_os else {
+        return false;
+    };
+    let hit = |e: &HostEntry| e.os == Some(x.os);
+    match x.side {
+        Side::Client => hit(client),
+        Side::Server => hit(server),
+        Side::Either => hit(client) || hit(server),
+    }
+}
+
+fn is_single(e: &HostEntry) -> bool {
+    e.net.prefix_len() == e.net.max_prefix_len()
+}
+
+fn host_text(e: &HostEntry) -> String {
+    if is_single(e) {
+        e.net.addr().to_string()
+    } else {
+        e.net.to_string()
+    }
+}
+
+fn condition(rule: &Rule) -> Option<String> {
+    rule.companion
+        .as_ref()
+        .map(|c| format!("RPC dynamic ports: only after a {c} connection"))
+        .or_else(|| {
+            rule.requires_feature
+                .as_ref()
+                .map(|f| format!("feature {f}"))
+        })
+}
+
+/// Sort and merge key of an opening: server, first port, ports, protocol, client.
+type Key = (ipnet::IpNet, u16, String, &'static str, ipnet::IpNet);
+
+#[derive(Default)]
+struct Merger {
+    openings: BTreeMap<Key, PlanFlow>,
+}
+
+impl Merger {
+    fn add(&mut self, rule: &Rule, client: &HostEntry, server: &HostEntry) {
+        let first = rule.ports.ranges.first().map_or(0, |r| r.0);
+        let key = (
+            server.net,
+            first,
+            rule.ports.to_string(),
+            rule.protocol.as_str(),
+            client.net,
+        );
+        let entry = self.openings.entry(key).or_insert_with(|| PlanFlow {
+            client: host_text(client),
+            client_name: client.name.clone(),
+            server: host_text(server),
+            server_name: server.name.clone(),
+            ports: rule.ports.to_string(),
+            protocol: rule.protocol.as_str(),
+            rule: rule.id.clone(),
+            purpose: String::new(),
+            condition: None,
+            rules: Vec::new(),
+        });
+        if entry.rules.iter().all(|r| r.id != rule.id) {
+            entry.rules.push(PlanRule {
+                id: rule.id.clone(),
+                purpose: rule.en.clone(),
+                ja: rule.ja.clone(),
+                condition: condition(rule),
+            });
+        }
+    }
+
+    fn finish(self) -> Vec<PlanFlow> {
+        let mut flows: Vec<PlanFlow> = self.openings.into_values().collect();
+        for f in &mut flows {
+            f.rule = f.rules[0].id.clone();
+            let mut purposes: Vec<&str> = Vec::new();
+            for r in &f.rules {
+                if !purposes.contains(&r.purpose.as_str()) {
+                    purposes.push(&r.purpose);
+                }
+            }
+            f.purpose = purposes.join("; ");
+            if f.rules.iter().all(|r| r.condition.is_some()) {
+                let mut conds: Vec<&str> = Vec::new();
+                for c in f.rules.iter().filter_map(|r| r.condition.as_deref()) {
+                    if !conds.contains(&c) {
+                        conds.push(c);
+                    }
+                }
+                f.condition = Some(conds.join("; "));
+            }
+        }
+        flows
+    }
+}
+
+/// Every opening the inventory must allow, and the traffic within one host.
+pub fn plan(catalogs: &CatalogSet, inventory: &Inventory) -> Plan {
+    let roles: Vec<Vec<String>> = inventory
+        .hosts
+        .iter()
+        .map(|h| catalogs.expand_roles(&h.roles))
+        .collect();
+    let holds = |i: usize, wanted: &[String]| roles[i].iter().any(|r| wanted.contains(r));
+    let mut open = Merger::default();
+    let mut local = Merger::default();
+    for rule in catalogs.rules() {
+        if let Some(f) = &rule.requires_feature {
+            if !inventory.feature_enabled(&rule.catalog, f) {
+                continue;
+            }
+        }
+        for (ci, client) in inventory.hosts.iter().enumerate() {
+            if !holds(ci, &rule.clients) {
+                continue;
+            }
+            for (si, server) in inventory.hosts.iter().enumerate() {
+                if !holds(si, &rule.servers) || os_excluded(rule, client, server) {
+                    continue;
+                }
+                let same_host = ci == si && is_single(client);
+                match (rule.scope, same_host) {
+                    (Scope::Network, false) => open.add(rule, client, server),
+                    (_, true) => local.add(rule, client, server),
+                    // Internal-only ports never cross the network.
+                    (Scope::SameHost, false) => {}
+                }
+            }
+        }
+    }
+    Plan {
+        flows: open.finish(),
+        within_host: local.finish(),
+    }
+}
+
+fn named(addr: &str, name: &Option<String>) -> String {
+    match name {
+        Some(n) => format!("{n} ({addr})"),
+        None => addr.to_string(),
+    }
+}
+
+/// Rule ids as one cell: the catalog named once per run of rules of the same
+/// catalog ("systemwalker-om/jmnet-job-kill, jmnet-job-end").
+fn rules_cell(rules: &[PlanRule]) -> String {
+    let mut out = String::new();
+    let mut catalog = "";
+    for r in rules {
+        let (cat, local) = r.id.split_once('/').unwrap_or(("", &r.id));
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        if cat == catalog {
+            out.push_str(local);
+        } else {
+            out.push_str(&r.id);
+            catalog = cat;
+        }
+    }
+    out
+}
+
+fn purpose_cell(f: &PlanFlow) -> String {
+    match &f.condition {
+        Some(c) => format!("{} [{c}]", f.purpose),
+        None => {
+            // Conditions of some of the rules only.
+            let conds: Vec<&str> = f
+                .rules
+                .iter()
+                .filter_map(|r| r.condition.as_deref())
+                .collect();
+            if conds.is_empty() {
+                f.purpose.clone()
+            } else {
+                format!("{} [{}]", f.purpose, conds.join("; "))
+            }
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One line naming what stays within each host: "itdm-mgr (192.0.2.10): 31006-31012/tcp, …".
+fn within_host_lines(plan: &Plan) -> Vec<String> {
+    let mut hosts: Vec<(String, Vec<String>)> = Vec::new();
+    for f in &plan.within_host {
+        let host = named(&f.server, &f.server_name);
+        let port = format!("{}/{}", f.ports, f.protocol);
+        match hosts.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, ports)) => {
+                if !ports.contains(&port) {
+                    ports.push(port)
+                }
+            }
+            None => hosts.push((host, vec![port])),
+        }
+    }
+    hosts
+        .into_iter()
+        .map(|(h, ports)| format!("{h}: {}", ports.join(", ")))
+        .collect()
+}
+
+/// `flowlint plan`: the openings as aligned text, JSON, CSV or Markdown.
+pub fn write_plan(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Result<()> {
+    match format {
+        PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, plan).map_err(io::Error::other)?;
+            writeln!(out)
+        }
+        PlanFormat::Text => write_text(out, plan),
+        PlanFormat::Csv => write_csv(out, plan),
+        PlanFormat::Markdown => write_markdown(out, plan),
+    }
+}
+
+fn write_text(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let mut t = Table::new(["from (client)", "to (server)", "port", "rules", "purpose"]);
+    for f in &plan.flows {
+        t.row([
+            named(&f.client, &f.client_name),
+            named(&f.server, &f.server_name),
+            format!("{}/{}", f.ports, f.protocol),
+            rules_cell(&f.rules),
+            purpose_cell(f),
+        ]);
+    }
+    t.write(out, "")?;
+    let rule_flows: usize = plan.flows.iter().map(|f| f.rules.len()).sum();
+    writeln!(
+        out,
+        "{} to allow ({}).",
+        plural(plan.flows.len(), "opening", "openings"),
+        plural(rule_flows, "rule flow", "rule flows")
+    )?;
+    let lines = within_host_lines(plan);
+    if !lines.is_empty() {
+        writeln!(
+            out,
+            "Within one host, no firewall opening needed (not listed above):"
+        )?;
+        for l in lines {
+            writeln!(out, "  {l}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One CSV field, quoted when RFC 4180 needs it (comma, quote, CR or LF).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+const CSV_HEADER: [&str; 10] = [
+    "client",
+    "client_name",
+    "server",
+    "server_name",
+    "ports",
+    "protocol",
+    "rules",
+    "purpose",
+    "purpose_ja",
+    "condition",
+];
+
+fn csv_row(f: &PlanFlow) -> [String; 10] {
+    let ids: Vec<&str> = f.rules.iter().map(|r| r.id.as_str()).collect();
+    let mut ja: Vec<&str> = Vec::new();
+    for r in &f.rules {
+        if !r.ja.is_empty() && !ja.contains(&r.ja.as_str()) {
+            ja.push(&r.ja);
+        }
+    }
+    let conds: Vec<&str> = f
+        .rules
+        .iter()
+        .filter_map(|r| r.condition.as_deref())
+        .collect();
+    [
+        f.client.clone(),
+        f.client_name.clone().unwrap_or_default(),
+        f.server.clone(),
+        f.server_name.clone().unwrap_or_default(),
+        f.ports.clone(),
+        f.protocol.to_string(),
+        ids.join("; "),
+        f.purpose.clone(),
+        ja.join("; "),
+        conds.join("; "),
+    ]
+}
+
+fn write_csv(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    // The byte order mark makes Excel read the file as UTF-8 (without it,
+    // Japanese names and purposes turn into mojibake on a Japanese Windows).
+    out.write_all("\u{feff}".as_bytes())?;
+    let line = |cells: &[String]| {
+        let mut l = cells
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",");
+        l.push_str("\r\n");
+        l
+    };
+    let header: Vec<String> = CSV_HEADER.iter().map(|s| s.to_string()).collect();
+    out.write_all(line(&header).as_bytes())?;
+    for f in &plan.flows {
+        out.write_all(line(&csv_row(f)).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// One Markdown table cell: pipes and backslashes escaped, line breaks as spaces.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+fn write_markdown(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let header = ["client", "server", "port", "rules", "purpose"];
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    for f in &plan.flows {
+        let ids: Vec<String> = f.rules.iter().map(|r| format!("`{}`", r.id)).collect();
+        let cells = [
+            md_cell(&named(&f.client, &f.client_name)),
+            md_cell(&named(&f.server, &f.server_name)),
+            md_cell(&format!("{}/{}", f.ports, f.protocol)),
+            md_cell(&ids.join(", ")),
+            md_cell(&purpose_cell(f)),
+        ];
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    let rule_flows: usize = plan.flows.iter().map(|f| f.rules.len()).sum();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} to allow ({}).",
+        plural(plan.flows.len(), "opening", "openings"),
+        plural(rule_flows, "rule flow", "rule flows")
+    )?;
+    let lines = within_host_lines(plan);
+    if !lines.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Within one host, no firewall opening needed (not listed above):"
+        )?;
+        writeln!(out)?;
+        for l in lines {
+            writeln!(out, "- {}", md_cell(&l))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_as_rfc_4180_says() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn markdown_cells_escape_pipes() {
+        assert_eq!(md_cell("a|b"), "a\\|b");
+        assert_eq!(md_cell("a\nb"), "a b");
+    }
+}
