@@ -169,15 +169,43 @@ struct CommonArgs {
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Colour in the text report: auto (on a terminal, unless NO_COLOR is set;
+    /// CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Colour or not, for a report going to a terminal (`to_terminal`) or not.
+    fn on(self, to_terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
 }
 
 #[derive(Args)]
 struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Capture files (pcap or pcapng, recognised by content).
-    #[arg(required = true, value_name = "CAPTURE")]
+    /// Capture files: pcap or pcapng, plain or compressed with gzip, zstd or xz
+    /// (recognised by content); `-` is standard input.
+    #[arg(required_unless_present = "read", value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
+    /// A capture file, as tcpdump spells it (repeatable; same as a CAPTURE argument).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -251,13 +279,30 @@ fn main() -> ExitCode {
                 _ => {}
             }
             // One line, as for every other failure of the run.
+            // clap names missing arguments on the lines after the first: keep
+            // them, up to the usage block.
             let text = e.to_string();
-            let first = text
+            let message: Vec<&str> = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("flowlint: error: {first} (see flowlint --help)");
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.trim_start_matches("error: ");
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
+            let hint = if e.kind() == ErrorKind::MissingRequiredArgument
+                && message.contains("<CAPTURE>")
+            {
+                " (give a capture file, or - for standard input; see flowlint check --help)"
+            } else {
+                " (see flowlint --help)"
+            };
+            eprintln!("flowlint: error: {message}{hint}");
             return ExitCode::from(2);
         }
     };
@@ -352,8 +397,9 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
-    check_inputs(&args.captures, common.output().as_deref())?;
-    let readers = analysis::open_all(&args.captures)?;
+    let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
+    check_inputs(&captures, common.output().as_deref())?;
+    let readers = analysis::open_all(&captures)?;
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
@@ -381,7 +427,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     };
     let server_ports = Arc::new(catalogs.server_ports());
     let result = analysis::analyse(
-        &args.captures,
+        &captures,
         readers,
         &options,
         server_ports,
@@ -413,7 +459,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
 
     let to_terminal = common.output().is_none() && std::io::stdout().is_terminal();
     let finish = Finish {
-        format: report_format(common.format(), to_terminal),
+        format: report_format(common.format(), common.color.on(to_terminal)),
         output: common.output(),
         fail_on,
     };
@@ -541,11 +587,9 @@ fn check_inputs(captures: &[PathBuf], output: Option<&Path>) -> Result<(), Fatal
     Ok(())
 }
 
-fn report_format(format: ReportFormat, to_terminal: bool) -> report::Format {
+fn report_format(format: ReportFormat, color: bool) -> report::Format {
     match format {
-        ReportFormat::Text => report::Format::Text {
-            color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
-        },
+        ReportFormat::Text => report::Format::Text { color },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Jsonl => report::Format::Jsonl,
     }
@@ -635,9 +679,9 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         fail_on,
         baseline,
         quiet: common.quiet,
-        color: common.output().is_none()
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none(),
+        color: common
+            .color
+            .on(common.output().is_none() && std::io::stdout().is_terminal()),
     };
     let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
     inventory_warnings(inventory.as_ref());

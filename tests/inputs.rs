@@ -288,3 +288,44 @@ fn an_empty_fail_on_is_an_error_and_verdicts_may_be_written_as_the_summary_write
     ]);
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn dash_r_is_tcpdumps_spelling_of_a_capture_and_a_missing_capture_is_named() {
+    let plain = report(&flowlint(&["check", "-q", "--format", "json", DEMO]));
+    let o = flowlint(&["check", "-q", "--format", "json", "-r", DEMO]);
+    assert_eq!(judged(report(&o)), judged(plain));
+    let o = flowlint(&["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("<CAPTURE>") && err.contains("- for standard input"),
+        "{err}"
+    );
+}
+
+#[test]
+fn color_follows_the_color_flag_no_color_and_clicolor_force() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_flowlint"));
+        c.current_dir(root())
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    let base = ["check", "-q", "--inventory", DEMO_INV, DEMO];
+    let escape = "\x1b[";
+    // Piped: no colour unless asked for.
+    assert!(!run(&base, &[]).contains(escape));
+    assert!(run(&[&base[..], &["--color", "always"]].concat(), &[]).contains(escape));
+    assert!(run(&base, &[("CLICOLOR_FORCE", "1")]).contains(escape));
+    assert!(!run(
+        &[&base[..], &["--color", "never"]].concat(),
+        &[("CLICOLOR_FORCE", "1")]
+    )
+    .contains(escape));
+}
