@@ -186,7 +186,13 @@ fn visible_width(s: &str) -> usize {
 
 /// Writes `text` after `lead` (its first line's indent); on a terminal,
 /// wrapped at spaces to the width, continued under `hang` spaces.
-fn para(out: &mut dyn Write, width: Option<usize>, lead: &str, hang: usize, text: &str) -> io::Result<()> {
+fn para(
+    out: &mut dyn Write,
+    width: Option<usize>,
+    lead: &str,
+    hang: usize,
+    text: &str,
+) -> io::Result<()> {
     let Some(width) = width else {
         return writeln!(out, "{lead}{text}");
     };
@@ -242,8 +248,19 @@ impl Ctx<'_, '_> {
 
     /// One side of an entry's conversations: one host by its name, several
     /// as "40 agents (a, b, c and 37 more)".
-    fn side(&self, members: &[&Classified], side: usize, prefer: impl Fn(&Classified) -> RoleSet) -> String {
-        let addr = |c: &Classified| if side == 0 { c.conv.key.client } else { c.conv.key.server };
+    fn side(
+        &self,
+        members: &[&Classified],
+        side: usize,
+        prefer: impl Fn(&Classified) -> RoleSet,
+    ) -> String {
+        let addr = |c: &Classified| {
+            if side == 0 {
+                c.conv.key.client
+            } else {
+                c.conv.key.server
+            }
+        };
         let first = distinct(members.iter().map(|c| addr(c)));
         let role = |c: &Classified| group::role_of(self.catalogs, self.hosts, c, side, prefer(c));
         if first.len() == 1 {
@@ -286,7 +303,9 @@ impl Ctx<'_, '_> {
 
     fn entry(&self, out: &mut dyn Write, verdict: Verdict, g: &Group<'_>) -> io::Result<()> {
         let text = match g.key {
-            Key::Blocked { failure, blocker, .. } => self.blocked(g, failure, blocker),
+            Key::Blocked {
+                failure, blocker, ..
+            } => self.blocked(g, failure, blocker),
             Key::WrongWay { rule, roles } => self.wrong_way(g, rule, roles),
             Key::Unexpected { code } => self.unexpected(g, code),
         };
@@ -332,7 +351,9 @@ impl Ctx<'_, '_> {
             Failure::MiddleboxReset => {
                 let ttls = m.iter().find_map(|c| match &c.reason {
                     Reason::Blocked { evidence, .. } => match evidence.refused {
-                        Some(Refusal::Middlebox { rst_ttl, usual_ttl }) => Some((rst_ttl, usual_ttl)),
+                        Some(Refusal::Middlebox { rst_ttl, usual_ttl }) => {
+                            Some((rst_ttl, usual_ttl))
+                        }
                         _ => None,
                     },
                     _ => None,
@@ -348,10 +369,7 @@ impl Ctx<'_, '_> {
                 "refused (RST)".to_string(),
                 format!("is the service listening on {p}, does its host firewall allow it?"),
             ),
-            Failure::NoReply => (
-                "no reply".to_string(),
-                format!("is {p} open between them?"),
-            ),
+            Failure::NoReply => ("no reply".to_string(), format!("is {p} open between them?")),
             Failure::Unanswered => (
                 "unanswered".to_string(),
                 format!("is {p} open between them, the service running?"),
@@ -369,14 +387,26 @@ impl Ctx<'_, '_> {
         s
     }
 
-    fn wrong_way(&self, g: &Group<'_>, rule: crate::catalog::RuleId, roles: [Option<RoleId>; 2]) -> String {
+    fn wrong_way(
+        &self,
+        g: &Group<'_>,
+        rule: crate::catalog::RuleId,
+        roles: [Option<RoleId>; 2],
+    ) -> String {
         let m = &g.members;
         let r = self.catalogs.rule_by_id(rule);
         let clients = self.side(m, 0, |_| r.server_set);
         let servers = self.side(m, 1, |_| r.client_set);
-        let ports: Vec<String> = distinct(m.iter().map(|c| port(c.conv.key.server_port, c.conv.key.transport)));
+        let ports: Vec<String> = distinct(
+            m.iter()
+                .map(|c| port(c.conv.key.server_port, c.conv.key.transport)),
+        );
         let _ = roles;
-        let mut s = format!("{clients} → {servers} {}: {}", named_list(&ports, NAMED), self.span(m));
+        let mut s = format!(
+            "{clients} → {servers} {}: {}",
+            named_list(&ports, NAMED),
+            self.span(m)
+        );
         if m.len() > 1 {
             let _ = write!(s, ", {} conversations", m.len());
         }
@@ -385,7 +415,7 @@ impl Ctx<'_, '_> {
             "; only {} → {} is allowed ({}): check which host is which{}",
             role_list(self.catalogs, &r.clients),
             role_list(self.catalogs, &r.servers),
-            purpose(r),
+            r.service.clone().unwrap_or_else(|| purpose(r)),
             if self.hosts.from_inventory() {
                 ""
             } else {
@@ -466,7 +496,12 @@ impl Ctx<'_, '_> {
         let (title, advice) = match code {
             "os_condition" => {
                 let notes: Vec<String> = distinct(m.iter().filter_map(|c| match &c.reason {
-                    Reason::OsCondition { rule, host, os, note } => Some((*rule, *host, *os, *note)),
+                    Reason::OsCondition {
+                        rule,
+                        host,
+                        os,
+                        note,
+                    } => Some((*rule, *host, *os, *note)),
                     _ => None,
                 }))
                 .into_iter()
@@ -485,14 +520,22 @@ impl Ctx<'_, '_> {
                 .collect();
                 (
                     format!("an OS the catalog excludes{n}"),
-                    format!("{}; check the host, or its os in the inventory", notes.join("; ")),
+                    format!(
+                        "{}; check the host, or its os in the inventory",
+                        notes.join("; ")
+                    ),
                 )
             }
             "feature_not_enabled" => {
                 let list: Vec<String> = rules
                     .iter()
                     .take(NAMED)
-                    .map(|(r, p)| format!("{p} needs '{}'", r.requires_feature.as_deref().unwrap_or("")))
+                    .map(|(r, p)| {
+                        format!(
+                            "{p} needs '{}'",
+                            r.requires_feature.as_deref().unwrap_or("")
+                        )
+                    })
                     .collect();
                 (
                     format!("a feature not enabled{n}"),
@@ -509,7 +552,11 @@ impl Ctx<'_, '_> {
                 )
             }
             "internal_port" => {
-                let list: Vec<String> = rules.iter().take(NAMED).map(|(r, p)| format!("{p} is {}", purpose(r))).collect();
+                let list: Vec<String> = rules
+                    .iter()
+                    .take(NAMED)
+                    .map(|(r, p)| format!("{p} is {}", purpose(r)))
+                    .collect();
                 (
                     format!("internal ports between two hosts{n}"),
                     format!(
@@ -538,7 +585,7 @@ impl Ctx<'_, '_> {
                         list.join("; "),
                         more(rules.len()),
                         if inventory {
-                            "check the hosts' roles in the inventory"
+                            "check their roles in the inventory"
                         } else {
                             "the roles here are inferred from traffic: give an --inventory that lists the hosts' roles"
                         }
@@ -595,7 +642,11 @@ impl Exporter for Text {
                 }
             }
         } else {
-            for verdict in [Verdict::Blocked, Verdict::WrongDirection, Verdict::Unexpected] {
+            for verdict in [
+                Verdict::Blocked,
+                Verdict::WrongDirection,
+                Verdict::Unexpected,
+            ] {
                 let list = o.classification.with_verdict(verdict);
                 if list.is_empty() {
                     continue;
@@ -713,7 +764,13 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
         .catalogs
         .catalogs
         .iter()
-        .map(|c| format!("{} ({})", c.name, plural(c.rules.len() as u64, "rule", "rules")))
+        .map(|c| {
+            format!(
+                "{} ({})",
+                c.name,
+                plural(c.rules.len() as u64, "rule", "rules")
+            )
+        })
         .collect();
     let with_roles = plural(ctx.hosts.with_roles().count() as u64, "host", "hosts");
     let inventory = if ctx.hosts.from_inventory() {
@@ -742,7 +799,11 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
         let _ = write!(
             traffic,
             ", {} (not judged)",
-            plural(t.broadcast_packets, "broadcast/multicast packet", "broadcast/multicast packets")
+            plural(
+                t.broadcast_packets,
+                "broadcast/multicast packet",
+                "broadcast/multicast packets"
+            )
         );
     }
     writeln!(out, "{}{traffic}", label("traffic"))?;
@@ -778,7 +839,11 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
                 style.paint("32", "not worse")
             },
             plural(b.new.len() as u64, "new finding", "new findings"),
-            plural(b.missing_rules.len() as u64, "missing rule", "missing rules"),
+            plural(
+                b.missing_rules.len() as u64,
+                "missing rule",
+                "missing rules"
+            ),
             plural(b.resolved.len() as u64, "resolved", "resolved"),
             plural(b.not_seen.len() as u64, "not seen", "not seen"),
         )?;
@@ -803,7 +868,12 @@ fn states_text(conv: &crate::classify::Conversation) -> String {
 }
 
 /// One conversation of `--all`: a line, then its reason.
-fn conversation(out: &mut dyn Write, ctx: &Ctx<'_, '_>, c: &Classified, painted: &str) -> io::Result<()> {
+fn conversation(
+    out: &mut dyn Write,
+    ctx: &Ctx<'_, '_>,
+    c: &Classified,
+    painted: &str,
+) -> io::Result<()> {
     let o = ctx.o;
     let k = c.conv.key;
     let mut line = format!(
@@ -834,7 +904,12 @@ fn conversation(out: &mut dyn Write, ctx: &Ctx<'_, '_>, c: &Classified, painted:
 }
 
 /// A summary: a bold title, then items joined on one line (wrapped on a terminal).
-fn summary(out: &mut dyn Write, ctx: &Ctx<'_, '_>, title: &str, items: &[String]) -> io::Result<()> {
+fn summary(
+    out: &mut dyn Write,
+    ctx: &Ctx<'_, '_>,
+    title: &str,
+    items: &[String],
+) -> io::Result<()> {
     para(
         out,
         ctx.width,
@@ -852,7 +927,8 @@ fn unlisted(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     }
     let mut per: HashMap<(u16, Transport), u64> = HashMap::new();
     for c in list {
-        *per.entry((c.conv.key.server_port, c.conv.key.transport)).or_default() += 1;
+        *per.entry((c.conv.key.server_port, c.conv.key.transport))
+            .or_default() += 1;
     }
     let mut ports: Vec<((u16, Transport), u64)> = per.into_iter().collect();
     ports.sort_by_key(|&((p, t), n)| (std::cmp::Reverse(n), t, p));
@@ -863,19 +939,17 @@ fn unlisted(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         .collect();
     if ports.len() > TOP {
         let rest: u64 = ports[TOP..].iter().map(|x| x.1).sum();
+        let n = ports.len() - TOP;
         items.push(format!(
-            "and {} more ({})",
-            plural((ports.len() - TOP) as u64, "port", "ports"),
+            "and {n} more {} ({})",
+            if n == 1 { "port" } else { "ports" },
             plural(rest, "conversation", "conversations")
         ));
     }
     summary(
         out,
         ctx,
-        &format!(
-            "UNLISTED ({}), not judged, per port",
-            list.len()
-        ),
+        &format!("UNLISTED ({}), not judged, per port", list.len()),
         &items,
     )
 }
@@ -909,7 +983,10 @@ fn broadcasts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         })
         .collect();
     if ports.len() > TOP {
-        items.push(format!("and {} more", plural((ports.len() - TOP) as u64, "port", "ports")));
+        items.push(format!(
+            "and {} more",
+            plural((ports.len() - TOP) as u64, "port", "ports")
+        ));
     }
     if b.folded_packets > 0 {
         items.push(format!(
@@ -967,12 +1044,19 @@ fn hosts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         }
     }
     if named > HOSTS {
-        parts.push(format!("and {} more (all are in the JSON report)", named - HOSTS));
+        parts.push(format!(
+            "and {} more (all are in the JSON report)",
+            named - HOSTS
+        ));
     }
     para(
         out,
         ctx.width,
-        &format!("{}: ", ctx.style.paint("1", &format!("HOSTS with roles ({})", all.len()))),
+        &format!(
+            "{}: ",
+            ctx.style
+                .paint("1", &format!("HOSTS with roles ({})", all.len()))
+        ),
         4,
         &parts.join("; "),
     )
@@ -1002,10 +1086,18 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         if traffic {
             let _ = write!(item, " {}", u.conversations - u.blocked);
             if u.blocked > 0 {
-                let _ = write!(item, " +{}", ctx.style.paint("31", &format!("{} blocked", u.blocked)));
+                let _ = write!(
+                    item,
+                    " +{}",
+                    ctx.style.paint("31", &format!("{} blocked", u.blocked))
+                );
             }
             if u.reversed > 0 {
-                let _ = write!(item, " +{}", ctx.style.paint("35", &format!("{} reversed", u.reversed)));
+                let _ = write!(
+                    item,
+                    " +{}",
+                    ctx.style.paint("35", &format!("{} reversed", u.reversed))
+                );
             }
         }
         if let Some((_, items)) = list.last_mut() {
@@ -1039,7 +1131,11 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         para(
             out,
             ctx.width,
-            &format!("{}: ", ctx.style.paint("1", &format!("RULES with no traffic ({n_idle})"))),
+            &format!(
+                "{}: ",
+                ctx.style
+                    .paint("1", &format!("RULES with no traffic ({n_idle})"))
+            ),
             4,
             &join(&idle),
         )?;
@@ -1058,7 +1154,11 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     writeln!(out, "{}", style.paint("1", "COMPARED WITH THE BASELINE"))?;
     let more = |out: &mut dyn Write, n: usize, what: &str| -> io::Result<()> {
         if n > CHANGES {
-            writeln!(out, "  … and {} more {what} (all are in the JSON report)", n - CHANGES)?;
+            writeln!(
+                out,
+                "  … and {} more {what} (all are in the JSON report)",
+                n - CHANGES
+            )?;
         }
         Ok(())
     };
@@ -1109,7 +1209,11 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         )?;
     }
     more(out, b.not_seen.len(), "not seen")?;
-    if b.new.is_empty() && b.resolved.is_empty() && b.not_seen.is_empty() && b.missing_rules.is_empty() {
+    if b.new.is_empty()
+        && b.resolved.is_empty()
+        && b.not_seen.is_empty()
+        && b.missing_rules.is_empty()
+    {
         writeln!(out, "  no change")?;
     }
     Ok(())
@@ -1122,11 +1226,28 @@ mod tests {
     #[test]
     fn wrapping_keeps_words_and_indents_continuations() {
         let mut out = Vec::new();
-        para(&mut out, Some(20), "  x ", 6, "one two three four five six seven").unwrap();
+        para(
+            &mut out,
+            Some(20),
+            "  x ",
+            6,
+            "one two three four five six seven",
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert_eq!(text, "  x one two three\n      four five six\n      seven\n");
+        assert_eq!(
+            text,
+            "  x one two three\n      four five six\n      seven\n"
+        );
         let mut out = Vec::new();
-        para(&mut out, None, "  x ", 6, "one two three four five six seven").unwrap();
+        para(
+            &mut out,
+            None,
+            "  x ",
+            6,
+            "one two three four five six seven",
+        )
+        .unwrap();
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
     }
 
