@@ -48,6 +48,8 @@ pub struct Text {
     pub options: Options,
 }
 
+/// Entries of one verdict, the largest first, before "and N more".
+const ENTRIES: usize = 25;
 /// Clients (or servers) an entry names before "and N more".
 const NAMED: usize = 3;
 /// Ports, groups and hosts a summary names before "and N more".
@@ -665,8 +667,18 @@ impl Exporter for Text {
                     list.len(),
                     heading(verdict)
                 )?;
-                for g in &groups {
+                for g in groups.iter().take(ENTRIES) {
                     ctx.entry(out, verdict, g)?;
+                }
+                if groups.len() > ENTRIES {
+                    let rest: usize = groups[ENTRIES..].iter().map(|g| g.members.len()).sum();
+                    let n = groups.len() - ENTRIES;
+                    writeln!(
+                        out,
+                        "  … and {n} more {} ({}; --all or the JSON report lists them)",
+                        if n == 1 { "entry" } else { "entries" },
+                        plural(rest as u64, "conversation", "conversations")
+                    )?;
                 }
             }
         }
