@@ -268,9 +268,10 @@ pub fn run(
                 format: if options.format == LiveFormat::Json {
                     report::Format::Json
                 } else {
-                    report::Format::Text {
+                    report::Format::Text(report::text::Options {
                         color: options.color,
-                    }
+                        ..Default::default()
+                    })
                 },
                 output: options.output.clone(),
                 fail_on: options.fail_on.clone(),

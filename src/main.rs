@@ -169,6 +169,13 @@ struct CommonArgs {
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Text report: list every conversation one by one, with its reason, instead of the
+    /// findings grouped per problem.
+    #[arg(long)]
+    all: bool,
+    /// Text report: times in UTC (default: local time, with its UTC offset).
+    #[arg(long)]
+    utc: bool,
     /// Colour in the text report: auto (on a terminal, unless NO_COLOR is set;
     /// CLICOLOR_FORCE forces it), always, never.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
@@ -459,7 +466,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
 
     let to_terminal = common.output().is_none() && std::io::stdout().is_terminal();
     let finish = Finish {
-        format: report_format(common.format(), common.color.on(to_terminal)),
+        format: report_format(common, to_terminal),
         output: common.output(),
         fail_on,
     };
@@ -587,9 +594,14 @@ fn check_inputs(captures: &[PathBuf], output: Option<&Path>) -> Result<(), Fatal
     Ok(())
 }
 
-fn report_format(format: ReportFormat, color: bool) -> report::Format {
-    match format {
-        ReportFormat::Text => report::Format::Text { color },
+fn report_format(common: &CommonArgs, to_terminal: bool) -> report::Format {
+    match common.format() {
+        ReportFormat::Text => report::Format::Text(report::text::Options {
+            color: common.color.on(to_terminal),
+            width: to_terminal.then(report::text::terminal_width).flatten(),
+            all: common.all,
+            utc: common.utc,
+        }),
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Jsonl => report::Format::Jsonl,
     }

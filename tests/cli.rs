@@ -62,12 +62,13 @@ fn the_demo_exits_1_with_findings_and_0_with_fail_on_none() {
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o);
     for heading in [
+        "flowlint report:",
         "BLOCKED",
-        "WRONG DIRECTION",
+        "WRONG_DIRECTION",
         "UNEXPECTED",
-        "EXPECTED",
         "UNLISTED",
-        "Rule coverage",
+        "HOSTS with roles",
+        "RULES that saw traffic",
     ] {
         assert!(text.contains(heading), "text report lacks {heading}");
     }

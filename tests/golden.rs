@@ -188,6 +188,8 @@ fn run(case: &Case) -> (i32, Vec<u8>) {
         .current_dir(root())
         .args(&case.args)
         .env_remove("NO_COLOR")
+        // The text report writes local time: the goldens are in UTC.
+        .env("TZ", "UTC")
         .output()
         .expect("run flowlint");
     (output.status.code().unwrap_or(-1), output.stdout)

@@ -117,7 +117,7 @@ fn run_pipeline(bytes: Vec<u8>) -> Option<u64> {
     for format in [
         report::Format::Json,
         report::Format::Jsonl,
-        report::Format::Text { color: false },
+        report::Format::Text(Default::default()),
     ] {
         format
             .exporter()

@@ -321,7 +321,7 @@ pub trait Exporter {
 /// A report format with its settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    Text { color: bool },
+    Text(text::Options),
     Json,
     Jsonl,
 }
@@ -330,7 +330,7 @@ impl Format {
     /// The exporter that writes this format.
     pub fn exporter(self) -> Box<dyn Exporter> {
         match self {
-            Format::Text { color } => Box::new(text::Text { color }),
+            Format::Text(options) => Box::new(text::Text { options }),
             Format::Json => Box::new(json::Json),
             Format::Jsonl => Box::new(jsonl::Jsonl),
         }
