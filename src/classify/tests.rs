@@ -613,6 +613,27 @@ fn without_an_inventory_a_shared_port_needs_a_host_that_shows_a_role() {
          neither host 10.5.0.1 nor host 10.5.0.2 shows a role of it, so host 10.5.0.1 → host 10.5.0.2 is not \
          judged; if it is t's traffic, give an --inventory that lists the hosts' roles."
     );
+    // An unknown host's file sharing with the manager is not the manager's
+    // traffic the wrong way round (only the manager shows a role).
+    let run2 = Run::new(
+        &[
+            conn("10.0.1.5", "10.0.0.1", 7000, Tcp, State::Established),
+            conn("10.7.0.1", "10.0.0.1", 7500, Tcp, State::Established),
+        ],
+        false,
+    );
+    let c = run2.get("10.7.0.1", "10.0.0.1", 7500, Tcp);
+    assert_eq!(
+        (c.verdict, c.reason.code()),
+        (Verdict::Unlisted, "shared_port")
+    );
+    // With both hosts shown by the inventory, it is the wrong way round.
+    let run3 = Run::new(
+        &[conn("10.0.1.5", "10.0.0.1", 7500, Tcp, State::Established)],
+        true,
+    );
+    let c = run3.get("10.0.1.5", "10.0.0.1", 7500, Tcp);
+    assert_eq!(c.verdict, Verdict::WrongDirection);
     // No role is inferred from serving a shared port.
     assert!(run.classification.hosts.get(ip("10.5.0.2")).is_none());
     assert!(run.classification.hosts.get(ip("10.0.1.9")).is_none());

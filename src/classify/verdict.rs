@@ -175,7 +175,14 @@ impl Judge<'_> {
             server: ends.client,
         };
         let reversed = candidates.iter().copied().filter(|rule| {
-            rule.scope == Scope::Network && self.check_rule(rule, reverse, conv.first_ns).is_ok()
+            rule.scope == Scope::Network
+                && self.check_rule(rule, reverse, conv.first_ns).is_ok()
+                // On a shared port "the wrong way" is a claim about both
+                // hosts: each must show its role (a manager serving SMB to
+                // an unknown host is a file server, not a reversal).
+                && (!rule.shared
+                    || (self.hosts.shows_any(reverse.client.1, rule.client_set)
+                        && self.hosts.shows_any(reverse.server.1, rule.server_set)))
         });
         if let Some(rule) = most_specific(reversed) {
             return (
