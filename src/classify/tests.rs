@@ -772,7 +772,7 @@ fn folded_conversations_say_so_first() {
     .to_string();
     assert!(
         text.starts_with(
-            "1 connections from clients beyond the conversation limit are folded into this line (client \
+            "1 connection from clients beyond the conversation limit is folded into this line (client \
              0.0.0.0): a flood or scan? "
         ),
         "{text}"

@@ -112,6 +112,19 @@ impl Display for Seconds {
     }
 }
 
+/// " over 12 s", or nothing when the time span is zero.
+struct Over(i64);
+
+impl Display for Over {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.0 > 0 {
+            write!(f, " over {}", Seconds(self.0))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
@@ -130,11 +143,14 @@ impl Display for ReasonText<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let conv = &self.conv.conv;
         if conv.folded() > 0 {
+            let n = u64::from(conv.folded());
             write!(
                 f,
-                "{} connections from clients beyond the conversation limit are folded into this line \
+                "{n} connection{} from clients beyond the conversation limit {} folded into this line \
                  (client {}): a flood or scan? ",
-                conv.folded(), conv.key.client
+                plural(n),
+                if n == 1 { "is" } else { "are" },
+                conv.key.client
             )?;
         }
         self.words.reason(f, self.conv)
@@ -397,12 +413,13 @@ impl<'a> Words<'a> {
             )?,
             None => {}
         }
-        let span = Seconds(b.span_ns);
+        // " over 2.0 s"; nothing for a single instant ("over 0 s" says nothing).
+        let span = Over(b.span_ns);
         if b.no_reply {
             part(
                 f,
                 format_args!(
-                    "{client} got no answer from {server} on {port} ({} SYN{} over {span}): is {port} open between them?",
+                    "{client} got no answer from {server} on {port} ({} SYN{}{span}): is {port} open between them?",
                     b.attempts,
                     plural(b.attempts)
                 ),
@@ -413,7 +430,7 @@ impl<'a> Words<'a> {
             part(
                 f,
                 format_args!(
-                    "{server} never answered {client} on {port} ({} datagram{} over {span}): is {port} open between \
+                    "{server} never answered {client} on {port} ({} datagram{}{span}): is {port} open between \
                      them and the service running?",
                     b.attempts,
                     plural(b.attempts)
