@@ -329,3 +329,48 @@ fn color_follows_the_color_flag_no_color_and_clicolor_force() {
     )
     .contains(escape));
 }
+
+#[test]
+fn jsonl_names_fields_as_the_json_report_does() {
+    let o = flowlint(&[
+        "check",
+        "-q",
+        "--inventory",
+        DEMO_INV,
+        "--format",
+        "jsonl",
+        DEMO,
+    ]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let find = |server: &str, port: u64, state: &str| {
+        lines
+            .iter()
+            .find(|l| l["server"] == server && l["server_port"] == port && l["state"] == state)
+            .unwrap_or_else(|| panic!("no {state} connection to {server}:{port}"))
+    };
+    // An ICMP unreachable from a router names it; a refusal by the server does not.
+    assert_eq!(
+        find("198.51.100.20", 31000, "unreachable")["blocked_by"],
+        "203.0.113.1"
+    );
+    let refused = find("192.0.2.132", 16992, "refused");
+    assert!(
+        refused.get("blocked_by").is_none() && refused.get("failed_by").is_none(),
+        "{refused}"
+    );
+    for l in &lines {
+        assert!(
+            matches!(l["started_before_capture"].as_u64(), Some(0 | 1)),
+            "{l}"
+        );
+        assert!(l["duration"].as_f64().unwrap() >= 0.0, "{l}");
+    }
+    let midstream = lines
+        .iter()
+        .find(|l| l["state"] == "midstream")
+        .expect("a midstream connection");
+    assert_eq!(midstream["started_before_capture"], 1);
+}

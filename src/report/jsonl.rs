@@ -57,15 +57,20 @@ struct ConnectionLine<'a> {
     /// Wireshark's tcp.completeness bits (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     completeness: Option<u8>,
-    started_before_capture: bool,
+    /// 0 or 1: the JSON report's field of the same name counts connections.
+    started_before_capture: u8,
     packets: u64,
     bytes: u64,
     first_seen: AsText<Rfc3339>,
     last_seen: AsText<Rfc3339>,
+    /// Seconds from the first packet to the last (Zeek's `duration`).
+    duration: f64,
     verdict: Option<&'static str>,
     rule: Option<&'a str>,
+    /// As in the JSON report: the third party (a router or firewall) that
+    /// sent the ICMP unreachable, never the server itself.
     #[serde(skip_serializing_if = "Option::is_none")]
-    failed_by: Option<AsText<Addr>>,
+    blocked_by: Option<AsText<Addr>>,
 }
 
 /// Writes one connection line; `verdict` is its conversation's verdict and
@@ -85,14 +90,18 @@ pub fn write_connection(
         history: rec.history.as_str(),
         conn_state: rec.zeek_state.as_str(),
         completeness: (rec.transport == Transport::Tcp).then_some(rec.completeness),
-        started_before_capture: rec.started_before_capture,
+        started_before_capture: u8::from(rec.started_before_capture),
         packets: rec.packets,
         bytes: rec.bytes,
         first_seen: AsText(Rfc3339(rec.first_ns)),
         last_seen: AsText(Rfc3339(rec.last_ns)),
+        duration: rec.last_ns.saturating_sub(rec.first_ns).max(0) as f64 / 1e9,
         verdict: verdict.map(|(v, _)| v.as_str()),
         rule: verdict.and_then(|(_, r)| r),
-        failed_by: rec.failed_by.map(|a| AsText(Addr(a))),
+        blocked_by: rec
+            .failed_by
+            .filter(|&by| by != rec.server)
+            .map(|a| AsText(Addr(a))),
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
     out.write_all(b"\n")
