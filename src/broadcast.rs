@@ -237,10 +237,11 @@ impl BroadcastTable {
     pub fn is_group_address(&self, addr: IpAddr) -> bool {
         match addr {
             IpAddr::V4(a) => {
-                let a = u32::from(a);
-                a >> 28 == 0xe || a == u32::MAX || self.config.subnet_broadcasts.contains(a)
+                a.is_multicast()
+                    || a.is_broadcast()
+                    || self.config.subnet_broadcasts.contains(u32::from(a))
             }
-            IpAddr::V6(a) => a.octets()[0] == 0xff,
+            IpAddr::V6(a) => a.is_multicast(),
         }
     }
 

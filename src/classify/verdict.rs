@@ -123,14 +123,13 @@ impl Judge<'_> {
             .collect();
         // A rule that needs a companion (RPC dynamic ports after the endpoint
         // mapper) counts only after one: else its ports are no catalog ports.
-        let waiting = candidates.iter().find(|r| {
-            r.companion_rule
-                .is_some_and(|c| !self.has_companion(c, key.client, key.server, conv.first_ns))
-        });
-        let waiting = waiting.map(|r| r.rid);
-        candidates.retain(|r| {
-            r.companion_rule
-                .is_none_or(|c| self.has_companion(c, key.client, key.server, conv.first_ns))
+        let mut waiting = None;
+        candidates.retain(|r| match r.companion_rule {
+            Some(c) if !self.has_companion(c, key.client, key.server, conv.first_ns) => {
+                waiting.get_or_insert(r.rid);
+                false
+            }
+            _ => true,
         });
         if candidates.is_empty() {
             return match waiting {
