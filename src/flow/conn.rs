@@ -212,8 +212,21 @@ pub struct ConnRecord {
     pub started_before_capture: bool,
     pub first_ns: i64,
     pub last_ns: i64,
+    /// Every packet of the connection: both sides' and the ICMP
+    /// unreachables about it.
     pub packets: u64,
+    /// IP-level bytes of those packets.
     pub bytes: u64,
+    /// Packets each side sent (Zeek's `orig_pkts` / `resp_pkts`; ICMP
+    /// unreachables are in neither).
+    pub client_packets: u64,
+    pub server_packets: u64,
+    /// Transport payload bytes each side sent, as the IP header states them
+    /// (Zeek's `orig_bytes` / `resp_bytes` for UDP; for TCP Zeek counts the
+    /// sequence space, so a retransmission counts once there and each time
+    /// here).
+    pub client_payload: u64,
+    pub server_payload: u64,
     /// TCP: SYNs the client sent (retransmissions included).
     pub syns: u32,
     /// UDP: datagrams the client sent after the server's last answer.
@@ -348,6 +361,8 @@ struct DedupRing {
 #[derive(Clone, Debug, Default)]
 struct Rare {
     reporter: Option<IpAddr>,
+    /// ICMP unreachables about this connection.
+    unreachables: u64,
     dedup: Option<Box<DedupRing>>,
 }
 
@@ -360,8 +375,13 @@ pub struct Conn {
     pub(crate) last_ns: i64,
     attempt_first_ns: i64,
     attempt_last_ns: i64,
+    /// Every packet: both sides' and the ICMP unreachables (counted in
+    /// [`Rare`]).
     packets: u64,
     bytes: u64,
+    server_packets: u64,
+    client_payload: u64,
+    server_payload: u64,
     rare: Option<Box<Rare>>,
     history: Letters,
     /// TCP: SYNs the client sent; UDP: datagrams the client sent since the
@@ -408,9 +428,13 @@ impl Conn {
             attempt_last_ns: pkt.ts_ns,
             packets: 0,
             bytes: 0,
+            server_packets: 0,
+            client_payload: 0,
+            server_payload: 0,
             rare: dedup.then(|| {
                 Box::new(Rare {
                     reporter: None,
+                    unreachables: 0,
                     dedup: Some(Box::new(DedupRing {
                         slots: [Fingerprint::default(); DEDUP_SLOTS],
                         next: 0,
@@ -545,6 +569,12 @@ impl Conn {
             return;
         }
         let from_client = self.is_from_client(key, pkt);
+        if from_client {
+            self.client_payload += u64::from(pkt.payload_len);
+        } else {
+            self.server_packets += 1;
+            self.server_payload += u64::from(pkt.payload_len);
+        }
         if self.has(ConnFlags::UDP) {
             self.update_udp(pkt, from_client);
         } else {
@@ -558,6 +588,7 @@ impl Conn {
             Transport::Udp => self.server.has(EndpointFlags::SPOKE),
         };
         self.history.push(Letter::U);
+        self.rare.get_or_insert_with(Box::default).unreachables += 1;
         if !answered && !self.has(ConnFlags::REFUSED) && !self.has(ConnFlags::UNREACHABLE) {
             self.set(ConnFlags::UNREACHABLE);
             self.rare.get_or_insert_with(Box::default).reporter = Some(reporter);
@@ -814,6 +845,12 @@ impl Conn {
             last_ns: self.last_ns,
             packets: self.packets,
             bytes: self.bytes,
+            client_packets: self.packets
+                - self.server_packets
+                - self.rare.as_ref().map_or(0, |r| r.unreachables),
+            server_packets: self.server_packets,
+            client_payload: self.client_payload,
+            server_payload: self.server_payload,
             syns: match transport {
                 Transport::Tcp => self.attempts,
                 Transport::Udp => 0,

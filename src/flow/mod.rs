@@ -10,8 +10,10 @@
 //! on when a sweep happens to run, so results are the same for any batching
 //! or thread count.
 
+mod community_id;
 mod conn;
 
+pub use community_id::CommunityId;
 pub use conn::{ConnRecord, History, State, ZeekState};
 
 use std::net::IpAddr;

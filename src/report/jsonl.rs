@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Addr, AsText, Exporter, Outcome};
 use crate::classify::{ConvKey, Verdict};
 use crate::decode::Transport;
-use crate::flow::ConnRecord;
+use crate::flow::{CommunityId, ConnRecord};
 use crate::time::Rfc3339;
 
 /// The JSONL exporter.
@@ -59,8 +59,19 @@ struct ConnectionLine<'a> {
     completeness: Option<u8>,
     /// 0 or 1: the JSON report's field of the same name counts connections.
     started_before_capture: u8,
+    /// Every packet of the connection (both sides and the ICMP errors about
+    /// it) and their IP-level bytes, as the JSON report counts them.
     packets: u64,
     bytes: u64,
+    /// Zeek's per-direction counters: packets each side sent, and their
+    /// transport payload bytes.
+    orig_pkts: u64,
+    resp_pkts: u64,
+    orig_bytes: u64,
+    resp_bytes: u64,
+    /// The Community ID v1 flow hash (seed 0), as Zeek, Suricata and
+    /// Wireshark write it.
+    community_id: AsText<CommunityId>,
     first_seen: AsText<Rfc3339>,
     last_seen: AsText<Rfc3339>,
     /// Seconds from the first packet to the last (Zeek's `duration`).
@@ -93,6 +104,16 @@ pub fn write_connection(
         started_before_capture: u8::from(rec.started_before_capture),
         packets: rec.packets,
         bytes: rec.bytes,
+        orig_pkts: rec.client_packets,
+        resp_pkts: rec.server_packets,
+        orig_bytes: rec.client_payload,
+        resp_bytes: rec.server_payload,
+        community_id: AsText(CommunityId::new(
+            rec.transport,
+            (rec.client, rec.client_port),
+            (rec.server, rec.server_port),
+            0,
+        )),
         first_seen: AsText(Rfc3339(rec.first_ns)),
         last_seen: AsText(Rfc3339(rec.last_ns)),
         duration: rec.last_ns.saturating_sub(rec.first_ns).max(0) as f64 / 1e9,
