@@ -68,6 +68,19 @@ pub struct InputSummary {
     pub bytes: u64,
     pub warnings: Vec<Warning>,
     pub skipped: SkipCounts,
+    /// The earliest and latest record time (ns since the epoch), if any.
+    pub time_range: Option<(i64, i64)>,
+}
+
+impl InputSummary {
+    /// Widens the time range to a record's time.
+    #[inline]
+    pub fn saw_time(&mut self, ts_ns: i64) {
+        self.time_range = Some(match self.time_range {
+            Some((lo, hi)) => (lo.min(ts_ns), hi.max(ts_ns)),
+            None => (ts_ns, ts_ns),
+        });
+    }
 }
 
 /// The outcome of the flow stage over all captures.
@@ -144,6 +157,7 @@ pub fn analyse(
             bytes: 0,
             warnings: Vec::new(),
             skipped: SkipCounts::default(),
+            time_range: None,
         })
         .collect();
     let workers = options.threads.max(1).saturating_sub(1);
@@ -264,6 +278,7 @@ fn read_all(
         let summary = &mut inputs[index];
         summary.packets += 1;
         summary.bytes += u64::from(packet.orig_len);
+        summary.saw_time(packet.ts_ns);
         let offset = packet.offset;
         let data = strip_fcs(packet.data, packet.orig_len, packet.fcs_len);
         let decoded = decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len);

@@ -76,8 +76,9 @@ pub struct LiveOptions {
     pub baseline: Option<Baseline>,
     /// No summary lines on stderr.
     pub quiet: bool,
-    /// Colour in text output (stdout is a terminal).
-    pub color: bool,
+    /// How the text report (and the finding lines) are written: colour,
+    /// width, `--all`, `--utc`, as `check`'s.
+    pub text: report::text::Options,
 }
 
 /// A live run that cannot start or go on (status 2).
@@ -134,7 +135,7 @@ pub fn run(
         LiveFormat::Json => Emit::Nothing,
         LiveFormat::Jsonl => Emit::Connections,
         LiveFormat::Text => Emit::Findings {
-            color: options.color,
+            color: options.text.color,
         },
     };
     let mut engine = Engine::new(catalogs, inventory, options.flow.clone(), emit, stream);
@@ -243,6 +244,8 @@ pub fn run(
                 })
                 .collect(),
             skipped,
+            // Live reports its own span (`live.started`/`ended`).
+            time_range: None,
         }],
         table: std::mem::take(&mut engine.convs),
         connections: Vec::new(),
@@ -268,10 +271,7 @@ pub fn run(
                 format: if options.format == LiveFormat::Json {
                     report::Format::Json
                 } else {
-                    report::Format::Text(report::text::Options {
-                        color: options.color,
-                        ..Default::default()
-                    })
+                    report::Format::Text(options.text)
                 },
                 output: options.output.clone(),
                 fail_on: options.fail_on.clone(),

@@ -409,19 +409,27 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let readers = analysis::open_all(&captures)?;
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
+    // Standard input and compressed captures have no known length: a
+    // counter of bytes read, not a bar towards a total.
+    let total_known = readers.iter().all(|r| r.total_len().is_some());
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
+        let template = if total_known {
+            "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec}, {eta} left"
+        } else {
+            "{spinner} {bytes} read, {bytes_per_sec}"
+        };
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec}, {eta} left",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
     let progress = |done: u64, total: u64| {
         if let Some(bar) = &bar {
-            bar.set_length(total);
+            if total_known {
+                bar.set_length(total);
+            }
             bar.set_position(done);
         }
     };
@@ -691,9 +699,13 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         fail_on,
         baseline,
         quiet: common.quiet,
-        color: common
-            .color
-            .on(common.output().is_none() && std::io::stdout().is_terminal()),
+        text: match report_format(
+            common,
+            common.output().is_none() && std::io::stdout().is_terminal(),
+        ) {
+            report::Format::Text(options) => options,
+            _ => report::text::Options::default(),
+        },
     };
     let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
     inventory_warnings(inventory.as_ref());

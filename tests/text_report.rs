@@ -59,11 +59,45 @@ fn the_header_says_inputs_time_catalogs_inventory_and_counts() {
     assert!(
         lines[2].starts_with("  time       2026-11-20 10:00:00.000 to 10:00:13.014 +0000 (13 s)")
     );
-    assert!(lines[3].contains("jp1-itdm (22 rules), systemwalker-om (36 rules)"));
-    assert!(lines[3].contains("inventory: 15 hosts with roles seen"));
+    assert_eq!(
+        lines[3],
+        "  catalogs   jp1-itdm (22 rules), systemwalker-om (36 rules)"
+    );
     assert_eq!(
         lines[4],
+        "  inventory  fixtures/demo/lab.toml: 15 hosts with roles seen"
+    );
+    assert_eq!(
+        lines[5],
         "  traffic    216 packets, 35 connections, 33 conversations"
+    );
+}
+
+#[test]
+fn several_inputs_each_say_their_time_range() {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "check",
+            "--utc",
+            "fixtures/demo/lab.pcapng",
+            "fixtures/taps-a.pcap",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1..=3],
+        [
+            "  input      fixtures/demo/lab.pcapng: pcapng, link type 1, 216 packets, 2026-11-20 10:00:00.000 to 10:00:13.014",
+            "  input      fixtures/taps-a.pcap: pcap, link type 1, 34 packets, 2026-11-20 10:00:01.000 to 10:00:11.999",
+            "  time       2026-11-20 10:00:00.000 to 10:00:13.014 UTC (13 s)",
+        ]
+    );
+    assert_eq!(
+        lines[5],
+        "  inventory  none, roles inferred from traffic (8 hosts)"
     );
 }
 
@@ -196,4 +230,44 @@ fn blocked_clients_of_one_server_port_are_one_entry() {
         "  blocked 500 hosts (16.0.0.0, 16.0.0.1, 16.0.0.2 and 497 more) → host 192.0.2.10 31000/tcp: \
          no reply, 10:00:00, 500 attempts; is 31000/tcp open between them?\n"
     ));
+}
+
+/// Runs `flowlint` on a terminal of `columns` columns (util-linux `script`
+/// gives it one); `None` when `script` is not installed.
+fn on_terminal(args: &[&str], columns: u16) -> Option<String> {
+    let command = format!(
+        "stty cols {columns} rows 50; {} {}",
+        env!("CARGO_BIN_EXE_flowlint"),
+        args.join(" ")
+    );
+    let out = Command::new("script")
+        .current_dir(root())
+        .args(["-qec", &command, "/dev/null"])
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .output()
+        .ok()?;
+    out.status.code()?;
+    Some(String::from_utf8_lossy(&out.stdout).replace('\r', ""))
+}
+
+#[test]
+fn on_a_100_column_terminal_the_demo_fits_in_60_wrapped_lines() {
+    let Some(text) = on_terminal(&DEMO, 100) else {
+        eprintln!("util-linux script not found: skipped");
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 60, "{} lines:\n{text}", lines.len());
+    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 100, "a line of {widest} columns:\n{text}");
+    // Wrapped continuation lines are indented under their entry.
+    assert!(
+        lines.iter().any(|l| l.starts_with("      attempts; ")),
+        "{text}"
+    );
+    // The idle rules are named as far as three lines allow, then counted.
+    let idle = line_of(&text, "RULES with no traffic (37)");
+    assert!(lines[idle + 2].ends_with("(the JSON report's rules[] lists them all)"));
+    assert_eq!(lines.len(), idle + 3, "{text}");
 }

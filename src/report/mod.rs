@@ -118,6 +118,8 @@ pub struct Outcome<'a> {
     pub connections: Vec<ConnRecord>,
     pub baseline: Option<Comparison>,
     pub live: Option<LiveStats>,
+    /// The inventory file the roles came from, if one was given.
+    pub inventory_file: Option<String>,
 }
 
 /// Counts of the flow stage.
@@ -189,6 +191,7 @@ impl<'a> Outcome<'a> {
             connections: Vec::new(),
             baseline: None,
             live: None,
+            inventory_file: None,
         }
     }
 
@@ -217,6 +220,7 @@ impl<'a> Outcome<'a> {
         };
         let classification = crate::classify::classify(table, catalogs, inventory);
         let mut outcome = Outcome::new(catalogs, inputs, totals, classification);
+        outcome.inventory_file = inventory.map(|i| i.file.clone());
         outcome.connections = connections;
         outcome.broadcasts = broadcasts;
         outcome

@@ -56,6 +56,8 @@ const NAMED: usize = 3;
 const TOP: usize = 10;
 /// Hosts the host summary names.
 const HOSTS: usize = 40;
+/// Lines the names of the rules with no traffic take on a terminal.
+const IDLE_LINES: usize = 3;
 /// Lines of each kind of baseline change.
 const CHANGES: usize = 10;
 
@@ -195,16 +197,25 @@ fn para(
     hang: usize,
     text: &str,
 ) -> io::Result<()> {
+    for line in wrap(width, lead, hang, text) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// The lines [`para`] writes.
+fn wrap(width: Option<usize>, lead: &str, hang: usize, text: &str) -> Vec<String> {
     let Some(width) = width else {
-        return writeln!(out, "{lead}{text}");
+        return vec![format!("{lead}{text}")];
     };
+    let mut lines = Vec::new();
     let mut line = String::from(lead);
     let mut used = visible_width(lead);
     let mut empty = true;
     for word in text.split(' ') {
         let w = visible_width(word);
         if !empty && used + 1 + w > width {
-            writeln!(out, "{}", line.trim_end())?;
+            lines.push(line.trim_end().to_string());
             line = " ".repeat(hang);
             used = hang;
             empty = true;
@@ -217,7 +228,8 @@ fn para(
         used += w;
         empty = false;
     }
-    writeln!(out, "{}", line.trim_end())
+    lines.push(line.trim_end().to_string());
+    lines
 }
 
 /// What the entries need to name hosts and times.
@@ -736,20 +748,24 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
     let label = |name: &str| format!("  {name:<10} ");
     for input in &o.inputs {
         let links: Vec<String> = input.linktypes.iter().map(u32::to_string).collect();
-        para(
-            out,
-            ctx.width,
-            &label("input"),
-            13,
-            &format!(
-                "{}: {}, link type{} {}, {}",
-                input.path,
-                input.format.as_str(),
-                if links.len() == 1 { "" } else { "s" },
-                links.join(", "),
-                plural(input.packets, "packet", "packets"),
-            ),
-        )?;
+        let mut line = format!(
+            "{}: {}, link type{} {}, {}",
+            input.path,
+            input.format.as_str(),
+            if links.len() == 1 { "" } else { "s" },
+            links.join(", "),
+            plural(input.packets, "packet", "packets"),
+        );
+        // With one input, the time line below is its range.
+        if let (Some((first, last)), true) = (input.time_range, o.inputs.len() > 1) {
+            let _ = write!(
+                line,
+                ", {} to {}",
+                ctx.clock.date_time(first),
+                ctx.clock.time_ms(last, first)
+            );
+        }
+        para(out, ctx.width, &label("input"), 13, &line)?;
         for w in &input.warnings {
             para(
                 out,
@@ -785,18 +801,13 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
         })
         .collect();
     let with_roles = plural(ctx.hosts.with_roles().count() as u64, "host", "hosts");
-    let inventory = if ctx.hosts.from_inventory() {
-        format!("{with_roles} with roles seen")
-    } else {
-        format!("none, roles inferred from traffic ({with_roles})")
+    para(out, ctx.width, &label("catalogs"), 13, &catalogs.join(", "))?;
+    let inventory = match (&o.inventory_file, ctx.hosts.from_inventory()) {
+        (Some(file), true) => format!("{file}: {with_roles} with roles seen"),
+        (None, true) => format!("{with_roles} with roles seen"),
+        (_, false) => format!("none, roles inferred from traffic ({with_roles})"),
     };
-    para(
-        out,
-        ctx.width,
-        &label("catalogs"),
-        13,
-        &format!("{}; inventory: {inventory}", catalogs.join(", ")),
-    )?;
+    para(out, ctx.width, &label("inventory"), 13, &inventory)?;
     let mut traffic = format!(
         "{}, {}, {}",
         plural(t.packets, "packet", "packets"),
@@ -1140,17 +1151,34 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         &join(&seen),
     )?;
     if n_idle > 0 {
-        para(
-            out,
-            ctx.width,
-            &format!(
-                "{}: ",
-                ctx.style
-                    .paint("1", &format!("RULES with no traffic ({n_idle})"))
-            ),
-            4,
-            &join(&idle),
-        )?;
+        let lead = format!(
+            "{}: ",
+            ctx.style
+                .paint("1", &format!("RULES with no traffic ({n_idle})"))
+        );
+        // On a terminal the names of idle rules would fill the screen that
+        // the findings need: as many as fit in a few lines, then how many
+        // more. Piped, the line names them all.
+        let mut shown = n_idle;
+        let mut text = join(&idle);
+        while shown > 0 && wrap(ctx.width, &lead, 4, &text).len() > IDLE_LINES {
+            shown -= 1;
+            let mut left = shown;
+            let first: Vec<(String, Vec<String>)> = idle
+                .iter()
+                .filter_map(|(c, items)| {
+                    let take = left.min(items.len());
+                    left -= take;
+                    (take > 0).then(|| (c.clone(), items[..take].to_vec()))
+                })
+                .collect();
+            text = format!(
+                "{} … and {} more (the JSON report's rules[] lists them all)",
+                join(&first),
+                n_idle - shown
+            );
+        }
+        para(out, ctx.width, &lead, 4, &text)?;
     }
     Ok(())
 }
