@@ -479,7 +479,12 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         fail_on,
     };
     if let Some(spinner) = &spinner {
-        spinner.set_message("writing the report");
+        if to_terminal {
+            // The report goes to the same screen: no spinner line in it.
+            spinner.finish_and_clear();
+        } else {
+            spinner.set_message("writing the report");
+        }
     }
     let written = report::finish(&outcome, &finish);
     if let Some(spinner) = &spinner {

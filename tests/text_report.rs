@@ -271,3 +271,36 @@ fn on_a_100_column_terminal_the_demo_fits_in_60_wrapped_lines() {
     assert!(lines[idle + 2].ends_with("(the JSON report's rules[] lists them all)"));
     assert_eq!(lines.len(), idle + 3, "{text}");
 }
+
+#[test]
+fn on_a_terminal_the_progress_lines_are_cleared_before_the_report() {
+    let args = [
+        "check",
+        "--inventory",
+        "fixtures/demo/lab.toml",
+        "fixtures/demo/lab.pcapng",
+    ];
+    let Some(raw) = on_terminal(&args, 100) else {
+        eprintln!("util-linux script not found: skipped");
+        return;
+    };
+    // What the screen shows: a line as it stands after its last
+    // carriage return or erase-line.
+    let shown: Vec<&str> = raw
+        .lines()
+        .map(|l| l.rsplit("\x1b[2K").next().unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(
+        shown[0].starts_with("flowlint report: 6 blocked"),
+        "{shown:?}"
+    );
+    assert!(
+        !shown
+            .iter()
+            .any(|l| l.contains("classifying") || l.contains("KiB")),
+        "{shown:?}"
+    );
+    // The summary line on standard error comes after the report.
+    assert!(shown.last().unwrap().starts_with("flowlint: 216 packets"));
+}
