@@ -145,6 +145,10 @@ pub fn analyse(
 ) -> Analysis {
     let mut config = options.flow.clone();
     config.dedup = readers.len() > 1;
+    if options.keep_connections && config.zeek_ports.is_none() {
+        // JSONL writes Zeek's view of every connection.
+        config = config.with_zeek_view();
+    }
     let total: u64 = readers.iter().filter_map(|r| r.total_len()).sum();
     let mut inputs: Vec<InputSummary> = paths
         .iter()

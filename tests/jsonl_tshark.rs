@@ -1,8 +1,9 @@
 //! JSONL's Zeek-named counters and its Community ID, checked against tshark
 //! on every fixture capture: tshark computes the Community ID itself
 //! (`--enable-protocol communityid`) and its per-packet fields give each
-//! direction's packets and payload bytes. Skipped when tshark is missing
-//! (CI installs it).
+//! direction's packets and payload bytes (the fixtures have no
+//! retransmitted data, so the payload sums equal Zeek's sequence-space
+//! sizes). Skipped when tshark is missing (CI installs it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -192,11 +193,16 @@ fn per_direction_counters_and_community_id_agree_with_tshark() {
                 assert_eq!(id, theirs, "{}: {rec}", capture.display());
                 checked += 1;
             }
-            for (from_client, pkts, bytes) in [
+            // orig_* follow Zeek's originator: the server when Zeek flipped
+            // the connection (zeek_orig_h is then set).
+            let flipped = rec.get("zeek_orig_h").is_some();
+            for (from_orig, pkts, bytes) in [
                 (true, "orig_pkts", "orig_bytes"),
                 (false, "resp_pkts", "resp_bytes"),
             ] {
-                let c = ours.entry(direction(&rec, from_client)).or_default();
+                let c = ours
+                    .entry(direction(&rec, from_orig != flipped))
+                    .or_default();
                 c.packets += rec[pkts].as_u64().unwrap();
                 c.payload += rec[bytes].as_u64().unwrap();
             }

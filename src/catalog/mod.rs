@@ -872,6 +872,14 @@ pub struct PortBitmap {
     bits: Box<[u64; 2048]>,
 }
 
+impl std::fmt::Debug for PortBitmap {
+    /// The number of ports marked (the bits themselves are 16 KiB).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let marked: u32 = self.bits.iter().map(|w| w.count_ones()).sum();
+        write!(f, "PortBitmap({marked} ports)")
+    }
+}
+
 impl Default for PortBitmap {
     fn default() -> Self {
         PortBitmap {

@@ -423,7 +423,6 @@ impl ConversationTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::History;
     use std::net::Ipv4Addr;
 
     fn rec(client: u8, state: State, first_ns: i64) -> ConnRecord {
@@ -439,10 +438,6 @@ mod tests {
             last_ns: first_ns + 5,
             packets: 3,
             bytes: 180,
-            client_packets: 2,
-            server_packets: 1,
-            client_payload: 0,
-            server_payload: 0,
             syns: 2,
             unanswered_datagrams: 0,
             attempt_first_ns: first_ns,
@@ -451,8 +446,7 @@ mod tests {
             rst_ttl: Some(64),
             server_ttl: Some(128),
             client_ttl: Some(64),
-            history: History::default(),
-            zeek_state: crate::flow::ZeekState::S0,
+            zeek: None,
             completeness: 1,
         }
     }

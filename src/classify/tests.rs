@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::*;
 use crate::catalog::CatalogSet;
 use crate::decode::Transport;
-use crate::flow::{ConnRecord, History, State};
+use crate::flow::{ConnRecord, State};
 use crate::inventory::Inventory;
 use crate::report::words::{ReasonText, Words};
 
@@ -190,10 +190,6 @@ fn conn(client: &str, server: &str, port: u16, transport: Transport, state: Stat
         last_ns: 5_000_000_000,
         packets: 3,
         bytes: 180,
-        client_packets: 2,
-        server_packets: 1,
-        client_payload: 0,
-        server_payload: 0,
         syns: 3,
         unanswered_datagrams: if transport == Transport::Udp { 2 } else { 0 },
         attempt_first_ns: 1_000_000_000,
@@ -202,8 +198,7 @@ fn conn(client: &str, server: &str, port: u16, transport: Transport, state: Stat
         rst_ttl: None,
         server_ttl: None,
         client_ttl: Some(64),
-        history: History::default(),
-        zeek_state: crate::flow::ZeekState::S0,
+        zeek: None,
         completeness: 0,
     }
 }

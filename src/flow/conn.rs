@@ -1,13 +1,16 @@
 //! One connection's life: who opened it, what each side sent, and the state it
 //! ends in (SPEC "Connections and their states").
 //!
-//! The TCP logic follows Zeek's `conn_state`/`history` and Wireshark's
+//! The TCP logic follows Zeek's per-endpoint states and Wireshark's
 //! `tcp.completeness`, reduced to what a port check needs: was the opening
-//! captured, did the server answer, and how did the attempt fail.
+//! captured, did the server answer, and how did the attempt fail. Zeek's own
+//! `conn_state` and `history`, for JSONL, come from [`super::zeek`].
 
 use std::net::IpAddr;
 
+use super::zeek::{ZeekRecord, ZeekView};
 use super::{Side, Sockets};
+use crate::catalog::PortBitmap;
 use crate::decode::{PacketKind, PacketMeta, TcpFlags, Transport};
 
 /// The state a connection is decided in.
@@ -123,82 +126,6 @@ impl std::fmt::Display for ZeekState {
     }
 }
 
-/// Zeek-style history: one letter per event kind and direction, in order of
-/// first occurrence; upper case from the client, lower case from the server.
-/// S syn, H syn-ack, A ack, D data, F fin, R rst, T retransmitted SYN,
-/// U unreachable (ICMP).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct History {
-    letters: [u8; 15],
-    len: u8,
-}
-
-impl History {
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.letters[..usize::from(self.len)]).unwrap_or("")
-    }
-}
-
-/// The letters a history can hold; a letter's index (1 to 14) is its code in
-/// [`Letters`].
-const LETTERS: &[u8; 15] = b"\0SHADFRTUshadfr";
-
-/// One history letter, by its code (an index into [`LETTERS`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Letter(u8);
-
-impl Letter {
-    const T: Letter = Letter(7);
-    const U: Letter = Letter(8);
-    /// The client's (upper case) or the server's (lower case) letter of an
-    /// event: `S`, `H`, `A`, `D`, `F` or `R`.
-    #[inline]
-    fn of(event: u8, from_client: bool) -> Letter {
-        let upper = match event {
-            b'S' => 1,
-            b'H' => 2,
-            b'A' => 3,
-            b'D' => 4,
-            b'F' => 5,
-            _ => 6, // R
-        };
-        Letter(if from_client { upper } else { upper + 8 })
-    }
-}
-
-/// A [`History`] packed in one word: the codes of its letters (each at most
-/// once, so at most 14), four bits each, first letter lowest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Letters(u64);
-
-impl Letters {
-    const NIBBLES_1: u64 = 0x1111_1111_1111_1111;
-    const NIBBLES_8: u64 = 0x8888_8888_8888_8888;
-
-    #[inline]
-    fn push(&mut self, letter: Letter) {
-        // Does any nibble equal the letter's code? Empty nibbles are 0 and
-        // never match (codes start at 1): a zero-nibble test on the XOR.
-        let x = self.0 ^ u64::from(letter.0).wrapping_mul(Self::NIBBLES_1);
-        if x.wrapping_sub(Self::NIBBLES_1) & !x & Self::NIBBLES_8 != 0 {
-            return;
-        }
-        let len = (64 - self.0.leading_zeros()).div_ceil(4);
-        self.0 |= u64::from(letter.0) << (4 * len);
-    }
-
-    fn history(self) -> History {
-        let mut h = History::default();
-        let mut bits = self.0;
-        while bits != 0 {
-            h.letters[usize::from(h.len)] = LETTERS[(bits & 0xf) as usize];
-            h.len += 1;
-            bits >>= 4;
-        }
-        h
-    }
-}
-
 /// A decided connection: what the flow stage hands to classification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnRecord {
@@ -217,16 +144,6 @@ pub struct ConnRecord {
     pub packets: u64,
     /// IP-level bytes of those packets.
     pub bytes: u64,
-    /// Packets each side sent (Zeek's `orig_pkts` / `resp_pkts`; ICMP
-    /// unreachables are in neither).
-    pub client_packets: u64,
-    pub server_packets: u64,
-    /// Transport payload bytes each side sent, as the IP header states them
-    /// (Zeek's `orig_bytes` / `resp_bytes` for UDP; for TCP Zeek counts the
-    /// sequence space, so a retransmission counts once there and each time
-    /// here).
-    pub client_payload: u64,
-    pub server_payload: u64,
     /// TCP: SYNs the client sent (retransmissions included).
     pub syns: u32,
     /// UDP: datagrams the client sent after the server's last answer.
@@ -242,9 +159,8 @@ pub struct ConnRecord {
     pub server_ttl: Option<u8>,
     /// TTL of the client's packets, if any.
     pub client_ttl: Option<u8>,
-    pub history: History,
-    /// Zeek's `conn_state` for the same connection (S0, S1, SF, REJ, RSTO, …).
-    pub zeek_state: ZeekState,
+    /// Zeek's view of the connection (kept when JSONL is written).
+    pub zeek: Option<Box<ZeekRecord>>,
     /// Wireshark's `tcp.completeness` bits: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
     pub completeness: u8,
 }
@@ -361,8 +277,8 @@ struct DedupRing {
 #[derive(Clone, Debug, Default)]
 struct Rare {
     reporter: Option<IpAddr>,
-    /// ICMP unreachables about this connection.
-    unreachables: u64,
+    /// Zeek's view, when JSONL is written.
+    zeek: Option<Box<ZeekView>>,
     dedup: Option<Box<DedupRing>>,
 }
 
@@ -375,15 +291,9 @@ pub struct Conn {
     pub(crate) last_ns: i64,
     attempt_first_ns: i64,
     attempt_last_ns: i64,
-    /// Every packet: both sides' and the ICMP unreachables (counted in
-    /// [`Rare`]).
     packets: u64,
     bytes: u64,
-    server_packets: u64,
-    client_payload: u64,
-    server_payload: u64,
     rare: Option<Box<Rare>>,
-    history: Letters,
     /// TCP: SYNs the client sent; UDP: datagrams the client sent since the
     /// server's last answer.
     attempts: u32,
@@ -405,6 +315,7 @@ impl Conn {
         client_is_src: bool,
         opening_seen: bool,
         dedup: bool,
+        zeek_ports: Option<&PortBitmap>,
     ) -> Conn {
         let (ip, port) = if client_is_src {
             (&pkt.src, pkt.src_port)
@@ -428,21 +339,20 @@ impl Conn {
             attempt_last_ns: pkt.ts_ns,
             packets: 0,
             bytes: 0,
-            server_packets: 0,
-            client_payload: 0,
-            server_payload: 0,
-            rare: dedup.then(|| {
+            rare: (dedup || zeek_ports.is_some()).then(|| {
                 Box::new(Rare {
                     reporter: None,
-                    unreachables: 0,
-                    dedup: Some(Box::new(DedupRing {
-                        slots: [Fingerprint::default(); DEDUP_SLOTS],
-                        next: 0,
-                        filled: 0,
-                    })),
+                    zeek: zeek_ports
+                        .map(|ports| Box::new(ZeekView::new(pkt, client_is_src, ports))),
+                    dedup: dedup.then(|| {
+                        Box::new(DedupRing {
+                            slots: [Fingerprint::default(); DEDUP_SLOTS],
+                            next: 0,
+                            filled: 0,
+                        })
+                    }),
                 })
             }),
-            history: Letters::default(),
             attempts: 0,
             client_isn: 0,
             client: Endpoint::default(),
@@ -569,11 +479,8 @@ impl Conn {
             return;
         }
         let from_client = self.is_from_client(key, pkt);
-        if from_client {
-            self.client_payload += u64::from(pkt.payload_len);
-        } else {
-            self.server_packets += 1;
-            self.server_payload += u64::from(pkt.payload_len);
+        if let Some(zeek) = self.rare.as_deref_mut().and_then(|r| r.zeek.as_deref_mut()) {
+            zeek.packet(pkt, from_client);
         }
         if self.has(ConnFlags::UDP) {
             self.update_udp(pkt, from_client);
@@ -587,8 +494,6 @@ impl Conn {
             Transport::Tcp => self.opened(),
             Transport::Udp => self.server.has(EndpointFlags::SPOKE),
         };
-        self.history.push(Letter::U);
-        self.rare.get_or_insert_with(Box::default).unreachables += 1;
         if !answered && !self.has(ConnFlags::REFUSED) && !self.has(ConnFlags::UNREACHABLE) {
             self.set(ConnFlags::UNREACHABLE);
             self.rare.get_or_insert_with(Box::default).reporter = Some(reporter);
@@ -605,7 +510,6 @@ impl Conn {
             self.client.keep_ttl(pkt.ttl);
         }
         if f.rst() {
-            self.history.push(Letter::of(b'R', from_client));
             let opened = self.opened();
             if from_client {
                 self.client.set(EndpointFlags::RST);
@@ -626,13 +530,8 @@ impl Conn {
             return;
         }
         if f.syn() && !f.ack() {
-            self.history.push(Letter::of(b'S', from_client));
             if from_client {
                 self.client.set(EndpointFlags::SYN);
-                if self.attempts > 0 {
-                    // Zeek's 'T': a retransmission.
-                    self.history.push(Letter::T);
-                }
                 if !self.has(ConnFlags::ISN) {
                     self.set(ConnFlags::ISN);
                     self.client_isn = pkt.seq;
@@ -646,7 +545,6 @@ impl Conn {
             return;
         }
         if f.syn() {
-            self.history.push(Letter::of(b'H', from_client));
             if !from_client {
                 self.server.set(EndpointFlags::SYN);
                 self.server.set(EndpointFlags::SPOKE);
@@ -663,7 +561,6 @@ impl Conn {
             self.server.keep_ttl(pkt.ttl);
         }
         if f.fin() {
-            self.history.push(Letter::of(b'F', from_client));
             if from_client {
                 self.client.set(EndpointFlags::FIN);
             } else {
@@ -672,14 +569,11 @@ impl Conn {
         }
         if pkt.payload_len > 0 {
             self.set(ConnFlags::DATA);
-            self.history.push(Letter::of(b'D', from_client));
         } else if f.ack() && !f.fin() {
-            self.history.push(Letter::of(b'A', from_client));
         }
     }
 
     fn update_udp(&mut self, pkt: &PacketMeta, from_client: bool) {
-        self.history.push(Letter::of(b'D', from_client));
         if from_client {
             self.client.keep_ttl(pkt.ttl);
             if self.attempts == 0 {
@@ -717,54 +611,6 @@ impl Conn {
             c |= completeness::RST;
         }
         c
-    }
-
-    /// Zeek's `conn_state`, for cross-checking with Zeek's conn.log.
-    fn zeek_state(&self) -> ZeekState {
-        use EndpointFlags as E;
-        let (cl, sv) = (&self.client, &self.server);
-        match self.transport() {
-            Transport::Udp => match (cl.has(E::TTL), sv.has(E::SPOKE)) {
-                (true, true) => ZeekState::SF,
-                (true, false) => ZeekState::S0,
-                _ => ZeekState::OTH,
-            },
-            Transport::Tcp => {
-                let syn = self.attempts > 0;
-                let synack = sv.has(E::SYN);
-                let proved = cl.has(E::ACK);
-                let answered = synack || proved;
-                if !syn && !synack {
-                    ZeekState::OTH
-                } else if syn && !answered {
-                    if sv.has(E::RST) {
-                        ZeekState::REJ
-                    } else if cl.has(E::RST) {
-                        ZeekState::RSTOS0
-                    } else if cl.has(E::FIN) {
-                        ZeekState::SH
-                    } else {
-                        ZeekState::S0
-                    }
-                } else if !syn && sv.has(E::RST) && !proved {
-                    ZeekState::RSTRH
-                } else if !syn && sv.has(E::FIN) && !proved {
-                    ZeekState::SHR
-                } else if cl.has(E::RST) {
-                    ZeekState::RSTO
-                } else if sv.has(E::RST) {
-                    ZeekState::RSTR
-                } else if cl.has(E::FIN) && sv.has(E::FIN) {
-                    ZeekState::SF
-                } else if cl.has(E::FIN) {
-                    ZeekState::S2
-                } else if sv.has(E::FIN) {
-                    ZeekState::S3
-                } else {
-                    ZeekState::S1
-                }
-            }
-        }
     }
 
     /// The state the connection is decided in with the capture ending (or the
@@ -845,12 +691,6 @@ impl Conn {
             last_ns: self.last_ns,
             packets: self.packets,
             bytes: self.bytes,
-            client_packets: self.packets
-                - self.server_packets
-                - self.rare.as_ref().map_or(0, |r| r.unreachables),
-            server_packets: self.server_packets,
-            client_payload: self.client_payload,
-            server_payload: self.server_payload,
             syns: match transport {
                 Transport::Tcp => self.attempts,
                 Transport::Udp => 0,
@@ -865,8 +705,11 @@ impl Conn {
             rst_ttl: self.has(ConnFlags::RST_TTL).then_some(self.rst_ttl),
             server_ttl: self.server.ttl(),
             client_ttl: self.client.ttl(),
-            history: self.history.history(),
-            zeek_state: self.zeek_state(),
+            zeek: self
+                .rare
+                .as_ref()
+                .and_then(|r| r.zeek.as_ref())
+                .map(|z| Box::new(z.record())),
             completeness: self.completeness(),
         }
     }

@@ -12,9 +12,11 @@
 
 mod community_id;
 mod conn;
+mod zeek;
 
 pub use community_id::CommunityId;
-pub use conn::{ConnRecord, History, State, ZeekState};
+pub use conn::{ConnRecord, State, ZeekState};
+pub use zeek::ZeekRecord;
 
 use std::net::IpAddr;
 
@@ -49,6 +51,9 @@ pub struct FlowConfig {
     /// At most this many connections are tracked at once; beyond, the least
     /// recently active are decided early.
     pub max_connections: usize,
+    /// Keep Zeek's view of every connection (for JSONL), with these likely
+    /// server ports; `None`: not kept.
+    pub zeek_ports: Option<std::sync::Arc<PortBitmap>>,
 }
 
 impl FlowConfig {
@@ -63,7 +68,14 @@ impl FlowConfig {
             dedup_window_ns: SECOND,
             dedup: false,
             max_connections: 1_000_000,
+            zeek_ports: None,
         }
+    }
+
+    /// Keeps Zeek's view of every connection (what JSONL writes).
+    pub fn with_zeek_view(mut self) -> FlowConfig {
+        self.zeek_ports = Some(std::sync::Arc::new(zeek::likely_server_ports()));
+        self
     }
 }
 
@@ -351,6 +363,7 @@ impl FlowTable {
             client_is_src,
             opening_seen,
             self.config.dedup,
+            self.config.zeek_ports.as_deref(),
         );
         if self.config.dedup {
             conn.is_duplicate(&sockets, pkt, input, window);

@@ -220,7 +220,7 @@ pub fn compare(current: &Classification, catalogs: &CatalogSet, baseline: &Basel
 mod tests {
     use super::*;
     use crate::classify::{classify, ConversationTable};
-    use crate::flow::{ConnRecord, History, State};
+    use crate::flow::{ConnRecord, State};
 
     fn conn(client: &str, port: u16, state: State) -> ConnRecord {
         ConnRecord {
@@ -235,10 +235,6 @@ mod tests {
             last_ns: 1,
             packets: 1,
             bytes: 60,
-            client_packets: 1,
-            server_packets: 0,
-            client_payload: 0,
-            server_payload: 0,
             syns: 1,
             unanswered_datagrams: 0,
             attempt_first_ns: 0,
@@ -247,8 +243,7 @@ mod tests {
             rst_ttl: None,
             server_ttl: None,
             client_ttl: None,
-            history: History::default(),
-            zeek_state: crate::flow::ZeekState::S0,
+            zeek: None,
             completeness: 1,
         }
     }

@@ -51,9 +51,20 @@ struct ConnectionLine<'a> {
     server_port: u16,
     protocol: &'static str,
     state: &'static str,
+    /// Zeek's `history` and `conn_state`, in Zeek's orientation.
     history: &'a str,
-    /// Zeek's conn_state for the same connection.
     conn_state: &'static str,
+    /// Only when Zeek calls the server the originator (a connection seen
+    /// without its opening, a UDP answer first): Zeek's `id.*`, so the
+    /// record joins Zeek's conn.log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zeek_orig_h: Option<AsText<Addr>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zeek_orig_p: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zeek_resp_h: Option<AsText<Addr>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zeek_resp_p: Option<u16>,
     /// Wireshark's tcp.completeness bits (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     completeness: Option<u8>,
@@ -63,8 +74,9 @@ struct ConnectionLine<'a> {
     /// it) and their IP-level bytes, as the JSON report counts them.
     packets: u64,
     bytes: u64,
-    /// Zeek's per-direction counters: packets each side sent, and their
-    /// transport payload bytes.
+    /// Zeek's per-direction counters (originator and responder as Zeek
+    /// sees them): packets, and payload bytes (TCP: the sequence space
+    /// used, as Zeek counts it).
     orig_pkts: u64,
     resp_pkts: u64,
     orig_bytes: u64,
@@ -91,6 +103,9 @@ pub fn write_connection(
     rec: &ConnRecord,
     verdict: Option<(Verdict, Option<&str>)>,
 ) -> io::Result<()> {
+    debug_assert!(rec.zeek.is_some(), "JSONL needs the flow table's Zeek view");
+    let zeek = rec.zeek.as_deref();
+    let flipped = zeek.is_some_and(|z| z.flipped);
     let line = ConnectionLine {
         client: AsText(Addr(rec.client)),
         client_port: rec.client_port,
@@ -98,16 +113,20 @@ pub fn write_connection(
         server_port: rec.server_port,
         protocol: rec.transport.as_str(),
         state: rec.state.as_str(),
-        history: rec.history.as_str(),
-        conn_state: rec.zeek_state.as_str(),
+        history: zeek.map_or("", |z| z.history()),
+        conn_state: zeek.map_or("OTH", |z| z.conn_state.as_str()),
+        zeek_orig_h: flipped.then_some(AsText(Addr(rec.server))),
+        zeek_orig_p: flipped.then_some(rec.server_port),
+        zeek_resp_h: flipped.then_some(AsText(Addr(rec.client))),
+        zeek_resp_p: flipped.then_some(rec.client_port),
         completeness: (rec.transport == Transport::Tcp).then_some(rec.completeness),
         started_before_capture: u8::from(rec.started_before_capture),
         packets: rec.packets,
         bytes: rec.bytes,
-        orig_pkts: rec.client_packets,
-        resp_pkts: rec.server_packets,
-        orig_bytes: rec.client_payload,
-        resp_bytes: rec.server_payload,
+        orig_pkts: zeek.map_or(0, |z| z.orig_pkts),
+        resp_pkts: zeek.map_or(0, |z| z.resp_pkts),
+        orig_bytes: zeek.map_or(0, |z| z.orig_bytes),
+        resp_bytes: zeek.map_or(0, |z| z.resp_bytes),
         community_id: AsText(CommunityId::new(
             rec.transport,
             (rec.client, rec.client_port),
