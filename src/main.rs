@@ -68,6 +68,8 @@ enum ReportFormat {
     Text,
     Json,
     Jsonl,
+    /// One self-contained page (inline CSS, script and SVG; loads nothing).
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -122,6 +124,7 @@ impl CommonArgs {
         match extension.as_deref() {
             Some("json") => ReportFormat::Json,
             Some("jsonl" | "ndjson") => ReportFormat::Jsonl,
+            Some("html" | "htm") => ReportFormat::Html,
             _ => ReportFormat::Text,
         }
     }
@@ -131,8 +134,9 @@ impl CommonArgs {
 struct CommonArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Report format: text (for people), json (one object), jsonl (one object per connection).
-    /// Default: from the extension of -o (.json, .jsonl), else text.
+    /// Report format: text (for people), json (one object), jsonl (one object per connection),
+    /// html (one self-contained page). Default: from the extension of -o (.json, .jsonl, .html),
+    /// else text.
     #[arg(long, value_enum)]
     format: Option<ReportFormat>,
     /// Write the report to FILE (atomically) instead of standard output (`-`: standard output).
@@ -604,6 +608,7 @@ fn report_format(common: &CommonArgs, to_terminal: bool) -> report::Format {
         }),
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Jsonl => report::Format::Jsonl,
+        ReportFormat::Html => report::Format::Html,
     }
 }
 
@@ -686,6 +691,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
             ReportFormat::Text => LiveFormat::Text,
             ReportFormat::Json => LiveFormat::Json,
             ReportFormat::Jsonl => LiveFormat::Jsonl,
+            ReportFormat::Html => LiveFormat::Html,
         },
         output: common.output(),
         fail_on,

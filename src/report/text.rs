@@ -304,15 +304,31 @@ impl Ctx<'_, '_> {
     }
 
     fn entry(&self, out: &mut dyn Write, verdict: Verdict, g: &Group<'_>) -> io::Result<()> {
-        let text = match g.key {
+        let text = self.entry_text(g);
+        let lead = format!("  {} ", self.style.verdict(verdict));
+        para(out, self.width, &lead, 6, &text)?;
+        if verdict == Verdict::Blocked {
+            let fixes = super::fix::merge(
+                g.members
+                    .iter()
+                    .filter_map(|c| super::fix::Fix::of(self.o, c)),
+            );
+            if let Some(line) = super::fix::text_line(&fixes) {
+                para(out, self.width, "      fix: ", 6, &line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry's sentence, as the report writes it after the verdict.
+    fn entry_text(&self, g: &Group<'_>) -> String {
+        match g.key {
             Key::Blocked {
                 failure, blocker, ..
             } => self.blocked(g, failure, blocker),
             Key::WrongWay { rule, roles } => self.wrong_way(g, rule, roles),
             Key::Unexpected { code } => self.unexpected(g, code),
-        };
-        let lead = format!("  {} ", self.style.verdict(verdict));
-        para(out, self.width, &lead, 6, &text)
+        }
     }
 
     fn blocked(&self, g: &Group<'_>, failure: Failure, blocker: Option<IpAddr>) -> String {
@@ -708,7 +724,7 @@ impl Exporter for Text {
 }
 
 /// First and last packet of the analysis (conversations and broadcasts).
-fn time_range(o: &Outcome<'_>) -> Option<(i64, i64)> {
+pub(crate) fn time_range(o: &Outcome<'_>) -> Option<(i64, i64)> {
     let convs = o
         .classification
         .conversations
@@ -912,7 +928,28 @@ fn conversation(
     if let Some(by) = c.conv.icmp_reporter() {
         writeln!(out, "      blocked by {by}")?;
     }
+    if let Some(fix) = super::fix::Fix::of(o, c) {
+        if let Some(line) = super::fix::text_line(&[fix]) {
+            para(out, ctx.width, "      fix: ", 6, &line)?;
+        }
+    }
     Ok(())
+}
+
+/// One finding entry's sentence as the text report writes it (times in
+/// UTC, no colour; `t0` the first packet, [`time_range`]): what the HTML
+/// report shows for the same group.
+pub(crate) fn entry_sentence(o: &Outcome<'_>, t0: i64, g: &Group<'_>) -> String {
+    let ctx = Ctx {
+        o,
+        catalogs: o.catalogs,
+        hosts: &o.classification.hosts,
+        clock: Clock { utc: true },
+        style: Style { color: false },
+        width: None,
+        t0,
+    };
+    ctx.entry_text(g)
 }
 
 /// A summary: a bold title, then items joined on one line (wrapped on a terminal).
