@@ -88,6 +88,12 @@ enum PlanFormat {
     /// A GitHub-flavoured Markdown table.
     #[value(alias = "md")]
     Markdown,
+    /// New-NetFirewallRule lines: one script per Windows server host.
+    Powershell,
+    /// netsh advfirewall lines (a batch file): one script per Windows server host.
+    Netsh,
+    /// nftables: one inet filter input chain per Unix server host (check with nft -c -f).
+    Nft,
 }
 
 #[derive(Args, Clone)]
@@ -638,6 +644,9 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
         PlanFormat::Json => listing::PlanFormat::Json,
         PlanFormat::Csv => listing::PlanFormat::Csv,
         PlanFormat::Markdown => listing::PlanFormat::Markdown,
+        PlanFormat::Powershell => listing::PlanFormat::Powershell,
+        PlanFormat::Netsh => listing::PlanFormat::Netsh,
+        PlanFormat::Nft => listing::PlanFormat::Nft,
     };
     emit(|out| listing::write_plan(out, &plan, format))?;
     inventory_warnings(Some(&inventory));

@@ -109,6 +109,16 @@ pub fn safe(text: &str, max: usize) -> String {
         .collect()
 }
 
+/// Text from a catalog or an inventory for a comment line of a script:
+/// control characters (a line break would end the comment) written as
+/// blanks; at most `max` characters.
+pub fn comment(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 impl Fix {
     /// The fix of a blocked conversation; `None` for any other verdict.
     pub fn of(o: &Outcome<'_>, c: &Classified) -> Option<Fix> {
@@ -324,14 +334,11 @@ impl Nft<'_> {
         } else {
             format!("{{ {} }}", o.ports.to_string().replace(',', ", "))
         };
-        let comment = safe(
-            &o.rules
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            120,
-        );
+        let comment = match o.rules.as_slice() {
+            [] => String::new(),
+            [(id, _)] => safe(id, 100),
+            [(id, _), rest @ ..] => format!("{} +{}", safe(id, 100), rest.len()),
+        };
         let mut out = Vec::new();
         for (family, v6) in [("ip", false), ("ip6", true)] {
             let nets: Vec<String> = o
