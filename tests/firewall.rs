@@ -113,7 +113,12 @@ fn jsonl_and_text_carry_the_fix_too() {
     // manager's got through, and carries none).
     assert_eq!(with_fix.len(), 6);
     let (_, text) = flowlint(&["check", "-q", "--inventory", INV, PCAP]);
-    assert_eq!(text.lines().filter(|l| l.starts_with("      fix: ")).count(), 6);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("      fix: "))
+            .count(),
+        6
+    );
     assert!(text.contains(
         "      fix: allow 31000/tcp from 192.0.2.128/25 in the Windows firewall of itdm-mgr 192.0.2.10: \
          New-NetFirewallRule -DisplayName 'flowlint jp1-itdm/agent-to-manager 31000/tcp' -Direction Inbound \
@@ -182,14 +187,22 @@ fn nft_check(script: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     let nft = Command::new("nft").arg("--version").output();
     if !root || !nft.is_ok_and(|o| o.status.success()) {
-        assert!(!required, "FLOWLINT_NFT_TESTS is set, but nft or root is missing");
+        assert!(
+            !required,
+            "FLOWLINT_NFT_TESTS is set, but nft or root is missing"
+        );
         eprintln!("nft check skipped: needs nft and root");
         return false;
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.nft");
     fs::write(&path, script).unwrap();
-    let out = Command::new("nft").arg("-c").arg("-f").arg(&path).output().unwrap();
+    let out = Command::new("nft")
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "nft -c -f rejected:\n{script}\n{}",
@@ -240,7 +253,9 @@ roles = ["systemwalker-om.client"]
     .unwrap();
     let inv = inv.to_str().unwrap();
     let (_, nft) = flowlint(&["plan", "--inventory", inv, "--format", "nft"]);
-    assert!(nft.contains("\t\tip saddr 192.0.2.70 tcp dport 9367 accept comment \"systemwalker-om/jmsrv-client\"\n"));
+    assert!(nft.contains(
+        "\t\tip saddr 192.0.2.70 tcp dport 9367 accept comment \"systemwalker-om/jmsrv-client\"\n"
+    ));
     // The hostile name only in comments.
     for l in nft.lines().filter(|l| l.contains("rm -rf")) {
         assert!(l.trim_start().starts_with('#'), "{l}");

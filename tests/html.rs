@@ -71,14 +71,26 @@ fn dot_html_picks_the_html_report_and_it_is_one_self_contained_page() {
     assert_eq!(page.matches("<script>").count(), 1);
     assert_eq!(page.matches("<style>").count(), 1);
     // The header, the cards, the findings with their fixes, the sections.
-    assert!(page.contains("<dt>input</dt><dd>fixtures/demo/lab.pcapng: pcapng, link type 1, 216 packets</dd>"));
+    assert!(page.contains(
+        "<dt>input</dt><dd>fixtures/demo/lab.pcapng: pcapng, link type 1, 216 packets</dd>"
+    ));
     assert!(page.contains(
         "<dt>time</dt><dd>2026-11-20 10:00:00.000 to 2026-11-20 10:00:13.014 UTC (13.0 s)</dd>"
     ));
-    assert!(page.contains("<dt>inventory</dt><dd>fixtures/demo/lab.toml: 15 hosts with roles seen</dd>"));
-    assert!(page.contains("<a class=\"card v-blocked\" href=\"#f-blocked\" data-verdict=\"blocked\"><b>6</b>blocked"));
-    assert_eq!(page.matches("<article class=\"finding v-blocked\"").count(), 6);
-    assert_eq!(page.matches("<article class=\"finding v-unexpected\"").count(), 4);
+    assert!(page
+        .contains("<dt>inventory</dt><dd>fixtures/demo/lab.toml: 15 hosts with roles seen</dd>"));
+    assert!(page.contains(
+        "<a class=\"card v-blocked\" href=\"#f-blocked\" data-verdict=\"blocked\"><b>6</b>blocked"
+    ));
+    assert_eq!(
+        page.matches("<article class=\"finding v-blocked\"").count(),
+        6
+    );
+    assert_eq!(
+        page.matches("<article class=\"finding v-unexpected\"")
+            .count(),
+        4
+    );
     assert!(page.contains(
         "<pre class=\"cmd\" data-tool=\"PowerShell\">New-NetFirewallRule -DisplayName &#39;flowlint jp1-itdm/agent-to-manager 31000/tcp&#39; \
          -Direction Inbound -Action Allow -Protocol TCP -LocalPort 31000 -RemoteAddress 192.0.2.128/25 \
@@ -245,7 +257,9 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
     }
     let dir = root().join("tests/browser");
     if !dir.join("node_modules/playwright-core").exists() {
-        return Err("tests/browser/node_modules/playwright-core not installed (npm ci there)".into());
+        return Err(
+            "tests/browser/node_modules/playwright-core not installed (npm ci there)".into(),
+        );
     }
     Ok((chromium, dir))
 }
@@ -294,7 +308,11 @@ fn in_chromium_the_pages_match_their_json_reports() {
         "fixtures/demo/lab.pcapng".into(),
         "-q".into(),
     ];
-    add("hostile-names", &hostile, serde_json::json!({"hostile": names}));
+    add(
+        "hostile-names",
+        &hostile,
+        serde_json::json!({"hostile": names}),
+    );
     let old = tmp.path().join("baseline.json");
     report(&no_inv, &old);
     let mut with_baseline = demo_args();

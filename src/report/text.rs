@@ -307,7 +307,9 @@ impl Ctx<'_, '_> {
         let text = self.entry_text(g);
         let lead = format!("  {} ", self.style.verdict(verdict));
         para(out, self.width, &lead, 6, &text)?;
-        if verdict == Verdict::Blocked {
+        // On a terminal the findings stay one screen: the heading says
+        // where the fixes are.
+        if verdict == Verdict::Blocked && self.width.is_none() {
             let fixes = super::fix::merge(
                 g.members
                     .iter()
@@ -676,9 +678,14 @@ impl Exporter for Text {
                 } else {
                     format!(" in {}", plural(groups.len() as u64, "entry", "entries"))
                 };
+                let fixes = if verdict == Verdict::Blocked && ctx.width.is_some() {
+                    "; fixes: piped, or --format html|json"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "{} ({}{entries}): {}",
+                    "{} ({}{entries}): {}{fixes}",
                     style.paint("1", &verdict.as_str().to_uppercase()),
                     list.len(),
                     heading(verdict)
@@ -686,6 +693,7 @@ impl Exporter for Text {
                 for g in groups.iter().take(ENTRIES) {
                     ctx.entry(out, verdict, g)?;
                 }
+
                 if groups.len() > ENTRIES {
                     let rest: usize = groups[ENTRIES..].iter().map(|g| g.members.len()).sum();
                     let n = groups.len() - ENTRIES;
