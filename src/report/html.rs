@@ -164,21 +164,23 @@ struct Matrix<'c> {
     cells: HashMap<(usize, usize), Cell>,
 }
 
-/// The first role of `names` the host holds, else the first of `names`
+/// The first of a rule's roles (`sets`) the host holds, else the first
 /// (a host whose role is unknown may be anything).
-fn pick(names: &[String], sets: &[RoleSet], expanded: RoleSet) -> usize {
-    let _ = names;
+fn pick(sets: &[RoleSet], expanded: RoleSet) -> usize {
     sets.iter()
         .position(|s| s.intersects(expanded))
         .unwrap_or(0)
 }
 
+/// Where a rule sits: its matrix, its client and server role columns,
+/// and those roles as sets.
+type RulePlace = (usize, Vec<usize>, Vec<usize>, Vec<RoleSet>, Vec<RoleSet>);
+
 fn matrices<'c>(o: &'c Outcome<'_>) -> Vec<Matrix<'c>> {
     let catalogs = o.catalogs;
     let mut out: Vec<Matrix<'c>> = Vec::new();
     // Rule id → (matrix, its client and server role columns, their sets).
-    let mut at: HashMap<RuleId, (usize, Vec<usize>, Vec<usize>, Vec<RoleSet>, Vec<RoleSet>)> =
-        HashMap::new();
+    let mut at: HashMap<RuleId, RulePlace> = HashMap::new();
     for catalog in &catalogs.catalogs {
         let mut clients: Vec<String> = Vec::new();
         let mut servers: Vec<String> = Vec::new();
@@ -259,8 +261,8 @@ fn matrices<'c>(o: &'c Outcome<'_>) -> Vec<Matrix<'c>> {
             |side: usize| c.hosts[side].map_or(RoleSet::EMPTY, |id| hosts.host(id).expanded);
         // A reversed conversation's client holds the rule's server role.
         let (client_side, server_side) = if which == 2 { (1, 0) } else { (0, 1) };
-        let ci = cs[pick(&[], csets, expanded(client_side)).min(cs.len() - 1)];
-        let si = ss[pick(&[], ssets, expanded(server_side)).min(ss.len() - 1)];
+        let ci = cs[pick(csets, expanded(client_side)).min(cs.len() - 1)];
+        let si = ss[pick(ssets, expanded(server_side)).min(ss.len() - 1)];
         let Some(cell) = out[*mi].cells.get_mut(&(ci, si)) else {
             continue;
         };
