@@ -639,7 +639,7 @@ mod tests {
     fn hostile_text_cannot_leave_its_quotes() {
         assert_eq!(
             safe("a'; Remove-Item C:\\ -Recurse #\"%PATH%$x`", 100),
-            "a__ Remove-Item C:_ -Recurse ____PATH__x_"
+            "a__ Remove-Item C:_ -Recurse ___PATH__x_"
         );
         let mut o = opening(&["192.0.2.1/32"], PortSet::single(1), None);
         o.rules = vec![("x/'\"bad".into(), "it's \"fine\"".into())];

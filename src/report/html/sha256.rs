@@ -114,7 +114,7 @@ mod tests {
             hex(&digest(
                 b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
             )),
-            "248d6a61d20638b8e5c026930c3e6037d1bcd8c89063e3c9f75e03a4b25bf9a9"
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
     }
 
