@@ -50,6 +50,8 @@ pub enum LiveFormat {
     Json,
     /// One JSON object per connection as it is decided.
     Jsonl,
+    /// The HTML report at the end.
+    Html,
 }
 
 /// Everything a live run needs.
@@ -132,7 +134,7 @@ pub fn run(
         _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let emit = match options.format {
-        LiveFormat::Json => Emit::Nothing,
+        LiveFormat::Json | LiveFormat::Html => Emit::Nothing,
         LiveFormat::Jsonl => Emit::Connections,
         LiveFormat::Text => Emit::Findings {
             color: options.text.color,
@@ -266,12 +268,12 @@ pub fn run(
     let code = match options.format {
         // The connections went out as they were decided.
         LiveFormat::Jsonl => outcome.exit_status(&options.fail_on),
-        LiveFormat::Json | LiveFormat::Text => {
+        LiveFormat::Json | LiveFormat::Text | LiveFormat::Html => {
             let finish = Finish {
-                format: if options.format == LiveFormat::Json {
-                    report::Format::Json
-                } else {
-                    report::Format::Text(options.text)
+                format: match options.format {
+                    LiveFormat::Json => report::Format::Json,
+                    LiveFormat::Html => report::Format::Html,
+                    _ => report::Format::Text(options.text),
                 },
                 output: options.output.clone(),
                 fail_on: options.fail_on.clone(),

@@ -68,6 +68,8 @@ enum ReportFormat {
     Text,
     Json,
     Jsonl,
+    /// One self-contained page (inline CSS, script and SVG; loads nothing).
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -86,6 +88,12 @@ enum PlanFormat {
     /// A GitHub-flavoured Markdown table.
     #[value(alias = "md")]
     Markdown,
+    /// New-NetFirewallRule lines: one script per Windows server host.
+    Powershell,
+    /// netsh advfirewall lines (a batch file): one script per Windows server host.
+    Netsh,
+    /// nftables: one inet filter input chain per Unix server host (check with nft -c -f).
+    Nft,
 }
 
 #[derive(Args, Clone)]
@@ -122,6 +130,7 @@ impl CommonArgs {
         match extension.as_deref() {
             Some("json") => ReportFormat::Json,
             Some("jsonl" | "ndjson") => ReportFormat::Jsonl,
+            Some("html" | "htm") => ReportFormat::Html,
             _ => ReportFormat::Text,
         }
     }
@@ -131,8 +140,9 @@ impl CommonArgs {
 struct CommonArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Report format: text (for people), json (one object), jsonl (one object per connection).
-    /// Default: from the extension of -o (.json, .jsonl), else text.
+    /// Report format: text (for people), json (one object), jsonl (one object per connection),
+    /// html (one self-contained page). Default: from the extension of -o (.json, .jsonl, .html),
+    /// else text.
     #[arg(long, value_enum)]
     format: Option<ReportFormat>,
     /// Write the report to FILE (atomically) instead of standard output (`-`: standard output).
@@ -617,6 +627,7 @@ fn report_format(common: &CommonArgs, to_terminal: bool) -> report::Format {
         }),
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Jsonl => report::Format::Jsonl,
+        ReportFormat::Html => report::Format::Html,
     }
 }
 
@@ -646,6 +657,9 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
         PlanFormat::Json => listing::PlanFormat::Json,
         PlanFormat::Csv => listing::PlanFormat::Csv,
         PlanFormat::Markdown => listing::PlanFormat::Markdown,
+        PlanFormat::Powershell => listing::PlanFormat::Powershell,
+        PlanFormat::Netsh => listing::PlanFormat::Netsh,
+        PlanFormat::Nft => listing::PlanFormat::Nft,
     };
     emit(|out| listing::write_plan(out, &plan, format))?;
     inventory_warnings(Some(&inventory));
@@ -704,6 +718,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
             ReportFormat::Text => LiveFormat::Text,
             ReportFormat::Json => LiveFormat::Json,
             ReportFormat::Jsonl => LiveFormat::Jsonl,
+            ReportFormat::Html => LiveFormat::Html,
         },
         output: common.output(),
         fail_on,

@@ -85,11 +85,9 @@ impl Endpoint {
         } else {
             ack
         });
-        if size != 0 {
-            size -= 1;
-        }
-        if self.fin_seen && size != 0 {
-            size -= 1;
+        size = size.saturating_sub(1);
+        if self.fin_seen {
+            size = size.saturating_sub(1);
         }
         size
     }

@@ -20,8 +20,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::table::Table;
-use crate::catalog::{CatalogSet, Rule, Scope, Side};
+use crate::catalog::{CatalogSet, Os, PortSet, Rule, Scope, Side};
 use crate::inventory::{HostEntry, Inventory};
+use crate::report::fix::{self, Netsh, Nft, Opening, Powershell};
 
 /// How `flowlint plan` writes its list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +35,12 @@ pub enum PlanFormat {
     Csv,
     /// A GitHub-flavoured Markdown table.
     Markdown,
+    /// `New-NetFirewallRule` lines, one script per Windows server host.
+    Powershell,
+    /// `netsh advfirewall` lines (a batch file), one script per Windows server host.
+    Netsh,
+    /// nftables, one `inet filter` input chain per Unix server host.
+    Nft,
 }
 
 /// One rule an opening serves.
@@ -69,6 +76,16 @@ pub struct PlanFlow {
     pub condition: Option<String>,
     /// Every rule that needs this opening, in catalog order.
     pub rules: Vec<PlanRule>,
+    /// The client's and the server's inventory blocks, and the server's OS
+    /// (for the firewall scripts).
+    #[serde(skip)]
+    pub client_net: ipnet::IpNet,
+    #[serde(skip)]
+    pub server_net: ipnet::IpNet,
+    #[serde(skip)]
+    pub server_os: Option<Os>,
+    #[serde(skip)]
+    pub port_set: PortSet,
 }
 
 /// What an inventory needs: the openings, and the traffic that stays within one host.
@@ -123,7 +140,7 @@ struct Merger {
 }
 
 impl Merger {
-    fn add(&mut self, rule: &Rule, client: &HostEntry, server: &HostEntry) {
+    fn add(&mut self, rule: &Rule, client: &HostEntry, server: &HostEntry, server_os: Option<Os>) {
         let first = rule.ports.ranges.first().map_or(0, |r| r.0);
         let key = (
             server.net,
@@ -143,6 +160,10 @@ impl Merger {
             purpose: String::new(),
             condition: None,
             rules: Vec::new(),
+            client_net: client.net,
+            server_net: server.net,
+            server_os,
+            port_set: rule.ports.clone(),
         });
         if entry.rules.iter().all(|r| r.id != rule.id) {
             entry.rules.push(PlanRule {
@@ -187,6 +208,21 @@ pub fn plan(catalogs: &CatalogSet, inventory: &Inventory) -> Plan {
         .map(|h| catalogs.expand_roles(&h.roles))
         .collect();
     let holds = |i: usize, wanted: &[String]| roles[i].iter().any(|r| wanted.contains(r));
+    // A block without `os` inherits it from a less specific one (as lookups do).
+    let os: Vec<Option<Os>> = inventory
+        .hosts
+        .iter()
+        .map(|h| {
+            h.os.or_else(|| {
+                inventory
+                    .hosts
+                    .iter()
+                    .filter(|o| o.os.is_some() && o.net.contains(&h.net))
+                    .max_by_key(|o| o.net.prefix_len())
+                    .and_then(|o| o.os)
+            })
+        })
+        .collect();
     let mut open = Merger::default();
     let mut local = Merger::default();
     for rule in catalogs.rules() {
@@ -205,8 +241,8 @@ pub fn plan(catalogs: &CatalogSet, inventory: &Inventory) -> Plan {
                 }
                 let same_host = ci == si && is_single(client);
                 match (rule.scope, same_host) {
-                    (Scope::Network, false) => open.add(rule, client, server),
-                    (_, true) => local.add(rule, client, server),
+                    (Scope::Network, false) => open.add(rule, client, server, os[si]),
+                    (_, true) => local.add(rule, client, server, os[si]),
                     // Internal-only ports never cross the network.
                     (Scope::SameHost, false) => {}
                 }
@@ -300,6 +336,192 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::R
         PlanFormat::Text => write_text(out, plan),
         PlanFormat::Csv => write_csv(out, plan),
         PlanFormat::Markdown => write_markdown(out, plan),
+        PlanFormat::Powershell | PlanFormat::Netsh | PlanFormat::Nft => {
+            write_scripts(out, plan, format)
+        }
+    }
+}
+
+/// One server host's (or block's) inbound openings.
+struct HostScript {
+    server: ipnet::IpNet,
+    name: Option<String>,
+    os: Option<Os>,
+    /// One per port set and protocol, with every client and rule.
+    openings: Vec<Opening>,
+}
+
+/// The openings per server host, de-duplicated: the clients of the same
+/// ports and protocol on one host are one opening. In the plan's order.
+fn host_scripts(plan: &Plan) -> Vec<HostScript> {
+    let mut hosts: Vec<HostScript> = Vec::new();
+    for f in &plan.flows {
+        if hosts.last().is_none_or(|h| h.server != f.server_net) {
+            hosts.push(HostScript {
+                server: f.server_net,
+                name: f.server_name.clone(),
+                os: f.server_os,
+                openings: Vec::new(),
+            });
+        }
+        let Some(host) = hosts.last_mut() else {
+            continue;
+        };
+        let at = match host
+            .openings
+            .iter()
+            .position(|o| o.ports == f.port_set && o.protocol.as_str() == f.protocol)
+        {
+            Some(at) => at,
+            None => {
+                let protocol = crate::catalog::parse_transport(f.protocol)
+                    .unwrap_or(crate::decode::Transport::Tcp);
+                host.openings.push(Opening {
+                    server: f.server_net,
+                    server_name: f.server_name.clone(),
+                    os: f.server_os,
+                    protocol,
+                    ports: f.port_set.clone(),
+                    remotes: Vec::new(),
+                    rules: Vec::new(),
+                });
+                host.openings.len() - 1
+            }
+        };
+        let o = &mut host.openings[at];
+        if let Err(i) = o.remotes.binary_search(&f.client_net) {
+            o.remotes.insert(i, f.client_net);
+        }
+        for r in &f.rules {
+            let rule = (r.id.clone(), r.purpose.clone());
+            if !o.rules.contains(&rule) {
+                o.rules.push(rule);
+            }
+        }
+    }
+    hosts
+}
+
+/// The firewall scripts: one section per server host whose OS the format
+/// serves (Windows for PowerShell and netsh, Unix for nft; a host whose
+/// OS the inventory does not give gets all three), each ready to review
+/// and paste on that host.
+fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Result<()> {
+    let (comment, tool, for_os) = match format {
+        PlanFormat::Powershell => ("#", "PowerShell (Windows Defender Firewall)", Os::Windows),
+        PlanFormat::Netsh => ("rem", "netsh advfirewall (a batch file)", Os::Windows),
+        _ => ("#", "nftables (table inet filter, chain input)", Os::Unix),
+    };
+    // A batch file's `rem` line still expands % and continues at a final ^.
+    let text = |t: &str, max: usize| {
+        if format == PlanFormat::Netsh {
+            fix::safe(t, max)
+        } else {
+            fix::comment(t, max)
+        }
+    };
+    let hosts = host_scripts(plan);
+    let (serve, skip): (Vec<&HostScript>, Vec<&HostScript>) = hosts
+        .iter()
+        .partition(|h| h.os.is_none_or(|os| os == for_os));
+    if format == PlanFormat::Netsh {
+        writeln!(out, "@echo off")?;
+    }
+    writeln!(
+        out,
+        "{comment} flowlint plan: the inbound openings each server host needs, as {tool}."
+    )?;
+    writeln!(
+        out,
+        "{comment} One section per server host: review it, then run it on that host."
+    )?;
+    if format == PlanFormat::Nft {
+        writeln!(
+            out,
+            "{comment} Each section appends to the input chain of table inet filter (nft -f FILE);"
+        )?;
+        writeln!(
+            out,
+            "{comment} the rules must come before any final drop rule of that chain."
+        )?;
+    }
+    if !skip.is_empty() {
+        let names: Vec<String> = skip.iter().map(|h| host_title(h)).collect();
+        writeln!(
+            out,
+            "{comment} Left out ({}, see --format {}): {}",
+            if for_os == Os::Windows {
+                "unix"
+            } else {
+                "windows"
+            },
+            if for_os == Os::Windows {
+                "nft"
+            } else {
+                "powershell or netsh"
+            },
+            text(&names.join(", "), 2000)
+        )?;
+    }
+    if serve.is_empty() {
+        writeln!(out, "{comment} No server host to write a script for.")?;
+    }
+    for h in serve {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{comment} ===== {}, os {} =====",
+            text(&host_title(h), 200),
+            h.os.map_or("not in the inventory", Os::as_str)
+        )?;
+        if format == PlanFormat::Nft {
+            writeln!(out, "table inet filter {{")?;
+            writeln!(out, "\tchain input {{")?;
+            writeln!(out, "\t\ttype filter hook input priority filter;")?;
+        }
+        for o in &h.openings {
+            let lead = if format == PlanFormat::Nft {
+                "\t\t"
+            } else {
+                ""
+            };
+            for (id, purpose) in &o.rules {
+                writeln!(
+                    out,
+                    "{lead}{comment} {}: {}",
+                    text(id, 120),
+                    text(purpose, 200)
+                )?;
+            }
+            match format {
+                PlanFormat::Powershell => writeln!(out, "{}", Powershell(o))?,
+                PlanFormat::Netsh => writeln!(out, "{}", Netsh(o))?,
+                _ => {
+                    for rule in Nft(o).rules() {
+                        writeln!(out, "{lead}{rule}")?;
+                    }
+                }
+            }
+        }
+        if format == PlanFormat::Nft {
+            writeln!(out, "\t}}")?;
+            writeln!(out, "}}")?;
+        }
+    }
+    Ok(())
+}
+
+/// "itdm-mgr (192.0.2.10)", "each host of 192.0.2.128/25".
+fn host_title(h: &HostScript) -> String {
+    let net = fix::Net(h.server).to_string();
+    let addr = if h.server.prefix_len() == h.server.max_prefix_len() {
+        net
+    } else {
+        format!("each host of {net}")
+    };
+    match &h.name {
+        Some(n) => format!("{n} ({addr})"),
+        None => addr,
     }
 }
 

@@ -353,6 +353,9 @@ impl Serialize for ConversationView<'_, '_> {
         if conv.folded() > 0 {
             m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
         }
+        if let Some(fix) = super::fix::Fix::of(o, c) {
+            m.serialize_entry("fix", &super::fix::FixView(&fix))?;
+        }
         m.end()
     }
 }

@@ -37,7 +37,12 @@ impl Exporter for Jsonl {
                     c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),
                 )
             });
-            write_connection(out, rec, verdict)?;
+            // A failed connection of a blocked conversation carries its fix.
+            let fix = index
+                .get(&ConvKey::of(rec))
+                .filter(|_| rec.state.is_failure() || rec.state == crate::flow::State::Unanswered)
+                .and_then(|&i| super::fix::Fix::of(outcome, &conversations[i as usize]));
+            write_connection_with_fix(out, rec, verdict, fix.as_ref())?;
         }
         Ok(())
     }
@@ -94,6 +99,9 @@ struct ConnectionLine<'a> {
     /// sent the ICMP unreachable, never the server itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     blocked_by: Option<AsText<Addr>>,
+    /// The next step, as the JSON report's `fix`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<super::fix::FixView<'a>>,
 }
 
 /// Writes one connection line; `verdict` is its conversation's verdict and
@@ -102,6 +110,17 @@ pub fn write_connection(
     out: &mut dyn Write,
     rec: &ConnRecord,
     verdict: Option<(Verdict, Option<&str>)>,
+) -> io::Result<()> {
+    write_connection_with_fix(out, rec, verdict, None)
+}
+
+/// [`write_connection`], with the fix of a failed connection of a blocked
+/// conversation.
+pub fn write_connection_with_fix(
+    out: &mut dyn Write,
+    rec: &ConnRecord,
+    verdict: Option<(Verdict, Option<&str>)>,
+    fix: Option<&super::fix::Fix>,
 ) -> io::Result<()> {
     debug_assert!(rec.zeek.is_some(), "JSONL needs the flow table's Zeek view");
     let zeek = rec.zeek.as_deref();
@@ -142,6 +161,7 @@ pub fn write_connection(
             .failed_by
             .filter(|&by| by != rec.server)
             .map(|a| AsText(Addr(a))),
+        fix: fix.map(super::fix::FixView),
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
     out.write_all(b"\n")

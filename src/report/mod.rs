@@ -12,6 +12,8 @@
 //! both end with it.
 
 pub mod baseline;
+pub mod fix;
+pub mod html;
 pub mod json;
 pub mod jsonl;
 pub mod text;
@@ -118,8 +120,8 @@ pub struct Outcome<'a> {
     pub connections: Vec<ConnRecord>,
     pub baseline: Option<Comparison>,
     pub live: Option<LiveStats>,
-    /// The inventory file the roles came from, if one was given.
-    pub inventory_file: Option<String>,
+    /// The inventory the roles came from (fixes name its blocks).
+    pub inventory: Option<&'a crate::inventory::Inventory>,
 }
 
 /// Counts of the flow stage.
@@ -191,7 +193,7 @@ impl<'a> Outcome<'a> {
             connections: Vec::new(),
             baseline: None,
             live: None,
-            inventory_file: None,
+            inventory: None,
         }
     }
 
@@ -199,7 +201,7 @@ impl<'a> Outcome<'a> {
     pub fn classify(
         result: crate::analysis::Analysis,
         catalogs: &'a CatalogSet,
-        inventory: Option<&crate::inventory::Inventory>,
+        inventory: Option<&'a crate::inventory::Inventory>,
     ) -> Outcome<'a> {
         let crate::analysis::Analysis {
             inputs,
@@ -220,9 +222,9 @@ impl<'a> Outcome<'a> {
         };
         let classification = crate::classify::classify(table, catalogs, inventory);
         let mut outcome = Outcome::new(catalogs, inputs, totals, classification);
-        outcome.inventory_file = inventory.map(|i| i.file.clone());
         outcome.connections = connections;
         outcome.broadcasts = broadcasts;
+        outcome.inventory = inventory;
         outcome
     }
 
@@ -328,6 +330,7 @@ pub enum Format {
     Text(text::Options),
     Json,
     Jsonl,
+    Html,
 }
 
 impl Format {
@@ -337,6 +340,7 @@ impl Format {
             Format::Text(options) => Box::new(text::Text { options }),
             Format::Json => Box::new(json::Json),
             Format::Jsonl => Box::new(jsonl::Jsonl),
+            Format::Html => Box::new(html::Html),
         }
     }
 }

@@ -316,15 +316,33 @@ impl Ctx<'_, '_> {
     }
 
     fn entry(&self, out: &mut dyn Write, verdict: Verdict, g: &Group<'_>) -> io::Result<()> {
-        let text = match g.key {
+        let text = self.entry_text(g);
+        let lead = format!("  {} ", self.style.verdict(verdict));
+        para(out, self.width, &lead, 6, &text)?;
+        // On a terminal the findings stay one screen: the heading says
+        // where the fixes are.
+        if verdict == Verdict::Blocked && self.width.is_none() {
+            let fixes = super::fix::merge(
+                g.members
+                    .iter()
+                    .filter_map(|c| super::fix::Fix::of(self.o, c)),
+            );
+            if let Some(line) = super::fix::text_line(&fixes) {
+                para(out, self.width, "      fix: ", 6, &line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry's sentence, as the report writes it after the verdict.
+    fn entry_text(&self, g: &Group<'_>) -> String {
+        match g.key {
             Key::Blocked {
                 failure, blocker, ..
             } => self.blocked(g, failure, blocker),
             Key::WrongWay { rule, roles } => self.wrong_way(g, rule, roles),
             Key::Unexpected { code } => self.unexpected(g, code),
-        };
-        let lead = format!("  {} ", self.style.verdict(verdict));
-        para(out, self.width, &lead, 6, &text)
+        }
     }
 
     fn blocked(&self, g: &Group<'_>, failure: Failure, blocker: Option<IpAddr>) -> String {
@@ -672,9 +690,14 @@ impl Exporter for Text {
                 } else {
                     format!(" in {}", plural(groups.len() as u64, "entry", "entries"))
                 };
+                let fixes = if verdict == Verdict::Blocked && ctx.width.is_some() {
+                    "; fixes: piped, or --format html|json"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "{} ({}{entries}): {}",
+                    "{} ({}{entries}): {}{fixes}",
                     style.paint("1", &verdict.as_str().to_uppercase()),
                     list.len(),
                     heading(verdict)
@@ -682,6 +705,7 @@ impl Exporter for Text {
                 for g in groups.iter().take(ENTRIES) {
                     ctx.entry(out, verdict, g)?;
                 }
+
                 if groups.len() > ENTRIES {
                     let rest: usize = groups[ENTRIES..].iter().map(|g| g.members.len()).sum();
                     let n = groups.len() - ENTRIES;
@@ -720,7 +744,7 @@ impl Exporter for Text {
 }
 
 /// First and last packet of the analysis (conversations and broadcasts).
-fn time_range(o: &Outcome<'_>) -> Option<(i64, i64)> {
+pub(crate) fn time_range(o: &Outcome<'_>) -> Option<(i64, i64)> {
     let convs = o
         .classification
         .conversations
@@ -802,7 +826,7 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
         .collect();
     let with_roles = plural(ctx.hosts.with_roles().count() as u64, "host", "hosts");
     para(out, ctx.width, &label("catalogs"), 13, &catalogs.join(", "))?;
-    let inventory = match (&o.inventory_file, ctx.hosts.from_inventory()) {
+    let inventory = match (o.inventory.map(|i| &i.file), ctx.hosts.from_inventory()) {
         (Some(file), true) => format!("{file}: {with_roles} with roles seen"),
         (None, true) => format!("{with_roles} with roles seen"),
         (_, false) => format!("none, roles inferred from traffic ({with_roles})"),
@@ -923,7 +947,28 @@ fn conversation(
     if let Some(by) = c.conv.icmp_reporter() {
         writeln!(out, "      blocked by {by}")?;
     }
+    if let Some(fix) = super::fix::Fix::of(o, c) {
+        if let Some(line) = super::fix::text_line(&[fix]) {
+            para(out, ctx.width, "      fix: ", 6, &line)?;
+        }
+    }
     Ok(())
+}
+
+/// One finding entry's sentence as the text report writes it (times in
+/// UTC, no colour; `t0` the first packet, [`time_range`]): what the HTML
+/// report shows for the same group.
+pub(crate) fn entry_sentence(o: &Outcome<'_>, t0: i64, g: &Group<'_>) -> String {
+    let ctx = Ctx {
+        o,
+        catalogs: o.catalogs,
+        hosts: &o.classification.hosts,
+        clock: Clock { utc: true },
+        style: Style { color: false },
+        width: None,
+        t0,
+    };
+    ctx.entry_text(g)
 }
 
 /// A summary: a bold title, then items joined on one line (wrapped on a terminal).
