@@ -243,6 +243,8 @@ pub fn run(
                 })
                 .collect(),
             skipped,
+            // live decoding does not count tunnels (yet)
+            tunnels: Default::default(),
         }],
         table: std::mem::take(&mut engine.convs),
         connections: Vec::new(),
