@@ -359,14 +359,19 @@ impl Walk<'_> {
             ip::proto::TCP => transport::tcp(pkt.payload, pkt.payload_len)?,
             ip::proto::UDP => {
                 let seg = transport::udp(pkt.payload, pkt.payload_len, pkt.first_fragment)?;
-                if tunnel::is_udp_port(seg.src_port) || tunnel::is_udp_port(seg.dst_port) {
-                    let body = pkt.payload.get(UDP_HEADER..).unwrap_or_default();
+                let body = pkt.payload.get(UDP_HEADER..).unwrap_or_default();
+                if tunnel::worth_a_look(seg.src_port, seg.dst_port, body) {
                     let stated = pkt.payload_len.saturating_sub(UDP_HEADER as u32);
                     if let Some(encap) = tunnel::udp(seg.src_port, seg.dst_port, body) {
                         let before = *self.tunnels;
                         match self.enter(encap, stated, inner) {
-                            // the port lied: not a tunnel, the outer datagram stands
-                            Err(Skip::Malformed | Skip::NotIp) => *self.tunnels = before,
+                            // the port lied: not a tunnel, the outer datagram
+                            // stands (but a well-formed Ethernet frame of a
+                            // known non-IP kind, ARP say, is a tunnel's)
+                            Err(Skip::Malformed) => *self.tunnels = before,
+                            Err(Skip::NotIp) if !tunnel::carries_known_frame(&encap) => {
+                                *self.tunnels = before
+                            }
                             done => return done,
                         }
                     }
@@ -410,15 +415,20 @@ impl Walk<'_> {
             return Err(Skip::TunnelTooDeep);
         }
         self.tunnels.insert(encap.kind);
+        // The outer frame went to the tunnel's endpoint: what the inner
+        // packet was sent to only an inner Ethernet header tells.
         let mut at = Level {
             depth: at.depth + 1,
+            link_dest: LinkDest::Unicast,
             ..at
         };
         let stated = stated.saturating_sub(encap.header_len);
         let net = match encap.payload {
             tunnel::Payload::Ip(hint) => return self.ip(hint, encap.inner, stated, at),
             tunnel::Payload::Ethernet => link::ethernet(encap.inner)?,
-            tunnel::Payload::Ethertype(et) => link::by_ethertype(et, encap.inner, at.link_dest)?,
+            tunnel::Payload::Ethertype(et) => {
+                link::by_ethertype(et, encap.inner, LinkDest::Unicast)?
+            }
             tunnel::Payload::Ppp => {
                 let (hint, bytes) = ppp::frame(encap.inner)?;
                 link::Net {
@@ -467,8 +477,8 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
     let segment = match hdr[23] {
         ip::proto::TCP => transport::tcp(payload, payload_len),
         ip::proto::UDP => match transport::udp(payload, payload_len, false) {
-            // a tunnel's port: the walk decides
-            Ok(s) if tunnel::is_udp_port(s.src_port) || tunnel::is_udp_port(s.dst_port) => {
+            // maybe a tunnel: the walk decides
+            Ok(s) if tunnel::worth_a_look(s.src_port, s.dst_port, payload.get(8..)?) => {
                 return None
             }
             udp => udp,

@@ -302,9 +302,36 @@ impl ErspanIIIView<'_> {
     }
 }
 
+/// Should a UDP datagram be looked at as a tunnel: a tunnel's port on
+/// either side, or a payload that looks like Teredo on any port (as Zeek
+/// detects it: relays use any port). Cheap enough for the fast path.
+#[inline(always)]
+pub fn worth_a_look(src_port: u16, dst_port: u16, payload: &[u8]) -> bool {
+    is_udp_port(src_port) || is_udp_port(dst_port) || teredo_anywhere(payload)
+}
+
+/// The Teredo prefix, 2001:0::/32.
+const TEREDO_PREFIX: [u8; 4] = [0x20, 0x01, 0, 0];
+
+/// A UDP payload that is IPv6 (after Teredo's optional indicators) with a
+/// Teredo address (2001:0::/32) as source or destination.
+#[inline]
+fn teredo_anywhere(payload: &[u8]) -> bool {
+    match payload.first() {
+        Some(b) if b >> 4 == 6 || *b == 0 => {}
+        _ => return false,
+    }
+    let Some(t) = teredo(payload) else {
+        return false;
+    };
+    t.inner.get(8..12) == Some(&TEREDO_PREFIX[..])
+        || t.inner.get(24..28) == Some(&TEREDO_PREFIX[..])
+}
+
 /// A UDP payload that may be a tunnel: VXLAN, Geneve, GTP-U, Teredo, AYIYA
-/// or GRE, by either port, when its header is well-formed. Only a proposal:
-/// the caller must see the inner packet parse before taking it.
+/// or GRE, by either port, when its header is well-formed, or Teredo on any
+/// port (see [`worth_a_look`]). Only a proposal: the caller must see the
+/// inner packet parse before taking it.
 pub fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Encap<'_>> {
     let by = |p: u16| match p {
         port::VXLAN => vxlan(payload),
@@ -315,7 +342,30 @@ pub fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Encap<'_>> {
         port::GRE_UDP => gre_as(payload, true).ok(),
         _ => None,
     };
-    by(dst_port).or_else(|| by(src_port))
+    by(dst_port)
+        .or_else(|| by(src_port))
+        .or_else(|| teredo_anywhere(payload).then(|| teredo(payload)).flatten())
+}
+
+/// Ethertypes of frames a layer-2 tunnel carries besides IP: ARP, RARP,
+/// EAPOL, LLDP, slow protocols (LACP), 802.1X pre-auth, IEEE 1588, MACsec.
+const KNOWN_NON_IP: [u16; 8] = [
+    0x0806, 0x8035, 0x888e, 0x88cc, 0x8809, 0x88c7, 0x88f7, 0x88e5,
+];
+
+/// Does a tunnel proposed by [`udp`] carry a well-formed Ethernet frame of
+/// a known non-IP kind (ARP, LLDP, ...)? Then it is a tunnel even though
+/// no connection comes out of it.
+pub fn carries_known_frame(e: &Encap<'_>) -> bool {
+    let ether_type = match e.payload {
+        Payload::Ethernet => match e.inner.get(12..14) {
+            Some(&[a, b]) => u16::from_be_bytes([a, b]),
+            _ => return false,
+        },
+        Payload::Ethertype(et) => et,
+        _ => return false,
+    };
+    KNOWN_NON_IP.contains(&ether_type)
 }
 
 const VXLAN_LEN: usize = 8;
@@ -603,6 +653,19 @@ mod tests {
         assert!(udp(1, 4754, &gre_hdr(GRE_R, 0x0800, 1)).is_none());
 
         assert!(udp(53, 53, &vx).is_none());
+
+        // Teredo on any port when an address is in 2001:0::/32
+        let mut ip6 = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
+        ip6.extend_from_slice(&[0x20, 0x01, 0, 0, 0x41, 0x37, 0x9e, 0x50]);
+        ip6.extend_from_slice(&[0; 24]);
+        assert!(worth_a_look(40000, 32900, &ip6));
+        assert_eq!(udp(40000, 32900, &ip6).unwrap().kind, TunnelKind::Teredo);
+        let origin = [&[0, 0, 1, 2, 3, 4, 5, 6][..], &ip6].concat();
+        assert!(worth_a_look(40000, 32900, &origin));
+        ip6[8] = 0x24;
+        assert!(!worth_a_look(40000, 32900, &ip6));
+        assert!(udp(40000, 32900, &ip6).is_none());
+        assert!(!worth_a_look(40000, 53, &[0x61, 0x23, 1, 0]));
     }
 
     #[test]

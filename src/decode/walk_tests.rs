@@ -277,6 +277,23 @@ fn inner_failures_that_prove_the_tunnel() {
     let vxlan = cat(&[&[0x08, 0, 0, 0, 0, 0, 0x2a, 0], &eth(UNI, 0x0800, &echo)]);
     let (r, t) = on_eth(&outer_udp(51000, 4789, &vxlan));
     assert_eq!((r, kinds(t)), (Err(Skip::OtherProtocol), vec!["vxlan"]));
+    // ARP in VXLAN: a tunnel too; an unknown ethertype is not
+    let arp = cat(&[
+        &[0x08, 0, 0, 0, 0, 0, 0x2a, 0],
+        &eth(BCAST, 0x0806, &[0; 28]),
+    ]);
+    let (r, t) = on_eth(&outer_udp(51000, 4789, &arp));
+    assert_eq!((r, kinds(t)), (Err(Skip::NotIp), vec!["vxlan"]));
+    let odd = cat(&[
+        &[0x08, 0, 0, 0, 0, 0, 0x2a, 0],
+        &eth(BCAST, 0x1234, &[0; 28]),
+    ]);
+    let (r, t) = on_eth(&outer_udp(51000, 4789, &odd));
+    assert_eq!((r.map(|m| m.dst_port), t), (Ok(4789), Tunnels::NONE));
+    // an IP tunnel hides the outer frame's destination class
+    let mut f = eth(BCAST, 0x0800, &outer_ip(47, &gre(0, 0x0800, 0, &inner4())));
+    f[0] = 0x01;
+    assert_eq!(run(1, &f).0.map(|m| m.link_dest), Ok(LinkDest::Unicast));
     // an ICMP unreachable inside GRE quotes the inner connection
     let mut unreach = Vec::new();
     PacketBuilder::ipv4([198, 51, 100, 1], CLIENT, 250)
