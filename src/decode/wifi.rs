@@ -82,6 +82,12 @@ pub fn dot11(data: &[u8]) -> Result<Net<'_>, Skip> {
 
 /// `padded`: the radiotap flags say the header is padded to 4 bytes.
 fn dot11_padded(data: &[u8], padded: bool) -> Result<Net<'_>, Skip> {
+    // control frames (an ACK is 10 bytes) are shorter than a data header
+    match data.first() {
+        Some(fc) if (fc >> 2) & 0x03 != TYPE_DATA => return Err(Skip::NotIp),
+        Some(_) => {}
+        None => return Err(Skip::Malformed),
+    }
     let h = Dot11View::new(data).ok_or(Skip::Malformed)?;
     if h.version() != 0 {
         return Err(Skip::Malformed);
@@ -226,6 +232,8 @@ mod tests {
         arp.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06, 0]);
         assert_eq!(dot11(&arp), Err(Skip::NotIp));
         assert_eq!(dot11(&f[..30]), Err(Skip::Malformed));
+        // an ACK: 10 bytes
+        assert_eq!(dot11(&[0xd4, 0, 0, 0, 2, 2, 2, 2, 2, 2]), Err(Skip::NotIp));
         assert_eq!(dot11(&[0x08, 0]), Err(Skip::Malformed));
     }
 
