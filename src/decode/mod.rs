@@ -1174,7 +1174,10 @@ mod tests {
         cases.push(bad_doff);
         for frame in &cases {
             let fast = fast_ethernet_ipv4(frame, TS, 1234).expect("fast path taken");
-            assert_eq!(fast, decode_layers(1, frame, TS, 1234, &mut Tunnels::NONE));
+            assert_eq!(
+                fast,
+                decode_layers(1, frame, TS, 1234, &mut Tunnels::default())
+            );
         }
         // left to the general path: fragments, options, total length 0, other protocols
         let (first, _) = fragment4(&udp4(3000), 1480);
@@ -1250,7 +1253,7 @@ mod tests {
             let _ = decode(lt, &frame, 0, wire_len);
             if lt == 1 {
                 if let Some(fast) = fast_ethernet_ipv4(&frame[..n], 0, wire_len) {
-                    prop_assert_eq!(fast, decode_layers(lt, &frame[..n], 0, wire_len, &mut Tunnels::NONE));
+                    prop_assert_eq!(fast, decode_layers(lt, &frame[..n], 0, wire_len, &mut Tunnels::default()));
                 }
             }
         }

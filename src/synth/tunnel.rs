@@ -382,7 +382,7 @@ mod tests {
         }
         let f = wrap(TooDeep, &ip, 1);
         assert_eq!(
-            decode_with(1, &f, 0, f.len() as u32, &mut Tunnels::NONE),
+            decode_with(1, &f, 0, f.len() as u32, &mut Tunnels::default()),
             Err(Skip::TunnelTooDeep)
         );
     }
