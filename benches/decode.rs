@@ -117,5 +117,68 @@ fn bench_decode(c: &mut Criterion) {
     mixed.finish();
 }
 
-criterion_group!(benches, bench_decode);
+/// Tunnelled packets (a group of their own, so `decode_mixed` stays
+/// comparable with earlier runs) and a plain UDP datagram that passes the
+/// fast path's tunnel-port check.
+fn tunnel_packets() -> Vec<(&'static str, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut inner = Vec::new();
+    PacketBuilder::ipv4(CLIENT, SERVER, 64)
+        .tcp(49152, 31000, 1000, 8192)
+        .syn()
+        .write(&mut inner, &[])
+        .unwrap();
+
+    let mut f = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(CLIENT, SERVER, 64)
+        .udp(49153, 53)
+        .write(&mut f, &[0x12; 40])
+        .unwrap();
+    out.push(("eth_ipv4_udp_dns", 1, f));
+
+    let mut gre = vec![0x20, 0x00, 0x08, 0x00, 0, 0, 0, 1];
+    gre.extend_from_slice(&inner);
+    let mut f = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([203, 0, 113, 1], [203, 0, 113, 2], 255)
+        .write(&mut f, etherparse::IpNumber::GRE, &gre)
+        .unwrap();
+    out.push(("eth_ipv4_gre_ipv4_tcp", 1, f));
+
+    let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
+    vxlan.extend_from_slice(&[3; 12]);
+    vxlan.extend_from_slice(&[0x08, 0x00]);
+    vxlan.extend_from_slice(&inner);
+    let mut f = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([203, 0, 113, 1], [203, 0, 113, 2], 255)
+        .udp(50000, 4789)
+        .write(&mut f, &vxlan)
+        .unwrap();
+    out.push(("eth_ipv4_vxlan_eth_ipv4_tcp", 1, f));
+    out
+}
+
+fn bench_tunnels(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode_tunnels");
+    group.throughput(Throughput::Elements(1));
+    for (name, linktype, frame) in &tunnel_packets() {
+        let m = decode(*linktype, frame, 0, frame.len() as u32).unwrap();
+        assert!(m.dst_port == 31000 || m.dst_port == 53, "{name}");
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                decode(
+                    black_box(*linktype),
+                    black_box(frame),
+                    0,
+                    frame.len() as u32,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_decode, bench_tunnels);
 criterion_main!(benches);

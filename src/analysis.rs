@@ -14,7 +14,7 @@ use crate::broadcast::{BroadcastConfig, BroadcastTable, Broadcasts};
 use crate::capture::{CaptureError, CaptureReader, Format, Warning};
 use crate::catalog::PortBitmap;
 use crate::classify::ConversationTable;
-use crate::decode::{self, PacketMeta, Skip};
+use crate::decode::{self, PacketMeta, Skip, TunnelKind, Tunnels};
 use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowStats, FlowTable};
 
 /// How to run an analysis.
@@ -57,6 +57,35 @@ impl SkipCounts {
     }
 }
 
+/// Packets that came through each kind of tunnel (a packet through GRE
+/// then VXLAN counts once for each).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TunnelCounts([u64; TunnelKind::ALL.len()]);
+
+impl TunnelCounts {
+    #[inline]
+    pub fn add(&mut self, tunnels: Tunnels) {
+        for kind in tunnels.iter() {
+            self.0[kind as usize] += 1;
+        }
+    }
+
+    pub fn get(&self, kind: TunnelKind) -> u64 {
+        self.0[kind as usize]
+    }
+
+    /// The kinds seen, by name (in name order, as reports list them).
+    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        let mut named: Vec<(&'static str, u64)> = TunnelKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), self.get(*k)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        named.sort_unstable();
+        named.into_iter()
+    }
+}
+
 /// What one capture file contributed.
 #[derive(Clone, Debug)]
 pub struct InputSummary {
@@ -68,6 +97,8 @@ pub struct InputSummary {
     pub bytes: u64,
     pub warnings: Vec<Warning>,
     pub skipped: SkipCounts,
+    /// Packets by the kind of tunnel they came through.
+    pub tunnels: TunnelCounts,
     /// The earliest and latest record time (ns since the epoch), if any.
     pub time_range: Option<(i64, i64)>,
 }
@@ -161,6 +192,7 @@ pub fn analyse(
             bytes: 0,
             warnings: Vec::new(),
             skipped: SkipCounts::default(),
+            tunnels: TunnelCounts::default(),
             time_range: None,
         })
         .collect();
@@ -285,7 +317,17 @@ fn read_all(
         summary.saw_time(packet.ts_ns);
         let offset = packet.offset;
         let data = strip_fcs(packet.data, packet.orig_len, packet.fcs_len);
-        let decoded = decode::decode(packet.linktype, data, packet.ts_ns, packet.orig_len);
+        let mut tunnels = Tunnels::NONE;
+        let decoded = decode::decode_with(
+            packet.linktype,
+            data,
+            packet.ts_ns,
+            packet.orig_len,
+            &mut tunnels,
+        );
+        if !tunnels.is_empty() {
+            summary.tunnels.add(tunnels);
+        }
         match decoded {
             Ok(mut meta) => {
                 let guard = &mut clocks[index];

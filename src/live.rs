@@ -246,6 +246,8 @@ pub fn run(
                 })
                 .collect(),
             skipped,
+            // live decoding does not count tunnels (yet)
+            tunnels: Default::default(),
             // Live reports its own span (`live.started`/`ended`).
             time_range: None,
         }],

@@ -130,18 +130,23 @@ fn socket_pairs(jsonl: &str) -> (u64, u64) {
 fn known_difference(file: &str) -> Option<&'static str> {
     const KNOWN: &[(&str, &str)] = &[
         // Link types flowlint does not decode (the catalogs concern IP over
-        // Ethernet-like links, raw IP, loopback and Linux cooked captures).
+        // Ethernet-like links, raw IP, loopback, Linux cooked captures, PPP,
+        // 802.11 and NFLOG).
         ("LINKTYPE_PKTAP", "PKTAP (Apple) link type is not decoded"),
         ("ipoib", "IPoIB link type is not decoded"),
-        ("nflog", "NFLOG link type is not decoded"),
-        ("mpls-traceroute", "PPP link type is not decoded"),
         ("http_PPI", "PPI link type is not decoded"),
         ("arcnet", "ARCNET link type is not decoded"),
-        // Tunnels flowlint does not open.
+        // Tunnels flowlint opens: its connections are the inner ones, while
+        // tshark also counts each tunnel's own UDP datagrams as a conversation.
         (
             "geneve",
-            "the TCP connection inside the Geneve tunnel is not opened",
+            "tshark also counts the Geneve tunnel's outer UDP datagrams (flowlint: the inner connections)",
         ),
+        (
+            "vxlan",
+            "tshark also counts the VXLAN tunnel's outer UDP datagrams (flowlint: the inner connections)",
+        ),
+        // Tunnels flowlint does not open.
         (
             "nb6-http",
             "the IPv6 TCP connection inside L2TP (over PPPoE) is not opened",
@@ -167,6 +172,27 @@ fn known_difference(file: &str) -> Option<&'static str> {
         .find(|(needle, _)| file.contains(needle))
         .map(|(_, why)| *why)
 }
+
+/// Tunnels the corpus holds, by a part of the file name, and the kind the
+/// report must count for each.
+const TUNNELS: &[(&str, &str)] = &[
+    ("tcpdump__pptp", "pptp"),
+    ("tcpdump__vxlan", "vxlan"),
+    ("libpcap__geneve", "geneve"),
+    ("tcpdump__various_gre", "gre"),
+];
+
+/// Link types the corpus holds that flowlint decodes since issue 11: no
+/// record of theirs may be skipped as `unsupported_linktype`.
+const NEW_LINK_TYPES: &[&str] = &[
+    "tcpdump__nflog",
+    "tcpdump__mpls-traceroute",
+    "tcpdump__icmp-rfc5837",
+    "tcpdump__ppp",
+    "tcpdump__hdlc",
+    "tcpdump__ieee802.11",
+    "libpcap__Network_Join_Nokia_Mobile",
+];
 
 /// 255.255.255.255, 224.0.0.0/4, ff00::/8.
 fn is_group_address(addr: &str) -> bool {
@@ -241,6 +267,17 @@ fn every_corpus_file_is_analysed_without_panic_or_hang() {
                 "{}: cut short but no warning in the report",
                 e.file
             ));
+        }
+        let input = &report["inputs"][0];
+        for (needle, kind) in TUNNELS {
+            if e.file.contains(needle) && input["tunnels"][kind].as_u64().unwrap_or(0) == 0 {
+                failures.push(format!("{}: no {kind} tunnel counted: {input}", e.file));
+            }
+        }
+        if NEW_LINK_TYPES.iter().any(|n| e.file.contains(n))
+            && input["skipped"].get("unsupported_linktype").is_some()
+        {
+            failures.push(format!("{}: link type not decoded: {input}", e.file));
         }
         let (tcp, udp) = connections(&report);
         // Broadcast and multicast traffic is listed apart, never judged: no

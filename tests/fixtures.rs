@@ -190,6 +190,7 @@ fixture_tests! {
     spec11 => "fixtures/spec11.expect.json",
     spec11_noinv => "fixtures/spec11-noinv.expect.json",
     broadcasts => "fixtures/broadcasts.expect.json",
+    tunnels => "fixtures/tunnels.expect.json",
 }
 
 /// Every file under `dir`, as paths relative to it, sorted.

@@ -69,6 +69,8 @@ fn main() -> ExitCode {
 
 #[path = "flowlint-gen/broadcasts.rs"]
 mod broadcasts;
+#[path = "flowlint-gen/tunnels.rs"]
+mod tunnels;
 
 /// Start of every fixture: 2026-11-20T10:00:00Z.
 const T0: i64 = 1_795_168_800 * SECOND;
@@ -909,6 +911,7 @@ mod fixtures {
         all.push(reversed_noinv(dir, &cats)?);
         all.extend(spec11(dir, &cats)?);
         all.push(super::broadcasts::generate(dir, &cats)?);
+        all.push(super::tunnels::generate(dir, &cats)?);
         super::hostile::generate_all(&dir.join("hostile"))?;
         // Every catalog rule must be matched by some fixture.
         let matched: Vec<String> = all.iter().flat_map(|f| f.matched_rules()).collect();

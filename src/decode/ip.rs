@@ -1,6 +1,7 @@
-//! The IP layer: IPv4 and IPv6 headers (IPv6 extension header chains),
-//! fragments and IP-in-IP tunnels, down to the transport protocol number and
-//! its bytes.
+//! The IP layer: IPv4 and IPv6 headers (IPv6 extension header chains) and
+//! fragments, down to the protocol number and its bytes. One header at a
+//! time: IP-in-IP (protocols 4 and 41) is a tunnel like the others, which
+//! the walk in `decode` follows.
 //!
 //! Lengths: the transport payload length comes from the IP length fields, never
 //! from the captured length, so a snaplen cut does not shrink it and an
@@ -27,6 +28,8 @@ pub mod proto {
     pub const IPIP: u8 = IpNumber::IPV4.0;
     /// IPv6 encapsulated in IP.
     pub const IPV6: u8 = IpNumber::IPV6.0;
+    /// Generic Routing Encapsulation.
+    pub const GRE: u8 = IpNumber::GRE.0;
 }
 
 const HOP_BY_HOP: u8 = IpNumber::IPV6_HEADER_HOP_BY_HOP.0;
@@ -43,21 +46,20 @@ const SHIM6: u8 = 140;
 /// them, and Wireshark follows such chains. The bound keeps a hostile packet
 /// from costing thousands of iterations.
 const MAX_EXT_HEADERS: usize = 128;
-/// IP-in-IP nesting followed; deeper nests are treated as not ours.
-const MAX_TUNNEL_DEPTH: usize = 4;
 
 const IPV6_HEADER_LEN: usize = etherparse::Ipv6Header::LEN;
 /// Hop-by-hop option carrying a jumbogram length (RFC 2675).
 const OPT_JUMBO: u8 = 0xc2;
 
-/// One IP packet, reduced to what the transport layer needs. For tunnels this
-/// is the innermost packet.
+/// One IP packet, reduced to what the transport layer (or a tunnel) needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IpPacket<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
-    /// IPv4 TTL or IPv6 hop limit of the innermost header.
+    /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
+    /// Bytes of header: IPv4 with options, IPv6 with extension headers.
+    pub header_len: u32,
     /// Upper-layer protocol after all extension headers.
     pub protocol: u8,
     /// Captured bytes of the upper-layer payload, cut at the stated length.
@@ -76,27 +78,11 @@ impl IpPacket<'_> {
     }
 }
 
-/// Parses the IP packet at `bytes`, following IP-in-IP tunnels to the
-/// innermost packet. `wire_len` is the packet's length on the wire from this
-/// header on (at least `bytes.len()`), used only when the header states none.
+/// Parses the IP packet at `bytes`. `wire_len` is the packet's length on the
+/// wire from this header on (at least `bytes.len()`), used only when the
+/// header states none.
 #[inline]
 pub fn parse(bytes: &[u8], hint: IpHint, wire_len: u32) -> Result<IpPacket<'_>, Skip> {
-    let mut pkt = one(bytes, hint, wire_len)?;
-    for _ in 0..MAX_TUNNEL_DEPTH {
-        let inner_hint = match pkt.protocol {
-            proto::IPIP => IpHint::V4,
-            proto::IPV6 => IpHint::V6,
-            _ => return Ok(pkt),
-        };
-        let first_fragment = pkt.first_fragment;
-        pkt = one(pkt.payload, inner_hint, pkt.payload_len)?;
-        pkt.first_fragment |= first_fragment;
-    }
-    Err(Skip::OtherProtocol)
-}
-
-#[inline]
-fn one(bytes: &[u8], hint: IpHint, wire_len: u32) -> Result<IpPacket<'_>, Skip> {
     match (bytes.first().map(|b| b >> 4), hint) {
         (Some(4), IpHint::V4 | IpHint::Any) => v4(bytes, wire_len),
         (Some(6), _) => v6(bytes, wire_len),
@@ -125,6 +111,7 @@ fn v4(bytes: &[u8], wire_len: u32) -> Result<IpPacket<'_>, Skip> {
         src: IpAddr::V4(Ipv4Addr::from(h.source())),
         dst: IpAddr::V4(Ipv4Addr::from(h.destination())),
         ttl: h.ttl(),
+        header_len: sat_u32(header_len),
         protocol: h.protocol().0,
         payload,
         payload_len: sat_u32(total_len - header_len),
@@ -190,6 +177,7 @@ fn v6(bytes: &[u8], wire_len: u32) -> Result<IpPacket<'_>, Skip> {
         src: IpAddr::V6(Ipv6Addr::from(h.source())),
         dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
         ttl: h.hop_limit(),
+        header_len: sat_u32(IPV6_HEADER_LEN + ext_len),
         protocol: next,
         payload: rest.get(..payload_len.min(rest.len())).unwrap_or_default(),
         payload_len: sat_u32(payload_len),
@@ -398,42 +386,23 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn tunnels() {
-        // IPv4-in-IPv4
+    fn ip_in_ip_is_left_to_the_walk() {
         let mut inner = v4_header(5, 28, 0, 17, 5);
-        inner[12..16].copy_from_slice(&[10, 0, 0, 1]);
         inner.extend_from_slice(&[7; 8]);
         let mut outer = v4_header(5, 48, 0, proto::IPIP, 60);
         outer.extend_from_slice(&inner);
         let pkt = parse(&outer, IpHint::V4, 48).unwrap();
-        assert_eq!(pkt.src, "10.0.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!((pkt.protocol, pkt.payload_len, pkt.ttl), (17, 8, 5));
-        // IPv6-in-IPv4 (6in4)
-        let mut inner6 = v6_header(8, 17, 6);
-        inner6.extend_from_slice(&[7; 8]);
-        let mut outer = v4_header(5, 68, 0, proto::IPV6, 60);
-        outer.extend_from_slice(&inner6);
-        let pkt = parse(&outer, IpHint::V4, 68).unwrap();
-        assert_eq!((pkt.protocol, pkt.payload_len, pkt.ttl), (17, 8, 6));
-        // IPv6-in-IPv6
-        let mut outer = v6_header(48, proto::IPV6, 60);
-        outer.extend_from_slice(&inner6);
-        let pkt = parse(&outer, IpHint::V6, 88).unwrap();
-        assert_eq!((pkt.protocol, pkt.payload_len, pkt.ttl), (17, 8, 6));
-        // IPv6 announced inside IPv4-in-IP → malformed
-        let mut outer = v4_header(5, 48, 0, proto::IPV6, 60);
-        outer.extend_from_slice(&inner);
-        assert_eq!(parse(&outer, IpHint::V4, 48), Err(Skip::Malformed));
-        // nesting beyond the bound
-        let mut p = inner.clone();
-        for _ in 0..5 {
-            let mut o = v4_header(5, (p.len() + 20) as u16, 0, proto::IPIP, 60);
-            o.extend_from_slice(&p);
-            p = o;
-        }
         assert_eq!(
-            parse(&p, IpHint::V4, p.len() as u32),
-            Err(Skip::OtherProtocol)
+            (pkt.protocol, pkt.payload, pkt.header_len),
+            (proto::IPIP, &inner[..], 20)
+        );
+        let mut outer = v6_header(8 + 28, DEST_OPTIONS, 60);
+        outer.extend_from_slice(&[proto::IPIP, 0, 1, 4, 0, 0, 0, 0]);
+        outer.extend_from_slice(&inner);
+        let pkt = parse(&outer, IpHint::V6, 76).unwrap();
+        assert_eq!(
+            (pkt.protocol, pkt.payload_len, pkt.header_len),
+            (proto::IPIP, 28, 48)
         );
     }
 }

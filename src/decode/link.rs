@@ -2,15 +2,18 @@
 //! first byte of the IP header.
 //!
 //! Owns Ethernet II (any stack of 802.1Q / 802.1ad / 0x9100 tags, PPPoE
-//! session, MPLS), raw IP (101, and 12/14 where they mean raw IP), the IPv4
-//! and IPv6 link types, BSD NULL and LOOP, Linux SLL and SLL2. What comes out
-//! is a suffix of the record plus a hint of which IP version the link layer
-//! announced; the IP layer has the last word (see [`IpHint`]).
+//! session, MPLS, 802.1ah PBB, Cisco FabricPath), raw IP (101, and 12/14
+//! where they mean raw IP), the IPv4 and IPv6 link types, BSD NULL and LOOP,
+//! Linux SLL and SLL2, and the dispatch to PPP (9, 50, Cisco HDLC 104),
+//! 802.11 (105, radiotap 127) and NFLOG (239), each in its own module. What
+//! comes out is a suffix of the record plus a hint of which IP version the
+//! link layer announced (the IP layer has the last word, see [`IpHint`]) and
+//! the frame's destination class ([`Net`]).
 //!
 //! Nothing here bounds the IP bytes by a link-layer length: a trailing
 //! Ethernet FCS or padding is left in place and cut by the IP length fields.
 
-use super::{LinkDest, Skip};
+use super::{nflog, ppp, wifi, LinkDest, Skip};
 use etherparse::{EtherType, Ethernet2HeaderSlice, SingleVlanHeader, SingleVlanHeaderSlice};
 
 /// `LINKTYPE_` values (<https://www.tcpdump.org/linktypes.html>) decoded here.
@@ -29,6 +32,18 @@ pub mod linktype {
     pub const IPV4: u32 = 228;
     pub const IPV6: u32 = 229;
     pub const LINUX_SLL2: u32 = 276;
+    /// PPP (RFC 1661), with or without the HDLC address and control bytes.
+    pub const PPP: u32 = 9;
+    /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC.
+    pub const PPP_HDLC: u32 = 50;
+    /// Cisco HDLC.
+    pub const C_HDLC: u32 = 104;
+    /// IEEE 802.11 frames without a radio header.
+    pub const IEEE802_11: u32 = 105;
+    /// IEEE 802.11 frames after a radiotap header.
+    pub const IEEE802_11_RADIOTAP: u32 = 127;
+    /// Linux netfilter log messages.
+    pub const NFLOG: u32 = 239;
 }
 
 /// Which IP version the link layer announced.
@@ -62,9 +77,17 @@ const ETHERTYPE_VLAN_9100: u16 = EtherType::VLAN_DOUBLE_TAGGED_FRAME.0;
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
 const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
 const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+/// 802.1ah Provider Backbone Bridging: an I-TAG, then the customer frame.
+const ETHERTYPE_PBB: u16 = 0x88e7;
+/// Cisco FabricPath: a 16-byte outer header (addresses, 0x8903, FTag/TTL)
+/// before the whole customer Ethernet frame.
+const ETHERTYPE_FABRICPATH: u16 = 0x8903;
+const FABRICPATH_LEN: usize = 16;
+/// PBB I-TAG (priority, DEI, UCA, I-SID) and the customer addresses.
+const PBB_ITAG_LEN: usize = 4 + 12;
 
-const PPP_IPV4: u16 = 0x0021;
-const PPP_IPV6: u16 = 0x0057;
+const PPP_IPV4: u16 = ppp::PROTO_IPV4;
+const PPP_IPV6: u16 = ppp::PROTO_IPV6;
 
 /// `AF_INET` is 2 everywhere; `AF_INET6` differs by OS.
 const AF_INET: u32 = 2;
@@ -78,51 +101,172 @@ const ARPHRD_NETLINK: u16 = 824;
 const SLL_LEN: usize = 16;
 const SLL2_LEN: usize = 20;
 
+/// What a link layer leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Net<'a> {
+    /// The IP version the link layer announced.
+    pub hint: IpHint,
+    /// The record from the IP header on.
+    pub bytes: &'a [u8],
+    /// The frame's destination class: the Ethernet destination address
+    /// (before any VLAN tag, so tagged frames too; of the customer frame
+    /// inside PBB or FabricPath), the 802.11 destination address, or the
+    /// packet type of a Linux cooked capture (1 broadcast, 2 multicast).
+    /// Other link types say nothing: unicast.
+    pub dest: LinkDest,
+    /// The frame went through 802.1ah Provider Backbone Bridging.
+    pub pbb: bool,
+}
+
+impl<'a> Net<'a> {
+    #[inline]
+    fn ip(hint: IpHint, bytes: &'a [u8], dest: LinkDest) -> Self {
+        Net {
+            hint,
+            bytes,
+            dest,
+            pbb: false,
+        }
+    }
+}
+
 /// Strips the link layer; returns the announced IP version and the bytes
 /// from the IP header on.
-#[inline]
+#[cfg(test)]
 pub fn network(linktype: u32, data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
+    frame(linktype, data).map(|n| (n.hint, n.bytes))
+}
+
+/// Strips the link layer: the IP bytes, the announced version, the
+/// destination class (see [`destination`]) and whether PBB was crossed.
+#[inline]
+pub fn frame(linktype: u32, data: &[u8]) -> Result<Net<'_>, Skip> {
     match linktype {
         linktype::ETHERNET => ethernet(data),
-        linktype::RAW => Ok((IpHint::Any, data)),
-        linktype::RAW_BSD | linktype::RAW_OPENBSD => raw_or_loop(data),
-        linktype::IPV4 => Ok((IpHint::V4, data)),
-        linktype::IPV6 => Ok((IpHint::V6, data)),
-        linktype::NULL => null(data),
-        linktype::LOOP => loopback(data),
+        linktype::RAW => Ok(Net::ip(IpHint::Any, data, LinkDest::Unicast)),
+        linktype::RAW_BSD | linktype::RAW_OPENBSD => unicast(raw_or_loop(data)),
+        linktype::IPV4 => Ok(Net::ip(IpHint::V4, data, LinkDest::Unicast)),
+        linktype::IPV6 => Ok(Net::ip(IpHint::V6, data, LinkDest::Unicast)),
+        linktype::NULL => unicast(null(data)),
+        linktype::LOOP => unicast(loopback(data)),
         linktype::LINUX_SLL => sll(data),
         linktype::LINUX_SLL2 => sll2(data),
+        linktype::PPP => unicast(ppp::frame(data)),
+        linktype::PPP_HDLC => unicast(ppp::hdlc(data)),
+        linktype::C_HDLC => unicast(ppp::cisco_hdlc(data)),
+        linktype::IEEE802_11 => wifi::dot11(data),
+        linktype::IEEE802_11_RADIOTAP => wifi::radiotap(data),
+        linktype::NFLOG => unicast(nflog::packet(data)),
         _ => Err(Skip::UnsupportedLinktype),
     }
 }
 
+/// A link layer that says nothing about the destination.
 #[inline]
-fn ethernet(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
-    let eth = Ethernet2HeaderSlice::from_slice(data).map_err(|_| Skip::Malformed)?;
-    let rest = data.get(eth.slice().len()..).ok_or(Skip::Malformed)?;
-    by_ethertype(eth.ether_type().0, rest)
+fn unicast(r: Result<(IpHint, &[u8]), Skip>) -> Result<Net<'_>, Skip> {
+    r.map(|(h, b)| Net::ip(h, b, LinkDest::Unicast))
 }
 
-/// Follows an ethertype through VLAN tags, PPPoE and MPLS down to IP.
-/// Shared by Ethernet, SLL and SLL2 (whose protocol fields are ethertypes).
+/// An Ethernet II frame (also inside tunnels: VXLAN, ERSPAN, GRE 0x6558).
 #[inline]
-fn by_ethertype(mut ether_type: u16, mut rest: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
+pub fn ethernet(data: &[u8]) -> Result<Net<'_>, Skip> {
+    let eth = Ethernet2HeaderSlice::from_slice(data).map_err(|_| Skip::Malformed)?;
+    let rest = data.get(eth.slice().len()..).ok_or(Skip::Malformed)?;
+    let dest = data
+        .get(..6)
+        .map_or(LinkDest::Unicast, ethernet_destination);
+    match eth.ether_type().0 {
+        ETHERTYPE_FABRICPATH => fabricpath(data),
+        et => by_ethertype(et, rest, dest),
+    }
+}
+
+/// Cisco FabricPath: the customer frame follows the 16-byte outer header.
+/// Not nested (a FabricPath frame inside one is garbage).
+#[cold]
+fn fabricpath(data: &[u8]) -> Result<Net<'_>, Skip> {
+    let inner = data.get(FABRICPATH_LEN..).ok_or(Skip::Malformed)?;
+    let eth = Ethernet2HeaderSlice::from_slice(inner).map_err(|_| Skip::Malformed)?;
+    let rest = inner.get(eth.slice().len()..).ok_or(Skip::Malformed)?;
+    match eth.ether_type().0 {
+        ETHERTYPE_FABRICPATH => Err(Skip::Malformed),
+        et => by_ethertype(
+            et,
+            rest,
+            inner
+                .get(..6)
+                .map_or(LinkDest::Unicast, ethernet_destination),
+        ),
+    }
+}
+
+/// Follows an ethertype through VLAN tags, PBB, PPPoE and MPLS down to IP.
+/// Shared by Ethernet, SLL and SLL2 (whose protocol fields are ethertypes),
+/// 802.11 (after LLC/SNAP) and the tunnels that name their payload by an
+/// ethertype (GRE, Geneve). `dest` is the frame's destination class; PBB
+/// replaces it with the customer frame's.
+#[inline]
+pub fn by_ethertype(
+    mut ether_type: u16,
+    mut rest: &[u8],
+    mut dest: LinkDest,
+) -> Result<Net<'_>, Skip> {
     let mut tags = 0;
+    let mut pbb = false;
     loop {
         match ether_type {
-            ETHERTYPE_IPV4 => return Ok((IpHint::V4, rest)),
-            ETHERTYPE_IPV6 => return Ok((IpHint::V6, rest)),
-            ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_VLAN_9100 => {
+            ETHERTYPE_IPV4 => {
+                return Ok(Net {
+                    hint: IpHint::V4,
+                    bytes: rest,
+                    dest,
+                    pbb,
+                })
+            }
+            ETHERTYPE_IPV6 => {
+                return Ok(Net {
+                    hint: IpHint::V6,
+                    bytes: rest,
+                    dest,
+                    pbb,
+                })
+            }
+            ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_VLAN_9100 | ETHERTYPE_PBB => {
                 tags += 1;
                 if tags > MAX_VLAN_TAGS {
                     return Err(Skip::Malformed);
+                }
+                if ether_type == ETHERTYPE_PBB {
+                    // I-TAG, customer destination and source, customer ethertype
+                    let (itag, after) = split::<{ PBB_ITAG_LEN + 2 }>(rest)?;
+                    pbb = true;
+                    dest = ethernet_destination(&itag[4..10]);
+                    ether_type = u16::from_be_bytes([itag[PBB_ITAG_LEN], itag[PBB_ITAG_LEN + 1]]);
+                    rest = after;
+                    continue;
                 }
                 let tag = SingleVlanHeaderSlice::from_slice(rest).map_err(|_| Skip::Malformed)?;
                 ether_type = tag.ether_type().0;
                 rest = rest.get(SingleVlanHeader::LEN..).ok_or(Skip::Malformed)?;
             }
-            ETHERTYPE_PPPOE_SESSION => return pppoe_session(rest),
-            ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => return mpls(rest),
+            ETHERTYPE_PPPOE_SESSION => {
+                let (hint, bytes) = pppoe_session(rest)?;
+                return Ok(Net {
+                    hint,
+                    bytes,
+                    dest,
+                    pbb,
+                });
+            }
+            ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => {
+                let (hint, bytes) = mpls(rest)?;
+                return Ok(Net {
+                    hint,
+                    bytes,
+                    dest,
+                    pbb,
+                });
+            }
             _ => return Err(Skip::NotIp),
         }
     }
@@ -222,44 +366,31 @@ fn raw_or_loop(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
 /// Hand-written rather than `etherparse::LinuxSllHeaderSlice`, which rejects
 /// packet types and ARPHRD/protocol combinations it does not know; only the
 /// protocol field matters here.
-fn sll(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
+fn sll(data: &[u8]) -> Result<Net<'_>, Skip> {
     let (hdr, rest) = split::<SLL_LEN>(data)?;
     if u16::from_be_bytes([hdr[2], hdr[3]]) == ARPHRD_NETLINK {
         return Err(Skip::NotIp);
     }
-    by_ethertype(u16::from_be_bytes([hdr[14], hdr[15]]), rest)
+    by_ethertype(
+        u16::from_be_bytes([hdr[14], hdr[15]]),
+        rest,
+        sll_packet_type(hdr[1]),
+    )
 }
 
 /// Linux cooked capture v2 (not in etherparse): protocol (ethertype) at 0,
 /// reserved, interface index, ARPHRD type at 8, packet type, address length,
 /// 8 address bytes.
-fn sll2(data: &[u8]) -> Result<(IpHint, &[u8]), Skip> {
+fn sll2(data: &[u8]) -> Result<Net<'_>, Skip> {
     let (hdr, rest) = split::<SLL2_LEN>(data)?;
     if u16::from_be_bytes([hdr[8], hdr[9]]) == ARPHRD_NETLINK {
         return Err(Skip::NotIp);
     }
-    by_ethertype(u16::from_be_bytes([hdr[0], hdr[1]]), rest)
-}
-
-/// The destination class of a frame: the Ethernet destination address
-/// (before any VLAN tag, so tagged frames too), or the packet type of a Linux
-/// cooked capture (SLL at offset 0, SLL2 at offset 10: 1 broadcast, 2
-/// multicast). Other link types say nothing. Called once the frame decoded,
-/// so the bytes are there; a short frame says unicast.
-#[inline]
-pub fn destination(linktype: u32, data: &[u8]) -> LinkDest {
-    match linktype {
-        linktype::ETHERNET => data
-            .get(..6)
-            .map_or(LinkDest::Unicast, ethernet_destination),
-        linktype::LINUX_SLL => data
-            .get(1)
-            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
-        linktype::LINUX_SLL2 => data
-            .get(10)
-            .map_or(LinkDest::Unicast, |&t| sll_packet_type(t)),
-        _ => LinkDest::Unicast,
-    }
+    by_ethertype(
+        u16::from_be_bytes([hdr[0], hdr[1]]),
+        rest,
+        sll_packet_type(hdr[10]),
+    )
 }
 
 /// An Ethernet destination address: the group bit (least significant bit of

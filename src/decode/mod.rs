@@ -2,27 +2,37 @@
 //! compact, copyable [`PacketMeta`] the flow table works on.
 //!
 //! Owns: link layers (Ethernet with 802.1Q/802.1ad tags and a trailing FCS,
-//! raw IP, IPv4/IPv6 link types, BSD NULL/LOOP, Linux SLL and SLL2), IPv4 and
-//! IPv6 (extension headers, fragments: only the first fragment yields ports),
-//! TCP, UDP, and ICMP/ICMPv6 destination unreachable (mapped to the quoted
-//! TCP/UDP header). Never allocates, never panics on any input.
+//! raw IP, IPv4/IPv6 link types, BSD NULL/LOOP, Linux SLL and SLL2, PPP,
+//! Cisco HDLC, 802.11 with or without radiotap, NFLOG), IPv4 and IPv6
+//! (extension headers, fragments: only the first fragment yields ports),
+//! tunnels (IP-in-IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, Teredo,
+//! AYIYA, GRE over UDP, 802.1ah PBB: the innermost packet is the
+//! connection), TCP, UDP, and ICMP/ICMPv6 destination unreachable (mapped to
+//! the quoted TCP/UDP header). Never allocates, never panics on any input.
 //!
 //! One file per layer, each a set of typed views over the record's bytes:
-//! `link` (to the IP header; also PPPoE and MPLS), `ip` (headers, extension
-//! chains, fragments, IP-in-IP tunnels: the innermost packet is the
-//! connection), `transport` (TCP/UDP leading bytes), `icmp` (the quoted
-//! packet of a destination unreachable). [`decode`] takes a fixed-offset
-//! shortcut for Ethernet/IPv4/TCP|UDP, the bulk of real traffic, and the
-//! layer-by-layer path for everything else; both give the same answer.
+//! `link` (to the IP header; also PPPoE, MPLS, PBB), `ppp`, `wifi` and
+//! `nflog` (link types of their own), `ip` (headers, extension chains,
+//! fragments), `tunnel` (the headers between an outer and an inner
+//! packet), `transport` (TCP/UDP leading bytes), `icmp` (the quoted packet
+//! of a destination unreachable). [`decode`] takes a fixed-offset shortcut
+//! for Ethernet/IPv4/TCP|UDP, the bulk of real traffic, and the
+//! layer-by-layer walk for everything else; both give the same answer.
 
+use link::IpHint;
 use std::net::IpAddr;
 
 mod icmp;
 mod ip;
 mod link;
+mod nflog;
+mod ppp;
 mod transport;
+mod tunnel;
+mod wifi;
 
 pub use link::linktype;
+pub use tunnel::{TunnelKind, Tunnels, MAX_DEPTH as MAX_TUNNEL_DEPTH};
 
 /// Transport protocol of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -198,15 +208,18 @@ pub enum Skip {
     LaterFragment,
     /// Headers cut short or inconsistent.
     Malformed,
+    /// Tunnels nested deeper than [`MAX_TUNNEL_DEPTH`].
+    TunnelTooDeep,
 }
 
 impl Skip {
-    pub const ALL: [Skip; 5] = [
+    pub const ALL: [Skip; 6] = [
         Skip::UnsupportedLinktype,
         Skip::NotIp,
         Skip::OtherProtocol,
         Skip::LaterFragment,
         Skip::Malformed,
+        Skip::TunnelTooDeep,
     ];
 
     /// The name reports give it (`inputs[].skipped`).
@@ -217,6 +230,7 @@ impl Skip {
             Skip::OtherProtocol => "other_protocol",
             Skip::LaterFragment => "later_fragment",
             Skip::Malformed => "malformed",
+            Skip::TunnelTooDeep => "tunnel_too_deep",
         }
     }
 }
@@ -224,56 +238,222 @@ impl Skip {
 /// Decodes one record. `wire_len` is the record's original length.
 #[inline]
 pub fn decode(linktype: u32, data: &[u8], ts_ns: i64, wire_len: u32) -> Result<PacketMeta, Skip> {
+    let mut tunnels = Tunnels::NONE;
+    decode_with(linktype, data, ts_ns, wire_len, &mut tunnels)
+}
+
+/// [`decode`], also adding to `tunnels` every kind of tunnel the packet came
+/// through — whether or not the inner packet then yields a connection (an
+/// ERSPAN-mirrored ARP frame is an `erspan_ii` packet skipped as `not_ip`).
+#[inline]
+pub fn decode_with(
+    linktype: u32,
+    data: &[u8],
+    ts_ns: i64,
+    wire_len: u32,
+    tunnels: &mut Tunnels,
+) -> Result<PacketMeta, Skip> {
     if linktype == linktype::ETHERNET {
         if let Some(decoded) = fast_ethernet_ipv4(data, ts_ns, wire_len) {
             return decoded;
         }
     }
-    decode_layers(linktype, data, ts_ns, wire_len)
+    decode_layers(linktype, data, ts_ns, wire_len, tunnels)
 }
 
-/// The general path: link layer, IP (tunnels, extension headers, fragments),
-/// then TCP, UDP or an ICMP error.
+/// The general path: link layer, then the walk through IP, tunnels and
+/// TCP, UDP or an ICMP error.
 fn decode_layers(
     linktype: u32,
     data: &[u8],
     ts_ns: i64,
     wire_len: u32,
+    tunnels: &mut Tunnels,
 ) -> Result<PacketMeta, Skip> {
-    let (hint, net) = link::network(linktype, data)?;
+    let net = link::frame(linktype, data)?;
+    if net.pbb {
+        tunnels.insert(TunnelKind::Pbb);
+    }
     // The link layer returns a suffix of the record, so its length is what
     // precedes the IP header; the rest of the wire length is the IP packet's.
-    let link_len = data.len().saturating_sub(net.len());
-    let ip_wire_len = (wire_len as usize).saturating_sub(link_len).max(net.len());
-    let ip_wire_len = u32::try_from(ip_wire_len).unwrap_or(u32::MAX);
-    let pkt = ip::parse(net, hint, ip_wire_len)?;
-    let link_dest = link::destination(linktype, data);
-    let mut meta = PacketMeta {
+    let link_len = data.len().saturating_sub(net.bytes.len());
+    let ip_wire_len = (wire_len as usize)
+        .saturating_sub(link_len)
+        .max(net.bytes.len());
+    let mut walk = Walk {
         ts_ns,
-        kind: PacketKind::Transport,
-        transport: Transport::Tcp,
-        src: pkt.src,
-        dst: pkt.dst,
-        src_port: 0,
-        dst_port: 0,
-        tcp_flags: TcpFlags::NONE,
-        seq: 0,
-        ack: 0,
-        payload_len: 0,
         wire_len,
-        ttl: pkt.ttl,
-        link_dest,
+        tunnels,
     };
-    let segment = match pkt.protocol {
-        ip::proto::TCP => transport::tcp(pkt.payload, pkt.payload_len)?,
-        ip::proto::UDP => transport::udp(pkt.payload, pkt.payload_len, pkt.first_fragment)?,
-        ip::proto::ICMP if pkt.is_v4() => return Ok(unreachable(meta, icmp::v4(pkt.payload)?)),
-        ip::proto::ICMPV6 if !pkt.is_v4() => return Ok(unreachable(meta, icmp::v6(pkt.payload)?)),
-        _ => return Err(Skip::OtherProtocol),
+    let at = Level {
+        depth: 0,
+        link_dest: net.dest,
+        first_fragment: false,
     };
-    fill(&mut meta, &segment);
-    Ok(meta)
+    walk.ip(net.hint, net.bytes, sat_u32(ip_wire_len), at)
 }
+
+#[inline]
+fn sat_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The walk from an IP header to the connection: through tunnels (each
+/// level one call, at most [`MAX_TUNNEL_DEPTH`] deep) to the innermost
+/// packet.
+struct Walk<'t> {
+    ts_ns: i64,
+    wire_len: u32,
+    tunnels: &'t mut Tunnels,
+}
+
+/// Where the walk is: how many tunnels deep, the destination class of the
+/// innermost link layer so far, and whether an outer packet was a first
+/// fragment (the inner one is then cut too).
+#[derive(Clone, Copy)]
+struct Level {
+    depth: usize,
+    link_dest: LinkDest,
+    first_fragment: bool,
+}
+
+impl Walk<'_> {
+    /// An IP packet: its connection, or the tunnel it carries.
+    fn ip(
+        &mut self,
+        hint: IpHint,
+        bytes: &[u8],
+        wire_len: u32,
+        at: Level,
+    ) -> Result<PacketMeta, Skip> {
+        let mut pkt = ip::parse(bytes, hint, wire_len)?;
+        pkt.first_fragment |= at.first_fragment;
+        if at.depth > 0
+            && !pkt.first_fragment
+            && pkt.header_len.saturating_add(pkt.payload_len) > wire_len
+        {
+            // an inner packet longer than what carries it
+            return Err(Skip::Malformed);
+        }
+        let mut meta = PacketMeta {
+            ts_ns: self.ts_ns,
+            kind: PacketKind::Transport,
+            transport: Transport::Tcp,
+            src: pkt.src,
+            dst: pkt.dst,
+            src_port: 0,
+            dst_port: 0,
+            tcp_flags: TcpFlags::NONE,
+            seq: 0,
+            ack: 0,
+            payload_len: 0,
+            wire_len: self.wire_len,
+            ttl: pkt.ttl,
+            link_dest: at.link_dest,
+        };
+        let inner = Level {
+            first_fragment: pkt.first_fragment,
+            ..at
+        };
+        let segment = match pkt.protocol {
+            ip::proto::TCP => transport::tcp(pkt.payload, pkt.payload_len)?,
+            ip::proto::UDP => {
+                let seg = transport::udp(pkt.payload, pkt.payload_len, pkt.first_fragment)?;
+                let body = pkt.payload.get(UDP_HEADER..).unwrap_or_default();
+                if tunnel::worth_a_look(seg.src_port, seg.dst_port, body) {
+                    let stated = pkt.payload_len.saturating_sub(UDP_HEADER as u32);
+                    if let Some(encap) = tunnel::udp(seg.src_port, seg.dst_port, body) {
+                        let before = *self.tunnels;
+                        match self.enter(encap, stated, inner) {
+                            // the port lied: not a tunnel, the outer datagram
+                            // stands (but a well-formed Ethernet frame of a
+                            // known non-IP kind, ARP say, is a tunnel's)
+                            Err(Skip::Malformed) => *self.tunnels = before,
+                            Err(Skip::NotIp) if !tunnel::carries_known_frame(&encap) => {
+                                *self.tunnels = before
+                            }
+                            done => return done,
+                        }
+                    }
+                }
+                seg
+            }
+            ip::proto::ICMP if pkt.is_v4() => return Ok(unreachable(meta, icmp::v4(pkt.payload)?)),
+            ip::proto::ICMPV6 if !pkt.is_v4() => {
+                return Ok(unreachable(meta, icmp::v6(pkt.payload)?))
+            }
+            ip::proto::IPIP | ip::proto::IPV6 => {
+                let hint = if pkt.protocol == ip::proto::IPIP {
+                    IpHint::V4
+                } else {
+                    IpHint::V6
+                };
+                let encap = tunnel::Encap {
+                    kind: TunnelKind::IpInIp,
+                    payload: tunnel::Payload::Ip(hint),
+                    inner: pkt.payload,
+                    header_len: 0,
+                };
+                return self.enter(encap, pkt.payload_len, inner);
+            }
+            ip::proto::GRE => return self.enter(tunnel::gre(pkt.payload)?, pkt.payload_len, inner),
+            _ => return Err(Skip::OtherProtocol),
+        };
+        fill(&mut meta, &segment);
+        Ok(meta)
+    }
+
+    /// Into a tunnel: `stated` is the length of the tunnel header and what
+    /// follows as the outer header says.
+    fn enter(
+        &mut self,
+        encap: tunnel::Encap<'_>,
+        stated: u32,
+        at: Level,
+    ) -> Result<PacketMeta, Skip> {
+        if at.depth >= MAX_TUNNEL_DEPTH {
+            return Err(Skip::TunnelTooDeep);
+        }
+        self.tunnels.insert(encap.kind);
+        // The outer frame went to the tunnel's endpoint: what the inner
+        // packet was sent to only an inner Ethernet header tells.
+        let mut at = Level {
+            depth: at.depth + 1,
+            link_dest: LinkDest::Unicast,
+            ..at
+        };
+        let stated = stated.saturating_sub(encap.header_len);
+        let net = match encap.payload {
+            tunnel::Payload::Ip(hint) => return self.ip(hint, encap.inner, stated, at),
+            tunnel::Payload::Ethernet => link::ethernet(encap.inner)?,
+            tunnel::Payload::Ethertype(et) => {
+                link::by_ethertype(et, encap.inner, LinkDest::Unicast)?
+            }
+            tunnel::Payload::Ppp => {
+                let (hint, bytes) = ppp::frame(encap.inner)?;
+                link::Net {
+                    hint,
+                    bytes,
+                    dest: at.link_dest,
+                    pbb: false,
+                }
+            }
+        };
+        if net.pbb {
+            self.tunnels.insert(TunnelKind::Pbb);
+        }
+        at.link_dest = net.dest;
+        let link_len = encap.inner.len().saturating_sub(net.bytes.len());
+        self.ip(
+            net.hint,
+            net.bytes,
+            stated.saturating_sub(sat_u32(link_len)),
+            at,
+        )
+    }
+}
+
+const UDP_HEADER: usize = 8;
 
 /// Ethernet II, IPv4 without options, not a fragment, TCP or UDP: the bulk of
 /// most captures, read with fixed offsets. `None` hands anything else (and
@@ -296,7 +476,13 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
     let payload = data.get(ETH + IP..end)?;
     let segment = match hdr[23] {
         ip::proto::TCP => transport::tcp(payload, payload_len),
-        ip::proto::UDP => transport::udp(payload, payload_len, false),
+        ip::proto::UDP => match transport::udp(payload, payload_len, false) {
+            // maybe a tunnel: the walk decides
+            Ok(s) if tunnel::worth_a_look(s.src_port, s.dst_port, payload.get(8..)?) => {
+                return None
+            }
+            udp => udp,
+        },
         _ => return None,
     };
     let src = IpAddr::from([hdr[26], hdr[27], hdr[28], hdr[29]]);
@@ -349,6 +535,9 @@ fn fill(meta: &mut PacketMeta, s: &transport::Segment) {
     meta.ack = s.ack;
     meta.payload_len = s.payload_len;
 }
+
+#[cfg(test)]
+mod walk_tests;
 
 #[cfg(test)]
 mod tests {
@@ -715,10 +904,20 @@ mod tests {
     }
 
     #[test]
-    fn gre_esp_and_echo_are_other() {
+    fn esp_echo_and_unknown_gre_are_other() {
+        let mut esp = Vec::new();
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .write(&mut esp, etherparse::IpNumber(50), &[0; 8])
+            .unwrap();
+        assert_eq!(dec(101, &esp), Err(Skip::OtherProtocol));
+        // GRE version 2
         let mut gre = Vec::new();
         PacketBuilder::ipv4(CLIENT, SERVER, 64)
-            .write(&mut gre, etherparse::IpNumber(47), &[0; 8])
+            .write(
+                &mut gre,
+                etherparse::IpNumber(47),
+                &[0, 2, 8, 0, 0, 0, 0, 0],
+            )
             .unwrap();
         assert_eq!(dec(101, &gre), Err(Skip::OtherProtocol));
         let mut echo = Vec::new();
@@ -975,7 +1174,10 @@ mod tests {
         cases.push(bad_doff);
         for frame in &cases {
             let fast = fast_ethernet_ipv4(frame, TS, 1234).expect("fast path taken");
-            assert_eq!(fast, decode_layers(1, frame, TS, 1234));
+            assert_eq!(
+                fast,
+                decode_layers(1, frame, TS, 1234, &mut Tunnels::default())
+            );
         }
         // left to the general path: fragments, options, total length 0, other protocols
         let (first, _) = fragment4(&udp4(3000), 1480);
@@ -993,7 +1195,26 @@ mod tests {
         }
     }
 
-    const LINK_TYPES: [u32; 12] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, u32::MAX];
+    const LINK_TYPES: [u32; 18] = [
+        0,
+        1,
+        9,
+        12,
+        14,
+        50,
+        101,
+        104,
+        105,
+        108,
+        113,
+        127,
+        228,
+        229,
+        239,
+        276,
+        147,
+        u32::MAX,
+    ];
 
     proptest! {
         #[test]
@@ -1032,7 +1253,7 @@ mod tests {
             let _ = decode(lt, &frame, 0, wire_len);
             if lt == 1 {
                 if let Some(fast) = fast_ethernet_ipv4(&frame[..n], 0, wire_len) {
-                    prop_assert_eq!(fast, decode_layers(lt, &frame[..n], 0, wire_len));
+                    prop_assert_eq!(fast, decode_layers(lt, &frame[..n], 0, wire_len, &mut Tunnels::default()));
                 }
             }
         }

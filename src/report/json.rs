@@ -223,6 +223,11 @@ impl Serialize for InputView<'_> {
         // Only the reasons that occurred, in name order.
         let skipped: BTreeMap<&str, u64> = i.skipped.nonzero().collect();
         m.serialize_entry("skipped", &skipped)?;
+        // Only when some packet came through a tunnel: kind → packets.
+        let tunnels: BTreeMap<&str, u64> = i.tunnels.nonzero().collect();
+        if !tunnels.is_empty() {
+            m.serialize_entry("tunnels", &tunnels)?;
+        }
         m.end()
     }
 }

@@ -9,6 +9,8 @@
 //!   unreachable and IP fragments, without allocating per packet;
 //! - [`scenario`]: [`Net`] writes whole connections (handshakes, failed
 //!   attempts, resets, UDP exchanges) at chosen times;
+//! - [`tunnel`]: [`tunnel::Encap`] records raw IP packets inside tunnels and
+//!   mirror transports (GRE, ERSPAN, VXLAN, ..., 802.11, NFLOG);
 //! - [`craft`]: packets and records with fields set to values no real stack
 //!   sends, for hostile-input tests.
 
@@ -16,6 +18,7 @@ pub mod broadcast;
 pub mod craft;
 pub mod packet;
 pub mod scenario;
+pub mod tunnel;
 pub mod writer;
 
 pub use packet::{crc32, tcp_flags, Host, Link, PacketBuf, TcpSeg, Unreach, Vlan};
