@@ -708,12 +708,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         interval,
         buffer_mb: args.buffer_mb,
         broadcast: broadcast_config(common, &flow, inventory.as_ref()),
-        // JSONL writes Zeek's view of every connection.
-        flow: if common.format() == ReportFormat::Jsonl {
-            flow.with_zeek_view()
-        } else {
-            flow
-        },
+        flow,
         format: match common.format() {
             ReportFormat::Text => LiveFormat::Text,
             ReportFormat::Json => LiveFormat::Json,

@@ -13,6 +13,11 @@
 //! it: a connection that starts without a SYN (or with a SYN-ACK), or a UDP
 //! exchange, whose sender's port is one of Zeek's likely server ports.
 //!
+//! Zeek's attempt timer is followed too: when the responder of an attempt
+//! is still silent 5 s after the SYN, Zeek ends the connection, and the
+//! view stops there (Zeek makes a new connection of what follows; flowlint
+//! keeps one, and this view describes Zeek's first).
+//!
 //! What Zeek sees and this view cannot: packets with a bad checksum (Zeek
 //! drops them and writes `C`; flowlint keeps them, since checksum offload
 //! makes them common on a capturing host), zero windows (`W`) and content
@@ -129,7 +134,17 @@ pub(crate) struct ZeekView {
     orig_pkts: u64,
     resp_pkts: u64,
     udp: bool,
+    /// Time of the originator's first SYN, for Zeek's attempt timer.
+    syn_ns: Option<i64>,
+    /// Zeek removed the connection (its attempt timer fired): later packets
+    /// would make Zeek a new connection, and change nothing here.
+    ended: bool,
 }
+
+/// Zeek's `tcp_attempt_delay`: an attempt whose responder stayed silent
+/// this long after the SYN is removed (Zeek logs it, and starts a new
+/// connection for any later packet of the 5-tuple).
+const ATTEMPT_DELAY_NS: i64 = 5_000_000_000;
 
 /// What the JSONL writer needs of Zeek's view, at the end.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +203,8 @@ impl ZeekView {
             orig_pkts: 0,
             resp_pkts: 0,
             udp: pkt.transport == Transport::Udp,
+            syn_ns: None,
+            ended: false,
         };
         for ep in [&mut view.orig, &mut view.resp] {
             ep.rxmit_threshold = 1;
@@ -229,7 +246,22 @@ impl ZeekView {
     /// Applies one TCP or UDP packet (not an ICMP error); `from_client` is
     /// flowlint's direction of it.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta, from_client: bool) {
+        if self.ended {
+            return;
+        }
+        if let Some(syn) = self.syn_ns {
+            if pkt.ts_ns >= syn.saturating_add(ATTEMPT_DELAY_NS)
+                && matches!(self.orig.state, EpState::SynSent | EpState::SynAckSent)
+                && self.resp.state == EpState::Inactive
+            {
+                self.ended = true;
+                return;
+            }
+        }
         let is_orig = from_client == self.orig_is_client;
+        if !self.udp && is_orig && self.syn_ns.is_none() && pkt.tcp_flags.syn() {
+            self.syn_ns = Some(pkt.ts_ns);
+        }
         if is_orig {
             self.orig_pkts += 1;
         } else {

@@ -116,6 +116,10 @@ impl<'a> Engine<'a> {
     ) -> Engine<'a> {
         // One source: no packet is seen twice.
         config.dedup = false;
+        if matches!(emit, Emit::Connections) && config.zeek_ports.is_none() {
+            // The JSONL stream writes Zeek's view of every connection.
+            config = config.with_zeek_view();
+        }
         let server_ports = Arc::new(catalogs.server_ports());
         let mut companion_ports = PortBitmap::default();
         for rule in catalogs.rules() {
