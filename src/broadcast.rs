@@ -485,6 +485,7 @@ mod tests {
             wire_len: 92,
             ttl: 128,
             link_dest: LinkDest::Unicast,
+            tunnels: Default::default(),
         }
     }
 

@@ -567,6 +567,7 @@ fn unanswered_attempt_is_decided_at_the_reply_timeout() {
         wire_len: 60,
         ttl: 128,
         link_dest: Default::default(),
+        tunnels: Default::default(),
     };
     table.process(&syn, 0, &mut |_| panic!("nothing is decided yet"));
     let mut got = Vec::new();

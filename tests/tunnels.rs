@@ -318,3 +318,40 @@ fn zeek_tunnel_traces_yield_their_inner_connections() {
     assert!(checked > 40, "too few records checked: {checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn jsonl_names_the_tunnels_each_inner_connection_came_through() {
+    let (_, out) = flowlint(&[
+        "check",
+        "-q",
+        "--format",
+        "jsonl",
+        "fixtures/tunnels.pcapng",
+    ]);
+    let mut by_tunnel: BTreeMap<String, u32> = BTreeMap::new();
+    for line in out.lines() {
+        let rec: Value = serde_json::from_str(line).unwrap();
+        let tunnel = rec.get("tunnel").and_then(Value::as_str).unwrap_or("-");
+        *by_tunnel.entry(tunnel.to_string()).or_default() += 1;
+    }
+    let expected: BTreeMap<String, u32> = [
+        ("-", 7),
+        ("ayiya", 1),
+        ("erspan_i", 1),
+        ("erspan_ii", 1),
+        ("erspan_iii", 1),
+        ("geneve", 1),
+        ("gre", 2),
+        ("gre+vxlan", 1),
+        ("gre_udp", 1),
+        ("gtp_u", 1),
+        ("pbb", 1),
+        ("pptp", 1),
+        ("teredo", 1),
+        ("vxlan", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(by_tunnel, expected);
+}

@@ -124,6 +124,7 @@ pub fn packets(packets: usize, concurrent: usize) -> Vec<PacketMeta> {
             wire_len: payload + 54,
             ttl: 64,
             link_dest: Default::default(),
+            tunnels: Default::default(),
         });
         if s.step > 4 + s.len {
             slots[k] = new_slot(&mut rng);

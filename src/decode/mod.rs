@@ -193,6 +193,8 @@ pub struct PacketMeta {
     /// The link-layer destination class (one byte in what was padding: the
     /// struct stays 88 bytes).
     pub link_dest: LinkDest,
+    /// The tunnels the packet came through (two bytes of padding too).
+    pub tunnels: Tunnels,
 }
 
 /// Why a record yields no [`PacketMeta`]. Counted, never an error.
@@ -258,7 +260,11 @@ pub fn decode_with(
             return decoded;
         }
     }
-    decode_layers(linktype, data, ts_ns, wire_len, tunnels)
+    let decoded = decode_layers(linktype, data, ts_ns, wire_len, tunnels);
+    decoded.map(|mut meta| {
+        meta.tunnels = *tunnels;
+        meta
+    })
 }
 
 /// The general path: link layer, then the walk through IP, tunnels and
@@ -350,6 +356,7 @@ impl Walk<'_> {
             wire_len: self.wire_len,
             ttl: pkt.ttl,
             link_dest: at.link_dest,
+            tunnels: Default::default(),
         };
         let inner = Level {
             first_fragment: pkt.first_fragment,
@@ -507,6 +514,7 @@ fn fast_ethernet_ipv4(data: &[u8], ts_ns: i64, wire_len: u32) -> Option<Result<P
         wire_len,
         ttl: hdr[22],
         link_dest,
+        tunnels: Tunnels::NONE,
     }))
 }
 
@@ -611,6 +619,7 @@ mod tests {
             wire_len,
             ttl: 64,
             link_dest: LinkDest::Unicast,
+            tunnels: Default::default(),
         }
     }
     fn tcp6_meta(payload_len: u32, wire_len: u32) -> PacketMeta {
@@ -894,13 +903,22 @@ mod tests {
             .write(&mut outer, etherparse::IpNumber::IPV4, &inner)
             .unwrap();
         let f = with(&with(&[2; 12], &[0x08, 0x00]), &outer);
-        assert_eq!(dec(1, &f), Ok(tcp4_meta(4, f.len() as u32)));
+        let mut ip_in_ip = Tunnels::NONE;
+        ip_in_ip.insert(TunnelKind::IpInIp);
+        let tunnelled = |meta: PacketMeta| PacketMeta {
+            tunnels: ip_in_ip,
+            ..meta
+        };
+        assert_eq!(dec(1, &f), Ok(tunnelled(tcp4_meta(4, f.len() as u32))));
         // IPv6 in IPv4 (6in4)
         let mut outer = Vec::new();
         PacketBuilder::ipv4(ROUTER, [203, 0, 113, 9], 200)
             .write(&mut outer, etherparse::IpNumber::IPV6, &tcp6(4))
             .unwrap();
-        assert_eq!(dec(101, &outer), Ok(tcp6_meta(4, outer.len() as u32)));
+        assert_eq!(
+            dec(101, &outer),
+            Ok(tunnelled(tcp6_meta(4, outer.len() as u32)))
+        );
     }
 
     #[test]

@@ -131,6 +131,12 @@ impl Tunnels {
         self.0 & (1 << kind as u8) != 0
     }
 
+    /// Adds every kind of `other`.
+    #[inline]
+    pub fn union(&mut self, other: Tunnels) {
+        self.0 |= other.0;
+    }
+
     #[inline]
     pub const fn is_empty(self) -> bool {
         self.0 == 0

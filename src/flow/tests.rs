@@ -50,6 +50,7 @@ fn tcp(
         wire_len: 60 + len,
         ttl: 64,
         link_dest: Default::default(),
+        tunnels: Default::default(),
     }
 }
 

@@ -24,7 +24,7 @@
 //! gaps (`G`), which need fields the decoder does not keep.
 
 use crate::catalog::PortBitmap;
-use crate::decode::{PacketMeta, TcpFlags, Transport};
+use crate::decode::{PacketMeta, TcpFlags, Transport, Tunnels};
 
 use super::ZeekState;
 
@@ -139,6 +139,8 @@ pub(crate) struct ZeekView {
     /// Zeek removed the connection (its attempt timer fired): later packets
     /// would make Zeek a new connection, and change nothing here.
     ended: bool,
+    /// The tunnels the connection's packets came through.
+    tunnels: Tunnels,
 }
 
 /// Zeek's `tcp_attempt_delay`: an attempt whose responder stayed silent
@@ -159,6 +161,9 @@ pub struct ZeekRecord {
     pub resp_pkts: u64,
     pub orig_bytes: u64,
     pub resp_bytes: u64,
+    /// The tunnels the connection's packets came through (Zeek's
+    /// `tunnel_parents` names the tunnel connections instead).
+    pub tunnels: Tunnels,
 }
 
 impl ZeekRecord {
@@ -205,6 +210,7 @@ impl ZeekView {
             udp: pkt.transport == Transport::Udp,
             syn_ns: None,
             ended: false,
+            tunnels: pkt.tunnels,
         };
         for ep in [&mut view.orig, &mut view.resp] {
             ep.rxmit_threshold = 1;
@@ -246,6 +252,7 @@ impl ZeekView {
     /// Applies one TCP or UDP packet (not an ICMP error); `from_client` is
     /// flowlint's direction of it.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta, from_client: bool) {
+        self.tunnels.union(pkt.tunnels);
         if self.ended {
             return;
         }
@@ -596,6 +603,7 @@ impl ZeekView {
             resp_pkts: self.resp_pkts,
             orig_bytes,
             resp_bytes,
+            tunnels: self.tunnels,
         }
     }
 

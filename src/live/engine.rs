@@ -567,6 +567,7 @@ mod tests {
             wire_len: 60,
             ttl: 64,
             link_dest: Default::default(),
+            tunnels: Default::default(),
         }
     }
 
@@ -665,6 +666,7 @@ mod tests {
             dst_port: 137,
             dst: "10.0.0.255".parse().unwrap(),
             link_dest: crate::decode::LinkDest::Broadcast,
+            tunnels: Default::default(),
             ..syn(T0, 137, 0)
         };
         engine.packet(&query);
@@ -672,6 +674,7 @@ mod tests {
             src: "10.0.0.9".parse().unwrap(),
             dst: query.src,
             link_dest: crate::decode::LinkDest::Unicast,
+            tunnels: Default::default(),
             ts_ns: T0 + SECOND / 2,
             ..query
         };

@@ -89,6 +89,10 @@ struct ConnectionLine<'a> {
     /// The Community ID v1 flow hash (seed 0), as Zeek, Suricata and
     /// Wireshark write it.
     community_id: AsText<CommunityId>,
+    /// The kinds of tunnel the connection came through ("gre+vxlan"), when
+    /// it came through any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tunnel: Option<String>,
     first_seen: AsText<Rfc3339>,
     last_seen: AsText<Rfc3339>,
     /// Seconds from the first packet to the last (Zeek's `duration`).
@@ -152,6 +156,13 @@ pub fn write_connection_with_fix(
             (rec.server, rec.server_port),
             0,
         )),
+        tunnel: zeek.filter(|z| !z.tunnels.is_empty()).map(|z| {
+            z.tunnels
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join("+")
+        }),
         first_seen: AsText(Rfc3339(rec.first_ns)),
         last_seen: AsText(Rfc3339(rec.last_ns)),
         duration: rec.last_ns.saturating_sub(rec.first_ns).max(0) as f64 / 1e9,
