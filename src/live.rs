@@ -246,8 +246,7 @@ pub fn run(
                 })
                 .collect(),
             skipped,
-            // live decoding does not count tunnels (yet)
-            tunnels: Default::default(),
+            tunnels: std::mem::take(&mut engine.tunnels),
             // Live reports its own span (`live.started`/`ended`).
             time_range: None,
         }],

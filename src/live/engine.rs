@@ -86,6 +86,9 @@ pub(crate) struct Engine<'a> {
     pub(crate) convs: ConversationTable,
     /// Broadcast and multicast datagrams and their replies, apart.
     pub(crate) broadcasts: BroadcastTable,
+    /// Packets by the kinds of tunnel they came through (decoded packets
+    /// only: live does not see the skipped ones).
+    pub(crate) tunnels: crate::analysis::TunnelCounts,
     /// Per host, conversations proving it serves a catalog port (one per port).
     evidence: FxHashMap<IpAddr, Vec<ConvKey>>,
     companion_gen: u64,
@@ -147,6 +150,7 @@ impl<'a> Engine<'a> {
             max_tombstones: (config.max_connections / 4).max(1024),
             linger_ns: config.reply_timeout_ns.max(2 * SECOND),
             broadcasts: BroadcastTable::new(BroadcastConfig::new(config.reply_timeout_ns)),
+            tunnels: Default::default(),
             config,
             convs: ConversationTable::default(),
             evidence: FxHashMap::default(),
@@ -165,6 +169,9 @@ impl<'a> Engine<'a> {
 
     /// Applies one packet.
     pub(crate) fn packet(&mut self, pkt: &PacketMeta) {
+        if !pkt.tunnels.is_empty() {
+            self.tunnels.add(pkt.tunnels);
+        }
         // Broadcasts and their replies never reach the flow table (as in `check`).
         if self.broadcasts.take(pkt, 0) {
             return;
@@ -639,6 +646,26 @@ mod tests {
         assert_eq!(v["verdict"], "blocked");
         assert_eq!(v["rule"], rule.as_str());
         assert_eq!(v["first_seen"], "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn tunnelled_packets_are_counted_and_their_connections_name_the_tunnel() {
+        use crate::decode::{TunnelKind, Tunnels};
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, SECOND, Emit::Connections, &out);
+        let mut gre = Tunnels::NONE;
+        gre.insert(TunnelKind::Gre);
+        engine.packet(&PacketMeta {
+            tunnels: gre,
+            ..syn(T0, port, 1)
+        });
+        engine.finish(T0 + 5 * SECOND);
+        assert_eq!(engine.tunnels.get(TunnelKind::Gre), 1);
+        assert_eq!(engine.tunnels.get(TunnelKind::Vxlan), 0);
+        let v: serde_json::Value = serde_json::from_str(&out.lines()[0]).unwrap();
+        assert_eq!(v["tunnel"], "gre");
     }
 
     #[test]
