@@ -276,8 +276,21 @@ impl<'a> Engine<'a> {
                     .get(&key)
                     .and_then(|c| c.rule)
                     .map(|r| self.catalogs.rule_by_id(r).id.as_str());
+                // A failed connection of a blocked conversation carries its
+                // fix, as in `check`'s JSONL.
+                let failed = rec.state.is_failure() || rec.state == State::Unanswered;
+                let fix = (verdict == Verdict::Blocked && failed)
+                    .then(|| self.fix(key))
+                    .flatten();
                 let mut line = Vec::with_capacity(256);
-                if jsonl::write_connection(&mut line, &rec, Some((verdict, rule))).is_ok() {
+                if jsonl::write_connection_with_fix(
+                    &mut line,
+                    &rec,
+                    Some((verdict, rule)),
+                    fix.as_ref(),
+                )
+                .is_ok()
+                {
                     self.write_bytes(&line);
                 }
             }
@@ -400,6 +413,19 @@ impl<'a> Engine<'a> {
     /// Classifies one conversation exactly as the full classification would,
     /// on a small table: the conversation, the evidence of both hosts' roles
     /// and its companion conversations are all a verdict depends on.
+    /// The fix of the blocked conversation on `key`, as the reports give it.
+    fn fix(&self, key: ConvKey) -> Option<crate::report::fix::Fix> {
+        let (classification, i) = self.classify_one(key)?;
+        let mut outcome = crate::report::Outcome::new(
+            self.catalogs,
+            Vec::new(),
+            crate::report::Totals::default(),
+            classification,
+        );
+        outcome.inventory = self.inventory;
+        crate::report::fix::Fix::of(&outcome, &outcome.classification.conversations[i])
+    }
+
     fn classify_one(&self, key: ConvKey) -> Option<(Classification, usize)> {
         let table = &self.convs;
         let mut sub = ConversationTable::default();
@@ -646,6 +672,8 @@ mod tests {
         assert_eq!(v["verdict"], "blocked");
         assert_eq!(v["rule"], rule.as_str());
         assert_eq!(v["first_seen"], "2023-11-14T22:13:20Z");
+        // The blocked attempt carries its fix, as check's JSONL does.
+        assert!(v["fix"].is_object(), "{v}");
     }
 
     #[test]
