@@ -675,3 +675,14 @@ mod tests {
         assert!(!ports.contains(Transport::Udp, 31000));
     }
 }
+
+#[cfg(test)]
+mod size {
+    #[test]
+    fn the_view_costs_what_the_readme_says() {
+        // Kept only for JSONL, boxed: the README's Performance section
+        // gives this size.
+        let size = std::mem::size_of::<super::ZeekView>();
+        assert!(size <= 168, "ZeekView is {size} bytes");
+    }
+}
