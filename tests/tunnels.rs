@@ -355,3 +355,18 @@ fn jsonl_names_the_tunnels_each_inner_connection_came_through() {
     .collect();
     assert_eq!(by_tunnel, expected);
 }
+
+#[test]
+fn the_text_header_says_which_tunnels_carried_the_connections() {
+    let (_, text) = flowlint(&["check", "-q", "fixtures/tunnels.pcapng"]);
+    let input = text.lines().nth(1).unwrap();
+    assert!(
+        input.ends_with(
+            "; through tunnels (packets): ayiya 8, erspan_i 8, erspan_ii 8, erspan_iii 2, geneve 8, \
+             gre 32, gre_udp 8, gtp_u 2, pbb 8, pptp 8, teredo 8, vxlan 16"
+        ),
+        "{input}"
+    );
+    let (_, demo) = flowlint(&["check", "-q", "fixtures/demo/lab.pcapng"]);
+    assert!(!demo.contains("through tunnels"));
+}

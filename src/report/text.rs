@@ -789,6 +789,15 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
                 ctx.clock.time_ms(last, first)
             );
         }
+        let tunnels: Vec<String> = input
+            .tunnels
+            .nonzero()
+            .map(|(kind, packets)| format!("{kind} {packets}"))
+            .collect();
+        if !tunnels.is_empty() {
+            // The connections are the ones inside; say what carried them.
+            let _ = write!(line, "; through tunnels (packets): {}", tunnels.join(", "));
+        }
         para(out, ctx.width, &label("input"), 13, &line)?;
         for w in &input.warnings {
             para(
