@@ -344,3 +344,26 @@ fn in_chromium_the_pages_match_their_json_reports() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_page_header_states_what_the_text_header_states() {
+    // Both reports word their header with the same functions: the page
+    // names the inventory, the tunnels and the traffic as the text does.
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("t.html");
+    report(&["fixtures/tunnels.pcapng".to_string()], &page);
+    let html = fs::read_to_string(&page).unwrap();
+    let text =
+        String::from_utf8(flowlint(&["check", "-q", "fixtures/tunnels.pcapng"]).stdout).unwrap();
+    for label in ["input", "inventory", "traffic"] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap();
+        let fact = line.trim_start()[label.len()..].trim();
+        assert!(
+            html.contains(&format!("<dt>{label}</dt><dd>{fact}</dd>")),
+            "{label}: {fact}"
+        );
+    }
+}

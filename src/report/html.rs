@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 
 use super::fix::{self, FirewallCmd, Fix, Netsh, Nft, Powershell};
 use super::text::group::{self, Group};
-use super::words::ReasonText;
+use super::words::{self, counted as plural, ReasonText};
 use super::{Addr, Exporter, Outcome, STATES_BY_NAME};
 use crate::catalog::{Catalog, RoleSet, Rule, RuleId};
 use crate::classify::{Classified, Verdict};
@@ -116,10 +116,6 @@ fn span(first: i64, last: i64, day_of: i64) -> String {
     } else {
         format!("{a}–{b}")
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A sort key for an address: IPv4 before IPv6, numeric order.
@@ -324,14 +320,10 @@ impl Page<'_, '_> {
             Esc(counts.join(", "))
         );
         for input in &o.inputs {
-            let links: Vec<String> = input.linktypes.iter().map(u32::to_string).collect();
             let _ = write!(
                 self.s,
-                "<dt>input</dt><dd>{}: {}, link type {}, {}</dd>",
-                Esc(&input.path),
-                Esc(input.format.as_str()),
-                Esc(links.join(", ")),
-                plural(input.packets, "packet", "packets")
+                "<dt>input</dt><dd>{}</dd>",
+                Esc(words::input_summary(input))
             );
             for w in &input.warnings {
                 let _ = write!(
@@ -374,42 +366,11 @@ impl Page<'_, '_> {
             "<dt>catalogs</dt><dd>{}</dd>",
             Esc(catalogs.join("; "))
         );
-        let with_roles = o.classification.hosts.with_roles().count() as u64;
-        let inventory = match o.inventory {
-            Some(inv) => format!(
-                "{}: {} with roles seen",
-                inv.file,
-                plural(with_roles, "host", "hosts")
-            ),
-            None => format!(
-                "none: roles inferred from traffic ({})",
-                plural(with_roles, "host", "hosts")
-            ),
-        };
-        let _ = write!(self.s, "<dt>inventory</dt><dd>{}</dd>", Esc(inventory));
-        let t = &o.totals;
         let _ = write!(
             self.s,
-            "<dt>traffic</dt><dd>{}, {}, {}{}</dd>",
-            plural(t.packets, "packet", "packets"),
-            plural(t.connections, "connection", "connections"),
-            plural(
-                o.classification.conversations.len() as u64,
-                "conversation",
-                "conversations"
-            ),
-            if t.broadcast_packets > 0 {
-                format!(
-                    ", {} (not judged)",
-                    plural(
-                        t.broadcast_packets,
-                        "broadcast/multicast packet",
-                        "broadcast/multicast packets"
-                    )
-                )
-            } else {
-                String::new()
-            }
+            "<dt>inventory</dt><dd>{}</dd><dt>traffic</dt><dd>{}</dd>",
+            Esc(words::inventory_summary(o)),
+            Esc(words::traffic_summary(o))
         );
         if let Some(live) = &o.live {
             let _ = write!(

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::words::ReasonText;
+use super::words::{self, counted as plural, ReasonText};
 use super::{Addr, Exporter, Outcome, STATES_BY_NAME};
 use crate::catalog::{CatalogSet, RoleId, RoleSet, Rule};
 use crate::classify::{Classified, Hosts, Reason, Refusal, Verdict};
@@ -98,11 +98,6 @@ fn heading(v: Verdict) -> &'static str {
             "not judged: ports in no catalog, shared ports where no host shows the product"
         }
     }
-}
-
-/// "1 packet", "2 packets".
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A duration in seconds: "42.5 s", "12 s", "350 ms".
@@ -771,15 +766,7 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
     )?;
     let label = |name: &str| format!("  {name:<10} ");
     for input in &o.inputs {
-        let links: Vec<String> = input.linktypes.iter().map(u32::to_string).collect();
-        let mut line = format!(
-            "{}: {}, link type{} {}, {}",
-            input.path,
-            input.format.as_str(),
-            if links.len() == 1 { "" } else { "s" },
-            links.join(", "),
-            plural(input.packets, "packet", "packets"),
-        );
+        let mut line = words::input_summary(input);
         // With one input, the time line below is its range.
         if let (Some((first, last)), true) = (input.time_range, o.inputs.len() > 1) {
             let _ = write!(
@@ -788,15 +775,6 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
                 ctx.clock.date_time(first),
                 ctx.clock.time_ms(last, first)
             );
-        }
-        let tunnels: Vec<String> = input
-            .tunnels
-            .nonzero()
-            .map(|(kind, packets)| format!("{kind} {packets}"))
-            .collect();
-        if !tunnels.is_empty() {
-            // The connections are the ones inside; say what carried them.
-            let _ = write!(line, "; through tunnels (packets): {}", tunnels.join(", "));
         }
         para(out, ctx.width, &label("input"), 13, &line)?;
         for w in &input.warnings {
@@ -833,35 +811,15 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
             )
         })
         .collect();
-    let with_roles = plural(ctx.hosts.with_roles().count() as u64, "host", "hosts");
     para(out, ctx.width, &label("catalogs"), 13, &catalogs.join(", "))?;
-    let inventory = match (o.inventory.map(|i| &i.file), ctx.hosts.from_inventory()) {
-        (Some(file), true) => format!("{file}: {with_roles} with roles seen"),
-        (None, true) => format!("{with_roles} with roles seen"),
-        (_, false) => format!("none, roles inferred from traffic ({with_roles})"),
-    };
-    para(out, ctx.width, &label("inventory"), 13, &inventory)?;
-    let mut traffic = format!(
-        "{}, {}, {}",
-        plural(t.packets, "packet", "packets"),
-        plural(t.connections, "connection", "connections"),
-        plural(
-            o.classification.conversations.len() as u64,
-            "conversation",
-            "conversations"
-        )
-    );
-    if t.broadcast_packets > 0 {
-        let _ = write!(
-            traffic,
-            ", {} (not judged)",
-            plural(
-                t.broadcast_packets,
-                "broadcast/multicast packet",
-                "broadcast/multicast packets"
-            )
-        );
-    }
+    para(
+        out,
+        ctx.width,
+        &label("inventory"),
+        13,
+        &words::inventory_summary(o),
+    )?;
+    let traffic = words::traffic_summary(o);
     writeln!(out, "{}{traffic}", label("traffic"))?;
     if t.duplicate_packets > 0 {
         writeln!(

@@ -125,6 +125,73 @@ impl Display for Over {
     }
 }
 
+/// "1 packet", "2 packets".
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An input as the report headers state it: "path: pcapng, link type 1,
+/// 216 packets", and the tunnels that carried its connections.
+pub(crate) fn input_summary(input: &crate::analysis::InputSummary) -> String {
+    let links: Vec<String> = input.linktypes.iter().map(u32::to_string).collect();
+    let mut line = format!(
+        "{}: {}, link type{} {}, {}",
+        input.path,
+        input.format.as_str(),
+        if links.len() == 1 { "" } else { "s" },
+        links.join(", "),
+        counted(input.packets, "packet", "packets"),
+    );
+    let tunnels: Vec<String> = input
+        .tunnels
+        .nonzero()
+        .map(|(kind, packets)| format!("{kind} {packets}"))
+        .collect();
+    if !tunnels.is_empty() {
+        // The connections are the ones inside; say what carried them.
+        line.push_str("; through tunnels (packets): ");
+        line.push_str(&tunnels.join(", "));
+    }
+    line
+}
+
+/// Where the roles came from, as the report headers state it.
+pub(crate) fn inventory_summary(o: &super::Outcome<'_>) -> String {
+    let hosts = &o.classification.hosts;
+    let with_roles = counted(hosts.with_roles().count() as u64, "host", "hosts");
+    match (o.inventory.map(|i| &i.file), hosts.from_inventory()) {
+        (Some(file), true) => format!("{file}: {with_roles} with roles seen"),
+        (None, true) => format!("{with_roles} with roles seen"),
+        (_, false) => format!("none, roles inferred from traffic ({with_roles})"),
+    }
+}
+
+/// The traffic counts the report headers state.
+pub(crate) fn traffic_summary(o: &super::Outcome<'_>) -> String {
+    let t = &o.totals;
+    let mut traffic = format!(
+        "{}, {}, {}",
+        counted(t.packets, "packet", "packets"),
+        counted(t.connections, "connection", "connections"),
+        counted(
+            o.classification.conversations.len() as u64,
+            "conversation",
+            "conversations"
+        )
+    );
+    if t.broadcast_packets > 0 {
+        traffic.push_str(&format!(
+            ", {} (not judged)",
+            counted(
+                t.broadcast_packets,
+                "broadcast/multicast packet",
+                "broadcast/multicast packets"
+            )
+        ));
+    }
+    traffic
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
