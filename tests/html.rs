@@ -12,6 +12,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::fixture_runs;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -205,44 +208,6 @@ fn a_scan_makes_a_bounded_page_that_says_what_it_left_out() {
     ));
 }
 
-/// Every fixture run, as `tests/golden.rs` runs them: (name, args).
-fn fixture_runs() -> Vec<(String, Vec<String>)> {
-    let mut runs = Vec::new();
-    for dir in ["fixtures", "fixtures/demo", "fixtures/hostile"] {
-        let mut names: Vec<PathBuf> = fs::read_dir(root().join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                let n = p.file_name().unwrap().to_string_lossy();
-                n.ends_with(".expect.json") || n.ends_with(".outcome.json")
-            })
-            .collect();
-        names.sort();
-        for path in names {
-            let doc: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-            let strings = |k: &str| -> Vec<String> {
-                doc[k]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_str().unwrap().to_string())
-                    .collect()
-            };
-            let stem = path.file_name().unwrap().to_string_lossy().to_string();
-            let name = format!(
-                "{}-{}",
-                dir.rsplit('/').next().unwrap(),
-                stem.split('.').next().unwrap()
-            );
-            let mut args = strings("args");
-            args.extend(strings("captures"));
-            args.push("-q".into());
-            runs.push((name, args));
-        }
-    }
-    runs
-}
-
 /// What the browser test needs, if it is all there.
 fn browser() -> Result<(PathBuf, PathBuf), String> {
     let chromium = std::env::var_os("CHROMIUM")
@@ -318,7 +283,8 @@ fn in_chromium_the_pages_match_their_json_reports() {
     let mut with_baseline = demo_args();
     with_baseline.extend(["--baseline".into(), old.display().to_string()]);
     add("demo-baseline", &with_baseline, Value::Null);
-    for (name, args) in fixture_runs() {
+    for (name, mut args) in fixture_runs() {
+        args.push("-q".into());
         add(&name, &args, Value::Null);
     }
     no_inv.clear();
