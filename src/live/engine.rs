@@ -278,8 +278,7 @@ impl<'a> Engine<'a> {
                     .map(|r| self.catalogs.rule_by_id(r).id.as_str());
                 // A failed connection of a blocked conversation carries its
                 // fix, as in `check`'s JSONL.
-                let failed = rec.state.is_failure() || rec.state == State::Unanswered;
-                let fix = (verdict == Verdict::Blocked && failed)
+                let fix = (verdict == Verdict::Blocked && jsonl::carries_fix(rec.state))
                     .then(|| self.fix(key))
                     .flatten();
                 let mut line = Vec::with_capacity(256);

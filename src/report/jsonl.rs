@@ -30,22 +30,28 @@ impl Exporter for Jsonl {
             .map(|(i, c)| (c.conv.key, i as u32))
             .collect();
         for rec in &outcome.connections {
-            let verdict = index.get(&ConvKey::of(rec)).map(|&i| {
-                let c = &conversations[i as usize];
+            let conversation = index
+                .get(&ConvKey::of(rec))
+                .map(|&i| &conversations[i as usize]);
+            let verdict = conversation.map(|c| {
                 (
                     c.verdict,
                     c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),
                 )
             });
-            // A failed connection of a blocked conversation carries its fix.
-            let fix = index
-                .get(&ConvKey::of(rec))
-                .filter(|_| rec.state.is_failure() || rec.state == crate::flow::State::Unanswered)
-                .and_then(|&i| super::fix::Fix::of(outcome, &conversations[i as usize]));
+            let fix = conversation
+                .filter(|_| carries_fix(rec.state))
+                .and_then(|c| super::fix::Fix::of(outcome, c));
             write_connection_with_fix(out, rec, verdict, fix.as_ref())?;
         }
         Ok(())
     }
+}
+
+/// Does a connection in this state carry its blocked conversation's fix?
+/// (The ones that failed; `unanswered` counts, as the rule made it a block.)
+pub(crate) fn carries_fix(state: crate::flow::State) -> bool {
+    state.is_failure() || state == crate::flow::State::Unanswered
 }
 
 #[derive(Serialize)]
