@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use super::zeek::{ZeekRecord, ZeekView};
-use super::{Side, Sockets};
+use super::{Side, SocketPair};
 use crate::catalog::PortBitmap;
 use crate::decode::{PacketKind, PacketMeta, TcpFlags, Transport};
 
@@ -283,7 +283,7 @@ struct Rare {
 }
 
 /// A live connection in the flow table. Its sockets are the table's key
-/// ([`Sockets`]); [`ConnFlags::CLIENT_IS_LO`] says which one is the client.
+/// ([`super::Sockets`] or [`super::Sockets4`]); [`ConnFlags::CLIENT_IS_LO`] says which one is the client.
 /// Kept small: it is most of the table's memory (see the size test).
 #[derive(Clone, Debug)]
 pub struct Conn {
@@ -307,10 +307,29 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// What an empty slot of the table holds: never read as a connection.
+    pub(crate) fn placeholder() -> Conn {
+        Conn {
+            first_ns: 0,
+            last_ns: 0,
+            attempt_first_ns: 0,
+            attempt_last_ns: 0,
+            packets: 0,
+            bytes: 0,
+            rare: None,
+            attempts: 0,
+            client_isn: 0,
+            client: Endpoint::default(),
+            server: Endpoint::default(),
+            flags: ConnFlags::default(),
+            rst_ttl: 0,
+        }
+    }
+
     /// A new connection from its first packet, on `key`. `client_is_src` says
     /// which side opened it (decided by the flow table).
-    pub(crate) fn new(
-        key: &Sockets,
+    pub(crate) fn new<K: SocketPair>(
+        key: &K,
         pkt: &PacketMeta,
         client_is_src: bool,
         opening_seen: bool,
@@ -392,7 +411,7 @@ impl Conn {
 
     /// Did the client send this packet (of this connection, on `key`)?
     #[inline]
-    pub(crate) fn is_from_client(&self, key: &Sockets, pkt: &PacketMeta) -> bool {
+    pub(crate) fn is_from_client<K: SocketPair>(&self, key: &K, pkt: &PacketMeta) -> bool {
         key.is(self.client_side(), &pkt.src, pkt.src_port)
     }
 
@@ -423,9 +442,9 @@ impl Conn {
 
     /// Is this packet one already seen through another capture (a second tap)?
     /// Records it otherwise.
-    pub(crate) fn is_duplicate(
+    pub(crate) fn is_duplicate<K: SocketPair>(
         &mut self,
-        key: &Sockets,
+        key: &K,
         pkt: &PacketMeta,
         input: u16,
         window_ns: i64,
@@ -469,7 +488,7 @@ impl Conn {
 
     /// Applies one packet (already known to belong to this connection, on `key`).
     #[inline]
-    pub(crate) fn update(&mut self, key: &Sockets, pkt: &PacketMeta) {
+    pub(crate) fn update<K: SocketPair>(&mut self, key: &K, pkt: &PacketMeta) {
         self.first_ns = self.first_ns.min(pkt.ts_ns);
         self.last_ns = self.last_ns.max(pkt.ts_ns);
         self.packets += 1;
@@ -664,7 +683,12 @@ impl Conn {
 
     /// Decides the connection on `key` with the capture ending (or the clock
     /// standing) at `end_ns`.
-    pub(crate) fn decide(&self, key: &Sockets, end_ns: i64, reply_timeout_ns: i64) -> ConnRecord {
+    pub(crate) fn decide<K: SocketPair>(
+        &self,
+        key: &K,
+        end_ns: i64,
+        reply_timeout_ns: i64,
+    ) -> ConnRecord {
         let transport = self.transport();
         let (client_side, server_side) = match self.client_side() {
             Side::Lo => (Side::Lo, Side::Hi),

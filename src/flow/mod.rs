@@ -12,6 +12,7 @@
 
 mod community_id;
 mod conn;
+mod table;
 mod zeek;
 
 pub use community_id::CommunityId;
@@ -23,6 +24,7 @@ use std::net::IpAddr;
 use crate::catalog::PortBitmap;
 use crate::decode::{PacketKind, PacketMeta, Transport};
 use conn::Conn;
+use table::ConnSlots;
 
 const SECOND: i64 = 1_000_000_000;
 /// A step back in time this large resets the table's clock.
@@ -99,7 +101,7 @@ pub struct ConnKey {
 /// both ports, the address family and the transport. An IPv4 address is kept
 /// as its 32-bit value; the family tells it from the IPv4-mapped IPv6 address
 /// (a different socket, as `IpAddr` says).
-#[derive(Clone, Copy, Debug, Eq)]
+#[derive(Clone, Copy, Debug, Default, Eq)]
 pub(crate) struct Sockets([u64; 5]);
 
 /// Word by word without branches: the derived (array) equality becomes a
@@ -128,10 +130,23 @@ fn addr_bits(ip: &IpAddr) -> (u128, u64) {
     }
 }
 
+/// The two sockets of a connection as a table key: what the flow table and
+/// a connection need of one. Two kinds: [`Sockets`] (any family) and the
+/// IPv4-only [`Sockets4`], which takes 16 bytes instead of 40 in each of the
+/// table's entries (most connections are IPv4).
+pub(crate) trait SocketPair: Copy + Eq + Default {
+    /// The hash of the same key as a [`Sockets`] ([`ConnKey`]'s hash).
+    fn key_hash(&self) -> u64;
+    /// Is `(ip, port)` the socket on `side`? (Both sockets are of one family.)
+    fn is(&self, side: Side, ip: &IpAddr, port: u16) -> bool;
+    /// The socket on `side`.
+    fn socket(&self, side: Side) -> (IpAddr, u16);
+}
+
 impl Sockets {
     /// FxHash-style folding, then a final avalanche so that both the shard
-    /// choice (high bits) and hashbrown (low bits for the bucket, top 7 for
-    /// the control byte) see well-mixed bits.
+    /// choice (high bits) and the table (low bits for the slot, middle bits
+    /// for the tag) see well-mixed bits.
     #[inline]
     fn hash(&self) -> u64 {
         const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -151,14 +166,6 @@ impl Sockets {
     }
 
     #[inline]
-    fn port(&self, side: Side) -> u16 {
-        match side {
-            Side::Lo => (self.0[4] >> 48) as u16,
-            Side::Hi => (self.0[4] >> 32) as u16,
-        }
-    }
-
-    #[inline]
     fn addr_bits(&self, side: Side) -> u128 {
         let i = match side {
             Side::Lo => 0,
@@ -166,29 +173,83 @@ impl Sockets {
         };
         u128::from(self.0[i]) << 64 | u128::from(self.0[i + 1])
     }
+}
 
-    /// Is `(ip, port)` the socket on `side`? (Both sockets are of one family.)
+/// A port from the last word of a key (the same in both kinds).
+#[inline]
+fn port_of(last: u64, side: Side) -> u16 {
+    match side {
+        Side::Lo => (last >> 48) as u16,
+        Side::Hi => (last >> 32) as u16,
+    }
+}
+
+impl SocketPair for Sockets {
     #[inline]
-    pub(crate) fn is(&self, side: Side, ip: &IpAddr, port: u16) -> bool {
-        self.port(side) == port && self.addr_bits(side) == addr_bits(ip).0
+    fn key_hash(&self) -> u64 {
+        self.hash()
     }
 
-    /// The socket on `side`.
-    pub(crate) fn socket(&self, side: Side) -> (IpAddr, u16) {
+    #[inline]
+    fn is(&self, side: Side, ip: &IpAddr, port: u16) -> bool {
+        port_of(self.0[4], side) == port && self.addr_bits(side) == addr_bits(ip).0
+    }
+
+    fn socket(&self, side: Side) -> (IpAddr, u16) {
         let bits = self.addr_bits(side);
         let ip = if self.is_v6() {
             IpAddr::from(std::net::Ipv6Addr::from(bits))
         } else {
             IpAddr::from(std::net::Ipv4Addr::from(bits as u32))
         };
-        (ip, self.port(side))
+        (ip, port_of(self.0[4], side))
     }
 }
 
-impl std::hash::Hash for Sockets {
+/// An IPv4 connection's [`Sockets`] in two words: both addresses (lower
+/// socket's in the high half), then the last word of [`Sockets`] unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sockets4 {
+    addrs: u64,
+    last: u64,
+}
+
+impl Sockets4 {
+    /// The IPv4 key `sockets` is (its family must be IPv4).
     #[inline]
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(Sockets::hash(self));
+    fn of(sockets: &Sockets) -> Sockets4 {
+        debug_assert!(!sockets.is_v6());
+        Sockets4 {
+            addrs: sockets.0[1] << 32 | sockets.0[3],
+            last: sockets.0[4],
+        }
+    }
+
+    #[inline]
+    fn addr(&self, side: Side) -> u32 {
+        match side {
+            Side::Lo => (self.addrs >> 32) as u32,
+            Side::Hi => self.addrs as u32,
+        }
+    }
+}
+
+impl SocketPair for Sockets4 {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        Sockets([0, self.addrs >> 32, 0, self.addrs & 0xffff_ffff, self.last]).hash()
+    }
+
+    #[inline]
+    fn is(&self, side: Side, ip: &IpAddr, port: u16) -> bool {
+        port_of(self.last, side) == port && u128::from(self.addr(side)) == addr_bits(ip).0
+    }
+
+    fn socket(&self, side: Side) -> (IpAddr, u16) {
+        (
+            IpAddr::from(std::net::Ipv4Addr::from(self.addr(side))),
+            port_of(self.last, side),
+        )
     }
 }
 
@@ -239,33 +300,6 @@ impl std::hash::Hash for ConnKey {
     }
 }
 
-/// Hands the [`Sockets`] hash to the map unchanged.
-#[derive(Default)]
-struct PassHasher(u64);
-
-impl std::hash::Hasher for PassHasher {
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `Sockets`; anything else still hashes.
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// The table keeps the sockets only: their hash is recomputed when looked up
-/// (a few multiplications) rather than stored in every entry.
-type ConnMap = std::collections::HashMap<Sockets, Conn, std::hash::BuildHasherDefault<PassHasher>>;
-
 /// Counters of the flow stage.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowStats {
@@ -275,13 +309,17 @@ pub struct FlowStats {
     pub evicted_early: u64,
     /// Most connections tracked at once.
     pub peak_connections: u64,
+    /// Most bytes the table's slots took at once (both families).
+    pub peak_table_bytes: u64,
 }
 
-/// The flow table of one shard.
+/// The flow table of one shard: IPv4 and IPv6 connections apart, so that an
+/// IPv4 connection's entry needs no room for IPv6 addresses.
 pub struct FlowTable {
     config: FlowConfig,
     server_ports: std::sync::Arc<PortBitmap>,
-    conns: ConnMap,
+    conns4: ConnSlots<Sockets4>,
+    conns6: ConnSlots<Sockets>,
     clock_ns: i64,
     last_sweep_ns: i64,
     pub stats: FlowStats,
@@ -292,37 +330,62 @@ impl FlowTable {
         FlowTable {
             config,
             server_ports,
-            conns: ConnMap::default(),
+            conns4: ConnSlots::default(),
+            conns6: ConnSlots::default(),
             clock_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
             stats: FlowStats::default(),
         }
     }
 
-    /// Makes room for `additional` more connections now, so a long-running
-    /// table does not pause to rehash (and jump in memory) when traffic peaks.
+    /// Makes room for `additional` more IPv4 connections.
     pub fn reserve(&mut self, additional: usize) {
-        self.conns.reserve(additional);
+        self.conns4.reserve(additional);
     }
 
-    /// Connections currently tracked.
     pub fn len(&self) -> usize {
-        self.conns.len()
+        self.conns4.len() + self.conns6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
+        self.len() == 0
     }
 
-    /// Applies one packet from capture number `input`; connections it ends are
-    /// handed to `out`.
+    /// Bytes the table's slots take now.
+    pub fn memory_bytes(&self) -> usize {
+        self.conns4.memory_bytes() + self.conns6.memory_bytes()
+    }
+
+    /// Starts fetching the memory a later [`FlowTable::process_keyed`] of
+    /// `key` will touch. Why: with hundreds of thousands of connections
+    /// open, that memory is rarely in cache; asked for a few packets ahead,
+    /// it arrives while those are processed.
+    #[inline]
+    pub fn prefetch(&self, key: &ConnKey) {
+        if key.sockets.is_v6() {
+            self.conns6.prefetch(key.hash);
+        } else {
+            self.conns4.prefetch(key.hash);
+        }
+    }
+
+    /// The first step of [`FlowTable::prefetch`], asked for twice as far
+    /// ahead: it brings in what `prefetch` reads to find the slot.
+    #[inline]
+    pub fn prefetch_index(&self, key: &ConnKey) {
+        if key.sockets.is_v6() {
+            self.conns6.prefetch_tags(key.hash);
+        } else {
+            self.conns4.prefetch_tags(key.hash);
+        }
+    }
+
     #[inline]
     pub fn process(&mut self, pkt: &PacketMeta, input: u16, out: &mut impl FnMut(ConnRecord)) {
         self.process_keyed(pkt, ConnKey::of(pkt), input, out);
     }
 
-    /// [`FlowTable::process`] with the packet's key already computed (by the
-    /// thread that routed it to this shard); `key` must be `ConnKey::of(pkt)`.
+    /// Applies one packet whose key the caller computed (`ConnKey::of(pkt)`).
     #[inline]
     pub fn process_keyed(
         &mut self,
@@ -331,54 +394,33 @@ impl FlowTable {
         input: u16,
         out: &mut impl FnMut(ConnRecord),
     ) {
-        use std::collections::hash_map::Entry;
         debug_assert_eq!(key, ConnKey::of(pkt));
         self.advance_clock(pkt.ts_ns);
-        let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
-        let window = self.dedup_window(pkt);
-        // One lookup whatever happens: update in place, replace, or insert.
-        let slot = match self.conns.entry(key.sockets) {
-            Entry::Occupied(mut e) => {
-                let sockets = *e.key();
-                let conn = e.get_mut();
-                if !is_icmp && self.config.dedup && conn.is_duplicate(&sockets, pkt, input, window)
-                {
-                    self.stats.duplicates += 1;
-                    return;
-                }
-                if is_icmp || !starts_new(&sockets, conn, pkt, &self.config) {
-                    conn.update(&sockets, pkt);
-                    return;
-                }
-                out(conn.decide(&sockets, pkt.ts_ns, self.config.reply_timeout_ns));
-                Entry::Occupied(e)
-            }
-            vacant => vacant,
-        };
-        let sockets = key.sockets;
-        let (client_is_src, opening_seen) = orient(&self.server_ports, pkt);
-        let mut conn = Conn::new(
-            &sockets,
+        let packet = Packet {
             pkt,
-            client_is_src,
-            opening_seen,
-            self.config.dedup,
-            self.config.zeek_ports.as_deref(),
-        );
-        if self.config.dedup {
-            conn.is_duplicate(&sockets, pkt, input, window);
+            input,
+            hash: key.hash,
+            window: self.dedup_window(pkt),
+            config: &self.config,
+            server_ports: &self.server_ports,
+        };
+        let added = if key.sockets.is_v6() {
+            packet.apply(&mut self.conns6, key.sockets, &mut self.stats, out)
+        } else {
+            packet.apply(
+                &mut self.conns4,
+                Sockets4::of(&key.sockets),
+                &mut self.stats,
+                out,
+            )
+        };
+        if !added {
+            return;
         }
-        conn.update(&sockets, pkt);
-        match slot {
-            Entry::Occupied(mut e) => {
-                e.insert(conn);
-            }
-            Entry::Vacant(e) => {
-                e.insert(conn);
-            }
-        }
-        self.stats.peak_connections = self.stats.peak_connections.max(self.conns.len() as u64);
-        if self.conns.len() > self.config.max_connections {
+        let open = self.len();
+        self.stats.peak_connections = self.stats.peak_connections.max(open as u64);
+        self.stats.peak_table_bytes = self.stats.peak_table_bytes.max(self.memory_bytes() as u64);
+        if open > self.config.max_connections {
             self.evict_least_recent(out);
         }
         self.maybe_sweep(out);
@@ -395,9 +437,64 @@ impl FlowTable {
     }
 }
 
-/// Which side of a connection's first packet is the client, and whether the
-/// opening was captured. (Not a method: it runs while an entry of the table
-/// is borrowed.)
+/// One packet on its way into a table of either family.
+struct Packet<'a> {
+    pkt: &'a PacketMeta,
+    input: u16,
+    hash: u64,
+    window: i64,
+    config: &'a FlowConfig,
+    server_ports: &'a PortBitmap,
+}
+
+impl Packet<'_> {
+    /// Applies the packet to its connection in `conns`, deciding the old one
+    /// and starting a new one when it begins another; true when a
+    /// connection was added (the caller then checks the table's bounds).
+    #[inline]
+    fn apply<K: SocketPair>(
+        &self,
+        conns: &mut ConnSlots<K>,
+        sockets: K,
+        stats: &mut FlowStats,
+        out: &mut impl FnMut(ConnRecord),
+    ) -> bool {
+        let (pkt, config) = (self.pkt, self.config);
+        let is_icmp = matches!(pkt.kind, PacketKind::Unreachable { .. });
+        let found = conns.find(&sockets, self.hash);
+        if let Ok(slot) = found {
+            let (key, conn) = conns.get_mut(slot);
+            if !is_icmp && config.dedup && conn.is_duplicate(key, pkt, self.input, self.window) {
+                stats.duplicates += 1;
+                return false;
+            }
+            if is_icmp || !starts_new(key, conn, pkt, config) {
+                conn.update(key, pkt);
+                return false;
+            }
+            out(conn.decide(key, pkt.ts_ns, config.reply_timeout_ns));
+        }
+        let (client_is_src, opening_seen) = orient(self.server_ports, pkt);
+        let mut conn = Conn::new(
+            &sockets,
+            pkt,
+            client_is_src,
+            opening_seen,
+            config.dedup,
+            config.zeek_ports.as_deref(),
+        );
+        if config.dedup {
+            conn.is_duplicate(&sockets, pkt, self.input, self.window);
+        }
+        conn.update(&sockets, pkt);
+        match found {
+            Ok(slot) => *conns.get_mut(slot).1 = conn,
+            Err(empty) => conns.insert(empty, sockets, self.hash, conn),
+        }
+        true
+    }
+}
+
 fn orient(server_ports: &PortBitmap, pkt: &PacketMeta) -> (bool, bool) {
     if let PacketKind::Unreachable { .. } = pkt.kind {
         // The quoted packet is what the client sent.
@@ -444,9 +541,8 @@ fn src_is_client_guess(server_ports: &PortBitmap, pkt: &PacketMeta) -> bool {
 }
 
 impl FlowTable {
-    /// The table's clock follows the packets forward; a large step back means
-    /// the capture's clock was reset (the analysis stage already smooths lone
-    /// outliers), and the clock follows it so sweeps keep working.
+    /// Moves the table's clock forward to `ts`; a large step back (a capture
+    /// paused and resumed in another era) resets it.
     fn advance_clock(&mut self, ts: i64) {
         if ts > self.clock_ns || ts < self.clock_ns.saturating_sub(CLOCK_RESET_NS) {
             if ts < self.clock_ns {
@@ -456,7 +552,6 @@ impl FlowTable {
         }
     }
 
-    /// Decides and drops the connections whose fate no later packet can change.
     fn maybe_sweep(&mut self, out: &mut impl FnMut(ConnRecord)) {
         if self.clock_ns.saturating_sub(self.last_sweep_ns) < 10 * SECOND {
             return;
@@ -465,107 +560,126 @@ impl FlowTable {
         self.sweep(self.clock_ns, out);
     }
 
-    /// Decides connections that are over by `now_ns` (see [`expired`]).
+    /// Decides every connection that is over at `now_ns`.
     pub fn sweep(&mut self, now_ns: i64, out: &mut impl FnMut(ConnRecord)) {
-        let config = &self.config;
-        let timeout = config.reply_timeout_ns;
-        self.conns.retain(|key, conn| {
-            if expired(conn, now_ns, config) {
-                out(conn.decide(key, now_ns, timeout));
-                false
-            } else {
-                true
-            }
-        });
+        fn sweep_in<K: SocketPair>(
+            conns: &mut ConnSlots<K>,
+            now_ns: i64,
+            config: &FlowConfig,
+            out: &mut impl FnMut(ConnRecord),
+        ) {
+            conns.retain(|key, conn| {
+                if expired(conn, now_ns, config) {
+                    out(conn.decide(key, now_ns, config.reply_timeout_ns));
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        sweep_in(&mut self.conns4, now_ns, &self.config, out);
+        sweep_in(&mut self.conns6, now_ns, &self.config, out);
     }
 
-    /// The table is full: decide the least recently active tenth early.
+    /// The table is full: decides the least recently active tenth early.
     fn evict_least_recent(&mut self, out: &mut impl FnMut(ConnRecord)) {
-        let mut last: Vec<i64> = self.conns.values().map(|c| c.last_ns).collect();
+        fn evict_in<K: SocketPair>(
+            conns: &mut ConnSlots<K>,
+            cut: i64,
+            now: i64,
+            timeout: i64,
+            out: &mut impl FnMut(ConnRecord),
+        ) -> u64 {
+            let mut evicted = 0;
+            conns.retain(|key, conn| {
+                if conn.last_ns <= cut {
+                    out(conn.decide(key, now, timeout));
+                    evicted += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            evicted
+        }
+        let mut last: Vec<i64> = self
+            .conns4
+            .values()
+            .chain(self.conns6.values())
+            .map(|c| c.last_ns)
+            .collect();
         let cut_index = last.len() / 10;
         let (_, cut, _) = last.select_nth_unstable(cut_index);
         let cut = *cut;
         let now = self.clock_ns;
         let timeout = self.config.reply_timeout_ns;
-        let mut evicted = 0;
-        self.conns.retain(|key, conn| {
-            if conn.last_ns <= cut {
-                out(conn.decide(key, now, timeout));
-                evicted += 1;
-                false
-            } else {
-                true
-            }
-        });
-        self.stats.evicted_early += evicted;
+        self.stats.evicted_early += evict_in(&mut self.conns4, cut, now, timeout, out)
+            + evict_in(&mut self.conns6, cut, now, timeout, out);
     }
 
-    /// The capture ended at `end_ns`: decides everything still open.
+    /// The capture ended at `end_ns`: decides every connection left.
     pub fn finish(&mut self, end_ns: i64, out: &mut impl FnMut(ConnRecord)) {
         let timeout = self.config.reply_timeout_ns;
-        for (key, conn) in self.conns.drain() {
+        for (key, conn) in self.conns4.drain() {
+            out(conn.decide(&key, end_ns, timeout));
+        }
+        for (key, conn) in self.conns6.drain() {
             out(conn.decide(&key, end_ns, timeout));
         }
     }
 
-    /// Live capture: decides, by `now_ns`, the connections whose fate is
-    /// settled long before the idle timeouts that [`FlowTable::sweep`] waits
-    /// for, so findings are reported as they happen:
-    /// - attempts quiet for the reply timeout that would be decided as a
-    ///   failure or unanswered (`no_reply`, `unreachable`, `unanswered`): only
-    ///   a late answer could change them;
-    /// - TCP connections closed (FINs both ways, or a RST) and quiet for
-    ///   `linger_ns` (the linger absorbs the last ACK and retransmitted FINs);
-    /// - everything [`FlowTable::sweep`] would decide.
-    ///
-    /// `now_ns` may run ahead of the packets (the wall clock while the link is
-    /// idle); the table's clock follows it. `out` also gets the client's
-    /// initial sequence number (TCP), so a caller can recognise late
-    /// retransmissions of an attempt it has already decided.
+    /// Live capture: decides the connections whose fate is settled at
+    /// `now_ns` (over, closed for `linger_ns`, or failed past the reply
+    /// timeout), with the client's ISN (the tombstone that recognises a
+    /// retransmitted SYN of a connection already reported).
     pub fn decide_settled(
         &mut self,
         now_ns: i64,
         linger_ns: i64,
         out: &mut impl FnMut(ConnRecord, Option<u32>),
     ) {
+        fn settle_in<K: SocketPair>(
+            conns: &mut ConnSlots<K>,
+            now: i64,
+            linger_ns: i64,
+            config: &FlowConfig,
+            out: &mut impl FnMut(ConnRecord, Option<u32>),
+        ) {
+            let timeout = config.reply_timeout_ns;
+            conns.retain(|key, conn| {
+                let idle = now.saturating_sub(conn.last_ns);
+                let settled = if expired(conn, now, config) {
+                    true
+                } else if conn.transport() == Transport::Tcp && conn.is_closed() {
+                    idle >= linger_ns
+                } else if idle >= timeout {
+                    let state = conn.state(now, timeout);
+                    matches!(
+                        state,
+                        State::NoReply | State::Unreachable | State::Unanswered
+                    )
+                } else {
+                    false
+                };
+                if settled {
+                    out(conn.decide(key, now, timeout), conn.client_isn());
+                }
+                !settled
+            });
+        }
         self.clock_ns = self.clock_ns.max(now_ns);
         let now = self.clock_ns;
-        let config = &self.config;
-        let timeout = config.reply_timeout_ns;
-        self.conns.retain(|key, conn| {
-            let idle = now.saturating_sub(conn.last_ns);
-            let settled = if expired(conn, now, config) {
-                true
-            } else if conn.transport() == Transport::Tcp && conn.is_closed() {
-                idle >= linger_ns
-            } else if idle >= timeout {
-                let state = conn.state(now, timeout);
-                matches!(
-                    state,
-                    State::NoReply | State::Unreachable | State::Unanswered
-                )
-            } else {
-                false
-            };
-            if settled {
-                out(conn.decide(key, now, timeout), conn.client_isn());
-            }
-            !settled
-        });
+        settle_in(&mut self.conns4, now, linger_ns, &self.config, out);
+        settle_in(&mut self.conns6, now, linger_ns, &self.config, out);
     }
 
-    /// Latest packet time seen.
     pub fn clock_ns(&self) -> i64 {
         self.clock_ns
     }
 }
 
-/// Is the connection over at `now_ns`, so that a packet on the same key
-/// would start a new one? The same test decides eviction, which keeps
-/// results independent of when sweeps run.
+/// Is the connection over at `now_ns` (silent past its kind's timeout)?
 fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
-    // A connection far in the clock's future belongs to an era before the
-    // capture's clock was reset: it is over.
     let idle = if conn.last_ns > now_ns.saturating_add(CLOCK_RESET_NS) {
         i64::MAX
     } else {
@@ -585,8 +699,9 @@ fn expired(conn: &Conn, now_ns: i64, config: &FlowConfig) -> bool {
     }
 }
 
-/// Does this packet begin a new connection on an existing key?
-fn starts_new(key: &Sockets, conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
+/// Does this packet begin a new connection on the key of `conn` (port
+/// reuse after it ended, or a fresh SYN)?
+fn starts_new<K: SocketPair>(key: &K, conn: &Conn, pkt: &PacketMeta, config: &FlowConfig) -> bool {
     if expired(conn, pkt.ts_ns, config) {
         return true;
     }
@@ -597,10 +712,8 @@ fn starts_new(key: &Sockets, conn: &Conn, pkt: &PacketMeta, config: &FlowConfig)
         return false;
     }
     if !conn.is_from_client(key, pkt) {
-        // The former server opens a connection of its own on the same sockets.
         return conn.is_closed() || !conn.is_bare_attempt();
     }
-    // A SYN with a new initial sequence number is a new connect().
     match conn.client_isn() {
         Some(isn) => isn != pkt.seq,
         None => true,

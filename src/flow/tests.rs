@@ -430,8 +430,14 @@ fn an_open_connection_stays_small() {
     );
     assert!(
         size_of::<(Sockets, Conn)>() <= 112,
-        "table entry is {} bytes",
+        "IPv6 table entry is {} bytes",
         size_of::<(Sockets, Conn)>()
+    );
+    // Most connections are IPv4: their entries hold no IPv6 room.
+    assert!(
+        size_of::<(Sockets4, Conn)>() <= 88,
+        "IPv4 table entry is {} bytes",
+        size_of::<(Sockets4, Conn)>()
     );
 }
 
@@ -471,4 +477,21 @@ fn history_is_written_as_zeek_writes_it() {
     // its RST is a retransmission (`T`).
     assert_eq!(r.zeek.as_ref().unwrap().history(), "ShAaDdFfRrT");
     assert_eq!(r.packets, 14);
+}
+
+#[test]
+fn an_ipv4_key_hashes_as_its_full_form() {
+    // The table finds a slot by the packet's ConnKey hash and moves entries
+    // by their key's own hash: the two must agree, or a removal loses entries.
+    let a: IpAddr = "10.1.2.3".parse().unwrap();
+    let b: IpAddr = "192.168.200.1".parse().unwrap();
+    for (pa, pb, t) in [(40000, 443, Transport::Tcp), (53, 53, Transport::Udp)] {
+        let key = ConnKey::from_sockets((a, pa), (b, pb), t);
+        let short = Sockets4::of(&key.sockets);
+        assert_eq!(short.key_hash(), key.hash);
+        assert_eq!(short.socket(Side::Lo), key.sockets.socket(Side::Lo));
+        assert_eq!(short.socket(Side::Hi), key.sockets.socket(Side::Hi));
+        assert!(short.is(Side::Lo, &a, pa));
+        assert!(!short.is(Side::Lo, &b, pa));
+    }
 }
