@@ -323,7 +323,7 @@ impl Page<'_, '_> {
             let _ = write!(
                 self.s,
                 "<dt>input</dt><dd>{}</dd>",
-                Esc(words::input_summary(input))
+                Esc(words::input_summary(input, o.lang))
             );
             for w in &input.warnings {
                 let _ = write!(

@@ -766,7 +766,7 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
     )?;
     let label = |name: &str| format!("  {name:<10} ");
     for input in &o.inputs {
-        let mut line = words::input_summary(input);
+        let mut line = words::input_summary(input, o.lang);
         // With one input, the time line below is its range.
         if let (Some((first, last)), true) = (input.time_range, o.inputs.len() > 1) {
             let _ = write!(
