@@ -20,10 +20,10 @@ use std::net::IpAddr;
 use super::lang::Lang;
 use super::words::{self, counted as plural, ReasonText};
 use super::{Addr, Exporter, Outcome, STATES_BY_NAME};
-use crate::{term, tr};
 use crate::catalog::{CatalogSet, RoleId, RoleSet, Rule};
 use crate::classify::{Classified, Hosts, Reason, Refusal, Verdict};
 use crate::decode::Transport;
+use crate::{term, tr};
 use clock::Clock;
 use group::{Failure, Group, Key};
 
@@ -292,7 +292,10 @@ fn wrap_wide(width: usize, lead: &str, hang: usize, text: &str) -> Vec<String> {
             Some(_) if blank => false,
             Some((last, _)) => {
                 NO_LINE_START.contains(ch)
-                    || last.chars().next_back().is_some_and(|c| NO_LINE_END.contains(c))
+                    || last
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| NO_LINE_END.contains(c))
                     || (!wide && narrow_run)
             }
         };
@@ -534,7 +537,7 @@ impl Ctx<'_, '_> {
                     tr!(
                         lang,
                         "reset (RST) with {eg}TTL {rst}, not the server's {usual}",
-                        "リセット（RST）の TTL が{eg}{rst} で、サーバの {usual} と異なる",
+                        "リセット（RST）の TTL が {eg}{rst} で、サーバの {usual} と異なる",
                         eg = eg,
                         rst = rst,
                         usual = usual
@@ -1080,7 +1083,13 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
                 last = ctx.clock.time_ms(last, first)
             ));
         }
-        para(out, ctx.width, &label(term!(lang, "input", "入力")), hang, &line)?;
+        para(
+            out,
+            ctx.width,
+            &label(term!(lang, "input", "入力")),
+            hang,
+            &line,
+        )?;
         for w in &input.warnings {
             para(
                 out,
