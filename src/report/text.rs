@@ -1735,6 +1735,51 @@ mod tests {
     }
 
     #[test]
+    fn japanese_wraps_between_characters_but_never_inside_numbers_or_addresses() {
+        let text = "エージェント 192.0.2.130 → itdm-mgr 192.0.2.10 31000/tcp: 無応答、試行 4 回。\
+                    両者の間で 31000/tcp は開いていますか？（接続 2 件のうち 1 件は通りました）";
+        for width in 12..60 {
+            let lines = wrap(Some(width), "  x ", 6, text);
+            let joined: String = lines.iter().map(|l| l.trim_start()).collect();
+            // Nothing lost but blanks.
+            assert_eq!(
+                joined.replace(' ', ""),
+                format!("x{text}").replace(' ', ""),
+                "{width}"
+            );
+            for (i, l) in lines.iter().enumerate() {
+                let rest = l.trim_start();
+                // No line is wider than asked, unless one unit alone is.
+                assert!(
+                    visible_width(l) <= width || !rest.contains(' '),
+                    "{width}: {l:?}"
+                );
+                assert!(!NO_LINE_START.contains(rest.chars().next().unwrap()), "{l:?}");
+                if i + 1 < lines.len() {
+                    let last = l.chars().next_back().unwrap();
+                    let next = lines[i + 1].trim_start().chars().next().unwrap();
+                    // Never a break inside a run of narrow characters.
+                    assert!(
+                        !(last.is_ascii_alphanumeric() && next.is_ascii_alphanumeric()
+                            && !l.ends_with(' ')
+                            && text.contains(&format!("{last}{next}"))
+                            && !text.contains(&format!("{last} {next}"))),
+                        "{width}: {l:?} / {next}"
+                    );
+                }
+            }
+            for unit in ["192.0.2.130", "192.0.2.10", "31000/tcp", "itdm-mgr"] {
+                assert!(lines.iter().any(|l| l.contains(unit)), "{width}: {unit} split");
+            }
+        }
+        // Narrow text keeps the old word wrapping exactly.
+        assert_eq!(
+            wrap(Some(20), "  x ", 6, "one two three four five six seven"),
+            ["  x one two three", "      four five six", "      seven"]
+        );
+    }
+
+    #[test]
     fn colour_codes_and_wide_characters_count_as_seen() {
         assert_eq!(visible_width("\x1b[1;31mblocked\x1b[0m"), 7);
         assert_eq!(visible_width("(注1)"), 5);
@@ -1742,11 +1787,13 @@ mod tests {
 
     #[test]
     fn durations_and_lists_read_well() {
-        assert_eq!(duration(42_400_000_000), "42 s");
-        assert_eq!(duration(2_500_000_000), "2.5 s");
-        assert_eq!(duration(350_000_000), "350 ms");
+        assert_eq!(duration(42_400_000_000, Lang::En), "42 s");
+        assert_eq!(duration(2_500_000_000, Lang::En), "2.5 s");
+        assert_eq!(duration(350_000_000, Lang::En), "350 ms");
+        assert_eq!(duration(2_500_000_000, Lang::Ja), "2.5 秒");
         assert_eq!(plural(1, "connection", "connections"), "1 connection");
         let items: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
-        assert_eq!(named_list(&items, 3), "1, 2, 3 and 2 more");
+        assert_eq!(named_list(&items, 3, Lang::En), "1, 2, 3 and 2 more");
+        assert_eq!(named_list(&items, 3, Lang::Ja), "1, 2, 3 ほか 2 件");
     }
 }

@@ -829,3 +829,221 @@ impl Display for Companion<'_> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{NoteId, Os};
+    use crate::classify::{ConvKey, Conversation, REASON_CODES};
+
+    const CLIENT: &str = "192.0.2.7";
+    const SERVER: &str = "198.51.100.9";
+    const REPORTER: &str = "203.0.113.5";
+
+    fn catalogs() -> CatalogSet {
+        CatalogSet::load(&[]).unwrap()
+    }
+
+    fn rule<'c>(set: &'c CatalogSet, id: &str) -> &'c Rule {
+        set.rules()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    }
+
+    fn evidence(f: impl FnOnce(&mut Blocked)) -> Box<Blocked> {
+        let mut b = Blocked {
+            icmp: None,
+            refused: None,
+            no_reply: false,
+            unanswered: false,
+            attempts: 7,
+            span_ns: 4_500_000_000,
+            got_through: 3,
+            connections: 5,
+        };
+        f(&mut b);
+        Box::new(b)
+    }
+
+    /// One reason of every kind (and every kind of blocking evidence), with
+    /// the values each sentence must name whatever its language.
+    fn samples(set: &CatalogSet) -> Vec<(Reason, Vec<String>)> {
+        let id = |r: &str| rule(set, r).rid;
+        let agent = id("jp1-itdm/agent-to-manager");
+        let jmevt1 = rule(set, "systemwalker-om/jmevt1");
+        let note = set.os_note(jmevt1, Os::Unix).map(|n: NoteId| n);
+        let feature = rule(set, "systemwalker-om/mpnjsocl");
+        let internal = id("jp1-itdm/manager-internal-single");
+        let shared = id("jp1-itdm/agentless-smb-udp");
+        let dynamic = id("systemwalker-om/jobschmsgevent-dynamic");
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        vec![
+            (Reason::NotInCatalog, v(&[])),
+            (Reason::Allowed { rule: agent }, v(&[])),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| {
+                        b.icmp = Some(IcmpBlock::ThirdParty(REPORTER.parse().unwrap()))
+                    }),
+                },
+                v(&[REPORTER, "3", "5"]),
+            ),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| b.icmp = Some(IcmpBlock::Server)),
+                },
+                v(&["3", "5"]),
+            ),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| {
+                        b.refused = Some(Refusal::Middlebox {
+                            rst_ttl: 250,
+                            usual_ttl: 128,
+                        })
+                    }),
+                },
+                v(&["250", "128"]),
+            ),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| b.refused = Some(Refusal::Server)),
+                },
+                v(&[]),
+            ),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| b.no_reply = true),
+                },
+                v(&["7", "4.5"]),
+            ),
+            (
+                Reason::Blocked {
+                    rule: agent,
+                    evidence: evidence(|b| b.unanswered = true),
+                },
+                v(&["7", "4.5"]),
+            ),
+            (Reason::WrongWay { rule: agent }, v(&[])),
+            (
+                Reason::OsCondition {
+                    rule: jmevt1.rid,
+                    host: SERVER.parse().unwrap(),
+                    os: Os::Unix,
+                    note,
+                },
+                v(&["UNIX", "注1", "JMEVT1"]),
+            ),
+            (
+                Reason::FeatureOff { rule: feature.rid },
+                v(&[
+                    feature.requires_feature.as_deref().unwrap(),
+                    "systemwalker-om",
+                ]),
+            ),
+            (Reason::InternalPort { rule: internal }, v(&[])),
+            (
+                Reason::FitsNoRule { rule: Some(agent) },
+                v(&["jp1-itdm"]),
+            ),
+            (Reason::FitsNoRule { rule: None }, v(&[])),
+            (
+                Reason::SharedPort {
+                    rule: shared,
+                    not_shown: true,
+                },
+                v(&["jp1-itdm"]),
+            ),
+            (
+                Reason::SharedPort {
+                    rule: shared,
+                    not_shown: false,
+                },
+                v(&["jp1-itdm"]),
+            ),
+            (Reason::NoCompanion { rule: dynamic }, v(&["135/tcp"])),
+        ]
+    }
+
+    fn render(set: &CatalogSet, hosts: &Hosts, reason: &Reason, lang: Lang) -> String {
+        let key = ConvKey {
+            client: CLIENT.parse().unwrap(),
+            server: SERVER.parse().unwrap(),
+            server_port: 31000,
+            transport: Transport::Tcp,
+        };
+        let c = Classified {
+            conv: Conversation::new(key, 0),
+            verdict: Verdict::Expected,
+            rule: None,
+            reason: reason.clone(),
+            hosts: [None, None],
+        };
+        ReasonText {
+            words: Words {
+                catalogs: set,
+                hosts,
+                lang,
+            },
+            conv: &c,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn every_reason_is_said_in_both_languages_with_all_its_values() {
+        let set = catalogs();
+        let hosts = Hosts::default();
+        let samples = samples(&set);
+        for (reason, values) in &samples {
+            let en = render(&set, &hosts, reason, Lang::En);
+            let ja = render(&set, &hosts, reason, Lang::Ja);
+            assert_ne!(en, ja, "untranslated: {reason:?}");
+            assert!(
+                ja.chars()
+                    .any(|c| unicode_width::UnicodeWidthChar::width(c) == Some(2)),
+                "no Japanese in {ja}"
+            );
+            assert!(!en.contains(char::is_control) && !ja.contains(char::is_control));
+            for value in [CLIENT, SERVER, "31000/tcp"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(values.iter().cloned())
+            {
+                // A reason about a port names the port and both hosts.
+                assert!(en.contains(&value), "{value} missing from the English: {en}");
+                assert!(ja.contains(&value), "{value} missing from the Japanese: {ja}");
+            }
+        }
+        // Every reason code has its sample, so no kind goes untested.
+        let mut codes: Vec<&str> = samples.iter().map(|(r, _)| r.reason_code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut all = REASON_CODES.to_vec();
+        all.sort_unstable();
+        assert_eq!(codes, all);
+    }
+
+    #[test]
+    fn roles_and_terms_come_from_the_catalog_and_the_glossary() {
+        let set = catalogs();
+        let manager = set.role_id("jp1-itdm.manager").unwrap();
+        assert_eq!(role_label(&set, manager, Lang::Ja), "管理用サーバ");
+        assert_eq!(role_label(&set, manager, Lang::En), "management server");
+        let executor = set.role_id("systemwalker-om.job_executor").unwrap();
+        assert_eq!(role_label(&set, executor, Lang::Ja), "ジョブ実行サーバ");
+        for v in Verdict::ALL {
+            assert_eq!(verdict(v, Lang::En), v.as_str());
+            assert_ne!(verdict(v, Lang::Ja), v.as_str());
+        }
+        for s in State::ALL {
+            assert_eq!(state(s, Lang::En), s.as_str());
+            assert_ne!(state(s, Lang::Ja), s.as_str());
+        }
+    }
+}
