@@ -57,7 +57,10 @@ fn the_demo_report_in_japanese() {
     let o = demo(&["-q", "--lang", "ja"], &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.starts_with("flowlint レポート: 遮断の疑い 6、逆方向 2、想定外 5"), "{text}");
+    assert!(
+        text.starts_with("flowlint レポート: 遮断の疑い 6、逆方向 2、想定外 5"),
+        "{text}"
+    );
     // Role names from the catalogs' Japanese labels.
     assert!(text.contains("管理用サーバ → エージェント"), "{text}");
     insta::assert_snapshot!("demo_ja", text);
@@ -84,7 +87,11 @@ fn lang_ja_jp_picks_japanese_and_lang_en_overrides_it() {
     );
     let en = demo(&["--lang", "en"], &[("LANG", "ja_JP.UTF-8")]);
     assert!(stdout(&en).starts_with("flowlint report"));
-    assert!(stderr(&en).starts_with("flowlint: 216 packets"), "{}", stderr(&en));
+    assert!(
+        stderr(&en).starts_with("flowlint: 216 packets"),
+        "{}",
+        stderr(&en)
+    );
     // LC_ALL before LANG; an empty LC_ALL is skipped.
     let c = demo(&[], &[("LANG", "ja_JP.UTF-8"), ("LC_ALL", "C")]);
     assert!(stdout(&c).starts_with("flowlint report"));
@@ -96,8 +103,22 @@ fn lang_ja_jp_picks_japanese_and_lang_en_overrides_it() {
 fn errors_in_japanese_are_still_one_line_with_status_2() {
     for args in [
         vec!["--lang", "ja", "check", "no-such-file.pcap"],
-        vec!["--lang", "ja", "check", "--fail-on", "", "fixtures/demo/lab.pcapng"],
-        vec!["--lang", "ja", "check", "--reply-timeout", "-1", "fixtures/demo/lab.pcapng"],
+        vec![
+            "--lang",
+            "ja",
+            "check",
+            "--fail-on",
+            "",
+            "fixtures/demo/lab.pcapng",
+        ],
+        vec![
+            "--lang",
+            "ja",
+            "check",
+            "--reply-timeout",
+            "-1",
+            "fixtures/demo/lab.pcapng",
+        ],
         vec!["--lang", "ja", "check", "--nope"],
         vec!["--lang", "ja", "check"],
         vec!["--lang", "ja", "check", "-", "-"],
@@ -107,7 +128,10 @@ fn errors_in_japanese_are_still_one_line_with_status_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("flowlint: エラー: "), "{args:?}: {err}");
-        assert!(is_japanese(&err["flowlint: エラー: ".len()..]), "{args:?}: {err}");
+        assert!(
+            is_japanese(&err["flowlint: エラー: ".len()..]),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     // The same failure in English is unchanged.
@@ -201,7 +225,13 @@ fn help_of_every_subcommand_is_japanese() {
 #[test]
 fn plan_and_catalog_tables_in_japanese() {
     let plan = flowlint(
-        &["plan", "--inventory", "fixtures/demo/lab.toml", "--lang", "ja"],
+        &[
+            "plan",
+            "--inventory",
+            "fixtures/demo/lab.toml",
+            "--lang",
+            "ja",
+        ],
         &[],
     );
     let text = stdout(&plan);
@@ -209,5 +239,8 @@ fn plan_and_catalog_tables_in_japanese() {
     assert!(text.contains("許可すべき通信"), "{text}");
     let catalog = flowlint(&["catalog", "--lang", "ja"], &[]);
     let text = stdout(&catalog);
-    assert!(text.contains("  役割:") && text.contains("  ルール:"), "{text}");
+    assert!(
+        text.contains("  役割:") && text.contains("  ルール:"),
+        "{text}"
+    );
 }

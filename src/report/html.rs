@@ -435,7 +435,7 @@ impl Page<'_, '_> {
             let _ = write!(
                 self.s,
                 "<div class=\"fix\"><p><b>Fix:</b> {}</p>",
-                Esc(fix::Sentence(f))
+                Esc(fix::Sentence(f, self.o.lang))
             );
             if let Fix::HostFirewall { opening, .. } = f {
                 if fix::is_windows(opening.os) {

@@ -448,7 +448,7 @@ impl Ctx<'_, '_> {
                     .iter()
                     .filter_map(|c| super::fix::Fix::of(self.o, c)),
             );
-            if let Some(line) = super::fix::text_line(&fixes) {
+            if let Some(line) = super::fix::text_line(&fixes, self.style.lang) {
                 para(out, self.width, fix_lead(self.style.lang), 6, &line)?;
             }
         }
@@ -1271,7 +1271,7 @@ fn conversation(
         writeln!(out, "{line}")?;
     }
     if let Some(fix) = super::fix::Fix::of(o, c) {
-        if let Some(line) = super::fix::text_line(&[fix]) {
+        if let Some(line) = super::fix::text_line(&[fix], lang) {
             para(out, ctx.width, fix_lead(lang), 6, &line)?;
         }
     }
@@ -1754,13 +1754,17 @@ mod tests {
                     visible_width(l) <= width || !rest.contains(' '),
                     "{width}: {l:?}"
                 );
-                assert!(!NO_LINE_START.contains(rest.chars().next().unwrap()), "{l:?}");
+                assert!(
+                    !NO_LINE_START.contains(rest.chars().next().unwrap()),
+                    "{l:?}"
+                );
                 if i + 1 < lines.len() {
                     let last = l.chars().next_back().unwrap();
                     let next = lines[i + 1].trim_start().chars().next().unwrap();
                     // Never a break inside a run of narrow characters.
                     assert!(
-                        !(last.is_ascii_alphanumeric() && next.is_ascii_alphanumeric()
+                        !(last.is_ascii_alphanumeric()
+                            && next.is_ascii_alphanumeric()
                             && !l.ends_with(' ')
                             && text.contains(&format!("{last}{next}"))
                             && !text.contains(&format!("{last} {next}"))),
@@ -1769,7 +1773,10 @@ mod tests {
                 }
             }
             for unit in ["192.0.2.130", "192.0.2.10", "31000/tcp", "itdm-mgr"] {
-                assert!(lines.iter().any(|l| l.contains(unit)), "{width}: {unit} split");
+                assert!(
+                    lines.iter().any(|l| l.contains(unit)),
+                    "{width}: {unit} split"
+                );
             }
         }
         // Narrow text keeps the old word wrapping exactly.

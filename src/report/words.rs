@@ -947,10 +947,7 @@ mod tests {
                 ]),
             ),
             (Reason::InternalPort { rule: internal }, v(&[])),
-            (
-                Reason::FitsNoRule { rule: Some(agent) },
-                v(&["jp1-itdm"]),
-            ),
+            (Reason::FitsNoRule { rule: Some(agent) }, v(&["jp1-itdm"])),
             (Reason::FitsNoRule { rule: None }, v(&[])),
             (
                 Reason::SharedPort {
@@ -1016,8 +1013,14 @@ mod tests {
                 .chain(values.iter().cloned())
             {
                 // A reason about a port names the port and both hosts.
-                assert!(en.contains(&value), "{value} missing from the English: {en}");
-                assert!(ja.contains(&value), "{value} missing from the Japanese: {ja}");
+                assert!(
+                    en.contains(&value),
+                    "{value} missing from the English: {en}"
+                );
+                assert!(
+                    ja.contains(&value),
+                    "{value} missing from the Japanese: {ja}"
+                );
             }
         }
         // Every reason code has its sample, so no kind goes untested.
