@@ -11,6 +11,12 @@
 //! - a constant assertion rejects a Japanese text identical to the English
 //!   one (a message someone forgot to translate).
 //!
+//! ```
+//! use flowlint::report::lang::Lang;
+//! let s = flowlint::tr!(Lang::Ja, "{port} is closed", "{port} は閉じています", port = 80);
+//! assert_eq!(s, "80 は閉じています");
+//! ```
+//!
 //! ```compile_fail
 //! // The Japanese text lost the port: does not compile.
 //! let s = flowlint::tr!(flowlint::report::lang::Lang::Ja,
