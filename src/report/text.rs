@@ -1142,7 +1142,7 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
         ctx.width,
         &label(term!(lang, "catalogs", "カタログ")),
         hang,
-        &catalogs.join(", "),
+        &catalogs.join(term!(lang, ", ", "、")),
     )?;
     para(
         out,
