@@ -81,6 +81,8 @@ pub struct LiveOptions {
     /// How the text report (and the finding lines) are written: colour,
     /// width, `--all`, `--utc`, as `check`'s.
     pub text: report::text::Options,
+    /// The language of the finding lines, the summary lines and the report.
+    pub lang: report::lang::Lang,
 }
 
 /// A live run that cannot start or go on (status 2).
@@ -138,6 +140,7 @@ pub fn run(
         LiveFormat::Jsonl => Emit::Connections,
         LiveFormat::Text => Emit::Findings {
             color: options.text.color,
+            lang: options.lang,
         },
     };
     let mut engine = Engine::new(catalogs, inventory, options.flow.clone(), emit, stream);
@@ -204,7 +207,11 @@ pub fn run(
     let ended_ns = wall_ns();
     engine.finish(ended_ns);
     if let Some(e) = &capture_error {
-        eprintln!("flowlint: warning: {}: {e}", options.interface);
+        eprintln!(
+            "flowlint: {}: {}: {e}",
+            crate::term!(options.lang, "warning", "警告"),
+            options.interface
+        );
     }
 
     let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -262,6 +269,7 @@ pub fn run(
     };
     drop(engine);
     let mut outcome = Outcome::classify(analysis, catalogs, inventory);
+    outcome.lang = options.lang;
     if let Some(old) = &options.baseline {
         outcome.baseline = Some(baseline::compare(&outcome.classification, catalogs, old));
     }
@@ -284,15 +292,18 @@ pub fn run(
     };
     if !options.quiet {
         let live = outcome.live.as_ref().expect("set above");
-        eprintln!(
-            "flowlint: live {}: {}; dropped: kernel {}, interface {}, app {} ({:.1} s)",
-            options.interface,
-            outcome.summary_line(),
-            live.kernel_dropped,
-            live.interface_dropped,
-            live.app_dropped,
-            started.elapsed().as_secs_f64()
+        let line = crate::tr!(
+            options.lang,
+            "flowlint: live {interface}: {summary}; dropped: kernel {kernel}, interface {nic}, app {app} ({secs:.1} s)",
+            "flowlint: live {interface}: {summary}。取りこぼし: カーネル {kernel}、インタフェース {nic}、flowlint {app}（{secs:.1} 秒）",
+            interface = options.interface,
+            summary = outcome.summary_line(),
+            kernel = live.kernel_dropped,
+            nic = live.interface_dropped,
+            app = live.app_dropped,
+            secs = started.elapsed().as_secs_f64()
         );
+        eprintln!("{line}");
     }
     Ok(code)
 }
@@ -305,6 +316,7 @@ struct Summary<'c> {
     counters: &'c Counters,
     last: Instant,
     last_packets: u64,
+    lang: report::lang::Lang,
 }
 
 impl<'c> Summary<'c> {
@@ -316,6 +328,7 @@ impl<'c> Summary<'c> {
             counters,
             last: Instant::now(),
             last_packets: 0,
+            lang: options.lang,
         }
     }
 
@@ -330,21 +343,25 @@ impl<'c> Summary<'c> {
         let pps = (packets - self.last_packets) as f64 / elapsed.as_secs_f64().max(1e-3);
         self.last_packets = packets;
         let v = engine.verdict_counts();
-        eprintln!(
-            "flowlint: live {}: {} packets ({:.0}/s), {} open, {} decided, {} broadcast; findings: \
-             {} blocked, {} wrong_direction, {} unexpected; dropped: kernel {}, interface {}, app {}",
-            self.interface,
-            packets,
-            pps,
-            engine.flows.len(),
-            engine.decided,
-            engine.broadcasts.packets(),
-            v[Verdict::Blocked as usize],
-            v[Verdict::WrongDirection as usize],
-            v[Verdict::Unexpected as usize],
-            c(&self.counters.kernel_dropped),
-            c(&self.counters.interface_dropped),
-            c(&self.counters.app_dropped),
+        let line = crate::tr!(
+            self.lang,
+            "flowlint: live {interface}: {packets} packets ({pps:.0}/s), {open} open, {decided} decided, {casts} broadcast; findings: \
+             {blocked} blocked, {wrong} wrong_direction, {unexpected} unexpected; dropped: kernel {kernel}, interface {nic}, app {app}",
+            "flowlint: live {interface}: パケット {packets} 個（{pps:.0}/秒）、追跡中 {open}、判定済み {decided}、ブロードキャスト {casts}。\
+             検出: 遮断の疑い {blocked}、逆方向 {wrong}、想定外 {unexpected}。取りこぼし: カーネル {kernel}、インタフェース {nic}、flowlint {app}",
+            interface = self.interface,
+            packets = packets,
+            pps = pps,
+            open = engine.flows.len(),
+            decided = engine.decided,
+            casts = engine.broadcasts.packets(),
+            blocked = v[Verdict::Blocked as usize],
+            wrong = v[Verdict::WrongDirection as usize],
+            unexpected = v[Verdict::Unexpected as usize],
+            kernel = c(&self.counters.kernel_dropped),
+            nic = c(&self.counters.interface_dropped),
+            app = c(&self.counters.app_dropped),
         );
+        eprintln!("{line}");
     }
 }

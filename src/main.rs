@@ -14,8 +14,19 @@ use flowlint::catalog::{CatalogSet, Services};
 use flowlint::flow::FlowConfig;
 use flowlint::inventory::Inventory;
 use flowlint::report::baseline::{self, Baseline};
+use flowlint::report::lang::Lang;
 use flowlint::report::Finish;
-use flowlint::{listing, report};
+use flowlint::{listing, report, term, tr};
+
+mod help_ja;
+
+/// The language of this run: `--lang`, else the locale variables. Set once
+/// in `main` before anything is written.
+static LANG: std::sync::OnceLock<Lang> = std::sync::OnceLock::new();
+
+fn lang() -> Lang {
+    LANG.get().copied().unwrap_or_default()
+}
 
 const ABOUT: &str =
     "Checks network traffic against the port catalogs of JP1/IT Desktop Management 2 \
@@ -47,6 +58,17 @@ Examples:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the report, messages and help: ja (Japanese) or en (English). Default:
+    /// from LC_ALL, LC_MESSAGES or LANG (ja* is Japanese), else English.
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    lang: Option<LangArg>,
+}
+
+/// `--lang`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LangArg {
+    En,
+    Ja,
 }
 
 #[derive(Subcommand)]
@@ -272,14 +294,58 @@ struct PlanArgs {
 /// A failure of the run itself: exit status 2 with one line on stderr.
 struct Fatal(String);
 
-impl<E: std::fmt::Display> From<E> for Fatal {
+impl<E: std::error::Error + 'static> From<E> for Fatal {
     fn from(e: E) -> Fatal {
-        Fatal(e.to_string())
+        Fatal(error_text(&e))
+    }
+}
+
+/// A library error in the run's language. The errors keep their parts
+/// apart (file, line or byte offset, what is wrong): in Japanese the line
+/// says in Japanese which input is wrong and where; what is wrong is the
+/// library's sentence (English: the messages of the capture reader, the
+/// inventory and the catalog parser are not split into kinds yet).
+fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    use flowlint::capture::CaptureError;
+    use flowlint::catalog::CatalogError;
+    use flowlint::inventory::InventoryError;
+    use flowlint::report::baseline::BaselineError;
+    let line = |file: &str, line: Option<usize>| match line {
+        Some(l) => format!("{file} {l} 行目"),
+        None => file.to_string(),
+    };
+    if lang() == Lang::En {
+        return e.to_string();
+    }
+    if let Some(c) = e.downcast_ref::<CaptureError>() {
+        format!("{}: {} バイト目: {}", c.path, c.offset, c.message)
+    } else if let Some(i) = e.downcast_ref::<InventoryError>() {
+        format!("インベントリ {}: {}", line(&i.file, i.line), i.message)
+    } else if let Some(c) = e.downcast_ref::<CatalogError>() {
+        format!("カタログ {}: {}", line(&c.file, c.line), c.message)
+    } else if let Some(b) = e.downcast_ref::<BaselineError>() {
+        format!("ベースライン {}: {}", b.path, b.message)
+    } else if let Some(w) = e.downcast_ref::<report::WriteError>() {
+        match w {
+            report::WriteError::File { path, source } => {
+                format!("{path}: レポートを書き出せません: {source}")
+            }
+            report::WriteError::Stdout(source) => {
+                format!("標準出力に書き出せません: {source}")
+            }
+        }
+    } else {
+        e.to_string()
     }
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let lang = *LANG.get_or_init(|| Lang::from_args(&args));
+    let parsed = help_ja::command(lang)
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -308,18 +374,28 @@ fn main() -> ExitCode {
             let message = message.join(" ");
             let message = message.trim_start_matches("error: ");
             let message = if message.is_empty() {
-                "invalid arguments"
+                term!(lang, "invalid arguments", "引数が正しくありません")
             } else {
                 message
             };
             let hint = if e.kind() == ErrorKind::MissingRequiredArgument
                 && message.contains("<CAPTURE>")
             {
-                " (give a capture file, or - for standard input; see flowlint check --help)"
+                term!(
+                    lang,
+                    " (give a capture file, or - for standard input; see flowlint check --help)",
+                    "（キャプチャファイル、または標準入力なら - を指定してください。flowlint check --help を参照）"
+                )
             } else {
-                " (see flowlint --help)"
+                term!(lang, " (see flowlint --help)", "（flowlint --help を参照）")
             };
-            eprintln!("flowlint: error: {message}{hint}");
+            match lang {
+                Lang::En => eprintln!("flowlint: error: {message}{hint}"),
+                // clap's own sentence stays as clap words it (it names the
+                // argument); the line says in Japanese that the arguments
+                // are wrong.
+                Lang::Ja => eprintln!("flowlint: エラー: 引数の誤り: {message}{hint}"),
+            }
             return ExitCode::from(2);
         }
     };
@@ -332,7 +408,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Fatal(message)) => {
-            eprintln!("flowlint: error: {}", message.replace('\n', " "));
+            eprintln!(
+                "flowlint: {}: {}",
+                term!(lang, "error", "エラー"),
+                message.replace('\n', " ")
+            );
             ExitCode::from(2)
         }
     }
@@ -360,7 +440,7 @@ fn load_config(config: &ConfigArgs) -> Result<(CatalogSet, Option<Inventory>), F
 /// failure stays the only line on stderr).
 fn inventory_warnings(inventory: Option<&Inventory>) {
     for w in inventory.iter().flat_map(|i| &i.warnings) {
-        eprintln!("flowlint: warning: {w}");
+        eprintln!("flowlint: {}: {w}", term!(lang(), "warning", "警告"));
     }
 }
 
@@ -369,9 +449,11 @@ fn flow_config(common: &CommonArgs) -> Result<FlowConfig, Fatal> {
         && common.reply_timeout >= 0.0
         && common.reply_timeout < 1e6)
     {
-        return Err(Fatal(format!(
-            "--reply-timeout {}: give a number of seconds from 0 to 999999",
-            common.reply_timeout
+        return Err(Fatal(tr!(
+            lang(),
+            "--reply-timeout {value}: give a number of seconds from 0 to 999999",
+            "--reply-timeout {value}: 0 から 999999 までの秒数を指定してください",
+            value = common.reply_timeout
         )));
     }
     let mut config = FlowConfig::new((common.reply_timeout * 1e9) as i64);
@@ -406,8 +488,7 @@ fn threads(common: &CommonArgs) -> usize {
 fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let started = Instant::now();
     let common = &args.common;
-    let fail_on = report::FailOn::parse(common.fail_on.as_deref())
-        .map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let fail_on = report::FailOn::parse(common.fail_on.as_deref()).map_err(fail_on_error)?;
     let flow = flow_config(common)?;
     let (catalogs, inventory) = load_config(&common.config)?;
     let baseline = match &common.baseline {
@@ -467,14 +548,17 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     // Classifying and writing many conversations takes a while: say so.
     let spinner = show_progress.then(|| {
         let spinner = indicatif::ProgressBar::new_spinner();
-        spinner.set_message(format!(
-            "classifying {} conversations",
-            result.table.conversations.len()
+        spinner.set_message(tr!(
+            lang(),
+            "classifying {n} conversations",
+            "通信 {n} 件を判定中",
+            n = result.table.conversations.len()
         ));
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner
     });
     let mut outcome = report::Outcome::classify(result, &catalogs, inventory.as_ref());
+    outcome.lang = lang();
     if let Some(old) = &baseline {
         outcome.baseline = Some(baseline::compare(&outcome.classification, &catalogs, old));
     }
@@ -493,7 +577,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
             // The report goes to the same screen: no spinner line in it.
             spinner.finish_and_clear();
         } else {
-            spinner.set_message("writing the report");
+            spinner.set_message(term!(lang(), "writing the report", "レポートを書き出し中"));
         }
     }
     let written = report::finish(&outcome, &finish);
@@ -517,35 +601,56 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     // After the report is out: a failure to write it must stay the only line.
     // Warnings are not chatter: --quiet keeps them.
     inventory_warnings(inventory.as_ref());
+    let lang = lang();
+    let warning = term!(lang, "warning", "警告");
     for input in &outcome.inputs {
         for w in &input.warnings {
-            eprintln!(
-                "flowlint: warning: {}: at byte {}: {}",
-                input.path, w.offset, w.message
+            let line = tr!(
+                lang,
+                "{path}: at byte {offset}: {message}",
+                "{path}: {offset} バイト目: {message}",
+                path = input.path,
+                offset = w.offset,
+                message = w.message
             );
+            eprintln!("flowlint: {warning}: {line}");
         }
     }
     let t = &outcome.totals;
     if t.folded_connections > 0 {
-        eprintln!(
-            "flowlint: warning: more than {} conversations: {} connections of further clients were \
+        let line = tr!(
+            lang,
+            "more than {max} conversations: {n} connections of further clients were \
              folded per server port (raise --max-conversations)",
-            common.max_conversations, t.folded_connections
+            "通信が {max} 件を超えました。それ以降のクライアントの接続 {n} 件はサーバポートごとにまとめました\
+             （--max-conversations を増やしてください）",
+            max = common.max_conversations,
+            n = t.folded_connections
         );
+        eprintln!("flowlint: {warning}: {line}");
     }
     if t.evicted_connections > 0 {
-        eprintln!(
-            "flowlint: warning: more than {} connections at once: {} were decided early to bound memory \
+        let line = tr!(
+            lang,
+            "more than {max} connections at once: {n} were decided early to bound memory \
              (their states may be incomplete; raise --max-connections)",
-            common.max_connections, t.evicted_connections
+            "同時に開いている接続が {max} 件を超えました。メモリを抑えるため {n} 件を早めに判定しました\
+             （状態が不完全な場合があります。--max-connections を増やしてください）",
+            max = common.max_connections,
+            n = t.evicted_connections
         );
+        eprintln!("flowlint: {warning}: {line}");
     }
     if !common.quiet {
-        eprintln!(
-            "flowlint: {} ({:.2} s)",
-            outcome.summary_line(),
-            started.elapsed().as_secs_f64()
+        let secs = started.elapsed().as_secs_f64();
+        let line = tr!(
+            lang,
+            "{summary} ({secs:.2} s)",
+            "{summary}（{secs:.2} 秒）",
+            summary = outcome.summary_line(),
+            secs = secs
         );
+        eprintln!("flowlint: {line}");
     }
     Ok(code as u8)
 }
@@ -581,12 +686,27 @@ fn timing_rss() -> String {
     )
 }
 
+/// `--fail-on`'s value is wrong (status 2).
+fn fail_on_error(e: String) -> Fatal {
+    Fatal(match lang() {
+        Lang::En => format!("--fail-on: {e}"),
+        Lang::Ja => format!(
+            "--fail-on: 判定の一覧（例: blocked,unexpected）か none を指定してください: {e}"
+        ),
+    })
+}
+
 /// Standard input can be read once, and the report must not overwrite a capture.
 fn check_inputs(captures: &[PathBuf], output: Option<&Path>) -> Result<(), Fatal> {
     let stdin = captures.iter().filter(|p| p.as_os_str() == "-").count();
     if stdin > 1 {
         return Err(Fatal(
-            "-: standard input is given more than once; it can be read once".into(),
+            term!(
+                lang(),
+                "-: standard input is given more than once; it can be read once",
+                "-: 標準入力が複数回指定されています。標準入力は 1 回しか読めません"
+            )
+            .into(),
         ));
     }
     let Some(output) = output else {
@@ -607,10 +727,13 @@ fn check_inputs(captures: &[PathBuf], output: Option<&Path>) -> Result<(), Fatal
             Err(_) => false,
         };
         if same {
-            return Err(Fatal(format!(
-                "{}: --output names one of the input captures; the report would overwrite it \
+            return Err(Fatal(tr!(
+                lang(),
+                "{path}: --output names one of the input captures; the report would overwrite it \
                  (write the report to another file)",
-                output.display()
+                "{path}: --output が入力キャプチャの 1 つを指しています。レポートで上書きしてしまいます\
+                 （別のファイルに書き出してください）",
+                path = output.display()
             )));
         }
     }
@@ -638,7 +761,7 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(),
 
 fn catalog(args: CatalogArgs) -> Result<u8, Fatal> {
     let (catalogs, inventory) = load_config(&args.config)?;
-    emit(|out| listing::write_catalog(out, &catalogs, args.format == ListFormat::Json))?;
+    emit(|out| listing::write_catalog(out, &catalogs, args.format == ListFormat::Json, lang()))?;
     inventory_warnings(inventory.as_ref());
     Ok(0)
 }
@@ -650,7 +773,16 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
         services: args.services.clone(),
     };
     let (catalogs, inventory) = load_config(&config)?;
-    let inventory = inventory.ok_or_else(|| Fatal("plan needs --inventory".to_string()))?;
+    let inventory = inventory.ok_or_else(|| {
+        Fatal(
+            term!(
+                lang(),
+                "plan needs --inventory",
+                "plan には --inventory が必要です"
+            )
+            .to_string(),
+        )
+    })?;
     let plan = listing::plan(&catalogs, &inventory);
     let format = match args.format {
         PlanFormat::Text => listing::PlanFormat::Text,
@@ -661,7 +793,7 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
         PlanFormat::Netsh => listing::PlanFormat::Netsh,
         PlanFormat::Nft => listing::PlanFormat::Nft,
     };
-    emit(|out| listing::write_plan(out, &plan, format))?;
+    emit(|out| listing::write_plan(out, &plan, format, lang()))?;
     inventory_warnings(Some(&inventory));
     Ok(0)
 }
@@ -669,9 +801,14 @@ fn plan(args: PlanArgs) -> Result<u8, Fatal> {
 #[cfg(not(feature = "live"))]
 fn live(_args: LiveArgs) -> Result<u8, Fatal> {
     Err(Fatal(
-        "this flowlint was built without live capture: rebuild with `cargo build --release --features live` \
-         (needs libpcap-dev)"
-            .to_string(),
+        term!(
+            lang(),
+            "this flowlint was built without live capture: rebuild with `cargo build --release --features live` \
+             (needs libpcap-dev)",
+            "この flowlint はライブキャプチャなしでビルドされています。`cargo build --release --features live` で\
+             ビルドし直してください（libpcap-dev が必要です）"
+        )
+        .to_string(),
     ))
 }
 
@@ -679,15 +816,18 @@ fn live(_args: LiveArgs) -> Result<u8, Fatal> {
 fn live(args: LiveArgs) -> Result<u8, Fatal> {
     use flowlint::live::{LiveFormat, LiveOptions};
     let common = &args.common;
-    let fail_on = report::FailOn::parse(common.fail_on.as_deref())
-        .map_err(|e| Fatal(format!("--fail-on: {e}")))?;
+    let fail_on = report::FailOn::parse(common.fail_on.as_deref()).map_err(fail_on_error)?;
     let flow = flow_config(common)?;
     let seconds = |name: &str, s: f64| {
         if s.is_finite() && s > 0.0 && s < 1e9 {
             Ok(std::time::Duration::from_secs_f64(s))
         } else {
-            Err(Fatal(format!(
-                "{name} {s}: give a positive number of seconds"
+            Err(Fatal(tr!(
+                lang(),
+                "{name} {s}: give a positive number of seconds",
+                "{name} {s}: 正の秒数を指定してください",
+                name = name,
+                s = s
             )))
         }
     };
@@ -726,6 +866,7 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
             report::Format::Text(options) => options,
             _ => report::text::Options::default(),
         },
+        lang: lang(),
     };
     let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
     inventory_warnings(inventory.as_ref());

@@ -19,6 +19,10 @@ fn root() -> &'static Path {
 
 fn flowlint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(args)
         .output()

@@ -15,6 +15,10 @@ fn root() -> &'static Path {
 
 fn flowlint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(args)
         .output()
@@ -698,6 +702,10 @@ fn without_quiet_one_summary_line_goes_to_stderr() {
 #[test]
 fn flowlint_timing_adds_one_line_of_stage_times_and_memory() {
     let o = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(["check", "-q", "--format", "json", DEMO])
         .env("FLOWLINT_TIMING", "1")

@@ -65,6 +65,10 @@ struct Outcome {
 /// Runs flowlint with a watchdog: a hang is a failure, not a stuck CI.
 fn run(args: &[&str], path: &Path) -> Outcome {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(args)
         .arg(path)
         .stdout(Stdio::piped())

@@ -19,6 +19,10 @@ fn root() -> &'static Path {
 fn report(dir: &Path, args: &[String], threads: usize, format: &str) -> (Vec<u8>, Option<i32>) {
     let out = dir.join(format!("report-{threads}.{format}"));
     let status = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(["check", "-q", "--format", format, "-j"])
         .arg(threads.to_string())

@@ -114,6 +114,10 @@ fn check_fixture(expect_path: &str) {
     };
     let (args, captures) = (strings("args"), strings("captures"));
     let output = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(["check", "--format", "json"])
         .args(&args)

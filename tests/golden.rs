@@ -148,6 +148,10 @@ fn golden_path(case: &Case) -> PathBuf {
 
 fn run(case: &Case) -> (i32, Vec<u8>) {
     let output = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(&case.args)
         .env_remove("NO_COLOR")

@@ -28,6 +28,10 @@ fn root() -> &'static Path {
 
 fn flowlint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(args)
         .output()
@@ -432,6 +436,10 @@ fn interrupted_check_leaves_the_old_report() {
     let out_path = dir.path().join("out.json");
     fs::write(&out_path, b"{\"old\": true}\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(["check", "-q", "--format", "json", "-o"])
         .arg(&out_path)
         .arg(&fifo)
@@ -482,6 +490,10 @@ fn interrupted_check_writes_no_report() {
     }
     let out_path = dir.path().join("out.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(["check", "-q", "-o"])
         .arg(&out_path)
         .arg(&fifo)

@@ -18,6 +18,10 @@ fn root() -> &'static Path {
 
 fn flowlint_with_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(args)
         .stdin(if stdin.is_some() {
@@ -194,6 +198,10 @@ fn a_dash_reads_the_capture_from_standard_input() {
 fn dash_o_dash_is_standard_output() {
     let dir = temp("dash");
     let o = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(&dir)
         .args(["check", "-q", "--format", "json", "-o", "-"])
         .arg(root().join(DEMO))

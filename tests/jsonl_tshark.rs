@@ -133,6 +133,10 @@ fn tshark(capture: &Path) -> Tshark {
 
 fn jsonl(capture: &Path) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(["check", "--format", "jsonl"])
         .arg(capture)

@@ -12,6 +12,10 @@ const DEMO_INV: &str = "fixtures/demo/lab.toml";
 
 fn flowlint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .output()

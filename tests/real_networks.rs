@@ -21,6 +21,10 @@ const SERVED: [&str; 3] = ["established", "reset", "answered"];
 
 fn flowlint(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(args)
         .output()
         .expect("run flowlint");

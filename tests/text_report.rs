@@ -11,6 +11,10 @@ fn root() -> &'static Path {
 /// Runs `flowlint` piped (no terminal: no colour, no wrapping), in UTC.
 fn flowlint(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(root())
         .args(args)
         .env("TZ", "UTC")
@@ -76,6 +80,10 @@ fn the_header_says_inputs_time_catalogs_inventory_and_counts() {
 #[test]
 fn several_inputs_each_say_their_time_range() {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "check",
@@ -156,6 +164,10 @@ fn times_are_local_with_their_offset_or_utc() {
         let mut args = DEMO.to_vec();
         args.extend_from_slice(extra);
         let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+            // English whatever the locale of the machine running the tests.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
             .current_dir(root())
             .args(&args)
             .env("TZ", tz)

@@ -193,6 +193,10 @@ fn zeek_records(log: &Path) -> Vec<(Key, Fields)> {
 
 fn flowlint_records(trace: &Path) -> Vec<(Key, Fields)> {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(["check", "-q", "-j", "1", "--format", "jsonl"])
         .arg(trace)
         .output()
@@ -244,6 +248,10 @@ fn flowlint_records(trace: &Path) -> Vec<(Key, Fields)> {
 /// tunnels.
 fn json_report(trace: &Path) -> (Vec<(String, String, u16, String)>, bool) {
     let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        // English whatever the locale of the machine running the tests.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .args(["check", "-q", "-j", "1", "--format", "json"])
         .arg(trace)
         .output()

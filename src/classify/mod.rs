@@ -18,7 +18,7 @@ pub mod verdict;
 pub use conversation::{
     ConvKey, ConvStore, Conversation, ConversationTable, Rare, TtlSet, DEFAULT_MAX_CONVERSATIONS,
 };
-pub use reason::{Blocked, IcmpBlock, Reason, Refusal};
+pub use reason::{Blocked, IcmpBlock, Reason, Refusal, REASON_CODES};
 pub use roles::{Host, HostId, Hosts};
 
 use rayon::prelude::*;

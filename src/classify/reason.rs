@@ -64,7 +64,45 @@ impl Reason {
             Reason::NoCompanion { .. } => "no_endpoint_mapper",
         }
     }
+
+    /// The `reason_code` of the JSON and JSONL reports: [`Reason::code`],
+    /// with a blocked conversation's code saying what blocked it (the
+    /// strongest evidence, in the order the sentence gives it). Stable:
+    /// scripts match on it instead of parsing the sentence, which follows
+    /// the report's language.
+    pub fn reason_code(&self) -> &'static str {
+        let Reason::Blocked { evidence, .. } = self else {
+            return self.code();
+        };
+        match (evidence.icmp, evidence.refused) {
+            (Some(IcmpBlock::ThirdParty(_)), _) => "icmp_blocked_by_third_party",
+            (Some(IcmpBlock::Server), _) => "icmp_unreachable_from_server",
+            (None, Some(Refusal::Middlebox { .. })) => "reset_by_middlebox",
+            (None, Some(Refusal::Server)) => "refused_by_server",
+            (None, None) if evidence.unanswered && !evidence.no_reply => "unanswered",
+            (None, None) => "no_reply",
+        }
+    }
 }
+
+/// Every `reason_code` value, in the README's order.
+pub const REASON_CODES: [&str; 15] = [
+    "allowed",
+    "icmp_blocked_by_third_party",
+    "icmp_unreachable_from_server",
+    "reset_by_middlebox",
+    "refused_by_server",
+    "no_reply",
+    "unanswered",
+    "wrong_direction",
+    "os_condition",
+    "feature_not_enabled",
+    "internal_port",
+    "fits_no_rule",
+    "not_in_catalog",
+    "shared_port",
+    "no_endpoint_mapper",
+];
 
 /// What the failed connections of a blocked conversation showed.
 #[derive(Clone, Debug, PartialEq, Eq)]

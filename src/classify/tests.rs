@@ -244,6 +244,7 @@ impl Run {
             words: Words {
                 catalogs: &self.catalogs,
                 hosts: &self.classification.hosts,
+                lang: crate::report::lang::Lang::En,
             },
             conv: c,
         }
@@ -765,6 +766,7 @@ fn folded_conversations_say_so_first() {
         words: Words {
             catalogs: &catalogs,
             hosts: &classification.hosts,
+            lang: crate::report::lang::Lang::En,
         },
         conv: c,
     }

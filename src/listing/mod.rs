@@ -10,6 +10,8 @@ use crate::catalog::{CatalogSet, Rule, Scope, Side};
 mod plan;
 pub mod table;
 
+use crate::report::lang::Lang;
+use crate::{term, tr};
 pub use plan::{plan, write_plan, Plan, PlanFlow, PlanFormat, PlanRule};
 use table::Table;
 
@@ -100,7 +102,12 @@ fn short(role: &str) -> &str {
 }
 
 /// `flowlint catalog`: every rule of the effective catalogs.
-pub fn write_catalog(out: &mut dyn Write, catalogs: &CatalogSet, json: bool) -> io::Result<()> {
+pub fn write_catalog(
+    out: &mut dyn Write,
+    catalogs: &CatalogSet,
+    json: bool,
+    lang: Lang,
+) -> io::Result<()> {
     if json {
         let list: Vec<CatalogJson<'_>> = catalogs
             .catalogs
@@ -173,7 +180,7 @@ pub fn write_catalog(out: &mut dyn Write, catalogs: &CatalogSet, json: bool) -> 
         return writeln!(out);
     }
     for c in &catalogs.catalogs {
-        write_catalog_text(out, c)?;
+        write_catalog_text(out, c, lang)?;
     }
     Ok(())
 }
@@ -190,20 +197,30 @@ fn roles_list(roles: &[String]) -> String {
 /// One catalog as text: its roles (Japanese and English names), features,
 /// rules (one aligned line each, then the purpose in English and Japanese)
 /// and notes.
-fn write_catalog_text(out: &mut dyn Write, c: &crate::catalog::Catalog) -> io::Result<()> {
+///
+/// In Japanese the headings are Japanese and each rule's Japanese purpose
+/// comes first; the English names stay beside them (they are what the
+/// inventory and the JSON reports use).
+fn write_catalog_text(
+    out: &mut dyn Write,
+    c: &crate::catalog::Catalog,
+    lang: Lang,
+) -> io::Result<()> {
     writeln!(out, "{} — {} ({})", c.name, c.title, c.source)?;
     if !c.roles.is_empty() {
-        writeln!(out, "  roles:")?;
-        let mut t = Table::new(["role", "日本語", "English"]);
+        writeln!(out, "  {}", term!(lang, "roles:", "役割:"))?;
+        let mut t = Table::new([term!(lang, "role", "役割"), "日本語", "English"]);
         for r in &c.roles {
             t.row([short(&r.name).to_string(), r.ja.clone(), r.en.clone()]);
         }
         t.write(out, "    ")?;
         for r in c.roles.iter().filter(|r| !r.implies.is_empty()) {
-            let line = format!(
-                "a host with {} also holds {}.",
-                short(&r.name),
-                roles_list(&r.implies)
+            let line = tr!(
+                lang,
+                "a host with {role} also holds {implied}.",
+                "{role} のホストは {implied} も兼ねます。",
+                role = short(&r.name),
+                implied = roles_list(&r.implies)
             );
             for l in table::wrap(&line, 100 - 4) {
                 writeln!(out, "    {l}")?;
@@ -211,20 +228,35 @@ fn write_catalog_text(out: &mut dyn Write, c: &crate::catalog::Catalog) -> io::R
         }
     }
     if !c.features.is_empty() {
-        writeln!(out, "  features (inventory [{}] features):", c.name)?;
-        let mut t = Table::new(["feature", "日本語", "English"]);
+        let heading = tr!(
+            lang,
+            "features (inventory [{name}] features):",
+            "機能（インベントリの [{name}] features）:",
+            name = c.name
+        );
+        writeln!(out, "  {heading}")?;
+        let mut t = Table::new([term!(lang, "feature", "機能"), "日本語", "English"]);
         for f in &c.features {
             t.row([f.name.clone(), f.ja.clone(), f.en.clone()]);
         }
         t.write(out, "    ")?;
     }
-    writeln!(out, "  rules:")?;
-    let mut t = Table::new(["rule", "port", "client → server"]);
+    writeln!(out, "  {}", term!(lang, "rules:", "ルール:"))?;
+    let mut t = Table::new([
+        term!(lang, "rule", "ルール"),
+        term!(lang, "port", "ポート"),
+        term!(lang, "client → server", "クライアント → サーバ"),
+    ]);
     let mut details = Vec::new();
     for r in &c.rules {
         let mut port = format!("{}/{}", r.ports, r.protocol.as_str());
         if r.ports != r.default_ports {
-            port.push_str(&format!(" (was {})", r.default_ports));
+            port.push_str(&tr!(
+                lang,
+                " (was {old})",
+                "（変更前 {old}）",
+                old = r.default_ports
+            ));
         }
         let local = r.id.split_once('/').map_or(r.id.as_str(), |(_, l)| l);
         t.row([
@@ -254,13 +286,18 @@ fn write_catalog_text(out: &mut dyn Write, c: &crate::catalog::Catalog) -> io::R
     }
     for (line, (en, ja)) in lines.zip(details) {
         writeln!(out, "{line}")?;
+        if lang == Lang::Ja && !ja.is_empty() {
+            writeln!(out, "        {ja}")?;
+            writeln!(out, "        {en}")?;
+            continue;
+        }
         writeln!(out, "        {en}")?;
         if !ja.is_empty() {
             writeln!(out, "        {ja}")?;
         }
     }
     if !c.notes.is_empty() {
-        writeln!(out, "  notes:")?;
+        writeln!(out, "  {}", term!(lang, "notes:", "注記:"))?;
         for n in &c.notes {
             writeln!(out, "    {}: {} / {}", n.id, n.ja, n.en)?;
         }

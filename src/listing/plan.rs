@@ -23,6 +23,8 @@ use super::table::Table;
 use crate::catalog::{CatalogSet, Os, PortSet, Rule, Scope, Side};
 use crate::inventory::{HostEntry, Inventory};
 use crate::report::fix::{self, Netsh, Nft, Opening, Powershell};
+use crate::report::lang::Lang;
+use crate::term;
 
 /// How `flowlint plan` writes its list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -327,13 +329,18 @@ fn within_host_lines(plan: &Plan) -> Vec<String> {
 }
 
 /// `flowlint plan`: the openings as aligned text, JSON, CSV or Markdown.
-pub fn write_plan(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Result<()> {
+pub fn write_plan(
+    out: &mut dyn Write,
+    plan: &Plan,
+    format: PlanFormat,
+    lang: Lang,
+) -> io::Result<()> {
     match format {
         PlanFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, plan).map_err(io::Error::other)?;
             writeln!(out)
         }
-        PlanFormat::Text => write_text(out, plan),
+        PlanFormat::Text => write_text(out, plan, lang),
         PlanFormat::Csv => write_csv(out, plan),
         PlanFormat::Markdown => write_markdown(out, plan),
         PlanFormat::Powershell | PlanFormat::Netsh | PlanFormat::Nft => {
@@ -525,30 +532,85 @@ fn host_title(h: &HostScript) -> String {
     }
 }
 
-fn write_text(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let mut t = Table::new(["from (client)", "to (server)", "port", "rules", "purpose"]);
+/// The purpose cell in Japanese: the rules' Japanese purposes (the vendor
+/// tables' own words), the conditions as they are.
+fn purpose_cell_ja(f: &PlanFlow) -> String {
+    let mut purposes: Vec<&str> = Vec::new();
+    for r in &f.rules {
+        let p = if r.ja.is_empty() { &r.purpose } else { &r.ja };
+        if !purposes.contains(&p.as_str()) {
+            purposes.push(p);
+        }
+    }
+    let conds: Vec<&str> = f
+        .rules
+        .iter()
+        .filter_map(|r| r.condition.as_deref())
+        .collect();
+    let mut cell = purposes.join("; ");
+    if !conds.is_empty() {
+        cell.push_str(&format!(" [{}]", distinct_join(&conds)));
+    }
+    cell
+}
+
+/// Distinct items joined with "; ".
+fn distinct_join(items: &[&str]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for i in items {
+        if !seen.contains(i) {
+            seen.push(i);
+        }
+    }
+    seen.join("; ")
+}
+
+fn write_text(out: &mut dyn Write, plan: &Plan, lang: Lang) -> io::Result<()> {
+    let mut t = Table::new([
+        term!(lang, "from (client)", "接続元（クライアント）"),
+        term!(lang, "to (server)", "接続先（サーバ）"),
+        term!(lang, "port", "ポート"),
+        term!(lang, "rules", "ルール"),
+        term!(lang, "purpose", "用途"),
+    ]);
     for f in &plan.flows {
         t.row([
             named(&f.client, &f.client_name),
             named(&f.server, &f.server_name),
             format!("{}/{}", f.ports, f.protocol),
             rules_cell(&f.rules),
-            purpose_cell(f),
+            match lang {
+                Lang::En => purpose_cell(f),
+                Lang::Ja => purpose_cell_ja(f),
+            },
         ]);
     }
     t.write(out, "")?;
     let rule_flows: usize = plan.flows.iter().map(|f| f.rules.len()).sum();
-    writeln!(
-        out,
-        "{} to allow ({}).",
-        plural(plan.flows.len(), "opening", "openings"),
-        plural(rule_flows, "rule flow", "rule flows")
-    )?;
+    match lang {
+        Lang::En => writeln!(
+            out,
+            "{} to allow ({}).",
+            plural(plan.flows.len(), "opening", "openings"),
+            plural(rule_flows, "rule flow", "rule flows")
+        )?,
+        Lang::Ja => writeln!(
+            out,
+            "許可すべき通信 {} 件（ルール単位では {} 件）。",
+            plan.flows.len(),
+            rule_flows
+        )?,
+    }
     let lines = within_host_lines(plan);
     if !lines.is_empty() {
         writeln!(
             out,
-            "Within one host, no firewall opening needed (not listed above):"
+            "{}",
+            term!(
+                lang,
+                "Within one host, no firewall opening needed (not listed above):",
+                "1 台のホスト内だけの通信（ファイアウォールの開放は不要。上の表にはありません）:"
+            )
         )?;
         for l in lines {
             writeln!(out, "  {l}")?;

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use crate::broadcast::{BroadcastConfig, BroadcastTable};
 use crate::catalog::{CatalogSet, PortBitmap, RuleId};
-use crate::classify::{self, Classification, ConvKey, ConversationTable, Verdict};
+use crate::classify::{self, Classification, ConvKey, ConversationTable, Reason, Verdict};
 use crate::decode::{PacketKind, PacketMeta, Transport};
 use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowTable, State};
 use crate::inventory::Inventory;
@@ -38,7 +38,10 @@ pub(crate) enum Emit {
     /// Nothing until the final report (`--format json`).
     Nothing,
     /// One line per finding (`--format text`).
-    Findings { color: bool },
+    Findings {
+        color: bool,
+        lang: crate::report::lang::Lang,
+    },
     /// One JSON object per connection (`--format jsonl`).
     Connections,
 }
@@ -65,6 +68,8 @@ struct Cached {
     companion_gen: u64,
     verdict: Verdict,
     rule: Option<RuleId>,
+    /// The reason's `reason_code` (for the JSONL lines).
+    reason_code: &'static str,
 }
 
 /// When a finding was last printed.
@@ -271,11 +276,11 @@ impl<'a> Engine<'a> {
         match self.emit {
             Emit::Nothing => {}
             Emit::Connections => {
-                let rule = self
-                    .cache
-                    .get(&key)
+                let cached = self.cache.get(&key);
+                let rule = cached
                     .and_then(|c| c.rule)
                     .map(|r| self.catalogs.rule_by_id(r).id.as_str());
+                let reason_code = cached.map_or("not_in_catalog", |c| c.reason_code);
                 // A failed connection of a blocked conversation carries its
                 // fix, as in `check`'s JSONL.
                 let fix = (verdict == Verdict::Blocked && jsonl::carries_fix(rec.state))
@@ -285,7 +290,11 @@ impl<'a> Engine<'a> {
                 if jsonl::write_connection_with_fix(
                     &mut line,
                     &rec,
-                    Some((verdict, rule)),
+                    Some(jsonl::Decided {
+                        verdict,
+                        rule,
+                        reason_code,
+                    }),
                     fix.as_ref(),
                 )
                 .is_ok()
@@ -293,10 +302,11 @@ impl<'a> Engine<'a> {
                     self.write_bytes(&line);
                 }
             }
-            Emit::Findings { color } => {
+            Emit::Findings { color, lang } => {
                 if verdict.is_finding() && self.should_print(key, verdict, &rec) {
                     if let Some((classification, i)) = self.classify_one(key) {
-                        let line = finding_line(&rec, self.catalogs, &classification, i, color);
+                        let line =
+                            finding_line(&rec, self.catalogs, &classification, i, color, lang);
                         self.write_line(&line);
                     }
                 }
@@ -389,12 +399,12 @@ impl<'a> Engine<'a> {
                 return (c.verdict, c.rule);
             }
         }
-        let (verdict, rule) = match self.classify_one(key) {
+        let (verdict, rule, reason_code) = match self.classify_one(key) {
             Some((classification, i)) => {
                 let c = &classification.conversations[i];
-                (c.verdict, c.rule)
+                (c.verdict, c.rule, c.reason.reason_code())
             }
-            None => (Verdict::Unlisted, None),
+            None => (Verdict::Unlisted, None, Reason::NotInCatalog.reason_code()),
         };
         self.cache.insert(
             key,
@@ -404,6 +414,7 @@ impl<'a> Engine<'a> {
                 companion_gen: self.companion_gen,
                 verdict,
                 rule,
+                reason_code,
             },
         );
         (verdict, rule)
@@ -502,9 +513,14 @@ fn finding_line(
     classification: &Classification,
     index: usize,
     color: bool,
+    lang: crate::report::lang::Lang,
 ) -> String {
+    use crate::report::words;
     let c = &classification.conversations[index];
-    let verdict = c.verdict.as_str().to_uppercase();
+    let verdict = match lang {
+        crate::report::lang::Lang::En => c.verdict.as_str().to_uppercase(),
+        crate::report::lang::Lang::Ja => words::verdict(c.verdict, lang).to_string(),
+    };
     let verdict = if color {
         let code = match c.verdict {
             Verdict::Blocked => "1;31",
@@ -523,6 +539,7 @@ fn finding_line(
         words: Words {
             catalogs,
             hosts: &classification.hosts,
+            lang,
         },
         conv: c,
     };
@@ -532,9 +549,14 @@ fn finding_line(
         sock(rec.client, rec.client_port),
         sock(rec.server, rec.server_port),
         rec.transport.as_str(),
-        rec.state.as_str(),
+        words::state(rec.state, lang),
         c.rule
-            .map(|r| format!(" rule {}", catalogs.rule_by_id(r).id))
+            .map(|r| crate::tr!(
+                lang,
+                " rule {id}",
+                " ルール {id}",
+                id = catalogs.rule_by_id(r).id
+            ))
             .unwrap_or_default(),
     )
 }
@@ -625,7 +647,15 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (rule, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Findings { color: false }, &out);
+        let mut engine = engine(
+            &catalogs,
+            3 * SECOND,
+            Emit::Findings {
+                color: false,
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
         engine.packet(&syn(T0, port, 7));
         engine.settle(T0 + 2 * SECOND);
         assert!(out.lines().is_empty(), "decided before its timeout");
@@ -712,7 +742,15 @@ mod tests {
     fn broadcasts_and_their_replies_never_reach_the_flow_table() {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let out = Printed::default();
-        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Findings { color: false }, &out);
+        let mut engine = engine(
+            &catalogs,
+            3 * SECOND,
+            Emit::Findings {
+                color: false,
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
         let query = PacketMeta {
             transport: Transport::Udp,
             tcp_flags: TcpFlags::NONE,

@@ -18,11 +18,13 @@ use ipnet::IpNet;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::lang::Lang;
 use super::text::group::Failure;
 use super::{Addr, AsText, Outcome};
 use crate::catalog::{Os, PortSet, Rule};
 use crate::classify::{Classified, Reason, Refusal, Verdict};
 use crate::decode::Transport;
+use crate::{term, tr, trw};
 
 /// An inbound opening on a host's own firewall.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -405,35 +407,50 @@ impl Display for FirewallCmd<'_> {
 }
 
 /// "itdm-mgr 192.0.2.10", "each host of 192.0.2.128/25".
-struct Server<'a>(&'a Opening);
+struct Server<'a>(&'a Opening, Lang);
 
 impl Display for Server<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let o = self.0;
-        if o.server.prefix_len() != o.server.max_prefix_len() {
+        let block = o.server.prefix_len() != o.server.max_prefix_len();
+        if block && self.1 == Lang::En {
             f.write_str("each host of ")?;
         }
         if let Some(name) = &o.server_name {
             write!(f, "{name} ")?;
         }
-        Net(o.server).fmt(f)
+        Net(o.server).fmt(f)?;
+        if block && self.1 == Lang::Ja {
+            f.write_str(" の各ホスト")?;
+        }
+        Ok(())
     }
 }
 
 /// "the Windows firewall", "its firewall (nftables or firewalld)".
-fn firewall(os: Option<Os>) -> &'static str {
+fn firewall(os: Option<Os>, lang: Lang) -> &'static str {
     match os {
-        Some(Os::Windows) => "Windows firewall",
-        Some(Os::Unix) => "firewall (nftables or firewalld)",
-        None => "host firewall (no os in the inventory: Windows assumed)",
+        Some(Os::Windows) => term!(lang, "Windows firewall", "Windows ファイアウォール"),
+        Some(Os::Unix) => term!(
+            lang,
+            "firewall (nftables or firewalld)",
+            "ファイアウォール（nftables または firewalld）"
+        ),
+        None => term!(
+            lang,
+            "host firewall (no os in the inventory: Windows assumed)",
+            "ホストのファイアウォール（インベントリに os がないため Windows とみなします）"
+        ),
     }
 }
 
-/// The fix as one sentence a person can act on.
-pub struct Sentence<'a>(pub &'a Fix);
+/// The fix as one sentence a person can act on, in a language (the JSON
+/// reports' `fix.text` is the English one).
+pub struct Sentence<'a>(pub &'a Fix, pub Lang);
 
 impl Display for Sentence<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let lang = self.1;
         match self.0 {
             Fix::HostFirewall {
                 opening: o,
@@ -442,21 +459,35 @@ impl Display for Sentence<'_> {
                 let port = format!("{}/{}", o.ports, o.protocol.as_str());
                 let from = match o.remotes.as_slice() {
                     [one] => Net(*one).to_string(),
-                    many => format!("its {} clients", many.len()),
+                    many => tr!(
+                        lang,
+                        "its {n} clients",
+                        "クライアント {n} 台",
+                        n = many.len()
+                    ),
                 };
+                let (server, firewall) = (Server(o, lang), firewall(o.os, lang));
                 if *refused {
-                    write!(
+                    trw!(
                         f,
-                        "start the service on {port} of {}, or allow it from {from} in its {}",
-                        Server(o),
-                        firewall(o.os)
+                        lang,
+                        "start the service on {port} of {server}, or allow it from {from} in its {firewall}",
+                        "{server} の {port} でサービスを起動するか、その{firewall}で {from} からの通信を許可してください",
+                        port = port,
+                        server = server,
+                        from = from,
+                        firewall = firewall
                     )
                 } else {
-                    write!(
+                    trw!(
                         f,
-                        "allow {port} from {from} in the {} of {}",
-                        firewall(o.os),
-                        Server(o)
+                        lang,
+                        "allow {port} from {from} in the {firewall} of {server}",
+                        "{server} の{firewall}で {from} からの {port} を許可してください",
+                        port = port,
+                        from = from,
+                        firewall = firewall,
+                        server = server
                     )
                 }
             }
@@ -469,25 +500,43 @@ impl Display for Sentence<'_> {
                 protocol,
                 rule,
             } => {
-                let tuple = format!(
-                    "{} from {} (any port) to {} port {server_port}",
-                    protocol.as_str(),
-                    Addr(*client),
-                    Addr(*server)
+                let tuple = tr!(
+                    lang,
+                    "{protocol} from {client} (any port) to {server} port {server_port}",
+                    "{client}（任意のポート）から {server} のポート {server_port} への {protocol}",
+                    protocol = protocol.as_str(),
+                    client = Addr(*client),
+                    server = Addr(*server),
+                    server_port = server_port
                 );
                 match (device, evidence) {
-                    (Some(by), _) => write!(
+                    (Some(by), _) => trw!(
                         f,
-                        "open {tuple} on the router or firewall {} (it answered with ICMP unreachable; rule {rule})",
-                        Addr(*by)
+                        lang,
+                        "open {tuple} on the router or firewall {by} (it answered with ICMP unreachable; rule {rule})",
+                        "ルータまたはファイアウォール {by} で {tuple} を開放してください（ICMP 到達不能を返しました。ルール {rule}）",
+                        tuple = tuple,
+                        by = Addr(*by),
+                        rule = rule
                     ),
-                    (None, Evidence::ForgedReset { rst_ttl, usual_ttl }) => write!(
+                    (None, Evidence::ForgedReset { rst_ttl, usual_ttl }) => trw!(
                         f,
-                        "open {tuple} on the firewall between them (its reset came with TTL {rst_ttl}, the server's packets with {usual_ttl}; rule {rule})"
+                        lang,
+                        "open {tuple} on the firewall between them (its reset came with TTL {rst_ttl}, the server's packets with {usual_ttl}; rule {rule})",
+                        "両者の間のファイアウォールで {tuple} を開放してください（リセットの TTL は {rst_ttl}、サーバのパケットは {usual_ttl}。ルール {rule}）",
+                        tuple = tuple,
+                        rst_ttl = rst_ttl,
+                        usual_ttl = usual_ttl,
+                        rule = rule
                     ),
-                    (None, Evidence::IcmpUnreachable) => {
-                        write!(f, "open {tuple} on the firewall between them (rule {rule})")
-                    }
+                    (None, Evidence::IcmpUnreachable) => trw!(
+                        f,
+                        lang,
+                        "open {tuple} on the firewall between them (rule {rule})",
+                        "両者の間のファイアウォールで {tuple} を開放してください（ルール {rule}）",
+                        tuple = tuple,
+                        rule = rule
+                    ),
                 }
             }
         }
@@ -517,7 +566,7 @@ impl Serialize for FixView<'_> {
                         .map(|n| Net(*n).to_string())
                         .collect::<Vec<_>>(),
                 )?;
-                m.serialize_entry("text", &AsText(Sentence(self.0)))?;
+                m.serialize_entry("text", &AsText(Sentence(self.0, Lang::En)))?;
                 if is_windows(o.os) {
                     m.serialize_entry("powershell", &AsText(Powershell(o)))?;
                     m.serialize_entry("netsh", &AsText(Netsh(o)))?;
@@ -549,7 +598,7 @@ impl Serialize for FixView<'_> {
                 m.serialize_entry("client_port", "any")?;
                 m.serialize_entry("server", &AsText(Addr(*server)))?;
                 m.serialize_entry("server_port", server_port)?;
-                m.serialize_entry("text", &AsText(Sentence(self.0)))?;
+                m.serialize_entry("text", &AsText(Sentence(self.0, Lang::En)))?;
             }
         }
         m.end()
@@ -559,9 +608,9 @@ impl Serialize for FixView<'_> {
 /// The fix line of a finding in the text report: the sentence, then the
 /// command a person would paste (PowerShell for Windows, nft for Unix);
 /// more fixes (several servers) are counted, the JSON report has each.
-pub fn text_line(fixes: &[Fix]) -> Option<String> {
+pub fn text_line(fixes: &[Fix], lang: Lang) -> Option<String> {
     let first = fixes.first()?;
-    let mut s = Sentence(first).to_string();
+    let mut s = Sentence(first, lang).to_string();
     if let Fix::HostFirewall { opening: o, .. } = first {
         if o.remotes.len() <= 4 {
             let command = if is_windows(o.os) {
@@ -573,9 +622,11 @@ pub fn text_line(fixes: &[Fix]) -> Option<String> {
         }
     }
     if fixes.len() > 1 {
-        s.push_str(&format!(
-            " (and {} more like it: the JSON report has each conversation's fix)",
-            fixes.len() - 1
+        s.push_str(&tr!(
+            lang,
+            " (and {n} more like it: the JSON report has each conversation's fix)",
+            "（ほか同様に {n} 件。各通信の対処は JSON レポートにあります）",
+            n = fixes.len() - 1
         ));
     }
     Some(s)

@@ -25,11 +25,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::fix::{self, FirewallCmd, Fix, Netsh, Nft, Powershell};
+use super::lang::Lang;
 use super::text::group::{self, Group};
 use super::words::{self, counted as plural, ReasonText};
 use super::{Addr, Exporter, Outcome, STATES_BY_NAME};
 use crate::catalog::{Catalog, RoleSet, Rule, RuleId};
 use crate::classify::{Classified, Verdict};
+use crate::term;
 
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
@@ -310,20 +312,18 @@ impl Page<'_, '_> {
 
     fn header(&mut self) {
         let o = self.o;
-        let counts: Vec<String> = Verdict::ALL
-            .iter()
-            .map(|v| format!("{} {}", o.count(*v), v.as_str()))
-            .collect();
+        let counts: Vec<String> = Verdict::ALL.iter().map(|v| verdict_count(o, *v)).collect();
         let _ = write!(
             self.s,
-            "<header><h1>flowlint report</h1><p class=\"muted\">{}</p><dl class=\"facts\">",
+            "<header><h1>{}</h1><p class=\"muted\">{}</p><dl class=\"facts\">",
+            term!(o.lang, "flowlint report", "flowlint レポート"),
             Esc(counts.join(", "))
         );
         for input in &o.inputs {
             let _ = write!(
                 self.s,
                 "<dt>input</dt><dd>{}</dd>",
-                Esc(words::input_summary(input))
+                Esc(words::input_summary(input, o.lang))
             );
             for w in &input.warnings {
                 let _ = write!(
@@ -435,7 +435,7 @@ impl Page<'_, '_> {
             let _ = write!(
                 self.s,
                 "<div class=\"fix\"><p><b>Fix:</b> {}</p>",
-                Esc(fix::Sentence(f))
+                Esc(fix::Sentence(f, self.o.lang))
             );
             if let Fix::HostFirewall { opening, .. } = f {
                 if fix::is_windows(opening.os) {
@@ -480,10 +480,13 @@ impl Page<'_, '_> {
             let fixes = fix::merge(g.members.iter().filter_map(|c| Fix::of(o, c)));
             self.fix_block(&fixes);
         }
-        self.s.push_str(
+        self.s.push_str(term!(
+            self.o.lang,
             "<table class=\"members\"><thead><tr><th>client</th><th>server</th><th>port</th>\
              <th>states</th><th>time (UTC)</th><th>reason</th></tr></thead><tbody>",
-        );
+            "<table class=\"members\"><thead><tr><th>クライアント</th><th>サーバ</th><th>ポート</th>\
+             <th>状態</th><th>時刻（UTC）</th><th>理由</th></tr></thead><tbody>"
+        ));
         for c in g.members.iter().take(MEMBERS) {
             let k = c.conv.key;
             let _ = write!(
@@ -515,8 +518,11 @@ impl Page<'_, '_> {
 
     fn findings(&mut self) {
         let o = self.o;
-        self.s
-            .push_str("<section id=\"findings\"><h2>Findings</h2>");
+        self.s.push_str(term!(
+            o.lang,
+            "<section id=\"findings\"><h2>Findings</h2>",
+            "<section id=\"findings\"><h2>検出</h2>"
+        ));
         let mut any = false;
         for verdict in [
             Verdict::Blocked,
@@ -730,8 +736,11 @@ impl Page<'_, '_> {
 
     fn timeline(&mut self) {
         let o = self.o;
-        self.s
-            .push_str("<section id=\"timeline\"><h2>Failed attempts over time</h2>");
+        self.s.push_str(term!(
+            o.lang,
+            "<section id=\"timeline\"><h2>Failed attempts over time</h2>",
+            "<section id=\"timeline\"><h2>失敗した試行の時間経過</h2>"
+        ));
         let blocked = o.classification.with_verdict(Verdict::Blocked);
         if blocked.is_empty() {
             self.s
@@ -824,16 +833,19 @@ impl Page<'_, '_> {
         let all: Vec<_> = o.classification.hosts.with_roles().collect();
         let _ = write!(
             self.s,
-            "<section id=\"hosts\"><h2>Hosts with roles ({})</h2>",
+            "<section id=\"hosts\"><h2>{} ({})</h2>",
+            term!(o.lang, "Hosts with roles", "役割のあるホスト"),
             all.len()
         );
         if all.is_empty() {
             self.s.push_str("<p>No host holds a role.</p></section>");
             return;
         }
-        self.s.push_str(
+        self.s.push_str(term!(
+            o.lang,
             "<table><thead><tr><th>address</th><th>name</th><th>os</th><th>roles</th><th>from</th></tr></thead><tbody>",
-        );
+            "<table><thead><tr><th>アドレス</th><th>名前</th><th>OS</th><th>役割</th><th>出所</th></tr></thead><tbody>"
+        ));
         for h in all.iter().take(HOSTS) {
             let roles: Vec<String> = o
                 .catalogs
@@ -871,9 +883,10 @@ impl Page<'_, '_> {
         let rows = all.len().min(ROWS);
         let _ = write!(
             self.s,
-            "<section id=\"conversations\"><h2>Conversations ({})</h2><div class=\"controls\">\
+            "<section id=\"conversations\"><h2>{} ({})</h2><div class=\"controls\">\
              <input type=\"search\" id=\"conv-filter\" placeholder=\"filter: address, name, port, rule, state…\" aria-label=\"filter\">\
              <select id=\"conv-verdict\" aria-label=\"verdict\"><option value=\"\">every verdict</option>",
+            term!(o.lang, "Conversations", "通信"),
             all.len()
         );
         for v in Verdict::ALL {
@@ -934,9 +947,14 @@ impl Page<'_, '_> {
         });
         let _ = write!(
             self.s,
-            "<section id=\"rules\"><h2>Rule coverage ({} of {} rules saw traffic)</h2>",
-            used.count(),
-            o.catalogs.rules().count()
+            "<section id=\"rules\"><h2>{}</h2>",
+            crate::tr!(
+                o.lang,
+                "Rule coverage ({used} of {all} rules saw traffic)",
+                "ルールの網羅（{all} 件中 {used} 件に通信あり）",
+                used = used.count(),
+                all = o.catalogs.rules().count()
+            )
         );
         for catalog in &o.catalogs.catalogs {
             let _ = write!(
@@ -1062,9 +1080,14 @@ impl Page<'_, '_> {
         }
         let _ = write!(
             self.s,
-            "<section id=\"broadcasts\"><h2>Broadcast and multicast ({}), not judged</h2><table><thead><tr>\
+            "<section id=\"broadcasts\"><h2>{} ({})</h2><table><thead><tr>\
              <th>sender</th><th>destination</th><th>port</th><th class=\"num\">packets</th><th class=\"num\">replies</th><th>time (UTC)</th></tr></thead><tbody>",
-            plural(b.packets, "packet", "packets")
+            term!(
+                self.o.lang,
+                "Broadcast and multicast",
+                "ブロードキャストとマルチキャスト"
+            ),
+            words::count(self.o.lang, b.packets, "packet", "packets", "パケット", "個")
         );
         for g in b.groups.iter().take(BROADCASTS) {
             let _ = write!(
@@ -1123,6 +1146,14 @@ pub fn content_security_policy() -> String {
     )
 }
 
+/// "6 blocked" (「遮断の疑い 6」).
+fn verdict_count(o: &Outcome<'_>, v: Verdict) -> String {
+    match o.lang {
+        Lang::En => format!("{} {}", o.count(v), v.as_str()),
+        Lang::Ja => format!("{} {}", words::verdict(v, o.lang), o.count(v)),
+    }
+}
+
 impl Exporter for Html {
     fn write(&self, out: &mut dyn Write, o: &Outcome<'_>) -> io::Result<()> {
         let (t0, t1) = super::text::time_range(o).unwrap_or((0, 0));
@@ -1135,17 +1166,18 @@ impl Exporter for Html {
         let counts: Vec<String> = Verdict::ALL
             .iter()
             .filter(|v| v.is_finding())
-            .map(|v| format!("{} {}", o.count(*v), v.as_str()))
+            .map(|v| verdict_count(o, *v))
             .collect();
         let _ = write!(
             page.s,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+            "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\n\
              <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
              <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"generator\" content=\"flowlint {}\">\n<title>flowlint report: {}</title>\n<style>{CSS}</style></head>\n<body><main>",
+            o.lang.as_str(),
             content_security_policy(),
             env!("CARGO_PKG_VERSION"),
-            Esc(counts.join(", "))
+            Esc(counts.join(term!(o.lang, ", ", "、")))
         );
         page.header();
         page.cards();

@@ -342,6 +342,7 @@ impl Serialize for ConversationView<'_, '_> {
                 conv: c,
             }),
         )?;
+        m.serialize_entry("reason_code", c.reason.reason_code())?;
         m.serialize_entry("connections", &conv.connections())?;
         m.serialize_entry("states", &StatesView(conv))?;
         m.serialize_entry("packets", &conv.packets)?;

@@ -33,11 +33,10 @@ impl Exporter for Jsonl {
             let conversation = index
                 .get(&ConvKey::of(rec))
                 .map(|&i| &conversations[i as usize]);
-            let verdict = conversation.map(|c| {
-                (
-                    c.verdict,
-                    c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),
-                )
+            let verdict = conversation.map(|c| Decided {
+                verdict: c.verdict,
+                rule: c.rule.map(|r| outcome.catalogs.rule_by_id(r).id.as_str()),
+                reason_code: c.reason.reason_code(),
             });
             let fix = conversation
                 .filter(|_| carries_fix(rec.state))
@@ -105,6 +104,8 @@ struct ConnectionLine<'a> {
     duration: f64,
     verdict: Option<&'static str>,
     rule: Option<&'a str>,
+    /// The conversation's `reason_code`, as in the JSON report.
+    reason_code: Option<&'static str>,
     /// As in the JSON report: the third party (a router or firewall) that
     /// sent the ICMP unreachable, never the server itself.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,12 +115,22 @@ struct ConnectionLine<'a> {
     fix: Option<super::fix::FixView<'a>>,
 }
 
-/// Writes one connection line; `verdict` is its conversation's verdict and
-/// rule id, when known.
+/// What a connection line says about its conversation.
+#[derive(Clone, Copy, Debug)]
+pub struct Decided<'a> {
+    pub verdict: Verdict,
+    /// The rule's id.
+    pub rule: Option<&'a str>,
+    /// [`crate::classify::Reason::reason_code`].
+    pub reason_code: &'static str,
+}
+
+/// Writes one connection line; `verdict` is its conversation's verdict,
+/// rule id and reason code, when known.
 pub fn write_connection(
     out: &mut dyn Write,
     rec: &ConnRecord,
-    verdict: Option<(Verdict, Option<&str>)>,
+    verdict: Option<Decided<'_>>,
 ) -> io::Result<()> {
     write_connection_with_fix(out, rec, verdict, None)
 }
@@ -129,7 +140,7 @@ pub fn write_connection(
 pub fn write_connection_with_fix(
     out: &mut dyn Write,
     rec: &ConnRecord,
-    verdict: Option<(Verdict, Option<&str>)>,
+    verdict: Option<Decided<'_>>,
     fix: Option<&super::fix::Fix>,
 ) -> io::Result<()> {
     debug_assert!(rec.zeek.is_some(), "JSONL needs the flow table's Zeek view");
@@ -172,8 +183,9 @@ pub fn write_connection_with_fix(
         first_seen: AsText(Rfc3339(rec.first_ns)),
         last_seen: AsText(Rfc3339(rec.last_ns)),
         duration: rec.last_ns.saturating_sub(rec.first_ns).max(0) as f64 / 1e9,
-        verdict: verdict.map(|(v, _)| v.as_str()),
-        rule: verdict.and_then(|(_, r)| r),
+        verdict: verdict.map(|d| d.verdict.as_str()),
+        rule: verdict.and_then(|d| d.rule),
+        reason_code: verdict.map(|d| d.reason_code),
         blocked_by: rec
             .failed_by
             .filter(|&by| by != rec.server)

@@ -16,6 +16,7 @@ pub mod fix;
 pub mod html;
 pub mod json;
 pub mod jsonl;
+pub mod lang;
 pub mod text;
 pub mod words;
 
@@ -122,6 +123,8 @@ pub struct Outcome<'a> {
     pub live: Option<LiveStats>,
     /// The inventory the roles came from (fixes name its blocks).
     pub inventory: Option<&'a crate::inventory::Inventory>,
+    /// The language of what people read (JSON keys and values stay English).
+    pub lang: lang::Lang,
 }
 
 /// Counts of the flow stage.
@@ -194,6 +197,7 @@ impl<'a> Outcome<'a> {
             baseline: None,
             live: None,
             inventory: None,
+            lang: lang::Lang::En,
         }
     }
 
@@ -243,6 +247,7 @@ impl<'a> Outcome<'a> {
         words::Words {
             catalogs: self.catalogs,
             hosts: &self.classification.hosts,
+            lang: self.lang,
         }
     }
 
@@ -297,22 +302,35 @@ struct SummaryLine<'o, 'a>(&'o Outcome<'a>);
 impl std::fmt::Display for SummaryLine<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let o = self.0;
-        write!(
+        let lang = o.lang;
+        crate::trw!(
             f,
-            "{} packets, {} connections, {} conversations",
-            o.totals.packets,
-            o.totals.connections,
-            o.classification.conversations.len()
+            lang,
+            "{packets} packets, {connections} connections, {conversations} conversations",
+            "パケット {packets} 個、接続 {connections} 件、通信 {conversations} 件",
+            packets = o.totals.packets,
+            connections = o.totals.connections,
+            conversations = o.classification.conversations.len()
         )?;
         for (i, v) in Verdict::ALL.iter().enumerate() {
-            f.write_str(if i == 0 { ": " } else { ", " })?;
-            write!(f, "{} {}", o.count(*v), v.as_str())?;
+            f.write_str(match (i, lang) {
+                (0, lang::Lang::En) => ": ",
+                (0, lang::Lang::Ja) => "。",
+                (_, lang::Lang::En) => ", ",
+                (_, lang::Lang::Ja) => "、",
+            })?;
+            match lang {
+                lang::Lang::En => write!(f, "{} {}", o.count(*v), v.as_str())?,
+                lang::Lang::Ja => write!(f, "{} {}", words::verdict(*v, lang), o.count(*v))?,
+            }
         }
         if o.totals.broadcast_packets > 0 {
-            write!(
+            crate::trw!(
                 f,
-                "; {} broadcast/multicast packets (not judged)",
-                o.totals.broadcast_packets
+                lang,
+                "; {n} broadcast/multicast packets (not judged)",
+                "。ブロードキャスト/マルチキャストのパケット {n} 個（判定対象外）",
+                n = o.totals.broadcast_packets
             )?;
         }
         Ok(())

@@ -17,11 +17,13 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
+use super::lang::Lang;
 use super::words::{self, counted as plural, ReasonText};
 use super::{Addr, Exporter, Outcome, STATES_BY_NAME};
 use crate::catalog::{CatalogSet, RoleId, RoleSet, Rule};
 use crate::classify::{Classified, Hosts, Reason, Refusal, Verdict};
 use crate::decode::Transport;
+use crate::{term, tr};
 use clock::Clock;
 use group::{Failure, Group, Key};
 
@@ -65,6 +67,7 @@ const CHANGES: usize = 10;
 #[derive(Clone, Copy, Debug)]
 struct Style {
     color: bool,
+    lang: Lang,
 }
 
 impl Style {
@@ -84,31 +87,58 @@ impl Style {
             Verdict::Expected => "32",
             Verdict::Unlisted => "2",
         };
-        self.paint(code, v.as_str())
+        self.paint(code, words::verdict(v, self.lang))
     }
-}
 
-fn heading(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Blocked => "a rule allows these, and connections failed",
-        Verdict::WrongDirection => "only the reverse direction is allowed",
-        Verdict::Unexpected => "catalog ports, but no rule allows them in either direction",
-        Verdict::Expected => "allowed by a rule, and working",
-        Verdict::Unlisted => {
-            "not judged: ports in no catalog, shared ports where no host shows the product"
+    /// A verdict's heading word: "BLOCKED" (its JSON name in capitals), 「遮断の疑い」.
+    fn title(&self, v: Verdict) -> String {
+        match self.lang {
+            Lang::En => v.as_str().to_uppercase(),
+            Lang::Ja => words::verdict(v, self.lang).to_string(),
         }
     }
 }
 
-/// A duration in seconds: "42.5 s", "12 s", "350 ms".
-fn duration(ns: i64) -> String {
+fn heading(v: Verdict, lang: Lang) -> &'static str {
+    match v {
+        Verdict::Blocked => term!(
+            lang,
+            "a rule allows these, and connections failed",
+            "ルールが許可しているのに、接続が失敗した通信"
+        ),
+        Verdict::WrongDirection => term!(
+            lang,
+            "only the reverse direction is allowed",
+            "逆向きだけが許可されている通信"
+        ),
+        Verdict::Unexpected => term!(
+            lang,
+            "catalog ports, but no rule allows them in either direction",
+            "カタログのポートだが、どちら向きでもルールが許可しない通信"
+        ),
+        Verdict::Expected => term!(
+            lang,
+            "allowed by a rule, and working",
+            "ルールが許可し、動いている通信"
+        ),
+        Verdict::Unlisted => term!(
+            lang,
+            "not judged: ports in no catalog, shared ports where no host shows the product",
+            "判定対象外: どのカタログにもないポート、製品の役割を示すホストがない共用ポート"
+        ),
+    }
+}
+
+/// A duration in seconds: "42.5 s", "12 s", "350 ms" (「42.5 秒」).
+fn duration(ns: i64, lang: Lang) -> String {
     let s = ns as f64 / 1e9;
+    let (sec, ms) = (term!(lang, "s", "秒"), term!(lang, "ms", "ミリ秒"));
     if s >= 10.0 {
-        format!("{s:.0} s")
+        format!("{s:.0} {sec}")
     } else if s >= 1.0 {
-        format!("{s:.1} s")
+        format!("{s:.1} {sec}")
     } else {
-        format!("{:.0} ms", s * 1e3)
+        format!("{:.0} {ms}", s * 1e3)
     }
 }
 
@@ -125,13 +155,9 @@ fn short_id(rule: &Rule) -> &str {
         .unwrap_or(&rule.id)
 }
 
-/// A rule's purpose: its English text (or id) and its service name.
-fn purpose(rule: &Rule) -> String {
-    let mut s = if rule.en.is_empty() {
-        rule.id.clone()
-    } else {
-        rule.en.clone()
-    };
+/// A rule's purpose: its text in the language (or id) and its service name.
+fn purpose(rule: &Rule, lang: Lang) -> String {
+    let mut s = words::purpose_text(rule, lang).to_string();
     if let Some(service) = &rule.service {
         let _ = write!(s, " [{service}]");
     }
@@ -139,21 +165,26 @@ fn purpose(rule: &Rule) -> String {
 }
 
 /// "agent or site server".
-fn role_list(catalogs: &CatalogSet, roles: &[String]) -> String {
+fn role_list(catalogs: &CatalogSet, roles: &[String], lang: Lang) -> String {
     roles
         .iter()
-        .map(|r| catalogs.role_label(r))
+        .map(|r| words::role_label_named(catalogs, r, lang))
         .collect::<Vec<_>>()
-        .join(" or ")
+        .join(term!(lang, " or ", "または"))
 }
 
-/// "a, b, c and 4 more".
-fn named_list(items: &[String], named: usize) -> String {
+/// "a, b, c and 4 more" (「a, b, c ほか 4 件」).
+fn named_list(items: &[String], named: usize, lang: Lang) -> String {
     let mut s = items[..items.len().min(named)].join(", ");
     if items.len() > named {
-        let _ = write!(s, " and {} more", items.len() - named);
+        s.push_str(&more(lang, items.len() - named));
     }
     s
+}
+
+/// " and 4 more" (「 ほか 4 件」).
+fn more(lang: Lang, n: usize) -> String {
+    tr!(lang, " and {n} more", " ほか {n} 件", n = n)
 }
 
 /// Distinct values in first-seen order.
@@ -203,6 +234,12 @@ fn wrap(width: Option<usize>, lead: &str, hang: usize, text: &str) -> Vec<String
     let Some(width) = width else {
         return vec![format!("{lead}{text}")];
     };
+    if text
+        .chars()
+        .any(|c| unicode_width::UnicodeWidthChar::width(c) == Some(2))
+    {
+        return wrap_wide(width, lead, hang, text);
+    }
     let mut lines = Vec::new();
     let mut line = String::from(lead);
     let mut used = visible_width(lead);
@@ -220,6 +257,73 @@ fn wrap(width: Option<usize>, lead: &str, hang: usize, text: &str) -> Vec<String
             used += 1;
         }
         line.push_str(word);
+        used += w;
+        empty = false;
+    }
+    lines.push(line.trim_end().to_string());
+    lines
+}
+
+/// Closing punctuation: never the first character of a line (it stays
+/// with what it closes).
+const NO_LINE_START: &str = "、。，．）」』】！？：；・ー";
+/// Opening punctuation: never the last character of a line.
+const NO_LINE_END: &str = "（「『【";
+
+/// [`wrap`] for text with East Asian wide characters (Japanese): a line may
+/// break at a blank or between two wide characters, but never inside a run
+/// of narrow ones — a number, an address, a port, a time range or an
+/// English word stays whole — and never before closing or after opening
+/// punctuation.
+fn wrap_wide(width: usize, lead: &str, hang: usize, text: &str) -> Vec<String> {
+    // Units that cannot be split, each with whether a blank comes before it.
+    let mut units: Vec<(String, bool)> = Vec::new();
+    let mut blank = false;
+    let mut narrow_run = false;
+    for ch in text.chars() {
+        if ch == ' ' {
+            blank = true;
+            narrow_run = false;
+            continue;
+        }
+        let wide = unicode_width::UnicodeWidthChar::width(ch) == Some(2);
+        let glue = match units.last() {
+            None => false,
+            Some(_) if blank => false,
+            Some((last, _)) => {
+                NO_LINE_START.contains(ch)
+                    || last
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| NO_LINE_END.contains(c))
+                    || (!wide && narrow_run)
+            }
+        };
+        match units.last_mut() {
+            Some((last, _)) if glue => last.push(ch),
+            _ => units.push((ch.to_string(), blank)),
+        }
+        blank = false;
+        narrow_run = !wide;
+    }
+    let mut lines = Vec::new();
+    let mut line = String::from(lead);
+    let mut used = visible_width(lead);
+    let mut empty = true;
+    for (unit, blank) in units {
+        let w = visible_width(&unit);
+        let sep = usize::from(blank && !empty);
+        if !empty && used + sep + w > width {
+            lines.push(line.trim_end().to_string());
+            line = " ".repeat(hang);
+            used = hang;
+            empty = true;
+        }
+        if blank && !empty {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(&unit);
         used += w;
         empty = false;
     }
@@ -248,10 +352,11 @@ impl Ctx<'_, '_> {
         let name = c.hosts[side]
             .map(|id| self.hosts.host(id))
             .and_then(|h| h.name.as_deref());
+        let lang = self.style.lang;
         match (name, role) {
             (Some(name), _) => format!("{name} {addr}"),
-            (None, Some(r)) => format!("{} {addr}", self.catalogs.role_label_of(r)),
-            (None, None) => format!("host {addr}"),
+            (None, Some(r)) => format!("{} {addr}", words::role_label(self.catalogs, r, lang)),
+            (None, None) => tr!(lang, "host {addr}", "ホスト {addr}", addr = addr),
         }
     }
 
@@ -276,12 +381,25 @@ impl Ctx<'_, '_> {
             return self.host_name(members[0], side, role(members[0]));
         }
         let roles = distinct(members.iter().map(|c| role(c)));
-        let what = match roles.as_slice() {
-            [Some(r)] => format!("{}s", self.catalogs.role_label_of(*r)),
-            _ => "hosts".to_string(),
-        };
+        let lang = self.style.lang;
         let names: Vec<String> = first.iter().map(|a| Addr(*a).to_string()).collect();
-        format!("{} {what} ({})", first.len(), named_list(&names, NAMED))
+        let names = named_list(&names, NAMED, lang);
+        match lang {
+            Lang::En => {
+                let what = match roles.as_slice() {
+                    [Some(r)] => format!("{}s", self.catalogs.role_label_of(*r)),
+                    _ => "hosts".to_string(),
+                };
+                format!("{} {what} ({names})", first.len())
+            }
+            Lang::Ja => {
+                let what = match roles.as_slice() {
+                    [Some(r)] => words::role_label(self.catalogs, *r, lang).into_owned(),
+                    _ => "ホスト".to_string(),
+                };
+                format!("{what} {} 台（{names}）", first.len())
+            }
+        }
     }
 
     /// First to last failed attempt (or packet) of the members.
@@ -303,11 +421,19 @@ impl Ctx<'_, '_> {
         if folded == 0 {
             return String::new();
         }
-        format!(
-            "; {} from clients beyond the conversation limit are folded under {} (a flood or scan?)",
-            plural(folded, "connection", "connections"),
-            members.iter().find(|c| c.conv.folded() > 0).map_or(String::new(), |c| c.conv.key.client.to_string())
-        )
+        let under = members
+            .iter()
+            .find(|c| c.conv.folded() > 0)
+            .map_or(String::new(), |c| c.conv.key.client.to_string());
+        match self.style.lang {
+            Lang::En => format!(
+                "; {} from clients beyond the conversation limit are folded under {under} (a flood or scan?)",
+                plural(folded, "connection", "connections"),
+            ),
+            Lang::Ja => format!(
+                "。通信数の上限を超えたクライアントからの接続 {folded} 件を {under} にまとめています（フラッドかスキャンでは？）"
+            ),
+        }
     }
 
     fn entry(&self, out: &mut dyn Write, verdict: Verdict, g: &Group<'_>) -> io::Result<()> {
@@ -322,8 +448,8 @@ impl Ctx<'_, '_> {
                     .iter()
                     .filter_map(|c| super::fix::Fix::of(self.o, c)),
             );
-            if let Some(line) = super::fix::text_line(&fixes) {
-                para(out, self.width, "      fix: ", 6, &line)?;
+            if let Some(line) = super::fix::text_line(&fixes, self.style.lang) {
+                para(out, self.width, fix_lead(self.style.lang), 6, &line)?;
             }
         }
         Ok(())
@@ -364,15 +490,31 @@ impl Ctx<'_, '_> {
         }
         let clients = self.side(m, 0, |c| rule_set(c, 0));
         let servers = self.side(m, 1, |c| rule_set(c, 1));
+        let lang = self.style.lang;
         let (what, advice) = match failure {
             Failure::Unreachable => match blocker {
                 Some(by) => (
-                    format!("ICMP unreachable from {by}"),
-                    format!("a firewall or router there blocks {p}"),
+                    tr!(lang, "ICMP unreachable from {by}", "{by} から ICMP 到達不能", by = by),
+                    tr!(
+                        lang,
+                        "a firewall or router there blocks {p}",
+                        "そこのファイアウォールまたはルータが {p} を遮断しています",
+                        p = p
+                    ),
                 ),
                 None => (
-                    "ICMP unreachable from the server".to_string(),
-                    format!("nothing listens on {p} there, or its firewall rejects it"),
+                    term!(
+                        lang,
+                        "ICMP unreachable from the server",
+                        "サーバから ICMP 到達不能"
+                    )
+                    .to_string(),
+                    tr!(
+                        lang,
+                        "nothing listens on {p} there, or its firewall rejects it",
+                        "そこで {p} を待ち受けているものがないか、ファイアウォールが拒否しています",
+                        p = p
+                    ),
                 ),
             },
             Failure::MiddleboxReset => {
@@ -386,29 +528,75 @@ impl Ctx<'_, '_> {
                     _ => None,
                 });
                 let (rst, usual) = ttls.unwrap_or_default();
-                let eg = if m.len() > 1 { "e.g. " } else { "" };
+                let eg = if m.len() > 1 {
+                    term!(lang, "e.g. ", "例: ")
+                } else {
+                    ""
+                };
                 (
-                    format!("reset (RST) with {eg}TTL {rst}, not the server's {usual}"),
-                    "a firewall between them probably sent it".to_string(),
+                    tr!(
+                        lang,
+                        "reset (RST) with {eg}TTL {rst}, not the server's {usual}",
+                        "リセット（RST）の TTL が {eg}{rst} で、サーバの {usual} と異なる",
+                        eg = eg,
+                        rst = rst,
+                        usual = usual
+                    ),
+                    term!(
+                        lang,
+                        "a firewall between them probably sent it",
+                        "両者の間のファイアウォールが送った可能性が高いです"
+                    )
+                    .to_string(),
                 )
             }
             Failure::Refused => (
-                "refused (RST)".to_string(),
-                format!("is the service listening on {p}, does its host firewall allow it?"),
+                term!(lang, "refused (RST)", "拒否（RST）").to_string(),
+                tr!(
+                    lang,
+                    "is the service listening on {p}, does its host firewall allow it?",
+                    "サービスは {p} を待ち受けていますか？ホストのファイアウォールは許可していますか？",
+                    p = p
+                ),
             ),
-            Failure::NoReply => ("no reply".to_string(), format!("is {p} open between them?")),
+            Failure::NoReply => (
+                term!(lang, "no reply", "無応答").to_string(),
+                tr!(
+                    lang,
+                    "is {p} open between them?",
+                    "両者の間で {p} は開いていますか？",
+                    p = p
+                ),
+            ),
             Failure::Unanswered => (
-                "unanswered".to_string(),
-                format!("is {p} open between them, the service running?"),
+                term!(lang, "unanswered", "応答なし").to_string(),
+                tr!(
+                    lang,
+                    "is {p} open between them, the service running?",
+                    "両者の間で {p} は開いていて、サービスは動いていますか？",
+                    p = p
+                ),
             ),
         };
-        let mut s = format!(
-            "{clients} → {servers} {p}: {what}, {}, {}; {advice}",
-            self.span(m),
-            plural(attempts, "attempt", "attempts"),
-        );
+        let mut s = match lang {
+            Lang::En => format!(
+                "{clients} → {servers} {p}: {what}, {}, {}; {advice}",
+                self.span(m),
+                plural(attempts, "attempt", "attempts"),
+            ),
+            Lang::Ja => format!(
+                "{clients} → {servers} {p}: {what}、{}、試行 {attempts} 回。{advice}",
+                self.span(m),
+            ),
+        };
         if got > 0 {
-            let _ = write!(s, " ({got} of {conns} connections got through)");
+            s.push_str(&tr!(
+                lang,
+                " ({got} of {conns} connections got through)",
+                "（接続 {conns} 件のうち {got} 件は通りました）",
+                got = got,
+                conns = conns
+            ));
         }
         s.push_str(&self.folded(m));
         s
@@ -429,26 +617,33 @@ impl Ctx<'_, '_> {
                 .map(|c| port(c.conv.key.server_port, c.conv.key.transport)),
         );
         let _ = roles;
+        let lang = self.style.lang;
         let mut s = format!(
             "{clients} → {servers} {}: {}",
-            named_list(&ports, NAMED),
+            named_list(&ports, NAMED, lang),
             self.span(m)
         );
         if m.len() > 1 {
-            let _ = write!(s, ", {} conversations", m.len());
+            s.push_str(&conversations(lang, m.len()));
         }
-        let _ = write!(
-            s,
-            "; only {} → {} is allowed ({}): check which host is which{}",
-            role_list(self.catalogs, &r.clients),
-            role_list(self.catalogs, &r.servers),
-            r.service.clone().unwrap_or_else(|| purpose(r)),
-            if self.hosts.from_inventory() {
-                ""
-            } else {
-                " (roles here are inferred from traffic; an --inventory states them)"
-            },
-        );
+        let inferred = if self.hosts.from_inventory() {
+            ""
+        } else {
+            term!(
+                lang,
+                " (roles here are inferred from traffic; an --inventory states them)",
+                "（ここでの役割は通信から推定したものです。--inventory で明示できます）"
+            )
+        };
+        s.push_str(&tr!(
+            lang,
+            "; only {clients} → {servers} is allowed ({purpose}): check which host is which{inferred}",
+            "。許可されているのは {clients} → {servers} だけです（{purpose}）。どのホストがどの役割か確認してください{inferred}",
+            clients = role_list(self.catalogs, &r.clients, lang),
+            servers = role_list(self.catalogs, &r.servers, lang),
+            purpose = r.service.clone().unwrap_or_else(|| purpose(r, lang)),
+            inferred = inferred
+        ));
         s
     }
 
@@ -470,7 +665,7 @@ impl Ctx<'_, '_> {
             .collect();
         let mut s = names[..names.len().min(NAMED)].join(", ");
         if m.len() > NAMED {
-            let _ = write!(s, " and {} more", m.len() - NAMED);
+            s.push_str(&more(self.style.lang, m.len() - NAMED));
         }
         s
     }
@@ -508,15 +703,16 @@ impl Ctx<'_, '_> {
         let m = &g.members;
         let inventory = self.hosts.from_inventory();
         let rules = self.reason_rules(m);
+        let lang = self.style.lang;
         let more = |n: usize| {
             if n > NAMED {
-                format!("; and {} more", n - NAMED)
+                tr!(lang, "; and {n} more", "。ほか {n} 件", n = n - NAMED)
             } else {
                 String::new()
             }
         };
         let n = if m.len() > 1 {
-            format!(", {} conversations", m.len())
+            conversations(lang, m.len())
         } else {
             String::new()
         };
@@ -534,22 +730,33 @@ impl Ctx<'_, '_> {
                 .into_iter()
                 .take(NAMED)
                 .map(|(rule, host, os, note)| {
-                    let mut s = format!(
-                        "{} is not used when {host} is a {} server",
-                        purpose(self.catalogs.rule_by_id(rule)),
-                        os.as_str().to_uppercase()
+                    let mut s = tr!(
+                        lang,
+                        "{purpose} is not used when {host} is a {os} server",
+                        "{purpose} は {host} が {os} サーバの場合は使用しません",
+                        purpose = purpose(self.catalogs.rule_by_id(rule), lang),
+                        host = host,
+                        os = os.as_str().to_uppercase()
                     );
                     if let Some(note) = note {
-                        let _ = write!(s, " ({})", self.catalogs.note_by_id(note).id);
+                        let note = &self.catalogs.note_by_id(note).id;
+                        s.push_str(&tr!(lang, " ({note})", "（{note}）", note = note));
                     }
                     s
                 })
                 .collect();
                 (
-                    format!("an OS the catalog excludes{n}"),
-                    format!(
-                        "{}; check the host, or its os in the inventory",
-                        notes.join("; ")
+                    tr!(
+                        lang,
+                        "an OS the catalog excludes{n}",
+                        "カタログが除外している OS{n}",
+                        n = n
+                    ),
+                    tr!(
+                        lang,
+                        "{notes}; check the host, or its os in the inventory",
+                        "{notes}。ホスト、またはインベントリの os を確認してください",
+                        notes = notes.join(term!(lang, "; ", "。"))
                     ),
                 )
             }
@@ -558,23 +765,40 @@ impl Ctx<'_, '_> {
                     .iter()
                     .take(NAMED)
                     .map(|(r, p)| {
-                        format!(
-                            "{p} needs '{}'",
-                            r.requires_feature.as_deref().unwrap_or("")
+                        tr!(
+                            lang,
+                            "{p} needs '{feature}'",
+                            "{p} には '{feature}' が必要",
+                            p = p,
+                            feature = r.requires_feature.as_deref().unwrap_or("")
                         )
                     })
                     .collect();
+                let advice = if inventory {
+                    term!(
+                        lang,
+                        "enable it in the inventory if in use",
+                        "使用しているならインベントリで有効にしてください"
+                    )
+                } else {
+                    term!(
+                        lang,
+                        "features are off without an inventory: give one whose features list it, if in use",
+                        "インベントリがないと機能は無効です。使用しているなら features にその機能を挙げたインベントリを指定してください"
+                    )
+                };
                 (
-                    format!("a feature not enabled{n}"),
+                    tr!(
+                        lang,
+                        "a feature not enabled{n}",
+                        "有効になっていない機能{n}",
+                        n = n
+                    ),
                     format!(
-                        "{}{}; {}",
-                        list.join("; "),
+                        "{}{}{}{advice}",
+                        list.join(term!(lang, "; ", "。")),
                         more(rules.len()),
-                        if inventory {
-                            "enable it in the inventory if in use"
-                        } else {
-                            "features are off without an inventory: give one whose features list it, if in use"
-                        }
+                        term!(lang, "; ", "。"),
                     ),
                 )
             }
@@ -582,14 +806,29 @@ impl Ctx<'_, '_> {
                 let list: Vec<String> = rules
                     .iter()
                     .take(NAMED)
-                    .map(|(r, p)| format!("{p} is {}", purpose(r)))
+                    .map(|(r, p)| {
+                        tr!(
+                            lang,
+                            "{p} is {purpose}",
+                            "{p} は {purpose}",
+                            p = p,
+                            purpose = purpose(r, lang)
+                        )
+                    })
                     .collect();
                 (
-                    format!("internal ports between two hosts{n}"),
-                    format!(
-                        "{}{}: block it between hosts",
-                        list.join("; "),
-                        more(rules.len())
+                    tr!(
+                        lang,
+                        "internal ports between two hosts{n}",
+                        "2 台のホスト間の内部用ポート{n}",
+                        n = n
+                    ),
+                    tr!(
+                        lang,
+                        "{list}{more}: block it between hosts",
+                        "{list}{more}。ホスト間では遮断してください",
+                        list = list.join(term!(lang, "; ", "。")),
+                        more = more(rules.len())
                     ),
                 )
             }
@@ -598,42 +837,75 @@ impl Ctx<'_, '_> {
                     .iter()
                     .take(NAMED)
                     .map(|(r, p)| {
-                        format!(
-                            "{p} is for {} → {}",
-                            role_list(self.catalogs, &r.clients),
-                            role_list(self.catalogs, &r.servers),
+                        tr!(
+                            lang,
+                            "{p} is for {clients} → {servers}",
+                            "{p} は {clients} → {servers} 用",
+                            p = p,
+                            clients = role_list(self.catalogs, &r.clients, lang),
+                            servers = role_list(self.catalogs, &r.servers, lang),
                         )
                     })
                     .collect();
+                let advice = if inventory {
+                    term!(
+                        lang,
+                        "check their roles in the inventory",
+                        "インベントリで役割を確認してください"
+                    )
+                } else {
+                    term!(
+                        lang,
+                        "the roles here are inferred from traffic: give an --inventory that lists the hosts' roles",
+                        "ここでの役割は通信から推定したものです。ホストの役割を挙げた --inventory を指定してください"
+                    )
+                };
                 (
-                    format!("hosts that fit no rule{n}"),
+                    tr!(
+                        lang,
+                        "hosts that fit no rule{n}",
+                        "どのルールにも当てはまらないホスト{n}",
+                        n = n
+                    ),
                     format!(
-                        "{}{}; {}",
-                        list.join("; "),
+                        "{}{}{}{advice}",
+                        list.join(term!(lang, "; ", "。")),
                         more(rules.len()),
-                        if inventory {
-                            "check their roles in the inventory"
-                        } else {
-                            "the roles here are inferred from traffic: give an --inventory that lists the hosts' roles"
-                        }
+                        term!(lang, "; ", "。"),
                     ),
                 )
             }
             other => (format!("{other}{n}"), String::new()),
         };
-        let mut s = format!("{title}: {}, {}", self.pairs(m), self.span(m));
+        let mut s = match lang {
+            Lang::En => format!("{title}: {}, {}", self.pairs(m), self.span(m)),
+            Lang::Ja => format!("{title}: {}、{}", self.pairs(m), self.span(m)),
+        };
         if !advice.is_empty() {
-            let _ = write!(s, "; {advice}");
+            s.push_str(term!(lang, "; ", "。"));
+            s.push_str(&advice);
         }
         s.push_str(&self.folded(m));
         s
     }
 }
 
+/// ", 3 conversations" (「、3 件」).
+fn conversations(lang: Lang, n: usize) -> String {
+    tr!(lang, ", {n} conversations", "、{n} 件", n = n)
+}
+
+/// The lead of a fix line.
+fn fix_lead(lang: Lang) -> &'static str {
+    term!(lang, "      fix: ", "      対処: ")
+}
+
 impl Exporter for Text {
     fn write(&self, out: &mut dyn Write, o: &Outcome<'_>) -> io::Result<()> {
+        let lang = o.lang;
         let style = Style {
             color: self.options.color,
+            lang,
         };
         let clock = Clock {
             utc: self.options.utc,
@@ -659,9 +931,9 @@ impl Exporter for Text {
                 writeln!(
                     out,
                     "{} ({}): {}",
-                    style.paint("1", &verdict.as_str().to_uppercase()),
+                    style.paint("1", &style.title(verdict)),
                     list.len(),
-                    heading(verdict)
+                    heading(verdict, lang)
                 )?;
                 let painted = style.verdict(verdict);
                 for c in list {
@@ -683,19 +955,28 @@ impl Exporter for Text {
                 let entries = if groups.len() == list.len() {
                     String::new()
                 } else {
-                    format!(" in {}", plural(groups.len() as u64, "entry", "entries"))
+                    match lang {
+                        Lang::En => {
+                            format!(" in {}", plural(groups.len() as u64, "entry", "entries"))
+                        }
+                        Lang::Ja => format!("、{} 項目", groups.len()),
+                    }
                 };
                 let fixes = if verdict == Verdict::Blocked && ctx.width.is_some() {
-                    "; fixes: piped, or --format html|json"
+                    term!(
+                        lang,
+                        "; fixes: piped, or --format html|json",
+                        "。対処はパイプ出力か --format html|json で"
+                    )
                 } else {
                     ""
                 };
                 writeln!(
                     out,
                     "{} ({}{entries}): {}{fixes}",
-                    style.paint("1", &verdict.as_str().to_uppercase()),
+                    style.paint("1", &style.title(verdict)),
                     list.len(),
-                    heading(verdict)
+                    heading(verdict, lang)
                 )?;
                 for g in groups.iter().take(ENTRIES) {
                     ctx.entry(out, verdict, g)?;
@@ -704,12 +985,18 @@ impl Exporter for Text {
                 if groups.len() > ENTRIES {
                     let rest: usize = groups[ENTRIES..].iter().map(|g| g.members.len()).sum();
                     let n = groups.len() - ENTRIES;
-                    writeln!(
-                        out,
-                        "  … and {n} more {} ({}; --all or the JSON report lists them)",
-                        if n == 1 { "entry" } else { "entries" },
-                        plural(rest as u64, "conversation", "conversations")
-                    )?;
+                    match lang {
+                        Lang::En => writeln!(
+                            out,
+                            "  … and {n} more {} ({}; --all or the JSON report lists them)",
+                            if n == 1 { "entry" } else { "entries" },
+                            plural(rest as u64, "conversation", "conversations")
+                        )?,
+                        Lang::Ja => writeln!(
+                            out,
+                            "  … ほか {n} 項目（通信 {rest} 件。--all または JSON レポートにすべてあります）"
+                        )?,
+                    }
                 }
             }
         }
@@ -723,16 +1010,18 @@ impl Exporter for Text {
         rules(out, &ctx)?;
         if let Some(live) = &o.live {
             writeln!(out)?;
-            writeln!(
-                out,
-                "Live capture on {}: {}, {}; dropped: kernel {}, interface {}, flowlint {}",
-                live.interface,
-                duration((live.duration_s * 1e9) as i64),
-                plural(live.packets, "packet", "packets"),
-                live.kernel_dropped,
-                live.interface_dropped,
-                live.app_dropped,
-            )?;
+            let line = tr!(
+                lang,
+                "Live capture on {interface}: {duration}, {packets}; dropped: kernel {kernel}, interface {nic}, flowlint {app}",
+                "{interface} のライブキャプチャ: {duration}、{packets}。取りこぼし: カーネル {kernel}、インタフェース {nic}、flowlint {app}",
+                interface = live.interface,
+                duration = duration((live.duration_s * 1e9) as i64, lang),
+                packets = words::count(lang, live.packets, "packet", "packets", "パケット", "個"),
+                kernel = live.kernel_dropped,
+                nic = live.interface_dropped,
+                app = live.app_dropped,
+            );
+            writeln!(out, "{line}")?;
         }
         Ok(())
     }
@@ -753,120 +1042,181 @@ pub(crate) fn time_range(o: &Outcome<'_>) -> Option<(i64, i64)> {
 
 fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> io::Result<()> {
     let (o, style) = (ctx.o, ctx.style);
+    let lang = style.lang;
     let t = &o.totals;
     let counts: Vec<String> = Verdict::ALL
         .iter()
-        .map(|v| format!("{} {}", o.count(*v), v.as_str()))
+        .map(|v| match lang {
+            Lang::En => format!("{} {}", o.count(*v), v.as_str()),
+            Lang::Ja => format!("{} {}", words::verdict(*v, lang), o.count(*v)),
+        })
         .collect();
     writeln!(
         out,
         "{}: {}",
-        style.paint("1", "flowlint report"),
-        counts.join(", ")
+        style.paint("1", term!(lang, "flowlint report", "flowlint レポート")),
+        counts.join(term!(lang, ", ", "、"))
     )?;
-    let label = |name: &str| format!("  {name:<10} ");
+    // Labels padded to the same display width (インベントリ is 12 columns).
+    let (label_width, hang): (usize, usize) = match lang {
+        Lang::En => (10, 13),
+        Lang::Ja => (12, 15),
+    };
+    let label = |name: &str| {
+        let pad = label_width.saturating_sub(visible_width(name));
+        format!("  {name}{} ", " ".repeat(pad))
+    };
+    let warning = format!(
+        "  {}{} ",
+        style.paint("33", term!(lang, "warning", "警告")),
+        " ".repeat(label_width - visible_width(term!(lang, "warning", "警告")))
+    );
     for input in &o.inputs {
-        let mut line = words::input_summary(input);
+        let mut line = words::input_summary(input, o.lang);
         // With one input, the time line below is its range.
         if let (Some((first, last)), true) = (input.time_range, o.inputs.len() > 1) {
-            let _ = write!(
-                line,
-                ", {} to {}",
-                ctx.clock.date_time(first),
-                ctx.clock.time_ms(last, first)
-            );
+            line.push_str(&tr!(
+                lang,
+                ", {first} to {last}",
+                "、{first}〜{last}",
+                first = ctx.clock.date_time(first),
+                last = ctx.clock.time_ms(last, first)
+            ));
         }
-        para(out, ctx.width, &label("input"), 13, &line)?;
+        para(
+            out,
+            ctx.width,
+            &label(term!(lang, "input", "入力")),
+            hang,
+            &line,
+        )?;
         for w in &input.warnings {
             para(
                 out,
                 ctx.width,
-                &format!("  {}    ", style.paint("33", "warning")),
-                13,
-                &format!("{}: at byte {}: {}", input.path, w.offset, w.message),
+                &warning,
+                hang,
+                &tr!(
+                    lang,
+                    "{path}: at byte {offset}: {message}",
+                    "{path}: {offset} バイト目: {message}",
+                    path = input.path,
+                    offset = w.offset,
+                    message = w.message
+                ),
             )?;
         }
     }
+    let time = label(term!(lang, "time", "期間"));
     match range {
         Some((first, last)) => writeln!(
             out,
-            "{}{} to {} {} ({})",
-            label("time"),
-            ctx.clock.date_time(first),
-            ctx.clock.time_ms(last, first),
-            ctx.clock.zone(first),
-            duration(last - first)
+            "{time}{}",
+            tr!(
+                lang,
+                "{first} to {last} {zone} ({duration})",
+                "{first}〜{last} {zone}（{duration}）",
+                first = ctx.clock.date_time(first),
+                last = ctx.clock.time_ms(last, first),
+                zone = ctx.clock.zone(first),
+                duration = duration(last - first, lang)
+            )
         )?,
-        None => writeln!(out, "{}no packets", label("time"))?,
+        None => writeln!(out, "{time}{}", term!(lang, "no packets", "パケットなし"))?,
     }
     let catalogs: Vec<String> = o
         .catalogs
         .catalogs
         .iter()
-        .map(|c| {
-            format!(
+        .map(|c| match lang {
+            Lang::En => format!(
                 "{} ({})",
                 c.name,
                 plural(c.rules.len() as u64, "rule", "rules")
-            )
+            ),
+            Lang::Ja => format!("{}（ルール {} 件）", c.name, c.rules.len()),
         })
         .collect();
-    para(out, ctx.width, &label("catalogs"), 13, &catalogs.join(", "))?;
     para(
         out,
         ctx.width,
-        &label("inventory"),
-        13,
+        &label(term!(lang, "catalogs", "カタログ")),
+        hang,
+        &catalogs.join(term!(lang, ", ", "、")),
+    )?;
+    para(
+        out,
+        ctx.width,
+        &label(term!(lang, "inventory", "インベントリ")),
+        hang,
         &words::inventory_summary(o),
     )?;
     let traffic = words::traffic_summary(o);
-    writeln!(out, "{}{traffic}", label("traffic"))?;
+    writeln!(out, "{}{traffic}", label(term!(lang, "traffic", "通信量")))?;
     if t.duplicate_packets > 0 {
-        writeln!(
-            out,
-            "{}{} seen by two captures (taps) and counted once",
-            label(""),
-            plural(t.duplicate_packets, "packet was", "packets were")
-        )?;
+        let line = match lang {
+            Lang::En => format!(
+                "{} seen by two captures (taps) and counted once",
+                plural(t.duplicate_packets, "packet was", "packets were")
+            ),
+            Lang::Ja => format!(
+                "2 つのキャプチャ（タップ）で重複したパケット {} 個は 1 回と数えました",
+                t.duplicate_packets
+            ),
+        };
+        writeln!(out, "{}{line}", label(""))?;
     }
     if t.evicted_connections > 0 {
-        para(
-            out,
-            ctx.width,
-            &format!("  {}    ", style.paint("33", "warning")),
-            13,
-            &format!(
+        let line = match lang {
+            Lang::En => format!(
                 "{} decided early because too many were open at once (raise --max-connections); their states may be incomplete",
                 plural(t.evicted_connections, "connection was", "connections were")
             ),
-        )?;
+            Lang::Ja => format!(
+                "同時に開いている接続が多すぎたため、接続 {} 件を早めに判定しました（--max-connections を増やしてください）。状態が不完全な場合があります",
+                t.evicted_connections
+            ),
+        };
+        para(out, ctx.width, &warning, hang, &line)?;
     }
     if let Some(b) = &o.baseline {
         let worse = !b.new.is_empty() || !b.missing_rules.is_empty();
+        let verdict = if worse {
+            style.paint("1;31", term!(lang, "worse", "悪化"))
+        } else {
+            style.paint("32", term!(lang, "not worse", "悪化なし"))
+        };
+        let counts = match lang {
+            Lang::En => format!(
+                "{}, {}, {}, {}",
+                plural(b.new.len() as u64, "new finding", "new findings"),
+                plural(
+                    b.missing_rules.len() as u64,
+                    "missing rule",
+                    "missing rules"
+                ),
+                plural(b.resolved.len() as u64, "resolved", "resolved"),
+                plural(b.not_seen.len() as u64, "not seen", "not seen"),
+            ),
+            Lang::Ja => format!(
+                "新しい検出 {}、消えたルール {}、解消 {}、未観測 {}",
+                b.new.len(),
+                b.missing_rules.len(),
+                b.resolved.len(),
+                b.not_seen.len()
+            ),
+        };
         writeln!(
             out,
-            "{}{}: {}, {}, {}, {}",
-            label("baseline"),
-            if worse {
-                style.paint("1;31", "worse")
-            } else {
-                style.paint("32", "not worse")
-            },
-            plural(b.new.len() as u64, "new finding", "new findings"),
-            plural(
-                b.missing_rules.len() as u64,
-                "missing rule",
-                "missing rules"
-            ),
-            plural(b.resolved.len() as u64, "resolved", "resolved"),
-            plural(b.not_seen.len() as u64, "not seen", "not seen"),
+            "{}{verdict}: {counts}",
+            label(term!(lang, "baseline", "ベースライン"))
         )?;
     }
     Ok(())
 }
 
 /// "1 established, 2 no_reply".
-fn states_text(conv: &crate::classify::Conversation) -> String {
+fn states_text(conv: &crate::classify::Conversation, lang: Lang) -> String {
     let mut s = String::new();
     for state in STATES_BY_NAME {
         let n = conv.count(state);
@@ -876,7 +1226,10 @@ fn states_text(conv: &crate::classify::Conversation) -> String {
         if !s.is_empty() {
             s.push_str(", ");
         }
-        let _ = write!(s, "{n} {}", state.as_str());
+        let _ = match lang {
+            Lang::En => write!(s, "{n} {}", state.as_str()),
+            Lang::Ja => write!(s, "{} {n}", words::state(state, lang)),
+        };
     }
     s
 }
@@ -889,6 +1242,7 @@ fn conversation(
     painted: &str,
 ) -> io::Result<()> {
     let o = ctx.o;
+    let lang = ctx.style.lang;
     let k = c.conv.key;
     let mut line = format!(
         "{} → {} {}/{}  [{}]  {}",
@@ -896,11 +1250,12 @@ fn conversation(
         k.server,
         k.server_port,
         k.transport.as_str(),
-        states_text(&c.conv),
+        states_text(&c.conv, lang),
         ctx.clock.span(c.conv.first_ns, c.conv.last_ns, ctx.t0),
     );
     if let Some(rule) = c.rule {
-        let _ = write!(line, "  rule {}", o.catalogs.rule_by_id(rule).id);
+        let id = &o.catalogs.rule_by_id(rule).id;
+        line.push_str(&tr!(lang, "  rule {id}", "  ルール {id}", id = id));
     }
     para(out, ctx.width, &format!("  {painted} "), 6, &line)?;
     if c.verdict != Verdict::Unlisted {
@@ -912,11 +1267,12 @@ fn conversation(
         para(out, ctx.width, "      ", 6, &reason)?;
     }
     if let Some(by) = c.conv.icmp_reporter() {
-        writeln!(out, "      blocked by {by}")?;
+        let line = tr!(lang, "      blocked by {by}", "      遮断元 {by}", by = by);
+        writeln!(out, "{line}")?;
     }
     if let Some(fix) = super::fix::Fix::of(o, c) {
-        if let Some(line) = super::fix::text_line(&[fix]) {
-            para(out, ctx.width, "      fix: ", 6, &line)?;
+        if let Some(line) = super::fix::text_line(&[fix], lang) {
+            para(out, ctx.width, fix_lead(lang), 6, &line)?;
         }
     }
     Ok(())
@@ -931,7 +1287,10 @@ pub(crate) fn entry_sentence(o: &Outcome<'_>, t0: i64, g: &Group<'_>) -> String 
         catalogs: o.catalogs,
         hosts: &o.classification.hosts,
         clock: Clock { utc: true },
-        style: Style { color: false },
+        style: Style {
+            color: false,
+            lang: o.lang,
+        },
         width: None,
         t0,
     };
@@ -950,7 +1309,7 @@ fn summary(
         ctx.width,
         &format!("{}: ", ctx.style.paint("1", title)),
         4,
-        &items.join(", "),
+        &items.join(term!(ctx.style.lang, ", ", "、")),
     )
 }
 
@@ -960,6 +1319,7 @@ fn unlisted(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     if list.is_empty() {
         return Ok(());
     }
+    let lang = ctx.style.lang;
     let mut per: HashMap<(u16, Transport), u64> = HashMap::new();
     for c in list {
         *per.entry((c.conv.key.server_port, c.conv.key.transport))
@@ -975,16 +1335,24 @@ fn unlisted(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     if ports.len() > TOP {
         let rest: u64 = ports[TOP..].iter().map(|x| x.1).sum();
         let n = ports.len() - TOP;
-        items.push(format!(
-            "and {n} more {} ({})",
-            if n == 1 { "port" } else { "ports" },
-            plural(rest, "conversation", "conversations")
-        ));
+        items.push(match lang {
+            Lang::En => format!(
+                "and {n} more {} ({})",
+                if n == 1 { "port" } else { "ports" },
+                plural(rest, "conversation", "conversations")
+            ),
+            Lang::Ja => format!("ほか {n} ポート（通信 {rest} 件）"),
+        });
     }
     summary(
         out,
         ctx,
-        &format!("UNLISTED ({}), not judged, per port", list.len()),
+        &tr!(
+            lang,
+            "UNLISTED ({n}), not judged, per port",
+            "対象外（{n} 件）: 判定せず、ポートごと",
+            n = list.len()
+        ),
         &items,
     )
 }
@@ -995,6 +1363,7 @@ fn broadcasts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     if b.groups.is_empty() {
         return Ok(());
     }
+    let lang = ctx.style.lang;
     let mut per: HashMap<(u16, Transport), (u64, Vec<IpAddr>)> = HashMap::new();
     for g in &b.groups {
         let e = per.entry((g.key.port, g.key.transport)).or_default();
@@ -1008,34 +1377,54 @@ fn broadcasts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     let mut items: Vec<String> = ports
         .iter()
         .take(TOP)
-        .map(|((p, t), (n, senders))| {
-            format!(
+        .map(|((p, t), (n, senders))| match lang {
+            Lang::En => format!(
                 "{} {} from {}",
                 port(*p, *t),
                 plural(*n, "packet", "packets"),
                 plural(senders.len() as u64, "sender", "senders")
-            )
+            ),
+            Lang::Ja => format!(
+                "{} パケット {n} 個（送信元 {} 台）",
+                port(*p, *t),
+                senders.len()
+            ),
         })
         .collect();
     if ports.len() > TOP {
-        items.push(format!(
-            "and {} more",
-            plural((ports.len() - TOP) as u64, "port", "ports")
-        ));
+        items.push(match lang {
+            Lang::En => format!(
+                "and {} more",
+                plural((ports.len() - TOP) as u64, "port", "ports")
+            ),
+            Lang::Ja => format!("ほか {} ポート", ports.len() - TOP),
+        });
     }
     if b.folded_packets > 0 {
-        items.push(format!(
-            "{} of further senders folded under 0.0.0.0/::",
-            plural(b.folded_packets, "packet", "packets")
-        ));
+        items.push(match lang {
+            Lang::En => format!(
+                "{} of further senders folded under 0.0.0.0/::",
+                plural(b.folded_packets, "packet", "packets")
+            ),
+            Lang::Ja => format!(
+                "それ以降の送信元のパケット {} 個は 0.0.0.0/:: にまとめました",
+                b.folded_packets
+            ),
+        });
     }
     summary(
         out,
         ctx,
-        &format!(
-            "BROADCAST and multicast ({}), not judged, per port",
-            plural(b.packets, "packet", "packets")
-        ),
+        &match lang {
+            Lang::En => format!(
+                "BROADCAST and multicast ({}), not judged, per port",
+                plural(b.packets, "packet", "packets")
+            ),
+            Lang::Ja => format!(
+                "ブロードキャストとマルチキャスト（パケット {} 個）: 判定せず、ポートごと",
+                b.packets
+            ),
+        },
         &items,
     )
 }
@@ -1070,7 +1459,7 @@ fn hosts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
             }
             let _ = write!(s, " {}", roles.join("+"));
             if h.inferred {
-                s.push_str(" (inferred)");
+                s.push_str(term!(ctx.style.lang, " (inferred)", "（推定）"));
             }
             items.push(s);
         }
@@ -1079,19 +1468,23 @@ fn hosts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         }
     }
     if named > HOSTS {
-        parts.push(format!(
-            "and {} more (all are in the JSON report)",
-            named - HOSTS
+        parts.push(tr!(
+            ctx.style.lang,
+            "and {n} more (all are in the JSON report)",
+            "ほか {n} 台（すべて JSON レポートにあります）",
+            n = named - HOSTS
         ));
     }
+    let title = tr!(
+        ctx.style.lang,
+        "HOSTS with roles ({n})",
+        "役割のあるホスト（{n} 台）",
+        n = all.len()
+    );
     para(
         out,
         ctx.width,
-        &format!(
-            "{}: ",
-            ctx.style
-                .paint("1", &format!("HOSTS with roles ({})", all.len()))
-        ),
+        &format!("{}: ", ctx.style.paint("1", &title)),
         4,
         &parts.join("; "),
     )
@@ -1101,6 +1494,7 @@ fn hosts(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
 /// traffic with their counts, then one line naming those that saw none.
 fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     let o = ctx.o;
+    let lang = ctx.style.lang;
     let mut seen: Vec<(String, Vec<String>)> = Vec::new();
     let mut idle: Vec<(String, Vec<String>)> = Vec::new();
     let (mut n_seen, mut n_idle) = (0, 0);
@@ -1124,14 +1518,20 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
                 let _ = write!(
                     item,
                     " +{}",
-                    ctx.style.paint("31", &format!("{} blocked", u.blocked))
+                    ctx.style.paint(
+                        "31",
+                        &tr!(lang, "{n} blocked", "遮断の疑い {n}", n = u.blocked)
+                    )
                 );
             }
             if u.reversed > 0 {
                 let _ = write!(
                     item,
                     " +{}",
-                    ctx.style.paint("35", &format!("{} reversed", u.reversed))
+                    ctx.style.paint(
+                        "35",
+                        &tr!(lang, "{n} reversed", "逆方向 {n}", n = u.reversed)
+                    )
                 );
             }
         }
@@ -1146,28 +1546,28 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
             .collect::<Vec<_>>()
             .join("; ")
     };
+    let title = tr!(
+        lang,
+        "RULES that saw traffic ({seen} of {all}), with their expected conversations",
+        "通信のあったルール（{all} 件中 {seen} 件）と想定どおりの通信の数",
+        seen = n_seen,
+        all = n_seen + n_idle
+    );
     para(
         out,
         ctx.width,
-        &format!(
-            "{}: ",
-            ctx.style.paint(
-                "1",
-                &format!(
-                    "RULES that saw traffic ({n_seen} of {}), with their expected conversations",
-                    n_seen + n_idle
-                )
-            )
-        ),
+        &format!("{}: ", ctx.style.paint("1", &title)),
         4,
         &join(&seen),
     )?;
     if n_idle > 0 {
-        let lead = format!(
-            "{}: ",
-            ctx.style
-                .paint("1", &format!("RULES with no traffic ({n_idle})"))
+        let title = tr!(
+            lang,
+            "RULES with no traffic ({n})",
+            "通信のなかったルール（{n} 件）",
+            n = n_idle
         );
+        let lead = format!("{}: ", ctx.style.paint("1", &title));
         // On a terminal the names of idle rules would fill the screen that
         // the findings need: as many as fit in a few lines, then how many
         // more. Piped, the line names them all.
@@ -1184,10 +1584,12 @@ fn rules(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
                     (take > 0).then(|| (c.clone(), items[..take].to_vec()))
                 })
                 .collect();
-            text = format!(
-                "{} … and {} more (the JSON report's rules[] lists them all)",
-                join(&first),
-                n_idle - shown
+            text = tr!(
+                lang,
+                "{first} … and {n} more (the JSON report's rules[] lists them all)",
+                "{first} … ほか {n} 件（JSON レポートの rules[] にすべてあります）",
+                first = join(&first),
+                n = n_idle - shown
             );
         }
         para(out, ctx.width, &lead, 4, &text)?;
@@ -1201,72 +1603,101 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         return Ok(());
     };
     let style = ctx.style;
+    let lang = style.lang;
     let conversations = &ctx.o.classification.conversations;
     writeln!(out)?;
-    writeln!(out, "{}", style.paint("1", "COMPARED WITH THE BASELINE"))?;
+    writeln!(
+        out,
+        "{}",
+        style.paint(
+            "1",
+            term!(lang, "COMPARED WITH THE BASELINE", "ベースラインとの比較")
+        )
+    )?;
     let more = |out: &mut dyn Write, n: usize, what: &str| -> io::Result<()> {
         if n > CHANGES {
-            writeln!(
-                out,
-                "  … and {} more {what} (all are in the JSON report)",
-                n - CHANGES
-            )?;
+            let line = tr!(
+                lang,
+                "  … and {n} more {what} (all are in the JSON report)",
+                "  … {what}ほか {n} 件（すべて JSON レポートにあります）",
+                n = n - CHANGES,
+                what = what
+            );
+            writeln!(out, "{line}")?;
         }
         Ok(())
     };
+    let (new, missing, resolved, not_seen) = (
+        term!(lang, "new", "新規"),
+        term!(lang, "missing", "消失"),
+        term!(lang, "resolved", "解消"),
+        term!(lang, "not seen", "未観測"),
+    );
     for &i in b.new.iter().take(CHANGES) {
         let c = &conversations[i as usize];
         let k = c.conv.key;
         writeln!(
             out,
             "  {} {} {} → {} {}",
-            style.paint("31", "new"),
+            style.paint("31", new),
             style.verdict(c.verdict),
             k.client,
             k.server,
             port(k.server_port, k.transport)
         )?;
     }
-    more(out, b.new.len(), "new")?;
+    more(out, b.new.len(), new)?;
     for r in b.missing_rules.iter().take(CHANGES) {
-        writeln!(
-            out,
-            "  {} rule {r} matched traffic before, none now",
-            style.paint("31", "missing")
-        )?;
+        let line = tr!(
+            lang,
+            "rule {r} matched traffic before, none now",
+            "ルール {r} は以前は通信に一致しましたが、今回は一致しません",
+            r = r
+        );
+        writeln!(out, "  {} {line}", style.paint("31", missing))?;
     }
-    more(out, b.missing_rules.len(), "missing rules")?;
+    more(
+        out,
+        b.missing_rules.len(),
+        term!(lang, "missing rules", "消えたルール"),
+    )?;
     for &i in b.resolved.iter().take(CHANGES) {
         let k = conversations[i as usize].conv.key;
         writeln!(
             out,
             "  {} {} → {} {}",
-            style.paint("32", "resolved"),
+            style.paint("32", resolved),
             k.client,
             k.server,
             port(k.server_port, k.transport)
         )?;
     }
-    more(out, b.resolved.len(), "resolved")?;
+    more(out, b.resolved.len(), resolved)?;
     for c in b.not_seen.iter().take(CHANGES) {
-        writeln!(
-            out,
-            "  {} {} {} → {} {}/{} (not in this capture: neither better nor worse)",
-            style.paint("33", "not seen"),
-            c.verdict,
-            c.client,
-            c.server,
-            c.server_port,
-            c.protocol
-        )?;
+        // The baseline's verdict is its JSON name: the glossary's term in Japanese.
+        let verdict = match Verdict::parse(&c.verdict) {
+            Some(v) if lang == Lang::Ja => words::verdict(v, lang).to_string(),
+            _ => c.verdict.to_string(),
+        };
+        let line = tr!(
+            lang,
+            "{verdict} {client} → {server} {port}/{protocol} (not in this capture: neither better nor worse)",
+            "{verdict} {client} → {server} {port}/{protocol}（今回のキャプチャになし: 良くも悪くもなっていません）",
+            verdict = verdict,
+            client = c.client,
+            server = c.server,
+            port = c.server_port,
+            protocol = c.protocol
+        );
+        writeln!(out, "  {} {line}", style.paint("33", not_seen))?;
     }
-    more(out, b.not_seen.len(), "not seen")?;
+    more(out, b.not_seen.len(), not_seen)?;
     if b.new.is_empty()
         && b.resolved.is_empty()
         && b.not_seen.is_empty()
         && b.missing_rules.is_empty()
     {
-        writeln!(out, "  no change")?;
+        writeln!(out, "  {}", term!(lang, "no change", "変化なし"))?;
     }
     Ok(())
 }
@@ -1304,6 +1735,58 @@ mod tests {
     }
 
     #[test]
+    fn japanese_wraps_between_characters_but_never_inside_numbers_or_addresses() {
+        let text = "エージェント 192.0.2.130 → itdm-mgr 192.0.2.10 31000/tcp: 無応答、試行 4 回。\
+                    両者の間で 31000/tcp は開いていますか？（接続 2 件のうち 1 件は通りました）";
+        for width in 12..60 {
+            let lines = wrap(Some(width), "  x ", 6, text);
+            let joined: String = lines.iter().map(|l| l.trim_start()).collect();
+            // Nothing lost but blanks.
+            assert_eq!(
+                joined.replace(' ', ""),
+                format!("x{text}").replace(' ', ""),
+                "{width}"
+            );
+            for (i, l) in lines.iter().enumerate() {
+                let rest = l.trim_start();
+                // No line is wider than asked, unless one unit alone is.
+                assert!(
+                    visible_width(l) <= width || !rest.contains(' '),
+                    "{width}: {l:?}"
+                );
+                assert!(
+                    !NO_LINE_START.contains(rest.chars().next().unwrap()),
+                    "{l:?}"
+                );
+                if i + 1 < lines.len() {
+                    let last = l.chars().next_back().unwrap();
+                    let next = lines[i + 1].trim_start().chars().next().unwrap();
+                    // Never a break inside a run of narrow characters.
+                    assert!(
+                        !(last.is_ascii_alphanumeric()
+                            && next.is_ascii_alphanumeric()
+                            && !l.ends_with(' ')
+                            && text.contains(&format!("{last}{next}"))
+                            && !text.contains(&format!("{last} {next}"))),
+                        "{width}: {l:?} / {next}"
+                    );
+                }
+            }
+            for unit in ["192.0.2.130", "192.0.2.10", "31000/tcp", "itdm-mgr"] {
+                assert!(
+                    lines.iter().any(|l| l.contains(unit)),
+                    "{width}: {unit} split"
+                );
+            }
+        }
+        // Narrow text keeps the old word wrapping exactly.
+        assert_eq!(
+            wrap(Some(20), "  x ", 6, "one two three four five six seven"),
+            ["  x one two three", "      four five six", "      seven"]
+        );
+    }
+
+    #[test]
     fn colour_codes_and_wide_characters_count_as_seen() {
         assert_eq!(visible_width("\x1b[1;31mblocked\x1b[0m"), 7);
         assert_eq!(visible_width("(注1)"), 5);
@@ -1311,11 +1794,13 @@ mod tests {
 
     #[test]
     fn durations_and_lists_read_well() {
-        assert_eq!(duration(42_400_000_000), "42 s");
-        assert_eq!(duration(2_500_000_000), "2.5 s");
-        assert_eq!(duration(350_000_000), "350 ms");
+        assert_eq!(duration(42_400_000_000, Lang::En), "42 s");
+        assert_eq!(duration(2_500_000_000, Lang::En), "2.5 s");
+        assert_eq!(duration(350_000_000, Lang::En), "350 ms");
+        assert_eq!(duration(2_500_000_000, Lang::Ja), "2.5 秒");
         assert_eq!(plural(1, "connection", "connections"), "1 connection");
         let items: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
-        assert_eq!(named_list(&items, 3), "1, 2, 3 and 2 more");
+        assert_eq!(named_list(&items, 3, Lang::En), "1, 2, 3 and 2 more");
+        assert_eq!(named_list(&items, 3, Lang::Ja), "1, 2, 3 ほか 2 件");
     }
 }

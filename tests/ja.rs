@@ -1,0 +1,246 @@
+//! Japanese output through the binary: the language from `--lang` or the
+//! locale variables, the demo report in both languages (insta snapshots),
+//! one-line errors, JSON that stays English apart from `reason`, and help.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `flowlint` piped, in UTC, with exactly the locale variables given.
+fn flowlint(args: &[&str], locale: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowlint"));
+    cmd.current_dir(root())
+        .args(args)
+        .env("TZ", "UTC")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    for (k, v) in locale {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run flowlint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8")
+}
+
+const DEMO: [&str; 4] = [
+    "check",
+    "--inventory",
+    "fixtures/demo/lab.toml",
+    "fixtures/demo/lab.pcapng",
+];
+
+fn demo(extra: &[&str], locale: &[(&str, &str)]) -> Output {
+    let mut args: Vec<&str> = DEMO.to_vec();
+    args.extend_from_slice(extra);
+    flowlint(&args, locale)
+}
+
+fn is_japanese(s: &str) -> bool {
+    s.chars()
+        .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[test]
+fn the_demo_report_in_japanese() {
+    let o = demo(&["-q", "--lang", "ja"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("flowlint レポート: 遮断の疑い 6、逆方向 2、想定外 5"),
+        "{text}"
+    );
+    // Role names from the catalogs' Japanese labels.
+    assert!(text.contains("管理用サーバ → エージェント"), "{text}");
+    insta::assert_snapshot!("demo_ja", text);
+}
+
+#[test]
+fn the_demo_report_in_english() {
+    let o = demo(&["-q", "--lang", "en"], &[]);
+    let text = stdout(&o);
+    assert!(text.starts_with("flowlint report: 6 blocked"), "{text}");
+    assert!(!is_japanese(&text.replace("(注1)", "")), "{text}");
+    insta::assert_snapshot!("demo_en", text);
+}
+
+#[test]
+fn lang_ja_jp_picks_japanese_and_lang_en_overrides_it() {
+    let ja = demo(&[], &[("LANG", "ja_JP.UTF-8")]);
+    assert!(stdout(&ja).starts_with("flowlint レポート"));
+    // The summary line on standard error too.
+    let summary = stderr(&ja);
+    assert!(
+        summary.starts_with("flowlint: パケット 216 個、接続 35 件、通信 33 件。遮断の疑い 6"),
+        "{summary}"
+    );
+    let en = demo(&["--lang", "en"], &[("LANG", "ja_JP.UTF-8")]);
+    assert!(stdout(&en).starts_with("flowlint report"));
+    assert!(
+        stderr(&en).starts_with("flowlint: 216 packets"),
+        "{}",
+        stderr(&en)
+    );
+    // LC_ALL before LANG; an empty LC_ALL is skipped.
+    let c = demo(&[], &[("LANG", "ja_JP.UTF-8"), ("LC_ALL", "C")]);
+    assert!(stdout(&c).starts_with("flowlint report"));
+    let empty = demo(&[], &[("LC_ALL", ""), ("LC_MESSAGES", "ja_JP.UTF-8")]);
+    assert!(stdout(&empty).starts_with("flowlint レポート"));
+}
+
+#[test]
+fn errors_in_japanese_are_still_one_line_with_status_2() {
+    for args in [
+        vec!["--lang", "ja", "check", "no-such-file.pcap"],
+        vec![
+            "--lang",
+            "ja",
+            "check",
+            "--fail-on",
+            "",
+            "fixtures/demo/lab.pcapng",
+        ],
+        vec![
+            "--lang",
+            "ja",
+            "check",
+            "--reply-timeout",
+            "-1",
+            "fixtures/demo/lab.pcapng",
+        ],
+        vec!["--lang", "ja", "check", "--nope"],
+        vec!["--lang", "ja", "check"],
+        vec!["--lang", "ja", "check", "-", "-"],
+    ] {
+        let o = flowlint(&args, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("flowlint: エラー: "), "{args:?}: {err}");
+        assert!(
+            is_japanese(&err["flowlint: エラー: ".len()..]),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // The same failure in English is unchanged.
+    let o = flowlint(&["check", "--reply-timeout", "-1", "x.pcap"], &[]);
+    assert_eq!(
+        stderr(&o),
+        "flowlint: error: --reply-timeout -1: give a number of seconds from 0 to 999999\n"
+    );
+}
+
+#[test]
+fn json_keys_and_values_stay_english_and_reason_follows_the_language() {
+    let run = |lang: &str| -> serde_json::Value {
+        let o = demo(&["-q", "--format", "json", "--lang", lang], &[]);
+        serde_json::from_slice(&o.stdout).expect("JSON")
+    };
+    let (en, ja) = (run("en"), run("ja"));
+    let (ce, cj) = (
+        en["conversations"].as_array().unwrap(),
+        ja["conversations"].as_array().unwrap(),
+    );
+    assert_eq!(ce.len(), cj.len());
+    for (e, j) in ce.iter().zip(cj) {
+        let (e, j) = (e.as_object().unwrap(), j.as_object().unwrap());
+        assert!(e.keys().eq(j.keys()));
+        for (k, v) in e {
+            if k == "reason" {
+                assert_ne!(v, &j[k]);
+                assert!(is_japanese(j[k].as_str().unwrap()), "{}", j[k]);
+            } else {
+                assert_eq!(v, &j[k], "{k}");
+            }
+        }
+        assert!(e["reason_code"].is_string());
+    }
+    let codes: Vec<&str> = ce
+        .iter()
+        .map(|c| c["reason_code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "no_reply",
+        "icmp_blocked_by_third_party",
+        "icmp_unreachable_from_server",
+        "reset_by_middlebox",
+        "refused_by_server",
+        "unanswered",
+        "os_condition",
+        "feature_not_enabled",
+        "wrong_direction",
+        "allowed",
+    ] {
+        assert!(codes.contains(&code), "{code} not in {codes:?}");
+    }
+}
+
+#[test]
+fn jsonl_lines_carry_the_reason_code() {
+    let o = demo(&["-q", "--format", "jsonl", "--lang", "ja"], &[]);
+    let text = stdout(&o);
+    assert!(text.lines().count() > 10);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["reason_code"].is_string(), "{line}");
+        assert!(!is_japanese(line), "{line}");
+    }
+}
+
+#[test]
+fn the_html_report_says_its_language() {
+    let ja = demo(&["-q", "--format", "html", "--lang", "ja"], &[]);
+    let page = stdout(&ja);
+    assert!(page.contains("<html lang=\"ja\">"));
+    assert!(page.contains("<h1>flowlint レポート</h1>"));
+    let en = demo(&["-q", "--format", "html", "--lang", "en"], &[]);
+    assert!(stdout(&en).contains("<html lang=\"en\">"));
+}
+
+#[test]
+fn help_of_every_subcommand_is_japanese() {
+    for sub in ["check", "live", "plan", "catalog"] {
+        let o = flowlint(&[sub, "--help"], &[("LANG", "ja_JP.UTF-8")]);
+        let help = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{sub}");
+        assert!(help.contains("使い方:"), "{sub}: {help}");
+        assert!(!help.contains("Print help"), "{sub}: {help}");
+        let en = flowlint(&[sub, "--help", "--lang", "en"], &[("LANG", "ja_JP.UTF-8")]);
+        assert!(stdout(&en).contains("Usage:"), "{sub}");
+    }
+}
+
+#[test]
+fn plan_and_catalog_tables_in_japanese() {
+    let plan = flowlint(
+        &[
+            "plan",
+            "--inventory",
+            "fixtures/demo/lab.toml",
+            "--lang",
+            "ja",
+        ],
+        &[],
+    );
+    let text = stdout(&plan);
+    assert!(text.starts_with("接続元（クライアント）"), "{text}");
+    assert!(text.contains("許可すべき通信"), "{text}");
+    let catalog = flowlint(&["catalog", "--lang", "ja"], &[]);
+    let text = stdout(&catalog);
+    assert!(
+        text.contains("  役割:") && text.contains("  ルール:"),
+        "{text}"
+    );
+}
