@@ -207,6 +207,7 @@ pub fn analyse(
         let mut sink = Sink::new(options.keep_connections, options.max_conversations);
         // Small batches, so the table can prefetch ahead as the shards do.
         let mut batch: Batch = Vec::with_capacity(LOCAL_BATCH);
+        let mut keys = Vec::with_capacity(LOCAL_BATCH);
         let extra = read_all(
             &mut readers,
             &mut inputs,
@@ -215,15 +216,15 @@ pub fn analyse(
             &mut end_ns,
             |pkt, input| {
                 if !broadcasts.take(pkt, input) {
-                    batch.push((*pkt, ConnKey::of(pkt), input));
+                    batch.push((*pkt, input));
                     if batch.len() == LOCAL_BATCH {
-                        process_batch(&mut table, &batch, &mut |rec| sink.push(rec));
+                        process_batch(&mut table, &batch, &mut keys, &mut |rec| sink.push(rec));
                         batch.clear();
                     }
                 }
             },
         );
-        process_batch(&mut table, &batch, &mut |rec| sink.push(rec));
+        process_batch(&mut table, &batch, &mut keys, &mut |rec| sink.push(rec));
         table.finish(end_ns.unwrap_or(0), &mut |rec| sink.push(rec));
         let stats = table.stats.clone();
         (sink, stats, extra)
@@ -473,23 +474,31 @@ const PREFETCH_AHEAD: usize = 8;
 /// [`PREFETCH_AHEAD`] packets ahead most of the time.
 const LOCAL_BATCH: usize = 64;
 
-/// Feeds a batch to a table in order, asking for each packet's memory ahead.
+/// Feeds a batch to a table in order, asking for each packet's memory ahead
+/// (`keys`: scratch space, reused from batch to batch).
 #[inline]
-fn process_batch(table: &mut FlowTable, batch: &Batch, out: &mut impl FnMut(ConnRecord)) {
-    for (i, (pkt, key, input)) in batch.iter().enumerate() {
-        if let Some((_, far, _)) = batch.get(i + 2 * PREFETCH_AHEAD) {
+fn process_batch(
+    table: &mut FlowTable,
+    batch: &[(PacketMeta, u16)],
+    keys: &mut Vec<ConnKey>,
+    out: &mut impl FnMut(ConnRecord),
+) {
+    keys.clear();
+    keys.extend(batch.iter().map(|(pkt, _)| ConnKey::of(pkt)));
+    for (i, ((pkt, input), key)) in batch.iter().zip(keys.iter()).enumerate() {
+        if let Some(far) = keys.get(i + 2 * PREFETCH_AHEAD) {
             table.prefetch_index(far);
         }
-        if let Some((_, near, _)) = batch.get(i + PREFETCH_AHEAD) {
+        if let Some(near) = keys.get(i + PREFETCH_AHEAD) {
             table.prefetch(near);
         }
         table.process_keyed(pkt, *key, *input, out);
     }
 }
 
-/// Packets for one shard, each with its connection key, computed once on the
-/// routing thread and reused by the shard's table.
-type Batch = Vec<(PacketMeta, ConnKey, u16)>;
+/// Packets for one shard with the capture each came from. The key is
+/// computed again on the shard's thread: cheaper than sending its 48 bytes.
+type Batch = Vec<(PacketMeta, u16)>;
 
 enum Work {
     Packets(Batch),
@@ -523,6 +532,14 @@ fn sharded(
     end_ns: &mut Option<i64>,
     broadcasts: &mut BroadcastTable,
 ) -> (Sink, FlowStats, Vec<Vec<Warning>>) {
+    // A single worker sees every packet in input order, so it can also set
+    // the broadcasts apart and compute the keys (no shard to choose): the
+    // reading thread, the busier of the two, then only reads and decodes.
+    let (mut reader_broadcasts, mut worker_broadcasts) = if workers == 1 {
+        (None, Some(broadcasts))
+    } else {
+        (Some(broadcasts), None)
+    };
     std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(workers);
         let mut replies = Vec::with_capacity(workers);
@@ -541,8 +558,10 @@ fn sharded(
             // conversation table itself, which takes that work off the
             // reading thread (the busier of the two).
             let mut own_sink = (workers == 1).then(|| Sink::new(keep, max_conversations));
+            let mut broadcasts = worker_broadcasts.take();
             handles.push(scope.spawn(move || {
                 let mut table = FlowTable::new(per_shard, ports);
+                let mut keys = Vec::with_capacity(BATCH);
                 for work in rx {
                     let mut decided = Vec::new();
                     let mut deliver = |rec: ConnRecord| match &mut own_sink {
@@ -551,7 +570,10 @@ fn sharded(
                     };
                     let batch = match work {
                         Work::Packets(mut batch) => {
-                            process_batch(&mut table, &batch, &mut deliver);
+                            if let Some(broadcasts) = broadcasts.as_deref_mut() {
+                                batch.retain(|(pkt, input)| !broadcasts.take(pkt, *input));
+                            }
+                            process_batch(&mut table, &batch, &mut keys, &mut deliver);
                             batch.clear();
                             batch
                         }
@@ -582,13 +604,17 @@ fn sharded(
         };
         let mut pending: Vec<Batch> = (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
         let extra = read_all(readers, inputs, total, progress, end_ns, |pkt, input| {
-            // Broadcasts: here, in input order, before the shard is chosen.
-            if broadcasts.take(pkt, input) {
-                return;
-            }
-            let key = ConnKey::of(pkt);
-            let shard = key.shard(workers);
-            pending[shard].push((*pkt, key, input));
+            // Broadcasts: in input order, before the shard is chosen.
+            let shard = match reader_broadcasts.as_deref_mut() {
+                Some(broadcasts) => {
+                    if broadcasts.take(pkt, input) {
+                        return;
+                    }
+                    ConnKey::of(pkt).shard(workers)
+                }
+                None => 0,
+            };
+            pending[shard].push((*pkt, input));
             if pending[shard].len() >= BATCH {
                 // Collect the replies already there (never wait for one).
                 while let Some(&s) = awaited.front() {
