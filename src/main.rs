@@ -416,7 +416,11 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     };
     let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
     check_inputs(&captures, common.output().as_deref())?;
-    let readers = analysis::open_all(&captures)?;
+    // Captures or flow records (Zeek conn.log, nfdump), by content.
+    let (readers, records) = match flowlint::records::open_inputs(&captures)? {
+        flowlint::records::Opened::Captures(readers) => (readers, None),
+        flowlint::records::Opened::Records(records) => (Vec::new(), Some(records)),
+    };
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a
@@ -451,13 +455,16 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
-    let result = analysis::analyse(
-        &captures,
-        readers,
-        &options,
-        server_ports,
-        bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
-    );
+    let result = match records {
+        None => analysis::analyse(
+            &captures,
+            readers,
+            &options,
+            server_ports,
+            bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
+        ),
+        Some(records) => flowlint::records::analyse(&captures, records, &options, server_ports),
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

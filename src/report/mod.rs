@@ -122,6 +122,8 @@ pub struct Outcome<'a> {
     pub live: Option<LiveStats>,
     /// The inventory the roles came from (fixes name its blocks).
     pub inventory: Option<&'a crate::inventory::Inventory>,
+    /// What flow records could not tell, per conversation.
+    pub record_notes: crate::records::RecordNotes,
 }
 
 /// Counts of the flow stage.
@@ -194,6 +196,7 @@ impl<'a> Outcome<'a> {
             baseline: None,
             live: None,
             inventory: None,
+            record_notes: Default::default(),
         }
     }
 
@@ -209,6 +212,7 @@ impl<'a> Outcome<'a> {
             connections,
             flow_stats,
             broadcasts,
+            record_notes,
             ..
         } = result;
         let totals = Totals {
@@ -225,6 +229,7 @@ impl<'a> Outcome<'a> {
         outcome.connections = connections;
         outcome.broadcasts = broadcasts;
         outcome.inventory = inventory;
+        outcome.record_notes = record_notes;
         outcome
     }
 
