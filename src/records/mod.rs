@@ -463,6 +463,10 @@ pub(crate) struct Builder {
     unreachables: Vec<Unreachable>,
     groups: BroadcastTable,
     broadcast: FxHashMap<GroupKey, BroadcastGroup>,
+    /// The sockets that sent to a group, with the group port: a unicast
+    /// datagram back to one of them from that port is a reply.
+    queries: FxHashMap<(IpAddr, u16, u16), GroupKey>,
+    attempt_idle_ns: i64,
     pub(crate) stats: FlowStats,
     /// The latest time any record reached (its start plus its duration).
     pub(crate) end_ns: Option<i64>,
@@ -482,6 +486,8 @@ impl Builder {
             unreachables: Vec::new(),
             groups: BroadcastTable::new(options.broadcast.clone()),
             broadcast: FxHashMap::default(),
+            queries: FxHashMap::default(),
+            attempt_idle_ns: options.flow.attempt_idle_ns,
             stats: FlowStats::default(),
             end_ns: None,
             server_ports,
@@ -494,9 +500,34 @@ impl Builder {
 
     /// A connection from a record. Unanswered attempts (`NoReply`,
     /// `Unanswered`) wait for the end of the input.
+    /// A broadcast or multicast destination. Records carry no link-layer
+    /// destination, so beyond what the packet path knows from addresses
+    /// alone, an IPv4 address ending in .255 is taken as a subnet broadcast.
+    fn is_group(&self, addr: IpAddr) -> bool {
+        self.groups.is_group_address(addr) || matches!(addr, IpAddr::V4(a) if a.octets()[3] == 255)
+    }
+
+    /// A unicast UDP record that answers an earlier datagram to a group.
+    fn reply_group(&self, rec: &ConnRecord) -> Option<GroupKey> {
+        if rec.transport != Transport::Udp {
+            return None;
+        }
+        // The reply's sender is the record's client (a datagram from a
+        // service port back to an ephemeral one is oriented so).
+        let key = self
+            .queries
+            .get(&(rec.server, rec.server_port, rec.client_port))?;
+        let group = self.broadcast.get(key)?;
+        let in_time = rec.first_ns <= group.last_ns.saturating_add(self.reply_timeout_ns)
+            && rec.first_ns.saturating_add(self.reply_timeout_ns) >= group.first_ns;
+        in_time.then_some(*key)
+    }
+
+    /// A connection from a record. Failed and unanswered attempts wait
+    /// for the end of the input.
     pub(crate) fn push(&mut self, p: Pending) {
         self.saw_time(p.rec.last_ns);
-        if self.groups.is_group_address(p.rec.server) {
+        if self.is_group(p.rec.server) {
             let key = GroupKey {
                 client: p.rec.client,
                 destination: p.rec.server,
@@ -514,9 +545,24 @@ impl Builder {
             g.replies += p.replies;
             g.first_ns = g.first_ns.min(p.rec.first_ns);
             g.last_ns = g.last_ns.max(p.rec.last_ns);
+            if self.queries.len() < self.max_held {
+                self.queries
+                    .insert((p.rec.client, p.rec.client_port, p.rec.server_port), key);
+            }
             return;
         }
-        if matches!(p.rec.state, State::NoReply | State::Unanswered) {
+        if let Some(key) = self.reply_group(&p.rec) {
+            if let Some(g) = self.broadcast.get_mut(&key) {
+                g.packets += p.rec.packets;
+                g.replies += p.rec.packets;
+                g.last_ns = g.last_ns.max(p.rec.last_ns);
+            }
+            return;
+        }
+        if matches!(
+            p.rec.state,
+            State::NoReply | State::Unanswered | State::Refused
+        ) {
             if self.held.len() >= self.max_held {
                 // Memory stays bounded: the oldest attempt is decided now,
                 // without the ICMP unreachables still to come.
@@ -530,6 +576,50 @@ impl Builder {
         } else {
             self.deliver(p);
         }
+    }
+
+    /// Zeek ends an attempt after a few seconds without an answer (and at
+    /// each RST), and logs the retransmitted SYN as a new record on the
+    /// same sockets; the packet path sees one connection retrying. Failed
+    /// records of the same sockets and state, each beginning within the
+    /// attempt timeout of the one before, are merged into one connection.
+    fn merge_retries(&mut self) {
+        let mut held: Vec<Pending> = std::mem::take(&mut self.held).into();
+        let sockets = |r: &ConnRecord| {
+            (
+                r.transport,
+                r.client,
+                r.client_port,
+                r.server,
+                r.server_port,
+            )
+        };
+        held.sort_by(|a, b| {
+            (sockets(&a.rec), a.rec.first_ns).cmp(&(sockets(&b.rec), b.rec.first_ns))
+        });
+        let mut merged: VecDeque<Pending> = VecDeque::with_capacity(held.len());
+        for p in held {
+            if let Some(last) = merged.back_mut() {
+                let r = &mut last.rec;
+                if sockets(r) == sockets(&p.rec)
+                    && r.state == p.rec.state
+                    && p.rec.first_ns <= r.last_ns.saturating_add(self.attempt_idle_ns)
+                {
+                    r.last_ns = r.last_ns.max(p.rec.last_ns);
+                    r.attempt_last_ns = r.attempt_last_ns.max(p.rec.attempt_last_ns);
+                    r.packets += p.rec.packets;
+                    r.bytes += p.rec.bytes;
+                    r.syns = r.syns.saturating_add(p.rec.syns);
+                    r.unanswered_datagrams = r
+                        .unanswered_datagrams
+                        .saturating_add(p.rec.unanswered_datagrams);
+                    last.notes |= p.notes;
+                    continue;
+                }
+            }
+            merged.push_back(p);
+        }
+        self.held = merged;
     }
 
     pub(crate) fn push_unreachable(&mut self, u: Unreachable) {
@@ -558,7 +648,7 @@ impl Builder {
         let end = self.end_ns.unwrap_or(p.rec.last_ns);
         let waited = end < p.rec.last_ns
             || end.saturating_sub(p.rec.attempt_first_ns) >= self.reply_timeout_ns;
-        if !waited && p.rec.state != State::Unreachable {
+        if !waited && matches!(p.rec.state, State::NoReply | State::Unanswered) {
             p.rec.state = State::Pending;
         }
         self.deliver(p);
@@ -599,7 +689,7 @@ impl Builder {
                 .min();
             if let Some((_, i)) = best {
                 let p = &mut self.held[i];
-                if p.rec.state != State::Unreachable {
+                if matches!(p.rec.state, State::NoReply | State::Unanswered) {
                     p.rec.state = State::Unreachable;
                     p.rec.failed_by = Some(u.from);
                     p.notes |= Note::IcmpLinked.bit();
@@ -613,6 +703,22 @@ impl Builder {
 
     /// Decides what waited and gives the analysis.
     pub(crate) fn finish(mut self, inputs: Vec<InputSummary>) -> Analysis {
+        self.merge_retries();
+        // A reply logged before the query it answers (Zeek writes records
+        // as connections end) waited here as an unanswered datagram.
+        let held = std::mem::take(&mut self.held);
+        for p in held {
+            match self.reply_group(&p.rec) {
+                Some(key) => {
+                    if let Some(g) = self.broadcast.get_mut(&key) {
+                        g.packets += p.rec.packets;
+                        g.replies += p.rec.packets;
+                        g.last_ns = g.last_ns.max(p.rec.last_ns);
+                    }
+                }
+                None => self.held.push_back(p),
+            }
+        }
         self.link_unreachables();
         while let Some(p) = self.held.pop_front() {
             self.decide(p);

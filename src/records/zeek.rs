@@ -116,6 +116,8 @@ pub struct ZeekConn {
     pub orig: (IpAddr, u16),
     pub resp: (IpAddr, u16),
     pub proto: Proto,
+    /// Zeek's `service` names a tunnel (the packet path decapsulates it).
+    pub tunnel: bool,
     pub duration_ns: Option<i64>,
     pub conn_state: Option<ZeekState>,
     pub history: Option<History>,
@@ -177,6 +179,17 @@ fn parse_ts(s: &str) -> Option<i64> {
     })
 }
 
+/// Does a `service` value (a comma list) name a tunnel protocol?
+fn names_tunnel(service: &str) -> bool {
+    service
+        .split(',')
+        .any(|s| matches!(s.trim(), "teredo" | "vxlan" | "geneve" | "gtpv1" | "ayiya"))
+}
+
+/// UDP ports of the tunnels the packet path decapsulates (VXLAN, Geneve,
+/// GTP-U, Teredo): their outer datagrams are no conversation there.
+const TUNNEL_PORTS: [u16; 4] = [4789, 6081, 2152, 3544];
+
 fn hash_uid(uid: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(uid.as_bytes())
@@ -192,6 +205,7 @@ struct Columns {
     resp_h: Option<usize>,
     resp_p: Option<usize>,
     proto: Option<usize>,
+    service: Option<usize>,
     duration: Option<usize>,
     conn_state: Option<usize>,
     history: Option<usize>,
@@ -213,6 +227,7 @@ impl Columns {
             resp_h: at("id.resp_h"),
             resp_p: at("id.resp_p"),
             proto: at("proto"),
+            service: at("service"),
             duration: at("duration"),
             conn_state: at("conn_state"),
             history: at("history"),
@@ -416,6 +431,7 @@ impl TsvParser {
             resp_h: need(c.resp_h, "id.resp_h")?,
             resp_p: need(c.resp_p, "id.resp_p")?,
             proto: need(c.proto, "proto")?,
+            service: get(c.service),
             duration: get(c.duration),
             conn_state: get(c.conn_state),
             history: get(c.history),
@@ -437,6 +453,7 @@ struct Fields<'a> {
     resp_h: &'a str,
     resp_p: &'a str,
     proto: &'a str,
+    service: Option<&'a str>,
     duration: Option<&'a str>,
     conn_state: Option<&'a str>,
     history: Option<&'a str>,
@@ -501,6 +518,7 @@ impl Fields<'_> {
                 port("id.resp_p", self.resp_p)?,
             ),
             proto,
+            tunnel: self.service.is_some_and(names_tunnel),
             duration_ns,
             conn_state,
             history: self.history.map(History::parse),
@@ -529,6 +547,8 @@ struct JsonConn<'a> {
     resp_p: JsonScalar<'a>,
     #[serde(borrow)]
     proto: Cow<'a, str>,
+    #[serde(borrow, default)]
+    service: Option<Cow<'a, str>>,
     #[serde(default)]
     duration: Option<JsonScalar<'a>>,
     #[serde(borrow, default)]
@@ -601,6 +621,7 @@ fn parse_json_line(line: &[u8]) -> Result<ZeekConn, String> {
         resp_h: &j.resp_h,
         resp_p: &resp_p,
         proto: &j.proto,
+        service: j.service.as_deref(),
         duration: duration.as_deref(),
         conn_state: j.conn_state.as_deref(),
         history: j.history.as_deref(),
@@ -625,7 +646,18 @@ pub(crate) fn feed(conn: &ZeekConn, builder: &mut Builder) {
     let end = conn.ts_ns.saturating_add(conn.duration_ns.unwrap_or(0));
     let transport = match conn.proto {
         Proto::Tcp => Transport::Tcp,
-        Proto::Udp => Transport::Udp,
+        Proto::Udp => {
+            // The outer datagrams of a tunnel: the packet path looks inside
+            // them, and Zeek logs what is inside as records of their own.
+            if conn.tunnel
+                || TUNNEL_PORTS.contains(&conn.orig.1)
+                || TUNNEL_PORTS.contains(&conn.resp.1)
+            {
+                builder.saw_time(end);
+                return;
+            }
+            Transport::Udp
+        }
         Proto::Icmp => {
             // Zeek writes ICMP type and code as the ports; an unreachable
             // goes from its sender to the client of what it answers.
@@ -692,11 +724,7 @@ pub(crate) fn feed(conn: &ZeekConn, builder: &mut Builder) {
                 (first_is_client != h.flipped, false)
             };
             let (cl, sv) = if client_is_orig { (o, r) } else { (r, o) };
-            let (cl_pkts, sv_pkts) = if client_is_orig {
-                (orig_pkts, resp_pkts)
-            } else {
-                (resp_pkts, orig_pkts)
-            };
+            let sv_pkts = if client_is_orig { resp_pkts } else { orig_pkts };
             orig_is_client = client_is_orig;
             opening_seen = opening;
             state = if !opening {
@@ -733,7 +761,6 @@ pub(crate) fn feed(conn: &ZeekConn, builder: &mut Builder) {
                 } else if server_spoke {
                     State::Established
                 } else {
-                    let _ = cl_pkts;
                     State::NoReply
                 }
             };
@@ -744,13 +771,8 @@ pub(crate) fn feed(conn: &ZeekConn, builder: &mut Builder) {
             orig_is_client = first_is_client != h.flipped;
             opening_seen = first_is_client;
             let sv_pkts = if orig_is_client { resp_pkts } else { orig_pkts };
-            let cl_pkts = if orig_is_client { orig_pkts } else { resp_pkts };
             state = if sv_pkts > 0 {
                 State::Answered
-            } else if cl_pkts == 0 && (h.orig.has(Letters::BAD_CHECKSUM) || history.is_none()) {
-                // Nothing counted either way (every packet had a bad
-                // checksum): Zeek saw no datagram to judge.
-                State::Unanswered
             } else {
                 State::Unanswered
             };
