@@ -54,10 +54,13 @@ pub struct FlowHalf {
     pub icmp: Option<(u8, u8)>,
 }
 
+/// What nfdump writes inside the brackets when no flow matched.
+const NO_FLOWS: &str = "No matching flows";
+
 /// Does a JSON input look like nfdump's (its first object's field names)?
 pub(crate) fn looks_like_json(start: &str) -> bool {
     let after = start.trim_start_matches('[').trim_start();
-    if after.starts_with(']') {
+    if after.starts_with(']') || after.starts_with(NO_FLOWS) {
         // nfdump's output for no records.
         return true;
     }
@@ -229,6 +232,9 @@ impl JsonSplitter {
                 }
             }
             let (line, offset, number) = lines.next_line()?;
+            if self.depth == 0 && line.trim_ascii() == NO_FLOWS.as_bytes() {
+                continue;
+            }
             let line = line.to_vec();
             self.scan(&line, offset, number, warnings);
         }
