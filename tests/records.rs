@@ -10,15 +10,14 @@ use serde_json::Value;
 const HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t2026-11-20-10-00-00\n";
 const FIELDS: &str = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
 
-/// A TSV record: ts, uid, orig, orig port, resp, resp port, proto, state, history, pkts.
+/// A TSV record: ts, uid, orig, resp, proto, (conn_state, history), packets each way.
 fn tsv(
     ts: &str,
     uid: &str,
     o: (&str, u16),
     r: (&str, u16),
     proto: &str,
-    state: &str,
-    history: &str,
+    (state, history): (&str, &str),
     pkts: (u64, u64),
 ) -> String {
     format!(
@@ -115,8 +114,7 @@ fn sample_log() -> String {
         ("192.0.2.130", 50000),
         ("192.0.2.10", 31000),
         "tcp",
-        "S0",
-        "S",
+        ("S0", "S"),
         (3, 0),
     ));
     // Refused.
@@ -126,8 +124,7 @@ fn sample_log() -> String {
         ("192.0.2.131", 50001),
         ("192.0.2.10", 31000),
         "tcp",
-        "REJ",
-        "Sr",
+        ("REJ", "Sr"),
         (1, 1),
     ));
     // Established.
@@ -137,8 +134,7 @@ fn sample_log() -> String {
         ("192.0.2.132", 50002),
         ("192.0.2.10", 31000),
         "tcp",
-        "SF",
-        "ShADadFf",
+        ("SF", "ShADadFf"),
         (6, 5),
     ));
     log.push_str("#close\t2026-11-20-11-00-00\n");
@@ -217,8 +213,7 @@ fn a_short_log_leaves_the_attempt_pending() {
         ("192.0.2.130", 50000),
         ("192.0.2.10", 31000),
         "tcp",
-        "S0",
-        "S",
+        ("S0", "S"),
         (1, 0),
     ));
     let dir = tempfile::tempdir().expect("tempdir");

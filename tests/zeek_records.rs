@@ -66,12 +66,15 @@ const EXPLAINED: &[(&str, &str, &str)] = &[
 
 const LINK_LAYER_GROUP: &str = "the trace sends it to a link-layer broadcast or multicast destination (the Ethernet group bit), which the packet path lists apart; conn.log keeps no link-layer address";
 
+/// (transport, lower socket, higher socket).
+type FlowKey = (String, (IpAddr, u16), (IpAddr, u16));
+
 /// First packet time per unordered 5-tuple, and per (ICMP sender, receiver)
 /// of unreachables.
 #[derive(Default)]
 struct TraceTimes {
     first: Option<i64>,
-    flows: HashMap<(String, (IpAddr, u16), (IpAddr, u16)), i64>,
+    flows: HashMap<FlowKey, i64>,
     unreachables: HashMap<(IpAddr, IpAddr), i64>,
 }
 

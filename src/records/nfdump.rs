@@ -532,7 +532,7 @@ impl Pairer {
     pub(crate) fn finish(self, builder: &mut Builder) {
         // Keys in order, so the result does not depend on hashing.
         let mut keys: Vec<(PairKey, Vec<FlowHalf>)> = self.halves.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        keys.sort_by_key(|k| k.0);
         for (_, mut halves) in keys {
             halves.sort_by_key(|h| (h.first_ns, h.last_ns));
             let mut group: Vec<FlowHalf> = Vec::new();
@@ -561,10 +561,7 @@ fn decide(group: Vec<FlowHalf>, builder: &mut Builder) {
     let proto = first.proto;
     if matches!(proto, 1 | 58) {
         for h in &group {
-            let unreachable = match (proto, h.icmp) {
-                (1, Some((3, _))) | (58, Some((1, _))) => true,
-                _ => false,
-            };
+            let unreachable = matches!((proto, h.icmp), (1, Some((3, _))) | (58, Some((1, _))));
             if unreachable {
                 builder.push_unreachable(Unreachable {
                     from: h.src.0,
