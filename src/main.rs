@@ -51,7 +51,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse capture files (pcap, pcapng) as one analysis.
+    /// Analyse capture files (pcap, pcapng), or flow records (Zeek conn.log, nfdump), as one analysis.
     #[command(after_help = AFTER_HELP)]
     Check(CheckArgs),
     /// Analyse live traffic from an interface (needs the `live` build feature and libpcap).
@@ -217,7 +217,8 @@ struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Capture files: pcap or pcapng, plain or compressed with gzip, zstd or xz
-    /// (recognised by content); `-` is standard input.
+    /// (recognised by content); `-` is standard input. Or flow records instead:
+    /// Zeek conn.log (TSV or JSON lines) or nfdump -o json / -o csv output.
     #[arg(required_unless_present = "read", value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
     /// A capture file, as tcpdump spells it (repeatable; same as a CAPTURE argument).
