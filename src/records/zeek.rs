@@ -264,6 +264,7 @@ pub struct TsvParser {
     columns: Option<Columns>,
     /// A block without the required columns: its records are skipped (one warning).
     unusable: bool,
+    spans: Vec<(usize, usize)>,
 }
 
 impl Default for TsvParser {
@@ -274,6 +275,7 @@ impl Default for TsvParser {
             empty: b"(empty)".to_vec(),
             columns: None,
             unusable: false,
+            spans: Vec::new(),
         }
     }
 }
@@ -326,8 +328,20 @@ impl TsvParser {
                 self.unusable = true;
                 continue;
             };
-            let fields: Vec<&[u8]> = line.split(|b| *b == self.separator).collect();
-            match self.record(columns, &fields) {
+            // Field boundaries, in a buffer reused from line to line.
+            let mut spans = std::mem::take(&mut self.spans);
+            spans.clear();
+            let mut start = 0;
+            for (i, b) in line.iter().enumerate() {
+                if *b == self.separator {
+                    spans.push((start, i));
+                    start = i + 1;
+                }
+            }
+            spans.push((start, line.len()));
+            let parsed = self.record(columns, line, &spans);
+            self.spans = spans;
+            match parsed {
                 Ok(conn) => return Some(conn),
                 Err(e) => {
                     warnings.at_line(offset, number, format!("{e}; the record is skipped"));
@@ -404,17 +418,23 @@ impl TsvParser {
         }
     }
 
-    fn record(&self, c: &Columns, fields: &[&[u8]]) -> Result<ZeekConn, String> {
-        if fields.len() != c.count {
+    fn record(
+        &self,
+        c: &Columns,
+        line: &[u8],
+        spans: &[(usize, usize)],
+    ) -> Result<ZeekConn, String> {
+        if spans.len() != c.count {
             return Err(format!(
                 "{} fields where #fields names {}",
-                fields.len(),
+                spans.len(),
                 c.count
             ));
         }
         let get = |i: Option<usize>| -> Option<&str> {
-            let f = fields.get(i?)?;
-            if *f == self.unset.as_slice() || *f == self.empty.as_slice() {
+            let (a, b) = *spans.get(i?)?;
+            let f = line.get(a..b)?;
+            if f == self.unset.as_slice() || f == self.empty.as_slice() {
                 None
             } else {
                 std::str::from_utf8(f).ok()
