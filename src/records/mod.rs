@@ -285,7 +285,8 @@ pub enum Item {
 }
 
 enum Parser {
-    ZeekTsv(zeek::TsvParser),
+    // Boxed: its header state is the largest by far.
+    ZeekTsv(Box<zeek::TsvParser>),
     ZeekJson,
     NfdumpJson(nfdump::JsonSplitter),
     NfdumpCsv(nfdump::CsvParser),
@@ -310,7 +311,7 @@ impl RecordReader {
             Container::ZeekConnJson => Parser::ZeekJson,
             Container::NfdumpJson => Parser::NfdumpJson(nfdump::JsonSplitter::default()),
             Container::NfdumpCsv => Parser::NfdumpCsv(nfdump::CsvParser::default()),
-            _ => Parser::ZeekTsv(zeek::TsvParser::default()),
+            _ => Parser::ZeekTsv(Box::default()),
         };
         RecordReader {
             path: name.to_string(),
