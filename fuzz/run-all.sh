@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")"
 secs=${1:-300}; shift
-targets=${*:-"capture_pcap capture_pcapng capture_compressed decode pipeline inventory catalog services baseline"}
+targets=${*:-"capture_pcap capture_pcapng capture_compressed decode pipeline inventory catalog services baseline records"}
 for t in $targets; do
     mkdir -p corpus/$t artifacts/$t
     echo "=== $t $(date -u +%FT%TZ)"

@@ -126,6 +126,9 @@ pub struct Analysis {
     pub broadcasts: Broadcasts,
     /// Time of the last packet (ns since the epoch), if any.
     pub end_ns: Option<i64>,
+    /// What flow records could not tell, per conversation (empty for
+    /// captures; see `crate::records`).
+    pub record_notes: crate::records::RecordNotes,
 }
 
 impl Analysis {
@@ -279,6 +282,7 @@ pub fn analyse(
         flow_stats,
         broadcasts: broadcasts.finish(),
         end_ns,
+        record_notes: Default::default(),
     }
 }
 

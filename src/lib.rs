@@ -26,6 +26,7 @@ pub mod inventory;
 pub mod listing;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod records;
 pub mod report;
 pub mod synth;
 pub mod time;

@@ -266,6 +266,7 @@ pub fn run(
         )
         .finish(),
         end_ns: Some(ended_ns),
+        record_notes: Default::default(),
     };
     drop(engine);
     let mut outcome = Outcome::classify(analysis, catalogs, inventory);

@@ -73,7 +73,7 @@ enum LangArg {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse capture files (pcap, pcapng) as one analysis.
+    /// Analyse capture files (pcap, pcapng), or flow records (Zeek conn.log, nfdump), as one analysis.
     #[command(after_help = AFTER_HELP)]
     Check(CheckArgs),
     /// Analyse live traffic from an interface (needs the `live` build feature and libpcap).
@@ -239,7 +239,8 @@ struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Capture files: pcap or pcapng, plain or compressed with gzip, zstd or xz
-    /// (recognised by content); `-` is standard input.
+    /// (recognised by content); `-` is standard input. Or flow records instead:
+    /// Zeek conn.log (TSV or JSON lines) or nfdump -o json / -o csv output.
     #[arg(required_unless_present = "read", value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
     /// A capture file, as tcpdump spells it (repeatable; same as a CAPTURE argument).
@@ -497,7 +498,11 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     };
     let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
     check_inputs(&captures, common.output().as_deref())?;
-    let readers = analysis::open_all(&captures)?;
+    // Captures or flow records (Zeek conn.log, nfdump), by content.
+    let (readers, records) = match flowlint::records::open_inputs(&captures)? {
+        flowlint::records::Opened::Captures(readers) => (readers, None),
+        flowlint::records::Opened::Records(records) => (Vec::new(), Some(records)),
+    };
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a
@@ -532,13 +537,16 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
         max_conversations: common.max_conversations.max(1),
     };
     let server_ports = Arc::new(catalogs.server_ports());
-    let result = analysis::analyse(
-        &captures,
-        readers,
-        &options,
-        server_ports,
-        bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
-    );
+    let result = match records {
+        None => analysis::analyse(
+            &captures,
+            readers,
+            &options,
+            server_ports,
+            bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
+        ),
+        Some(records) => flowlint::records::analyse(&captures, records, &options, server_ports),
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

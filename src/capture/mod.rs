@@ -21,6 +21,9 @@ use std::fmt;
 use std::fs::File;
 use std::path::Path;
 
+/// Also used by flow-record inputs (`crate::records`), which are recognised
+/// after decompression like captures.
+pub(crate) use compression::wrap as decompress;
 pub use compression::Compression;
 use source::Source;
 
@@ -31,6 +34,30 @@ pub enum Container {
     Pcap,
     /// pcap next generation: sections, interfaces, blocks.
     Pcapng,
+    /// Flow records, not packets (see `crate::records`): Zeek's conn.log in
+    /// its TSV and JSON-lines forms, nfdump's `-o json` and `-o csv`.
+    ZeekConnTsv,
+    ZeekConnJson,
+    NfdumpJson,
+    NfdumpCsv,
+}
+
+impl Container {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Container::Pcap => "pcap",
+            Container::Pcapng => "pcapng",
+            Container::ZeekConnTsv => "zeek-conn-tsv",
+            Container::ZeekConnJson => "zeek-conn-json",
+            Container::NfdumpJson => "nfdump-json",
+            Container::NfdumpCsv => "nfdump-csv",
+        }
+    }
+
+    /// Flow records rather than a packet capture.
+    pub fn is_records(self) -> bool {
+        !matches!(self, Container::Pcap | Container::Pcapng)
+    }
 }
 
 /// What a capture file is: its container, and the compression around it.
@@ -51,20 +78,53 @@ impl Format {
     };
 
     /// The name used in reports (`inputs[].format`): `pcap`, `pcapng`,
-    /// `pcapng+gzip`, `pcap+zstd`, ...
+    /// `pcapng+gzip`, `pcap+zstd`, `zeek-conn-tsv+gzip`, ...
     pub fn as_str(self) -> &'static str {
         use Compression::{Gzip, Xz, Zstd};
-        use Container::{Pcap, Pcapng};
-        match (self.container, self.compression) {
-            (Pcap, None) => "pcap",
-            (Pcapng, None) => "pcapng",
-            (Pcap, Some(Gzip)) => "pcap+gzip",
-            (Pcapng, Some(Gzip)) => "pcapng+gzip",
-            (Pcap, Some(Zstd)) => "pcap+zstd",
-            (Pcapng, Some(Zstd)) => "pcapng+zstd",
-            (Pcap, Some(Xz)) => "pcap+xz",
-            (Pcapng, Some(Xz)) => "pcapng+xz",
-        }
+        // Static names: reports borrow them.
+        const NAMES: [[&str; 4]; 6] = [
+            ["pcap", "pcap+gzip", "pcap+zstd", "pcap+xz"],
+            ["pcapng", "pcapng+gzip", "pcapng+zstd", "pcapng+xz"],
+            [
+                "zeek-conn-tsv",
+                "zeek-conn-tsv+gzip",
+                "zeek-conn-tsv+zstd",
+                "zeek-conn-tsv+xz",
+            ],
+            [
+                "zeek-conn-json",
+                "zeek-conn-json+gzip",
+                "zeek-conn-json+zstd",
+                "zeek-conn-json+xz",
+            ],
+            [
+                "nfdump-json",
+                "nfdump-json+gzip",
+                "nfdump-json+zstd",
+                "nfdump-json+xz",
+            ],
+            [
+                "nfdump-csv",
+                "nfdump-csv+gzip",
+                "nfdump-csv+zstd",
+                "nfdump-csv+xz",
+            ],
+        ];
+        let row = match self.container {
+            Container::Pcap => 0,
+            Container::Pcapng => 1,
+            Container::ZeekConnTsv => 2,
+            Container::ZeekConnJson => 3,
+            Container::NfdumpJson => 4,
+            Container::NfdumpCsv => 5,
+        };
+        let column = match self.compression {
+            None => 0,
+            Some(Gzip) => 1,
+            Some(Zstd) => 2,
+            Some(Xz) => 3,
+        };
+        NAMES[row][column]
     }
 }
 
@@ -372,6 +432,13 @@ impl CaptureReader {
     /// File size when known.
     pub fn total_len(&self) -> Option<u64> {
         self.total_len
+    }
+
+    /// Where the stream came from, for a capture opened by `crate::records`
+    /// after it looked at the decompressed bytes.
+    pub(crate) fn set_origin(&mut self, compression: Option<Compression>, total_len: Option<u64>) {
+        self.compression = compression;
+        self.total_len = total_len;
     }
 }
 

@@ -359,6 +359,13 @@ impl Serialize for ConversationView<'_, '_> {
         if conv.folded() > 0 {
             m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
         }
+        // Only for flow records: what they could not tell.
+        if o.record_notes.of(&key).next().is_some() {
+            m.serialize_entry(
+                "record_notes",
+                &Seq(|| o.record_notes.of(&key).map(crate::records::Note::as_str)),
+            )?;
+        }
         if let Some(fix) = super::fix::Fix::of(o, c) {
             m.serialize_entry("fix", &super::fix::FixView(&fix))?;
         }

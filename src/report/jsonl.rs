@@ -61,9 +61,13 @@ struct ConnectionLine<'a> {
     server_port: u16,
     protocol: &'static str,
     state: &'static str,
-    /// Zeek's `history` and `conn_state`, in Zeek's orientation.
-    history: &'a str,
-    conn_state: &'static str,
+    /// Zeek's `history` and `conn_state`, in Zeek's orientation (absent
+    /// for connections read from flow records, which have no packets to
+    /// derive them from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conn_state: Option<&'static str>,
     /// Only when Zeek calls the server the originator (a connection seen
     /// without its opening, a UDP answer first): Zeek's `id.*`, so the
     /// record joins Zeek's conn.log.
@@ -143,7 +147,7 @@ pub fn write_connection_with_fix(
     verdict: Option<Decided<'_>>,
     fix: Option<&super::fix::Fix>,
 ) -> io::Result<()> {
-    debug_assert!(rec.zeek.is_some(), "JSONL needs the flow table's Zeek view");
+    // Connections from flow records have no Zeek view (see `crate::records`).
     let zeek = rec.zeek.as_deref();
     let flipped = zeek.is_some_and(|z| z.flipped);
     let line = ConnectionLine {
@@ -153,8 +157,8 @@ pub fn write_connection_with_fix(
         server_port: rec.server_port,
         protocol: rec.transport.as_str(),
         state: rec.state.as_str(),
-        history: zeek.map_or("", |z| z.history()),
-        conn_state: zeek.map_or("OTH", |z| z.conn_state.as_str()),
+        history: zeek.map(|z| z.history()),
+        conn_state: zeek.map(|z| z.conn_state.as_str()),
         zeek_orig_h: flipped.then_some(AsText(Addr(rec.server))),
         zeek_orig_p: flipped.then_some(rec.server_port),
         zeek_resp_h: flipped.then_some(AsText(Addr(rec.client))),

@@ -125,6 +125,8 @@ pub struct Outcome<'a> {
     pub inventory: Option<&'a crate::inventory::Inventory>,
     /// The language of what people read (JSON keys and values stay English).
     pub lang: lang::Lang,
+    /// What flow records could not tell, per conversation.
+    pub record_notes: crate::records::RecordNotes,
 }
 
 /// Counts of the flow stage.
@@ -198,6 +200,7 @@ impl<'a> Outcome<'a> {
             live: None,
             inventory: None,
             lang: lang::Lang::En,
+            record_notes: Default::default(),
         }
     }
 
@@ -213,6 +216,7 @@ impl<'a> Outcome<'a> {
             connections,
             flow_stats,
             broadcasts,
+            record_notes,
             ..
         } = result;
         let totals = Totals {
@@ -229,6 +233,7 @@ impl<'a> Outcome<'a> {
         outcome.connections = connections;
         outcome.broadcasts = broadcasts;
         outcome.inventory = inventory;
+        outcome.record_notes = record_notes;
         outcome
     }
 

@@ -1,0 +1,904 @@
+//! Flow records as input: what Zeek (`conn.log`) and NetFlow/IPFIX
+//! collectors (`nfdump -o json` / `-o csv`) already recorded, checked
+//! against the catalogs with the same states and verdicts as packets.
+//!
+//! Owns: recognising an input by content (after decompression, like
+//! captures; never by name), reading it line by line or object by object
+//! (streamed, never loaded whole), the records' byte offsets and line
+//! numbers for warnings, and turning records into the same [`ConnRecord`]s
+//! and [`ConversationTable`] the packet path builds, so classification and
+//! reports do not know where a connection came from. `zeek` maps Zeek's
+//! `conn_state`/`history` onto flowlint's states; `nfdump` pairs
+//! unidirectional flow records with their reverse. What a record cannot
+//! tell is noted per conversation ([`RecordNotes`]).
+//!
+//! What stays in memory: the conversation table (as for packets), the uids
+//! seen (8 bytes each, for duplicate records), and the attempts nobody
+//! answered yet, held until the end of the input (or until there are
+//! `max_connections` of them) because whether one is `pending` or
+//! `no_reply` depends on when the records end, and an ICMP unreachable
+//! logged later may belong to one. nfdump records wait for their reverse
+//! (see `nfdump`).
+
+pub mod nfdump;
+pub mod zeek;
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::analysis::{Analysis, InputSummary, Options, SkipCounts, TunnelCounts};
+use crate::broadcast::{BroadcastGroup, BroadcastTable, Broadcasts, GroupKey};
+use crate::capture::{CaptureError, CaptureReader, Compression, Container, Format, Warning};
+use crate::catalog::PortBitmap;
+use crate::classify::{ConvKey, ConversationTable};
+use crate::decode::Transport;
+use crate::flow::{ConnRecord, FlowStats, State};
+
+/// A record input that cannot be read at all (status 2). Shares the capture
+/// error's form: file, byte offset, what is wrong.
+pub type RecordError = CaptureError;
+
+/// What the inputs of one `check` are: captures, or flow records (the two
+/// do not mix in one analysis: their clocks and connection splits differ).
+pub enum Opened {
+    Captures(Vec<CaptureReader>),
+    Records(Vec<RecordReader>),
+}
+
+/// Bytes looked at to recognise a format.
+const SNIFF: usize = 4096;
+
+/// Opens every input (`-`: standard input) and recognises it by content.
+pub fn open_inputs(paths: &[PathBuf]) -> Result<Opened, CaptureError> {
+    let mut captures = Vec::new();
+    let mut records = Vec::new();
+    for path in paths {
+        match open(path)? {
+            Input::Capture(c) => captures.push(c),
+            Input::Records(r) => records.push(r),
+        }
+        if !captures.is_empty() && !records.is_empty() {
+            return Err(CaptureError {
+                path: path.to_string_lossy().into_owned(),
+                offset: 0,
+                message: "packet captures and flow records (Zeek conn.log, nfdump) cannot be \
+                          mixed in one check (run one check for each kind)"
+                    .into(),
+            });
+        }
+    }
+    Ok(if records.is_empty() {
+        Opened::Captures(captures)
+    } else {
+        Opened::Records(records)
+    })
+}
+
+enum Input {
+    Capture(CaptureReader),
+    Records(RecordReader),
+}
+
+fn open(path: &Path) -> Result<Input, CaptureError> {
+    let name = path.to_string_lossy().into_owned();
+    let fail = |message: String| CaptureError {
+        path: name.clone(),
+        offset: 0,
+        message,
+    };
+    let (raw, total_len): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| fail(format!("cannot read metadata: {e}")))?;
+        if meta.is_dir() {
+            return Err(fail("is a directory, not a capture file".into()));
+        }
+        (Box::new(file), meta.is_file().then_some(meta.len()))
+    };
+    let (mut decoded, compression) =
+        crate::capture::decompress(raw).map_err(|e| fail(format!("read error: {e}")))?;
+    let mut head = Vec::with_capacity(SNIFF);
+    // A read error here is the capture reader's to report (it knows the offset).
+    let _ = (&mut decoded).take(SNIFF as u64).read_to_end(&mut head);
+    let format = sniff(&head);
+    let whole: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(decoded));
+    match format {
+        None => {
+            let mut reader = CaptureReader::from_read(whole, &name).map_err(|mut e| {
+                if e.message.starts_with("not a pcap or pcapng file") {
+                    e.message = e.message.replacen(
+                        "not a pcap or pcapng file",
+                        "not a pcap or pcapng file, nor a Zeek conn.log or nfdump -o json/csv output",
+                        1,
+                    );
+                }
+                e
+            })?;
+            reader.set_origin(compression, total_len.filter(|_| compression.is_none()));
+            Ok(Input::Capture(reader))
+        }
+        Some(container) => Ok(Input::Records(RecordReader::new(
+            whole,
+            &name,
+            Format {
+                container,
+                compression,
+            },
+        ))),
+    }
+}
+
+/// The record format the first bytes of a (decompressed) input show, if any.
+pub fn sniff(head: &[u8]) -> Option<Container> {
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // The sniffed window may end inside a character.
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    let start = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if start.starts_with('#') {
+        // Zeek's TSV header; comment lines before it are allowed (btest
+        // baselines begin with one).
+        let is_zeek = start
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .any(|l| l.starts_with("#separator") || l.starts_with("#fields"));
+        return is_zeek.then_some(Container::ZeekConnTsv);
+    }
+    if start.starts_with('{') {
+        let first = start.lines().next().unwrap_or("");
+        if first.contains("\"id.orig_h\"") || first.contains("\"id.resp_h\"") {
+            return Some(Container::ZeekConnJson);
+        }
+        if nfdump::looks_like_json(start) {
+            return Some(Container::NfdumpJson);
+        }
+        return None;
+    }
+    if start.starts_with('[') {
+        return nfdump::looks_like_json(start).then_some(Container::NfdumpJson);
+    }
+    let first = start.lines().next().unwrap_or("");
+    nfdump::is_csv_header(first).then_some(Container::NfdumpCsv)
+}
+
+/// At most this many warnings per input.
+const MAX_WARNINGS: usize = 100;
+
+/// Lines of a record input, with their byte offsets and numbers.
+pub(crate) struct Lines {
+    src: BufReader<Box<dyn Read + Send>>,
+    pub(crate) buf: Vec<u8>,
+    /// Offset and number (from 1) of the line in `buf`.
+    pub(crate) offset: u64,
+    pub(crate) number: u64,
+    next_offset: u64,
+    pub(crate) error: Option<std::io::Error>,
+}
+
+impl Lines {
+    fn new(src: Box<dyn Read + Send>) -> Lines {
+        Lines {
+            src: BufReader::with_capacity(1 << 16, src),
+            buf: Vec::new(),
+            offset: 0,
+            number: 0,
+            next_offset: 0,
+            error: None,
+        }
+    }
+
+    /// The next line without its end (`\n` or `\r\n`), with its offset and
+    /// number; `None` at the end or after a read error (kept in `error`).
+    pub(crate) fn next_line(&mut self) -> Option<(&[u8], u64, u64)> {
+        self.buf.clear();
+        if self.error.is_some() {
+            return None;
+        }
+        // A line longer than this is not a record: it is read on, not kept.
+        const LONGEST: u64 = 1 << 20;
+        match (&mut self.src)
+            .take(LONGEST)
+            .read_until(b'\n', &mut self.buf)
+        {
+            Ok(0) => None,
+            Ok(n) => {
+                self.offset = self.next_offset;
+                self.next_offset += n as u64;
+                self.number += 1;
+                if !self.buf.ends_with(b"\n") && n as u64 == LONGEST {
+                    // Skip the rest of the overlong line.
+                    let mut rest = Vec::new();
+                    loop {
+                        rest.clear();
+                        match (&mut self.src).take(LONGEST).read_until(b'\n', &mut rest) {
+                            Ok(0) => break,
+                            Ok(m) => {
+                                self.next_offset += m as u64;
+                                if rest.ends_with(b"\n") {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                self.error = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                }
+                while self.buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    self.buf.pop();
+                }
+                Some((&self.buf, self.offset, self.number))
+            }
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn position(&self) -> u64 {
+        self.next_offset
+    }
+}
+
+/// Warnings of one input, bounded.
+#[derive(Default)]
+pub(crate) struct Warnings {
+    pub(crate) list: Vec<Warning>,
+    suppressed: bool,
+}
+
+impl Warnings {
+    /// A bad record: "line N: what; the fix".
+    pub(crate) fn at_line(&mut self, offset: u64, line: u64, message: impl std::fmt::Display) {
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(Warning {
+                offset,
+                message: format!("line {line}: {message}"),
+            });
+        } else if !self.suppressed {
+            self.suppressed = true;
+            self.list.push(Warning {
+                offset,
+                message: "too many warnings; further bad records are not listed".into(),
+            });
+        }
+    }
+}
+
+/// One item read from a record input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Zeek(zeek::ZeekConn),
+    Flow(nfdump::FlowHalf),
+}
+
+enum Parser {
+    // Boxed: its header state is the largest by far.
+    ZeekTsv(Box<zeek::TsvParser>),
+    ZeekJson,
+    NfdumpJson(nfdump::JsonSplitter),
+    NfdumpCsv(nfdump::CsvParser),
+}
+
+/// Streams the records of one input.
+pub struct RecordReader {
+    path: String,
+    format: Format,
+    lines: Lines,
+    parser: Parser,
+    warnings: Warnings,
+    /// Records read (good ones).
+    pub records: u64,
+}
+
+impl RecordReader {
+    /// Reads records of `format` from a decompressed byte source; `name` is
+    /// used in messages.
+    pub fn new(source: Box<dyn Read + Send>, name: &str, format: Format) -> RecordReader {
+        let parser = match format.container {
+            Container::ZeekConnJson => Parser::ZeekJson,
+            Container::NfdumpJson => Parser::NfdumpJson(nfdump::JsonSplitter::default()),
+            Container::NfdumpCsv => Parser::NfdumpCsv(nfdump::CsvParser::default()),
+            _ => Parser::ZeekTsv(Box::default()),
+        };
+        RecordReader {
+            path: name.to_string(),
+            format,
+            lines: Lines::new(source),
+            parser,
+            warnings: Warnings::default(),
+            records: 0,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The next good record; bad ones become warnings. `None` at the end.
+    pub fn next_item(&mut self) -> Option<Item> {
+        let item = match &mut self.parser {
+            Parser::ZeekTsv(p) => p.next(&mut self.lines, &mut self.warnings).map(Item::Zeek),
+            Parser::ZeekJson => {
+                zeek::next_json(&mut self.lines, &mut self.warnings).map(Item::Zeek)
+            }
+            Parser::NfdumpJson(p) => p.next(&mut self.lines, &mut self.warnings).map(Item::Flow),
+            Parser::NfdumpCsv(p) => p.next(&mut self.lines, &mut self.warnings).map(Item::Flow),
+        };
+        match &item {
+            Some(_) => self.records += 1,
+            None => self.finish(),
+        }
+        item
+    }
+
+    fn finish(&mut self) {
+        if let Some(e) = self.lines.error.take() {
+            self.warnings.list.push(Warning {
+                offset: self.lines.position(),
+                message: format!("read error: {e} (the records before it are analysed)"),
+            });
+        }
+        if let Parser::NfdumpJson(p) = &mut self.parser {
+            p.finish(&self.lines, &mut self.warnings);
+        }
+    }
+
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings.list
+    }
+}
+
+/// What a record could not tell about a conversation's connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Note {
+    /// An ICMP unreachable was linked to the flow by addresses and time.
+    IcmpLinked,
+    /// The record had no history: the state comes from conn_state alone.
+    NoHistory,
+    /// Only one direction was recorded: who opened it was guessed from the ports.
+    OneDirection,
+    /// Zeek dropped packets with bad checksums (history C/c) that flowlint
+    /// would have counted.
+    BadChecksums,
+}
+
+impl Note {
+    pub const ALL: [Note; 4] = [
+        Note::IcmpLinked,
+        Note::NoHistory,
+        Note::OneDirection,
+        Note::BadChecksums,
+    ];
+
+    /// One sentence for the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Note::IcmpLinked => {
+                "an ICMP unreachable was linked to this flow by its addresses and time: \
+                 flow records do not carry the quoted header"
+            }
+            Note::NoHistory => "a record had no history: its state comes from conn_state alone",
+            Note::OneDirection => {
+                "only one direction was recorded: which side opened it was guessed from the ports"
+            }
+            Note::BadChecksums => {
+                "Zeek ignored packets with bad checksums (history C): they are not counted"
+            }
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// Notes per conversation (empty for captures).
+#[derive(Clone, Debug, Default)]
+pub struct RecordNotes(FxHashMap<ConvKey, u8>);
+
+impl RecordNotes {
+    pub fn add(&mut self, key: ConvKey, note: Note) {
+        *self.0.entry(key).or_default() |= note.bit();
+    }
+
+    /// The notes of a conversation, in order.
+    pub fn of(&self, key: &ConvKey) -> impl Iterator<Item = Note> + '_ {
+        let bits = self.0.get(key).copied().unwrap_or(0);
+        Note::ALL.into_iter().filter(move |n| bits & n.bit() != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A connection as a record gave it, before the end of the input is known.
+#[derive(Clone, Debug)]
+pub(crate) struct Pending {
+    pub(crate) rec: ConnRecord,
+    /// Packets the server sent (broadcast groups count them as replies).
+    pub(crate) replies: u64,
+    pub(crate) notes: u8,
+}
+
+/// An ICMP/ICMPv6 destination unreachable, as a record of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Unreachable {
+    /// Who sent it (a router, or the server itself).
+    pub(crate) from: IpAddr,
+    /// Whom it was sent to: the client of the attempt it answers.
+    pub(crate) to: IpAddr,
+    pub(crate) ts_ns: i64,
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+}
+
+/// Turns records into decided connections, conversations and broadcast
+/// groups: the meeting point of every record format.
+pub(crate) struct Builder {
+    table: ConversationTable,
+    keep: bool,
+    kept: Vec<ConnRecord>,
+    notes: RecordNotes,
+    reply_timeout_ns: i64,
+    max_held: usize,
+    /// Attempts nobody answered, in arrival order.
+    held: VecDeque<Pending>,
+    unreachables: Vec<Unreachable>,
+    groups: BroadcastTable,
+    broadcast: FxHashMap<GroupKey, BroadcastGroup>,
+    /// The sockets that sent to a group, with the group port: a unicast
+    /// datagram back to one of them from that port is a reply.
+    queries: FxHashMap<(IpAddr, u16, u16), GroupKey>,
+    attempt_idle_ns: i64,
+    pub(crate) stats: FlowStats,
+    /// The latest time any record reached (its start plus its duration).
+    pub(crate) end_ns: Option<i64>,
+    pub(crate) server_ports: Arc<PortBitmap>,
+}
+
+impl Builder {
+    pub(crate) fn new(options: &Options, server_ports: Arc<PortBitmap>) -> Builder {
+        Builder {
+            table: ConversationTable::with_limit(options.max_conversations),
+            keep: options.keep_connections,
+            kept: Vec::new(),
+            notes: RecordNotes::default(),
+            reply_timeout_ns: options.flow.reply_timeout_ns,
+            max_held: options.flow.max_connections.max(1),
+            held: VecDeque::new(),
+            unreachables: Vec::new(),
+            groups: BroadcastTable::new(options.broadcast.clone()),
+            broadcast: FxHashMap::default(),
+            queries: FxHashMap::default(),
+            attempt_idle_ns: options.flow.attempt_idle_ns,
+            stats: FlowStats::default(),
+            end_ns: None,
+            server_ports,
+        }
+    }
+
+    pub(crate) fn saw_time(&mut self, ns: i64) {
+        self.end_ns = Some(self.end_ns.map_or(ns, |e| e.max(ns)));
+    }
+
+    /// A connection from a record. Unanswered attempts (`NoReply`,
+    /// `Unanswered`) wait for the end of the input.
+    /// A broadcast or multicast destination. Records carry no link-layer
+    /// destination, so beyond what the packet path knows from addresses
+    /// alone, an IPv4 address ending in .255 is taken as a subnet broadcast.
+    fn is_group(&self, addr: IpAddr) -> bool {
+        self.groups.is_group_address(addr) || matches!(addr, IpAddr::V4(a) if a.octets()[3] == 255)
+    }
+
+    /// A unicast UDP record that answers an earlier datagram to a group.
+    fn reply_group(&self, rec: &ConnRecord) -> Option<GroupKey> {
+        if rec.transport != Transport::Udp {
+            return None;
+        }
+        // The reply's sender is the record's client (a datagram from a
+        // service port back to an ephemeral one is oriented so).
+        let key = self
+            .queries
+            .get(&(rec.server, rec.server_port, rec.client_port))?;
+        let group = self.broadcast.get(key)?;
+        let in_time = rec.first_ns <= group.last_ns.saturating_add(self.reply_timeout_ns)
+            && rec.first_ns.saturating_add(self.reply_timeout_ns) >= group.first_ns;
+        in_time.then_some(*key)
+    }
+
+    /// A connection from a record. Failed and unanswered attempts wait
+    /// for the end of the input.
+    pub(crate) fn push(&mut self, p: Pending) {
+        self.saw_time(p.rec.last_ns);
+        if self.is_group(p.rec.server) {
+            let key = GroupKey {
+                client: p.rec.client,
+                destination: p.rec.server,
+                port: p.rec.server_port,
+                transport: p.rec.transport,
+            };
+            let g = self.broadcast.entry(key).or_insert(BroadcastGroup {
+                key,
+                packets: 0,
+                replies: 0,
+                first_ns: p.rec.first_ns,
+                last_ns: p.rec.last_ns,
+            });
+            g.packets += p.rec.packets;
+            g.replies += p.replies;
+            g.first_ns = g.first_ns.min(p.rec.first_ns);
+            g.last_ns = g.last_ns.max(p.rec.last_ns);
+            if self.queries.len() < self.max_held {
+                self.queries
+                    .insert((p.rec.client, p.rec.client_port, p.rec.server_port), key);
+            }
+            return;
+        }
+        if let Some(key) = self.reply_group(&p.rec) {
+            if let Some(g) = self.broadcast.get_mut(&key) {
+                g.packets += p.rec.packets;
+                g.replies += p.rec.packets;
+                g.last_ns = g.last_ns.max(p.rec.last_ns);
+            }
+            return;
+        }
+        if matches!(
+            p.rec.state,
+            State::NoReply | State::Unanswered | State::Refused
+        ) {
+            if self.held.len() >= self.max_held {
+                // Memory stays bounded: the oldest attempt is decided now,
+                // without the ICMP unreachables still to come.
+                if let Some(old) = self.held.pop_front() {
+                    self.stats.evicted_early += 1;
+                    self.decide(old);
+                }
+            }
+            self.held.push_back(p);
+            self.stats.peak_connections = self.stats.peak_connections.max(self.held.len() as u64);
+        } else {
+            self.deliver(p);
+        }
+    }
+
+    /// Zeek ends an attempt after a few seconds without an answer (and at
+    /// each RST), and logs the retransmitted SYN as a new record on the
+    /// same sockets; the packet path sees one connection retrying. Failed
+    /// records of the same sockets and state, each beginning within the
+    /// attempt timeout of the one before, are merged into one connection.
+    fn merge_retries(&mut self) {
+        let mut held: Vec<Pending> = std::mem::take(&mut self.held).into();
+        let sockets = |r: &ConnRecord| {
+            (
+                r.transport,
+                r.client,
+                r.client_port,
+                r.server,
+                r.server_port,
+            )
+        };
+        held.sort_by(|a, b| {
+            (sockets(&a.rec), a.rec.first_ns).cmp(&(sockets(&b.rec), b.rec.first_ns))
+        });
+        let mut merged: VecDeque<Pending> = VecDeque::with_capacity(held.len());
+        for p in held {
+            if let Some(last) = merged.back_mut() {
+                let r = &mut last.rec;
+                if sockets(r) == sockets(&p.rec)
+                    && r.state == p.rec.state
+                    && p.rec.first_ns <= r.last_ns.saturating_add(self.attempt_idle_ns)
+                {
+                    r.last_ns = r.last_ns.max(p.rec.last_ns);
+                    r.attempt_last_ns = r.attempt_last_ns.max(p.rec.attempt_last_ns);
+                    r.packets += p.rec.packets;
+                    r.bytes += p.rec.bytes;
+                    r.syns = r.syns.saturating_add(p.rec.syns);
+                    r.unanswered_datagrams = r
+                        .unanswered_datagrams
+                        .saturating_add(p.rec.unanswered_datagrams);
+                    last.notes |= p.notes;
+                    continue;
+                }
+            }
+            merged.push_back(p);
+        }
+        self.held = merged;
+    }
+
+    pub(crate) fn push_unreachable(&mut self, u: Unreachable) {
+        self.saw_time(u.ts_ns);
+        if self.unreachables.len() >= self.max_held {
+            return;
+        }
+        self.unreachables.push(u);
+    }
+
+    fn deliver(&mut self, p: Pending) {
+        let key = ConvKey::of(&p.rec);
+        for note in Note::ALL {
+            if p.notes & note.bit() != 0 {
+                self.notes.add(key, note);
+            }
+        }
+        self.table.add(&p.rec);
+        if self.keep {
+            self.kept.push(p.rec);
+        }
+    }
+
+    /// An attempt at the end: pending, or failed.
+    fn decide(&mut self, mut p: Pending) {
+        let end = self.end_ns.unwrap_or(p.rec.last_ns);
+        let waited = end < p.rec.last_ns
+            || end.saturating_sub(p.rec.attempt_first_ns) >= self.reply_timeout_ns;
+        if !waited && matches!(p.rec.state, State::NoReply | State::Unanswered) {
+            p.rec.state = State::Pending;
+        }
+        self.deliver(p);
+    }
+
+    /// Links each ICMP unreachable to the unanswered attempt it most
+    /// plausibly answers: the same client, the server itself or a third
+    /// party, the nearest attempt that began before it (within the reply
+    /// timeout of its last packet). A flow record carries no quoted header,
+    /// so this is a guess, and the conversation says so.
+    fn link_unreachables(&mut self) {
+        if self.unreachables.is_empty() || self.held.is_empty() {
+            return;
+        }
+        let mut by_client: FxHashMap<IpAddr, Vec<usize>> = FxHashMap::default();
+        for (i, p) in self.held.iter().enumerate() {
+            by_client.entry(p.rec.client).or_default().push(i);
+        }
+        let slack = self.reply_timeout_ns.max(1_000_000_000);
+        let unreachables = std::mem::take(&mut self.unreachables);
+        for u in &unreachables {
+            let Some(candidates) = by_client.get(&u.to) else {
+                continue;
+            };
+            let score = |p: &Pending| {
+                let r = &p.rec;
+                if u.ts_ns < r.first_ns.saturating_sub(1_000_000)
+                    || u.ts_ns > r.last_ns.saturating_add(slack)
+                {
+                    return None;
+                }
+                // From the server itself beats a third party; then the nearest in time.
+                Some((u.from != r.server, (u.ts_ns - r.first_ns).abs()))
+            };
+            let best = candidates
+                .iter()
+                .filter_map(|&i| score(&self.held[i]).map(|s| (s, i)))
+                .min();
+            if let Some((_, i)) = best {
+                let p = &mut self.held[i];
+                if matches!(p.rec.state, State::NoReply | State::Unanswered) {
+                    p.rec.state = State::Unreachable;
+                    p.rec.failed_by = Some(u.from);
+                    p.notes |= Note::IcmpLinked.bit();
+                }
+                p.rec.packets += u.packets;
+                p.rec.bytes += u.bytes;
+                p.rec.last_ns = p.rec.last_ns.max(u.ts_ns);
+            }
+        }
+    }
+
+    /// Decides what waited and gives the analysis.
+    pub(crate) fn finish(mut self, inputs: Vec<InputSummary>) -> Analysis {
+        self.merge_retries();
+        // A reply logged before the query it answers (Zeek writes records
+        // as connections end) waited here as an unanswered datagram.
+        let held = std::mem::take(&mut self.held);
+        for p in held {
+            match self.reply_group(&p.rec) {
+                Some(key) => {
+                    if let Some(g) = self.broadcast.get_mut(&key) {
+                        g.packets += p.rec.packets;
+                        g.replies += p.rec.packets;
+                        g.last_ns = g.last_ns.max(p.rec.last_ns);
+                    }
+                }
+                None => self.held.push_back(p),
+            }
+        }
+        self.link_unreachables();
+        while let Some(p) = self.held.pop_front() {
+            self.decide(p);
+        }
+        let mut groups: Vec<BroadcastGroup> = self.broadcast.into_values().collect();
+        groups.sort_by_key(|g| g.key);
+        let broadcasts = Broadcasts {
+            packets: groups.iter().map(|g| g.packets).sum(),
+            groups,
+            folded_packets: 0,
+            duplicates: 0,
+        };
+        let mut connections = self.kept;
+        connections.sort_by(|a, b| {
+            (
+                a.first_ns,
+                a.client,
+                a.client_port,
+                a.server,
+                a.server_port,
+                a.transport,
+            )
+                .cmp(&(
+                    b.first_ns,
+                    b.client,
+                    b.client_port,
+                    b.server,
+                    b.server_port,
+                    b.transport,
+                ))
+        });
+        Analysis {
+            inputs,
+            table: self.table,
+            connections,
+            flow_stats: self.stats,
+            broadcasts,
+            end_ns: self.end_ns,
+            record_notes: self.notes,
+        }
+    }
+}
+
+/// A blank connection record (the fields a record does not give are empty).
+pub(crate) fn blank(
+    transport: Transport,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+) -> ConnRecord {
+    ConnRecord {
+        transport,
+        client: client.0,
+        client_port: client.1,
+        server: server.0,
+        server_port: server.1,
+        state: State::Established,
+        started_before_capture: false,
+        first_ns: 0,
+        last_ns: 0,
+        packets: 0,
+        bytes: 0,
+        syns: 0,
+        unanswered_datagrams: 0,
+        attempt_first_ns: 0,
+        attempt_last_ns: 0,
+        failed_by: None,
+        rst_ttl: None,
+        server_ttl: None,
+        client_ttl: None,
+        zeek: None,
+        completeness: 0,
+    }
+}
+
+/// The side the packet path would take for the server when the opening is
+/// not known: the one on a catalog port, else the lower port (ties: the
+/// second). Returns true when `a` is the client.
+pub(crate) fn a_is_client_guess(
+    ports: &PortBitmap,
+    t: Transport,
+    a_port: u16,
+    b_port: u16,
+) -> bool {
+    match (ports.contains(t, a_port), ports.contains(t, b_port)) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => a_port >= b_port,
+    }
+}
+
+/// The UDP rule of the packet path: the first sender opens the exchange,
+/// unless it is plainly an answer from a service port to an ephemeral one.
+/// Returns true when the first sender is the client.
+pub(crate) fn udp_first_sender_is_client(ports: &PortBitmap, src_port: u16, dst_port: u16) -> bool {
+    let src_service = ports.contains(Transport::Udp, src_port);
+    let dst_service = ports.contains(Transport::Udp, dst_port);
+    let reply = !dst_service && (src_service || (src_port < 1024 && dst_port >= 1024));
+    !reply
+}
+
+/// Runs one analysis over record inputs (several files are one analysis;
+/// a Zeek record seen twice, by its uid, counts once).
+pub fn analyse(
+    paths: &[PathBuf],
+    mut readers: Vec<RecordReader>,
+    options: &Options,
+    server_ports: Arc<PortBitmap>,
+) -> Analysis {
+    let mut builder = Builder::new(options, server_ports);
+    let mut uids: FxHashSet<u64> = FxHashSet::default();
+    let mut pairer = nfdump::Pairer::default();
+    let mut inputs = Vec::with_capacity(readers.len());
+    for (index, (path, reader)) in paths.iter().zip(readers.iter_mut()).enumerate() {
+        let mut summary = InputSummary {
+            path: path.to_string_lossy().into_owned(),
+            format: reader.format(),
+            linktypes: Vec::new(),
+            packets: 0,
+            bytes: 0,
+            warnings: Vec::new(),
+            skipped: SkipCounts::default(),
+            tunnels: TunnelCounts::default(),
+            time_range: None,
+        };
+        while let Some(item) = reader.next_item() {
+            match item {
+                Item::Zeek(conn) => {
+                    if let Some(uid) = conn.uid {
+                        if !uids.insert(uid) {
+                            builder.stats.duplicates += 1;
+                            continue;
+                        }
+                    }
+                    summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
+                    summary.bytes +=
+                        conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
+                    summary.saw_time(conn.ts_ns);
+                    zeek::feed(&conn, &mut builder);
+                }
+                Item::Flow(half) => {
+                    summary.packets += half.packets;
+                    summary.bytes += half.bytes;
+                    summary.saw_time(half.first_ns);
+                    pairer.add(half, index as u16);
+                }
+            }
+        }
+        summary.warnings = reader.warnings().to_vec();
+        inputs.push(summary);
+    }
+    pairer.finish(&mut builder);
+    builder.finish(inputs)
+}
+
+/// For tests and fuzzing: reads one record input from bytes (compressed or
+/// not) through the whole records path.
+pub fn analyse_bytes(
+    bytes: &[u8],
+    options: &Options,
+    server_ports: Arc<PortBitmap>,
+) -> Option<Analysis> {
+    let (mut decoded, compression) =
+        crate::capture::decompress(Box::new(std::io::Cursor::new(bytes.to_vec()))).ok()?;
+    let mut head = Vec::new();
+    let _ = (&mut decoded).take(SNIFF as u64).read_to_end(&mut head);
+    let container = sniff(&head)?;
+    let whole: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(decoded));
+    let reader = RecordReader::new(
+        whole,
+        "input",
+        Format {
+            container,
+            compression: compression.filter(|_: &Compression| true),
+        },
+    );
+    Some(analyse(
+        &[PathBuf::from("input")],
+        vec![reader],
+        options,
+        server_ports,
+    ))
+}
