@@ -23,9 +23,12 @@ pub const SCHEMA: &str = "flowlint.report.v1";
 pub struct Json;
 
 /// Conversations serialized per task, and tasks per round: a round's
-/// buffers (a few MB) are all that is held besides the model.
-const CHUNK: usize = 1024;
-const CHUNKS_PER_ROUND: usize = 16;
+/// buffers are all that is held besides the model. A conversation is about
+/// 1 KB of JSON, so a round holds 2 MB; 8 tasks keep two cores busy, and 16
+/// rounds took no less time but 16 MB more memory (peak RSS, high-cardinality
+/// bench mix).
+const CHUNK: usize = 256;
+const CHUNKS_PER_ROUND: usize = 8;
 
 impl Exporter for Json {
     /// The top-level object is written here member by member, so that its
@@ -61,10 +64,14 @@ impl Exporter for Json {
         member(out, "rules")?;
         Seq(|| rule_views(o)).write_at(out, 1)?;
         member(out, "baseline")?;
-        o.baseline
-            .as_ref()
-            .map(|b| BaselineView(o, b))
-            .write_at(out, 1)?;
+        match &o.baseline {
+            Some(b) => {
+                let mut buf = Vec::new();
+                BaselineView(o, b).write_to(&mut buf, 1)?;
+                out.write_all(&buf)?;
+            }
+            None => out.write_all(b"null")?,
+        }
         if let Some(live) = &o.live {
             member(out, "live")?;
             LiveView(live).write_at(out, 1)?;
@@ -91,7 +98,7 @@ fn write_conversations(out: &mut dyn Write, o: &Outcome<'_>) -> io::Result<()> {
                 for (j, c) in chunk.iter().enumerate() {
                     let very_first = round == 0 && i == 0 && j == 0;
                     buf.extend_from_slice(if very_first { b"\n    " } else { b",\n    " });
-                    ConversationView(o, c).write_at(buf, 2)?;
+                    ConversationView(o, c).write_to(buf, 2)?;
                 }
                 Ok(())
             })?;
@@ -317,59 +324,216 @@ impl Serialize for StatesView<'_> {
 /// One conversation, as `conversations[]` and the baseline lists write it.
 pub(super) struct ConversationView<'o, 'a>(pub &'o Outcome<'a>, pub &'o Classified);
 
-impl Serialize for ConversationView<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl ConversationView<'_, '_> {
+    /// Writes the object at `depth`, by hand rather than through serde:
+    /// conversations are nearly all of a large report's bytes, and serde's
+    /// per-byte string escaping and per-entry formatter calls were half of
+    /// the time spent writing it (`perf record`, high-cardinality bench mix).
+    /// The bytes are the pretty printer's (the golden tests compare them).
+    fn write_to(&self, buf: &mut Vec<u8>, depth: usize) -> io::Result<()> {
         let (o, c) = (self.0, self.1);
         let conv = &c.conv;
         let key = conv.key;
         let hosts = &o.classification.hosts;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("client", &AsText(Addr(key.client)))?;
-        m.serialize_entry("server", &AsText(Addr(key.server)))?;
-        m.serialize_entry("server_port", &key.server_port)?;
-        m.serialize_entry("protocol", key.transport.as_str())?;
-        m.serialize_entry("client_roles", &RoleNames(o, hosts.roles_of(c.hosts[0])))?;
-        m.serialize_entry("server_roles", &RoleNames(o, hosts.roles_of(c.hosts[1])))?;
-        m.serialize_entry("verdict", c.verdict.as_str())?;
-        m.serialize_entry(
-            "rule",
-            &c.rule.map(|r| o.catalogs.rule_by_id(r).id.as_str()),
-        )?;
-        m.serialize_entry(
+        let mut m = ObjectOut::begin(buf, depth);
+        m.text("client", Addr(key.client));
+        m.text("server", Addr(key.server));
+        m.uint("server_port", u64::from(key.server_port));
+        m.str("protocol", key.transport.as_str());
+        m.roles("client_roles", o, hosts.roles_of(c.hosts[0]));
+        m.roles("server_roles", o, hosts.roles_of(c.hosts[1]));
+        m.str("verdict", c.verdict.as_str());
+        match c.rule {
+            Some(r) => m.str("rule", o.catalogs.rule_by_id(r).id.as_str()),
+            None => m.raw("rule", b"null"),
+        }
+        m.text(
             "reason",
-            &AsText(ReasonText {
+            ReasonText {
                 words: o.words(),
                 conv: c,
-            }),
-        )?;
-        m.serialize_entry("reason_code", c.reason.reason_code())?;
-        m.serialize_entry("connections", &conv.connections())?;
-        m.serialize_entry("states", &StatesView(conv))?;
-        m.serialize_entry("packets", &conv.packets)?;
-        m.serialize_entry("bytes", &conv.bytes)?;
-        m.serialize_entry("first_seen", &AsText(Rfc3339(conv.first_ns)))?;
-        m.serialize_entry("last_seen", &AsText(Rfc3339(conv.last_ns)))?;
+            },
+        );
+        m.str("reason_code", c.reason.reason_code());
+        m.uint("connections", conv.connections());
+        m.value("states", &StatesView(conv))?;
+        m.uint("packets", conv.packets);
+        m.uint("bytes", conv.bytes);
+        m.text("first_seen", Rfc3339(conv.first_ns));
+        m.text("last_seen", Rfc3339(conv.last_ns));
         if let Some(by) = conv.icmp_reporter() {
-            m.serialize_entry("blocked_by", &AsText(Addr(by)))?;
+            m.text("blocked_by", Addr(by));
         }
-        m.serialize_entry(
+        m.uint(
             "started_before_capture",
-            &u64::from(conv.started_before_capture),
-        )?;
+            u64::from(conv.started_before_capture),
+        );
         if conv.folded() > 0 {
-            m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
+            m.uint("folded_connections", u64::from(conv.folded()));
         }
         // Only for flow records: what they could not tell.
         if o.record_notes.of(&key).next().is_some() {
-            m.serialize_entry(
+            m.value(
                 "record_notes",
                 &Seq(|| o.record_notes.of(&key).map(crate::records::Note::as_str)),
             )?;
         }
         if let Some(fix) = super::fix::Fix::of(o, c) {
-            m.serialize_entry("fix", &super::fix::FixView(&fix))?;
+            m.value("fix", &super::fix::FixView(&fix))?;
         }
-        m.end()
+        m.end();
+        Ok(())
+    }
+}
+
+/// An array of conversations at `depth`, in the pretty printer's layout.
+fn write_conversation_list<'o>(
+    buf: &mut Vec<u8>,
+    depth: usize,
+    o: &'o Outcome<'_>,
+    list: impl Iterator<Item = &'o Classified>,
+) -> io::Result<()> {
+    let mut empty = true;
+    for c in list {
+        buf.extend_from_slice(if empty { b"[\n" } else { b",\n" });
+        empty = false;
+        indent(buf, depth + 1)?;
+        ConversationView(o, c).write_to(buf, depth + 1)?;
+    }
+    if empty {
+        buf.extend_from_slice(b"[]");
+    } else {
+        buf.push(b'\n');
+        indent(buf, depth)?;
+        buf.push(b']');
+    }
+    Ok(())
+}
+
+/// A JSON object being written by hand in [`Pretty`]'s layout (two spaces a
+/// level, `"key": value`, no trailing comma), values escaped as serde_json
+/// escapes them.
+struct ObjectOut<'b> {
+    buf: &'b mut Vec<u8>,
+    depth: usize,
+    empty: bool,
+}
+
+thread_local! {
+    /// Where a value's text is formatted before it is escaped.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+impl<'b> ObjectOut<'b> {
+    fn begin(buf: &'b mut Vec<u8>, depth: usize) -> ObjectOut<'b> {
+        buf.push(b'{');
+        ObjectOut {
+            buf,
+            depth,
+            empty: true,
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        self.buf
+            .extend_from_slice(if self.empty { b"\n" } else { b",\n" });
+        self.empty = false;
+        // Writing to a Vec cannot fail.
+        let _ = indent(self.buf, self.depth + 1);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\": ");
+    }
+
+    fn raw(&mut self, key: &str, json: &[u8]) {
+        self.key(key);
+        self.buf.extend_from_slice(json);
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        json_string(self.buf, value);
+    }
+
+    /// A value's `Display`, as a JSON string.
+    fn text(&mut self, key: &str, value: impl Display) {
+        use std::fmt::Write as _;
+        self.key(key);
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut text) => {
+                text.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(text, "{value}");
+                json_string(self.buf, &text);
+            }
+            // A Display that writes JSON itself (never here): its own buffer.
+            Err(_) => json_string(self.buf, &value.to_string()),
+        });
+    }
+
+    fn uint(&mut self, key: &str, n: u64) {
+        self.key(key);
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    /// The role names of a set, in name order.
+    fn roles(&mut self, key: &str, o: &Outcome<'_>, roles: crate::catalog::RoleSet) {
+        self.key(key);
+        let mut empty = true;
+        for name in o.catalogs.role_names(roles) {
+            self.buf
+                .extend_from_slice(if empty { b"[\n" } else { b",\n" });
+            empty = false;
+            let _ = indent(self.buf, self.depth + 2);
+            json_string(self.buf, name);
+        }
+        if empty {
+            self.buf.extend_from_slice(b"[]");
+        } else {
+            self.buf.push(b'\n');
+            let _ = indent(self.buf, self.depth + 1);
+            self.buf.push(b']');
+        }
+    }
+
+    /// Any serializable value, through serde (for the rarer nested parts).
+    fn value(&mut self, key: &str, value: &impl Serialize) -> io::Result<()> {
+        self.key(key);
+        value.write_at(self.buf, self.depth + 1)
+    }
+
+    fn end(self) {
+        if !self.empty {
+            self.buf.push(b'\n');
+            let _ = indent(self.buf, self.depth);
+        }
+        self.buf.push(b'}');
+    }
+}
+
+/// `s` as a JSON string: copied whole when nothing in it needs escaping (a
+/// check the compiler vectorizes), else escaped by serde_json itself, so the
+/// bytes are always serde_json's.
+fn json_string(buf: &mut Vec<u8>, s: &str) {
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(16);
+    let mut clean = true;
+    for chunk in &mut chunks {
+        if !chunk.iter().fold(true, |all, &b| all & plain(b)) {
+            clean = false;
+            break;
+        }
+    }
+    if clean && chunks.remainder().iter().all(|&b| plain(b)) {
+        buf.reserve(bytes.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(bytes);
+        buf.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
     }
 }
 
@@ -415,30 +579,25 @@ fn rule_views<'o>(o: &'o Outcome<'_>) -> impl Iterator<Item = RuleView<'o>> {
 
 struct BaselineView<'o, 'a>(&'o Outcome<'a>, &'o Comparison);
 
-impl Serialize for BaselineView<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl BaselineView<'_, '_> {
+    /// By hand, as its conversation lists are ([`ConversationView`]).
+    fn write_to(&self, buf: &mut Vec<u8>, depth: usize) -> io::Result<()> {
         let (o, b) = (self.0, self.1);
         let conversations = &o.classification.conversations;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry(
-            "new",
-            &Seq(|| {
-                b.new
-                    .iter()
-                    .map(|&i| ConversationView(o, &conversations[i as usize]))
-            }),
-        )?;
-        m.serialize_entry(
-            "resolved",
-            &Seq(|| {
-                b.resolved
-                    .iter()
-                    .map(|&i| ConversationView(o, &conversations[i as usize]))
-            }),
-        )?;
-        m.serialize_entry("not_seen", &b.not_seen)?;
-        m.serialize_entry("missing_rules", &b.missing_rules)?;
-        m.end()
+        let mut m = ObjectOut::begin(buf, depth);
+        for (key, list) in [("new", &b.new), ("resolved", &b.resolved)] {
+            m.key(key);
+            write_conversation_list(
+                m.buf,
+                depth + 1,
+                o,
+                list.iter().map(|&i| &conversations[i as usize]),
+            )?;
+        }
+        m.value("not_seen", &b.not_seen)?;
+        m.value("missing_rules", &b.missing_rules)?;
+        m.end();
+        Ok(())
     }
 }
 
