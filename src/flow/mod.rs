@@ -369,17 +369,6 @@ impl FlowTable {
         }
     }
 
-    /// The first step of [`FlowTable::prefetch`], asked for twice as far
-    /// ahead: it brings in what `prefetch` reads to find the slot.
-    #[inline]
-    pub fn prefetch_index(&self, key: &ConnKey) {
-        if key.sockets.is_v6() {
-            self.conns6.prefetch_tags(key.hash);
-        } else {
-            self.conns4.prefetch_tags(key.hash);
-        }
-    }
-
     #[inline]
     pub fn process(&mut self, pkt: &PacketMeta, input: u16, out: &mut impl FnMut(ConnRecord)) {
         self.process_keyed(pkt, ConnKey::of(pkt), input, out);

@@ -88,14 +88,6 @@ impl<K: SocketPair> ConnSlots<K> {
         }
     }
 
-    /// Asks the CPU to bring in the tags [`ConnSlots::prefetch`] will read
-    /// for `hash` (half a megabyte of tags for 500 k slots is not always in
-    /// cache either).
-    #[inline]
-    pub(crate) fn prefetch_tags(&self, hash: u64) {
-        prefetch_line(&self.tags[hash as usize & self.mask]);
-    }
-
     /// Asks the CPU to bring in the slot where `hash`'s key is (or would go),
     /// without waiting for it. Reads only the tags.
     #[inline]
@@ -248,20 +240,19 @@ fn max_load(slots: usize) -> usize {
     slots / 8 * 7
 }
 
-/// Brings an entry's cache lines in (an entry spans two or three).
+/// Brings an entry's cache lines in.
 #[inline(always)]
 fn prefetch_entry<K>(entry: &(K, Conn)) {
     let start = (entry as *const (K, Conn)).cast::<i8>();
     let size = std::mem::size_of::<(K, Conn)>();
-    prefetch_address(start);
-    prefetch_address(start.wrapping_add(64));
-    prefetch_address(start.wrapping_add(size - 1));
-}
-
-/// Brings the cache line holding `byte` in.
-#[inline(always)]
-fn prefetch_line(byte: &u8) {
-    prefetch_address((byte as *const u8).cast::<i8>());
+    // Each cache line of the entry once (an 88-byte entry spans two or three).
+    let first_line = start as usize & !63;
+    let last_line = (start as usize + size - 1) & !63;
+    let mut line = first_line;
+    while line <= last_line {
+        prefetch_address(start.wrapping_add(line.wrapping_sub(start as usize)));
+        line += 64;
+    }
 }
 
 #[inline(always)]
