@@ -318,7 +318,7 @@ fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
         return e.to_string();
     }
     if let Some(c) = e.downcast_ref::<CaptureError>() {
-        format!("{}: {} バイト目: {}", c.path, c.offset, c.message)
+        c.render(Lang::Ja)
     } else if let Some(i) = e.downcast_ref::<InventoryError>() {
         format!("インベントリ {}: {}", line(&i.file, i.line), i.message)
     } else if let Some(c) = e.downcast_ref::<CatalogError>() {
@@ -497,7 +497,10 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     };
     let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
     check_inputs(&captures, common.output().as_deref())?;
-    let readers = analysis::open_all(&captures)?;
+    let mut readers = analysis::open_all(&captures)?;
+    for reader in &mut readers {
+        reader.set_lang(lang());
+    }
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a
