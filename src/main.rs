@@ -320,7 +320,7 @@ fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     if let Some(c) = e.downcast_ref::<CaptureError>() {
         c.render(Lang::Ja)
     } else if let Some(i) = e.downcast_ref::<InventoryError>() {
-        format!("インベントリ {}: {}", line(&i.file, i.line), i.message)
+        i.render(Lang::Ja)
     } else if let Some(c) = e.downcast_ref::<CatalogError>() {
         format!("カタログ {}: {}", line(&c.file, c.line), c.message)
     } else if let Some(b) = e.downcast_ref::<BaselineError>() {
@@ -440,7 +440,11 @@ fn load_config(config: &ConfigArgs) -> Result<(CatalogSet, Option<Inventory>), F
 /// failure stays the only line on stderr).
 fn inventory_warnings(inventory: Option<&Inventory>) {
     for w in inventory.iter().flat_map(|i| &i.warnings) {
-        eprintln!("flowlint: {}: {w}", term!(lang(), "warning", "警告"));
+        eprintln!(
+            "flowlint: {}: {}",
+            term!(lang(), "warning", "警告"),
+            w.render(lang())
+        );
     }
 }
 
