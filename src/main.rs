@@ -300,40 +300,24 @@ impl<E: std::error::Error + 'static> From<E> for Fatal {
     }
 }
 
-/// A library error in the run's language. The errors keep their parts
-/// apart (file, line or byte offset, what is wrong): in Japanese the line
-/// says in Japanese which input is wrong and where; what is wrong is the
-/// library's sentence (English: the messages of the capture reader, the
-/// inventory and the catalog parser are not split into kinds yet).
+/// A library error in the run's language: one line naming the input, the
+/// place and what is wrong (each error kind words itself in both).
 fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     use flowlint::capture::CaptureError;
     use flowlint::catalog::CatalogError;
     use flowlint::inventory::InventoryError;
     use flowlint::report::baseline::BaselineError;
-    let line = |file: &str, line: Option<usize>| match line {
-        Some(l) => format!("{file} {l} 行目"),
-        None => file.to_string(),
-    };
-    if lang() == Lang::En {
-        return e.to_string();
-    }
+    let lang = lang();
     if let Some(c) = e.downcast_ref::<CaptureError>() {
-        c.render(Lang::Ja)
+        c.render(lang)
     } else if let Some(i) = e.downcast_ref::<InventoryError>() {
-        i.render(Lang::Ja)
+        i.render(lang)
     } else if let Some(c) = e.downcast_ref::<CatalogError>() {
-        format!("カタログ {}: {}", line(&c.file, c.line), c.message)
+        c.render(lang)
     } else if let Some(b) = e.downcast_ref::<BaselineError>() {
-        format!("ベースライン {}: {}", b.path, b.message)
+        b.render(lang)
     } else if let Some(w) = e.downcast_ref::<report::WriteError>() {
-        match w {
-            report::WriteError::File { path, source } => {
-                format!("{path}: レポートを書き出せません: {source}")
-            }
-            report::WriteError::Stdout(source) => {
-                format!("標準出力に書き出せません: {source}")
-            }
-        }
+        w.render(lang)
     } else {
         e.to_string()
     }

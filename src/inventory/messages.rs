@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::report::lang::{IoText, Lang};
+use crate::report::lang::{list, IoText, Lang};
 use crate::{term, tr};
 
 /// Why an inventory cannot be used (status 2).
@@ -88,11 +88,6 @@ pub enum ErrorKind {
         key: String,
         type_name: &'static str,
     },
-}
-
-/// A list of names: `a, b` in English, `a、b` in Japanese.
-pub(crate) fn list(names: &[String], lang: Lang) -> String {
-    names.join(term!(lang, ", ", "、"))
 }
 
 impl ErrorKind {

@@ -138,7 +138,7 @@ impl IoText {
         }
         let ja = match self.kind {
             NotFound => "ファイルがありません",
-            PermissionDenied => "読み取りの権限がありません",
+            PermissionDenied => "権限がありません",
             IsADirectory => "ディレクトリです",
             InvalidData => "データが正しくありません",
             UnexpectedEof => "途中でデータが終わっています",
@@ -152,6 +152,11 @@ impl std::fmt::Display for IoText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// A list of names: `a, b` in English, `a、b` in Japanese.
+pub fn list(names: &[String], lang: Lang) -> String {
+    names.join(crate::term!(lang, ", ", "、"))
 }
 
 /// Are two strings equal? (`==` on `str` is not usable in constants.)
