@@ -357,13 +357,18 @@ fn main() -> ExitCode {
                 .collect();
             let message = message.join(" ");
             let message = message.trim_start_matches("error: ");
-            let message = if message.is_empty() {
-                term!(lang, "invalid arguments", "引数が正しくありません")
-            } else {
-                message
+            let japanese = (lang == Lang::Ja)
+                .then(|| help_ja::error_line(&e))
+                .flatten();
+            let message = match &japanese {
+                Some(line) => line.as_str(),
+                None if message.is_empty() => {
+                    term!(lang, "invalid arguments", "引数が正しくありません")
+                }
+                None => message,
             };
             let hint = if e.kind() == ErrorKind::MissingRequiredArgument
-                && message.contains("<CAPTURE>")
+                && text.contains("<CAPTURE>")
             {
                 term!(
                     lang,
@@ -375,9 +380,8 @@ fn main() -> ExitCode {
             };
             match lang {
                 Lang::En => eprintln!("flowlint: error: {message}{hint}"),
-                // clap's own sentence stays as clap words it (it names the
-                // argument); the line says in Japanese that the arguments
-                // are wrong.
+                // A kind without its facts keeps clap's sentence; the line
+                // still says in Japanese that the arguments are wrong.
                 Lang::Ja => eprintln!("flowlint: エラー: 引数の誤り: {message}{hint}"),
             }
             return ExitCode::from(2);
