@@ -391,7 +391,8 @@ pub struct Catalog {
 pub struct CatalogError {
     pub file: String,
     pub line: Option<usize>,
-    pub kind: ErrorKind,
+    /// Boxed: a `Result` carrying it stays small on the success path.
+    pub kind: Box<ErrorKind>,
 }
 
 impl CatalogError {
@@ -507,13 +508,13 @@ impl CatalogSet {
                         // the option it came from.
                         file: "--catalog".to_string(),
                         line: None,
-                        kind: ErrorKind::UnknownCatalog { spec: spec.clone() },
+                        kind: Box::new(ErrorKind::UnknownCatalog { spec: spec.clone() }),
                     });
                 }
                 let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
                     file: spec.clone(),
                     line: None,
-                    kind: ErrorKind::ReadCatalog(IoText::new(&e)),
+                    kind: Box::new(ErrorKind::ReadCatalog(IoText::new(&e))),
                 })?;
                 // Editors on Windows like to start files with a BOM.
                 let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -523,16 +524,16 @@ impl CatalogSet {
                 return Err(CatalogError {
                     file,
                     line: None,
-                    kind: ErrorKind::LoadedTwice {
+                    kind: Box::new(ErrorKind::LoadedTwice {
                         name: catalog.name.clone(),
-                    },
+                    }),
                 });
             }
             set.catalogs.push(catalog);
             set.resolve().map_err(|kind| CatalogError {
                 file: file.clone(),
                 line: None,
-                kind,
+                kind: Box::new(kind),
             })?;
         }
         Ok(set)
@@ -777,10 +778,10 @@ impl CatalogSet {
                 return Err(CatalogError {
                     file: change.file.clone(),
                     line: Some(change.line),
-                    kind: ErrorKind::PortChangeNoCatalog {
+                    kind: Box::new(ErrorKind::PortChangeNoCatalog {
                         key: change.key.clone(),
                         catalog: change.catalog.clone(),
-                    },
+                    }),
                 });
             };
             let catalog = &self.catalogs[ci];
@@ -816,7 +817,7 @@ impl CatalogSet {
                 return Err(CatalogError {
                     file: change.file.clone(),
                     line: Some(change.line),
-                    kind,
+                    kind: Box::new(kind),
                 });
             }
         }
@@ -949,7 +950,7 @@ impl Services {
         let bytes = std::fs::read(path).map_err(|e| CatalogError {
             file: file.clone(),
             line: None,
-            kind: ErrorKind::ReadServices(IoText::new(&e)),
+            kind: Box::new(ErrorKind::ReadServices(IoText::new(&e))),
         })?;
         Self::parse(&services::decode(&bytes), &file)
     }

@@ -132,7 +132,7 @@ impl Ctx<'_> {
         Err(CatalogError {
             file: self.file.to_string(),
             line: Some(line_of(self.text, span.start)),
-            kind,
+            kind: Box::new(kind),
         })
     }
 }
@@ -191,7 +191,7 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
     let raw: RawFile = toml::from_str(text).map_err(|e| CatalogError {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)),
-        kind: ErrorKind::Toml(one_line(e.message())),
+        kind: Box::new(ErrorKind::Toml(one_line(e.message()))),
     })?;
 
     let header = raw.catalog.get_ref();

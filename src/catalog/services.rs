@@ -38,7 +38,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Services, CatalogError> {
     let err = |line: usize, kind: ErrorKind| CatalogError {
         file: file.to_string(),
         line: Some(line),
-        kind,
+        kind: Box::new(kind),
     };
     let mut entries = Vec::new();
     // `lines()` also strips the '\r' of CRLF line endings.

@@ -804,12 +804,7 @@ fn services_errors_name_the_line() {
     ];
     for &(text, line, message) in cases {
         let e = Services::parse(text, "svc").unwrap_err();
-        assert_eq!(
-            (e.file.as_str(), e.line),
-            ("svc", Some(line)),
-            "{}",
-            e.kind.to_string()
-        );
+        assert_eq!((e.file.as_str(), e.line), ("svc", Some(line)), "{}", e.kind);
         assert!(
             e.kind.to_string().starts_with(message),
             "{:?}",
