@@ -224,8 +224,13 @@ fn the_html_report_says_its_language() {
     let page = stdout(&ja);
     assert!(page.contains("<html lang=\"ja\">"));
     assert!(page.contains("<h1>flowlint レポート</h1>"));
+    for label in ["入力", "期間", "カタログ", "インベントリ", "通信"] {
+        assert!(page.contains(&format!("<dt>{label}</dt>")), "{label}");
+    }
     let en = demo(&["-q", "--format", "html", "--lang", "en"], &[]);
-    assert!(stdout(&en).contains("<html lang=\"en\">"));
+    let page = stdout(&en);
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(page.contains("<dt>input</dt>") && page.contains("<dt>time</dt>"));
 }
 
 #[test]
