@@ -6,6 +6,7 @@
 //! and fails when an argument or subcommand has no Japanese text, so a new
 //! option cannot ship with English-only help.
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command, CommandFactory};
 
 use flowlint::report::lang::Lang;
@@ -15,8 +16,127 @@ pub fn command(lang: Lang) -> Command {
     let cmd = crate::Cli::command();
     match lang {
         Lang::En => cmd,
-        Lang::Ja => japanese(cmd, None),
+        Lang::Ja => {
+            let mut cmd = japanese(cmd, None);
+            // The usage lines and the `help` subcommand exist only once the
+            // tree is built: worded after building it.
+            cmd.build();
+            japanese_built(&mut cmd);
+            cmd
+        }
     }
+}
+
+/// The texts clap makes while building: `[OPTIONS]` in every usage line,
+/// and the description of its `help` subcommand and of that one's argument.
+fn japanese_built(cmd: &mut Command) {
+    let usage = cmd.render_usage().to_string();
+    let usage = usage.strip_prefix("Usage: ").unwrap_or(&usage);
+    let usage = usage.replace("[OPTIONS]", "[オプション]");
+    let mut built = std::mem::take(cmd).override_usage(usage);
+    let subs: Vec<String> = built
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in subs {
+        if name == "help" {
+            built = built.mut_subcommand("help", |help| {
+                let ids: Vec<String> = help
+                    .get_arguments()
+                    .map(|a| a.get_id().to_string())
+                    .collect();
+                let mut help = help
+                    .about("このヘルプ、または指定したコマンドのヘルプを表示します")
+                    .help_template(TEMPLATE)
+                    .subcommand_help_heading("コマンド")
+                    .subcommand_value_name("コマンド");
+                for id in ids {
+                    help = help.mut_arg(id.as_str(), |a| {
+                        a.help("ヘルプを表示するコマンド").help_heading("引数")
+                    });
+                }
+                help
+            });
+        }
+    }
+    for sub in built.get_subcommands_mut() {
+        japanese_built(sub);
+    }
+    *cmd = built;
+}
+
+/// A command-line error as one Japanese sentence, from clap's error kind
+/// and the facts it keeps (the argument, the value, the valid values);
+/// `None` for a kind without those facts (the caller keeps clap's words).
+pub fn error_line(e: &clap::Error) -> Option<String> {
+    let string = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let strings = |kind| match e.get(kind) {
+        Some(ContextValue::Strings(v)) => Some(v.clone()),
+        Some(ContextValue::String(s)) => Some(vec![s.clone()]),
+        _ => None,
+    };
+    let suggestion = strings(ContextKind::SuggestedArg)
+        .or_else(|| strings(ContextKind::SuggestedSubcommand))
+        .or_else(|| strings(ContextKind::SuggestedValue))
+        .map(|s| format!("（もしかして {}）", s.join("、")))
+        .unwrap_or_default();
+    let valid = |list: Option<Vec<String>>| {
+        list.filter(|v| !v.is_empty())
+            .map(|v| format!("（使える値: {}）", v.join("、")))
+            .unwrap_or_default()
+    };
+    let arg = string(ContextKind::InvalidArg);
+    let value = string(ContextKind::InvalidValue);
+    Some(match e.kind() {
+        ErrorKind::UnknownArgument => {
+            format!("不明な引数 '{}' です{suggestion}", arg?)
+        }
+        ErrorKind::InvalidValue if value.as_deref() == Some("") => {
+            format!("{} に値を指定してください", arg?)
+        }
+        ErrorKind::InvalidValue => format!(
+            "{} に値 '{}' は使えません{}{suggestion}",
+            arg?,
+            value?,
+            valid(strings(ContextKind::ValidValue))
+        ),
+        // The parser's reason (e.g. "invalid digit found in string") is
+        // Rust's English: the option's value name says what is wanted.
+        ErrorKind::ValueValidation => {
+            format!("{} の値 '{}' が正しくありません", arg?, value?)
+        }
+        ErrorKind::InvalidSubcommand => format!(
+            "不明なコマンド '{}' です{suggestion}",
+            string(ContextKind::InvalidSubcommand)?
+        ),
+        ErrorKind::MissingRequiredArgument => format!(
+            "必須の引数 {} が指定されていません",
+            strings(ContextKind::InvalidArg)?.join("、")
+        ),
+        ErrorKind::MissingSubcommand => format!(
+            "コマンドを指定してください{}",
+            valid(strings(ContextKind::ValidSubcommand))
+        ),
+        ErrorKind::ArgumentConflict => {
+            let arg = arg?;
+            match strings(ContextKind::PriorArg) {
+                Some(prior) if prior == [arg.clone()] => {
+                    format!("{arg} は 1 回しか指定できません")
+                }
+                Some(prior) => format!("{arg} は {} と一緒には使えません", prior.join("、")),
+                None => format!("{arg} はほかの引数と一緒には使えません"),
+            }
+        }
+        ErrorKind::TooManyValues => {
+            format!("{} の後の値 '{}' は余分です", arg?, value?)
+        }
+        ErrorKind::NoEquals => format!("{} の値は = で続けて書いてください", arg?),
+        ErrorKind::InvalidUtf8 => "引数が UTF-8 ではありません".to_string(),
+        _ => return None,
+    })
 }
 
 const TEMPLATE: &str =
@@ -249,10 +369,6 @@ mod tests {
         walk(&mut command(Lang::Ja), "flowlint", &mut ja);
         assert!(ja.len() > 40, "{}", ja.len());
         for (what, text) in &ja {
-            // clap's own `help` subcommand is the one text it words itself.
-            if what.starts_with("flowlint help") {
-                continue;
-            }
             assert!(!text.is_ascii(), "no Japanese help for {what}: {text:?}");
             if let Some((_, english)) = en.iter().find(|(w, _)| w == what) {
                 assert_ne!(text, english, "{what}");

@@ -15,6 +15,10 @@ use toml::de::{DeTable, ValueDeserializer};
 use toml::Spanned;
 
 use crate::catalog::{parse_transport, CatalogSet, Os, PortChange, PortTarget, BUILTIN};
+use crate::report::lang::{IoText, Lang};
+
+mod messages;
+pub use messages::{ErrorKind, Warning};
 
 /// One `[[hosts]]` entry.
 #[derive(Clone, Debug)]
@@ -47,17 +51,32 @@ pub struct Inventory {
     pub features: Vec<(String, Vec<String>)>,
     pub port_changes: Vec<PortChange>,
     /// Mistakes that do not stop the run (an address listed twice, no
-    /// hosts at all), as `file:line: message` lines.
-    pub warnings: Vec<String>,
+    /// hosts at all).
+    pub warnings: Vec<Warning>,
 }
 
 /// An invalid inventory (status 2): file, line, what is wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error("{file}{}: {kind}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct InventoryError {
     pub file: String,
     pub line: Option<usize>,
-    pub message: String,
+    pub kind: ErrorKind,
+}
+
+impl InventoryError {
+    /// The whole line: which inventory, where, what is wrong.
+    pub fn render(&self, lang: Lang) -> String {
+        match (lang, self.line) {
+            (Lang::En, _) => self.to_string(),
+            (Lang::Ja, Some(line)) => format!(
+                "インベントリ {} {line} 行目: {}",
+                self.file,
+                self.kind.render(lang)
+            ),
+            (Lang::Ja, None) => format!("インベントリ {}: {}", self.file, self.kind.render(lang)),
+        }
+    }
 }
 
 impl Inventory {
@@ -72,12 +91,15 @@ impl Inventory {
         let bytes = std::fs::read(path).map_err(|e| InventoryError {
             file: file.clone(),
             line: None,
-            message: format!("cannot read inventory: {e}"),
+            kind: ErrorKind::Read(IoText::new(&e)),
         })?;
         let text = String::from_utf8(bytes).map_err(|e| InventoryError {
             file: file.clone(),
             line: None,
-            message: format!("inventory is not UTF-8 text: {e}"),
+            kind: ErrorKind::NotUtf8 {
+                detail: e.to_string(),
+                valid_up_to: e.utf8_error().valid_up_to(),
+            },
         })?;
         Self::parse(&text, &file, catalogs)
     }
@@ -208,11 +230,11 @@ impl Parser<'_> {
             + 1
     }
 
-    fn err<T>(&self, span: Range<usize>, message: impl Into<String>) -> Result<T, InventoryError> {
+    fn err<T>(&self, span: Range<usize>, kind: ErrorKind) -> Result<T, InventoryError> {
         Err(InventoryError {
             file: self.file.to_string(),
             line: Some(self.line(span.start)),
-            message: message.into(),
+            kind,
         })
     }
 
@@ -221,11 +243,11 @@ impl Parser<'_> {
         InventoryError {
             file: self.file.to_string(),
             line: e.span().map(|s| self.line(s.start)),
-            message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
+            kind: ErrorKind::Toml(e.message().split_whitespace().collect::<Vec<_>>().join(" ")),
         }
     }
 
-    fn known_catalogs(&self) -> String {
+    fn known_catalogs(&self) -> Vec<String> {
         let mut names: Vec<&str> = self
             .catalogs
             .catalogs
@@ -237,7 +259,7 @@ impl Parser<'_> {
                 names.push(b);
             }
         }
-        names.join(", ")
+        names.into_iter().map(str::to_string).collect()
     }
 
     /// The loaded catalog's name for `name` (any case), or `Err(true)` if it
@@ -273,10 +295,12 @@ impl Parser<'_> {
                     for host in &raw {
                         let entry = self.host(host)?;
                         if let Some(prev) = inv.hosts.iter().find(|h| h.net == entry.net) {
-                            inv.warnings.push(format!(
-                                "{}:{}: {} is listed again (first on line {}); the entries' roles are merged",
-                                self.file, entry.line, entry.net, prev.line
-                            ));
+                            inv.warnings.push(Warning::ListedAgain {
+                                file: self.file.to_string(),
+                                line: entry.line,
+                                net: entry.net,
+                                first_line: prev.line,
+                            });
                         }
                         inv.hosts.push(entry);
                     }
@@ -296,10 +320,11 @@ impl Parser<'_> {
                         {
                             return self.err(
                                 k.span(),
-                                format!(
-                                    "port key '{}' changes the same port as '{}' on line {}",
-                                    change.key, prev.key, prev.line
-                                ),
+                                ErrorKind::SamePort {
+                                    key: change.key,
+                                    first_key: prev.key.clone(),
+                                    first_line: prev.line,
+                                },
                             );
                         }
                         inv.port_changes.push(change);
@@ -313,22 +338,18 @@ impl Parser<'_> {
                         let mut features = Vec::new();
                         for f in &section.features {
                             if self.catalogs.feature(&catalog, f.get_ref()).is_none() {
-                                let known: Vec<&str> = self
+                                let known: Vec<String> = self
                                     .catalogs
                                     .catalog(&catalog)
-                                    .map(|c| c.features.iter().map(|f| f.name.as_str()).collect())
+                                    .map(|c| c.features.iter().map(|f| f.name.clone()).collect())
                                     .unwrap_or_default();
                                 return self.err(
                                     f.span(),
-                                    format!(
-                                        "unknown feature '{}' of {catalog} (known features: {})",
-                                        f.get_ref(),
-                                        if known.is_empty() {
-                                            "none".to_string()
-                                        } else {
-                                            known.join(", ")
-                                        }
-                                    ),
+                                    ErrorKind::UnknownFeature {
+                                        feature: f.get_ref().clone(),
+                                        catalog,
+                                        known,
+                                    },
                                 );
                             }
                             if !features.contains(f.get_ref()) {
@@ -342,21 +363,19 @@ impl Parser<'_> {
                     Err(false) => {
                         return self.err(
                             key.span(),
-                            format!(
-                            "unknown key '{other}' (expected hosts, ports or a catalog name: {})",
-                            self.known_catalogs()
-                        ),
+                            ErrorKind::UnknownKey {
+                                key: other.to_string(),
+                                catalogs: self.known_catalogs(),
+                            },
                         )
                     }
                 },
             }
         }
         if inv.hosts.is_empty() {
-            inv.warnings.push(format!(
-                "{}: no [[hosts]]: no host has a role, so every catalog port is unexpected (list the hosts, \
-                 or leave out --inventory to infer roles)",
-                self.file
-            ));
+            inv.warnings.push(Warning::NoHosts {
+                file: self.file.to_string(),
+            });
         }
         Ok(inv)
     }
@@ -368,11 +387,11 @@ impl Parser<'_> {
             Ok(net) if net.addr() != net.network() => {
                 return self.err(
                     h.address.span(),
-                    format!(
-                        "'{address}' has host bits set: write {} for the block, or {} for the host",
-                        net.trunc(),
-                        net.addr()
-                    ),
+                    ErrorKind::HostBits {
+                        address: address.to_string(),
+                        block: net.trunc(),
+                        host: net.addr(),
+                    },
                 )
             }
             Ok(net) => net,
@@ -381,7 +400,9 @@ impl Parser<'_> {
                 Err(_) => {
                     return self.err(
                         h.address.span(),
-                        format!("malformed address '{address}' (expected an IPv4/IPv6 address or CIDR block)"),
+                        ErrorKind::MalformedAddress {
+                            address: address.to_string(),
+                        },
                     )
                 }
             },
@@ -399,10 +420,9 @@ impl Parser<'_> {
                 let Some(parsed) = Os::parse(os.get_ref()) else {
                     return self.err(
                         os.span(),
-                        format!(
-                            "unknown os '{}' (expected \"windows\" or \"unix\")",
-                            os.get_ref()
-                        ),
+                        ErrorKind::UnknownOs {
+                            os: os.get_ref().clone(),
+                        },
                     );
                 };
                 Some(parsed)
@@ -433,7 +453,9 @@ impl Parser<'_> {
         let Some((catalog, _)) = q.split_once('.') else {
             return self.err(
                 role.span(),
-                format!("role '{q}' must be written catalog.role (e.g. jp1-itdm.manager, systemwalker-om.server)"),
+                ErrorKind::RoleNotQualified {
+                    role: q.to_string(),
+                },
             );
         };
         if let Some(c) = self
@@ -442,17 +464,19 @@ impl Parser<'_> {
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(catalog))
         {
-            let known: Vec<&str> = c
+            let known: Vec<String> = c
                 .roles
                 .iter()
                 .map(|r| r.name.split_once('.').map_or(r.name.as_str(), |(_, l)| l))
+                .map(str::to_string)
                 .collect();
             return self.err(
                 role.span(),
-                format!(
-                    "unknown role '{q}' (known roles of {catalog}: {})",
-                    known.join(", ")
-                ),
+                ErrorKind::UnknownRole {
+                    role: q.to_string(),
+                    catalog: catalog.to_string(),
+                    known,
+                },
             );
         }
         // A built-in catalog left out by --catalog: its roles would silently
@@ -460,19 +484,20 @@ impl Parser<'_> {
         if let Some(builtin) = BUILTIN.iter().find(|b| b.eq_ignore_ascii_case(catalog)) {
             return self.err(
                 role.span(),
-                format!(
-                    "role '{q}' is of catalog {builtin}, which this run does not load \
-                     (catalogs: {}): add --catalog {builtin}",
-                    self.known_catalogs()
-                ),
+                ErrorKind::RoleOfUnloadedCatalog {
+                    role: q.to_string(),
+                    catalog: builtin.to_string(),
+                    catalogs: self.known_catalogs(),
+                },
             );
         }
         self.err(
             role.span(),
-            format!(
-                "unknown role '{q}': no catalog '{catalog}' (catalogs: {})",
-                self.known_catalogs()
-            ),
+            ErrorKind::RoleOfUnknownCatalog {
+                role: q.to_string(),
+                catalog: catalog.to_string(),
+                catalogs: self.known_catalogs(),
+            },
         )
     }
 
@@ -482,21 +507,17 @@ impl Parser<'_> {
         value: &Spanned<toml::Value>,
     ) -> Result<PortChange, InventoryError> {
         let k = key.get_ref();
-        let malformed = || {
-            self.err(
-                key.span(),
-                format!(
-                    "malformed port key '{k}' (expected \"catalog/port/protocol\" or \"catalog/service-name\")"
-                ),
-            )
-        };
+        let malformed = || self.err(key.span(), ErrorKind::MalformedPortKey { key: k.clone() });
         let parts: Vec<&str> = k.split('/').map(str::trim).collect();
         let (catalog, target) = match parts.as_slice() {
             [catalog, port, proto] => {
                 let Some(protocol) = parse_transport(proto) else {
                     return self.err(
                         key.span(),
-                        format!("port key '{k}': protocol '{proto}' is neither tcp nor udp"),
+                        ErrorKind::PortKeyProtocol {
+                            key: k.clone(),
+                            protocol: proto.to_string(),
+                        },
                     );
                 };
                 match port.parse::<u16>() {
@@ -504,7 +525,10 @@ impl Parser<'_> {
                     _ => {
                         return self.err(
                             key.span(),
-                            format!("port key '{k}': '{port}' is not a port number (1-65535)"),
+                            ErrorKind::PortKeyPort {
+                                key: k.clone(),
+                                port: port.to_string(),
+                            },
                         )
                     }
                 }
@@ -521,10 +545,11 @@ impl Parser<'_> {
             Err(false) => {
                 return self.err(
                     key.span(),
-                    format!(
-                        "port key '{k}': unknown catalog '{catalog}' (catalogs: {})",
-                        self.known_catalogs()
-                    ),
+                    ErrorKind::PortKeyCatalog {
+                        key: k.clone(),
+                        catalog: catalog.to_string(),
+                        catalogs: self.known_catalogs(),
+                    },
                 )
             }
         };
@@ -534,17 +559,20 @@ impl Parser<'_> {
                 _ => {
                     return self.err(
                         value.span(),
-                        format!("port key '{k}': {n} is not a port number (1-65535)"),
+                        ErrorKind::NewPortRange {
+                            key: k.clone(),
+                            value: *n,
+                        },
                     )
                 }
             },
             other => {
                 return self.err(
                     value.span(),
-                    format!(
-                        "port key '{k}': the new port must be a number, not {}",
-                        other.type_str()
-                    ),
+                    ErrorKind::NewPortType {
+                        key: k.clone(),
+                        type_name: other.type_str(),
+                    },
                 )
             }
         };
@@ -739,13 +767,19 @@ features = ["business-linkage", "bulk-power-control"]
                     [[hosts]]\naddress = \"10.0.0.1/32\"\nroles = [\"jp1-itdm.manager\"]\n";
         let inv = Inventory::parse(text, "inv.toml", &both()).unwrap();
         assert_eq!(
-            inv.warnings,
-            ["inv.toml:4: 10.0.0.1/32 is listed again (first on line 1); the entries' roles are merged"]
+            inv.warnings[0].to_string(),
+            "inv.toml:4: 10.0.0.1/32 is listed again (first on line 1); the entries' roles are merged"
+        );
+        assert_eq!(
+            inv.warnings[0].render(Lang::Ja),
+            "インベントリ inv.toml 4 行目: 10.0.0.1/32 が再び書かれています（最初は 1 行目）。両方の役割を合わせて使います"
         );
         let inv = Inventory::parse("# nothing yet\n", "inv.toml", &both()).unwrap();
         assert_eq!(inv.warnings.len(), 1);
         assert!(
-            inv.warnings[0].starts_with("inv.toml: no [[hosts]]"),
+            inv.warnings[0]
+                .to_string()
+                .starts_with("inv.toml: no [[hosts]]"),
             "{:?}",
             inv.warnings
         );
@@ -756,10 +790,15 @@ features = ["business-linkage", "bulk-power-control"]
         let jp1 = CatalogSet::load(&s(&["jp1-itdm"])).unwrap();
         let e = Inventory::parse(SAMPLE, "inv.toml", &jp1).unwrap_err();
         assert!(
-            e.message.starts_with("role 'systemwalker-om.server' is of catalog systemwalker-om, which this run does not load")
-                && e.message.ends_with("add --catalog systemwalker-om"),
+            e.kind.to_string().starts_with("role 'systemwalker-om.server' is of catalog systemwalker-om, which this run does not load")
+                && e.kind.to_string().ends_with("add --catalog systemwalker-om"),
             "{}",
-            e.message
+            e.kind
+        );
+        assert_eq!(
+            e.render(Lang::Ja),
+            "インベントリ inv.toml 5 行目: 役割 'systemwalker-om.server' はカタログ systemwalker-om のものですが、\
+             この実行では読み込んでいません（カタログ: jp1-itdm、systemwalker-om）。--catalog systemwalker-om を追加してください"
         );
         // Its roles are fine where it is loaded.
         let text = "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"jp1-itdm.manager\"]\n";
@@ -770,8 +809,9 @@ features = ["business-linkage", "bulk-power-control"]
     fn err(text: &str) -> (Option<usize>, String) {
         let e = Inventory::parse(text, "inv.toml", &both()).unwrap_err();
         assert_eq!(e.file, "inv.toml");
-        assert!(!e.message.contains('\n'), "{:?}", e.message);
-        (e.line, e.message)
+        let message = e.kind.to_string();
+        assert!(!message.contains('\n'), "{message:?}");
+        (e.line, message)
     }
 
     #[test]
@@ -892,9 +932,9 @@ features = ["business-linkage", "bulk-power-control"]
         let e = Inventory::load(&dir.path().join("none.toml"), &both()).unwrap_err();
         assert_eq!(e.line, None);
         assert!(
-            e.message.starts_with("cannot read inventory"),
+            e.kind.to_string().starts_with("cannot read inventory"),
             "{}",
-            e.message
+            e.kind
         );
     }
 

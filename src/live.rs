@@ -137,7 +137,7 @@ pub fn run(
     };
     let emit = match options.format {
         LiveFormat::Json | LiveFormat::Html => Emit::Nothing,
-        LiveFormat::Jsonl => Emit::Connections,
+        LiveFormat::Jsonl => Emit::Connections { lang: options.lang },
         LiveFormat::Text => Emit::Findings {
             color: options.text.color,
             lang: options.lang,

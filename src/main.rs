@@ -301,40 +301,24 @@ impl<E: std::error::Error + 'static> From<E> for Fatal {
     }
 }
 
-/// A library error in the run's language. The errors keep their parts
-/// apart (file, line or byte offset, what is wrong): in Japanese the line
-/// says in Japanese which input is wrong and where; what is wrong is the
-/// library's sentence (English: the messages of the capture reader, the
-/// inventory and the catalog parser are not split into kinds yet).
+/// A library error in the run's language: one line naming the input, the
+/// place and what is wrong (each error kind words itself in both).
 fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     use flowlint::capture::CaptureError;
     use flowlint::catalog::CatalogError;
     use flowlint::inventory::InventoryError;
     use flowlint::report::baseline::BaselineError;
-    let line = |file: &str, line: Option<usize>| match line {
-        Some(l) => format!("{file} {l} 行目"),
-        None => file.to_string(),
-    };
-    if lang() == Lang::En {
-        return e.to_string();
-    }
+    let lang = lang();
     if let Some(c) = e.downcast_ref::<CaptureError>() {
-        format!("{}: {} バイト目: {}", c.path, c.offset, c.message)
+        c.render(lang)
     } else if let Some(i) = e.downcast_ref::<InventoryError>() {
-        format!("インベントリ {}: {}", line(&i.file, i.line), i.message)
+        i.render(lang)
     } else if let Some(c) = e.downcast_ref::<CatalogError>() {
-        format!("カタログ {}: {}", line(&c.file, c.line), c.message)
+        c.render(lang)
     } else if let Some(b) = e.downcast_ref::<BaselineError>() {
-        format!("ベースライン {}: {}", b.path, b.message)
+        b.render(lang)
     } else if let Some(w) = e.downcast_ref::<report::WriteError>() {
-        match w {
-            report::WriteError::File { path, source } => {
-                format!("{path}: レポートを書き出せません: {source}")
-            }
-            report::WriteError::Stdout(source) => {
-                format!("標準出力に書き出せません: {source}")
-            }
-        }
+        w.render(lang)
     } else {
         e.to_string()
     }
@@ -374,13 +358,18 @@ fn main() -> ExitCode {
                 .collect();
             let message = message.join(" ");
             let message = message.trim_start_matches("error: ");
-            let message = if message.is_empty() {
-                term!(lang, "invalid arguments", "引数が正しくありません")
-            } else {
-                message
+            let japanese = (lang == Lang::Ja)
+                .then(|| help_ja::error_line(&e))
+                .flatten();
+            let message = match &japanese {
+                Some(line) => line.as_str(),
+                None if message.is_empty() => {
+                    term!(lang, "invalid arguments", "引数が正しくありません")
+                }
+                None => message,
             };
             let hint = if e.kind() == ErrorKind::MissingRequiredArgument
-                && message.contains("<CAPTURE>")
+                && text.contains("<CAPTURE>")
             {
                 term!(
                     lang,
@@ -392,9 +381,8 @@ fn main() -> ExitCode {
             };
             match lang {
                 Lang::En => eprintln!("flowlint: error: {message}{hint}"),
-                // clap's own sentence stays as clap words it (it names the
-                // argument); the line says in Japanese that the arguments
-                // are wrong.
+                // A kind without its facts keeps clap's sentence; the line
+                // still says in Japanese that the arguments are wrong.
                 Lang::Ja => eprintln!("flowlint: エラー: 引数の誤り: {message}{hint}"),
             }
             return ExitCode::from(2);
@@ -441,7 +429,11 @@ fn load_config(config: &ConfigArgs) -> Result<(CatalogSet, Option<Inventory>), F
 /// failure stays the only line on stderr).
 fn inventory_warnings(inventory: Option<&Inventory>) {
     for w in inventory.iter().flat_map(|i| &i.warnings) {
-        eprintln!("flowlint: {}: {w}", term!(lang(), "warning", "警告"));
+        eprintln!(
+            "flowlint: {}: {}",
+            term!(lang(), "warning", "警告"),
+            w.render(lang())
+        );
     }
 }
 
@@ -499,10 +491,13 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
     check_inputs(&captures, common.output().as_deref())?;
     // Captures or flow records (Zeek conn.log, nfdump), by content.
-    let (readers, records) = match flowlint::records::open_inputs(&captures)? {
+    let (mut readers, records) = match flowlint::records::open_inputs(&captures)? {
         flowlint::records::Opened::Captures(readers) => (readers, None),
         flowlint::records::Opened::Records(records) => (Vec::new(), Some(records)),
     };
+    for reader in &mut readers {
+        reader.set_lang(lang());
+    }
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a

@@ -161,6 +161,19 @@ fn json_keys_and_values_stay_english_and_reason_follows_the_language() {
             if k == "reason" {
                 assert_ne!(v, &j[k]);
                 assert!(is_japanese(j[k].as_str().unwrap()), "{}", j[k]);
+            } else if k == "fix" {
+                // The fix's sentence follows the language; its kind, place
+                // and commands do not.
+                let (fe, fj) = (v.as_object().unwrap(), j[k].as_object().unwrap());
+                assert!(fe.keys().eq(fj.keys()));
+                for (fk, fv) in fe {
+                    if fk == "text" {
+                        assert!(!is_japanese(fv.as_str().unwrap()), "{fv}");
+                        assert!(is_japanese(fj[fk].as_str().unwrap()), "{}", fj[fk]);
+                    } else {
+                        assert_eq!(fv, &fj[fk], "fix.{fk}");
+                    }
+                }
             } else {
                 assert_eq!(v, &j[k], "{k}");
             }
@@ -195,7 +208,13 @@ fn jsonl_lines_carry_the_reason_code() {
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["reason_code"].is_string(), "{line}");
-        assert!(!is_japanese(line), "{line}");
+        // Only a fix's sentence is for people.
+        let mut v = v;
+        if let Some(fix) = v.get_mut("fix") {
+            assert!(is_japanese(fix["text"].as_str().unwrap()), "{line}");
+            fix["text"] = serde_json::Value::Null;
+        }
+        assert!(!is_japanese(&v.to_string()), "{line}");
     }
 }
 
@@ -205,8 +224,13 @@ fn the_html_report_says_its_language() {
     let page = stdout(&ja);
     assert!(page.contains("<html lang=\"ja\">"));
     assert!(page.contains("<h1>flowlint レポート</h1>"));
+    for label in ["入力", "期間", "カタログ", "インベントリ", "通信"] {
+        assert!(page.contains(&format!("<dt>{label}</dt>")), "{label}");
+    }
     let en = demo(&["-q", "--format", "html", "--lang", "en"], &[]);
-    assert!(stdout(&en).contains("<html lang=\"en\">"));
+    let page = stdout(&en);
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(page.contains("<dt>input</dt>") && page.contains("<dt>time</dt>"));
 }
 
 #[test]
@@ -242,5 +266,223 @@ fn plan_and_catalog_tables_in_japanese() {
     assert!(
         text.contains("  役割:") && text.contains("  ルール:"),
         "{text}"
+    );
+}
+
+/// Runs `flowlint --lang ja ARGS` and returns its one stderr line, after
+/// checking status 2, nothing on stdout and a single line.
+fn japanese_failure(args: &[&str]) -> String {
+    let mut all = vec!["--lang", "ja"];
+    all.extend_from_slice(args);
+    let o = flowlint(&all, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(o.stdout.is_empty(), "{args:?}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("flowlint: エラー: "), "{err}");
+    err
+}
+
+#[test]
+fn a_bad_capture_inventory_catalog_or_services_file_is_one_japanese_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let capture = file("web.pcap", "GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(
+        japanese_failure(&["check", "-q", &capture]),
+        format!(
+            "flowlint: エラー: {capture}: 0 バイト目: pcap でも pcapng でも、Zeek の conn.log \
+             でも nfdump -o json/csv の出力でもありません（先頭のマジック番号 0x47455420）\n"
+        )
+    );
+    let missing = dir.path().join("none.pcap").display().to_string();
+    assert_eq!(
+        japanese_failure(&["check", "-q", &missing]),
+        format!("flowlint: エラー: {missing}: 開けません: ファイルがありません\n")
+    );
+
+    let inventory = file(
+        "site.toml",
+        "[[hosts]]\naddress = \"10.0.0.300\"\nroles = []\n",
+    );
+    assert_eq!(
+        japanese_failure(&["plan", "--inventory", &inventory]),
+        format!(
+            "flowlint: エラー: インベントリ {inventory} 2 行目: アドレス '10.0.0.300' が正しくありません\
+             （IPv4/IPv6 アドレスか CIDR ブロックを書いてください）\n"
+        )
+    );
+
+    let catalog = file(
+        "site-catalog.toml",
+        "[catalog]\nname = \"site\"\n\n[[roles]]\nname = \"a\"\n\n[[roles]]\nname = \"a\"\n",
+    );
+    assert_eq!(
+        japanese_failure(&["catalog", "--catalog", &catalog]),
+        format!("flowlint: エラー: カタログ {catalog} 8 行目: 役割 'a' が 2 回定義されています\n")
+    );
+    assert_eq!(
+        japanese_failure(&["catalog", "--catalog", "hp-openview"]),
+        "flowlint: エラー: カタログ --catalog: カタログ 'hp-openview' がありません。\
+         組み込み（jp1-itdm、systemwalker-om）でも読めるファイルでもありません\n"
+    );
+
+    let services = file("services", "jmnet\n");
+    assert_eq!(
+        japanese_failure(&["catalog", "--services", &services]),
+        format!(
+            "flowlint: エラー: サービスファイル {services} 1 行目: サービス 'jmnet' にポート/プロトコルがありません\
+             （例: \"jmnet 1234/tcp\"）\n"
+        )
+    );
+
+    // A port change the catalogs do not have: the inventory's line.
+    let moved = file(
+        "moved.toml",
+        "[[hosts]]\naddress = \"10.0.0.1\"\nroles = [\"jp1-itdm.agent\"]\n\n\
+         [ports]\n\"jp1-itdm/31999/tcp\" = 31100\n",
+    );
+    assert_eq!(
+        japanese_failure(&["plan", "--inventory", &moved]),
+        format!(
+            "flowlint: エラー: インベントリ {moved} 6 行目: ポート変更 'jp1-itdm/31999/tcp': \
+             jp1-itdm に 31999/tcp を使うルールはありません\n"
+        )
+    );
+
+    // The English lines are the library's, unchanged.
+    let o = flowlint(&["--lang", "en", "plan", "--inventory", &inventory], &[]);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "flowlint: error: {inventory}:2: malformed address '10.0.0.300' \
+             (expected an IPv4/IPv6 address or CIDR block)\n"
+        )
+    );
+}
+
+#[test]
+fn argument_errors_are_japanese_sentences() {
+    assert_eq!(
+        japanese_failure(&["check", "--nope", "x.pcap"]),
+        "flowlint: エラー: 引数の誤り: 不明な引数 '--nope' です（flowlint --help を参照）\n"
+    );
+    assert_eq!(
+        japanese_failure(&["check", "--formt", "json", "x.pcap"]),
+        "flowlint: エラー: 引数の誤り: 不明な引数 '--formt' です（もしかして --format）\
+         （flowlint --help を参照）\n"
+    );
+    assert_eq!(
+        japanese_failure(&["check", "--format", "xml", "x.pcap"]),
+        "flowlint: エラー: 引数の誤り: --format <FORMAT> に値 'xml' は使えません\
+         （使える値: text、json、jsonl、html）（もしかして html）（flowlint --help を参照）\n"
+    );
+    assert_eq!(
+        japanese_failure(&["check", "-j", "many", "x.pcap"]),
+        "flowlint: エラー: 引数の誤り: --threads <N> の値 'many' が正しくありません\
+         （flowlint --help を参照）\n"
+    );
+    assert_eq!(
+        japanese_failure(&["frob"]),
+        "flowlint: エラー: 引数の誤り: 不明なコマンド 'frob' です（flowlint --help を参照）\n"
+    );
+    // English keeps clap's sentence.
+    let o = flowlint(&["check", "--nope", "x.pcap"], &[]);
+    assert!(
+        stderr(&o).starts_with("flowlint: error: unexpected argument '--nope' found"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_lines_and_the_help_subcommand_are_japanese() {
+    let help = stdout(&flowlint(&["--lang", "ja", "--help"], &[]));
+    assert!(
+        help.contains("使い方: flowlint [オプション] <コマンド>"),
+        "{help}"
+    );
+    assert!(
+        help.contains("help     このヘルプ、または指定したコマンドのヘルプを表示します"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("[OPTIONS]") && !help.contains("Print"),
+        "{help}"
+    );
+    let check = stdout(&flowlint(&["--lang", "ja", "check", "--help"], &[]));
+    assert!(
+        check.contains("使い方: flowlint check [オプション]"),
+        "{check}"
+    );
+    let sub = flowlint(&["--lang", "ja", "help", "plan"], &[]);
+    assert_eq!(sub.status.code(), Some(0));
+    assert!(
+        stdout(&sub).contains("使い方: flowlint plan [オプション]"),
+        "{}",
+        stdout(&sub)
+    );
+}
+
+#[test]
+fn warnings_of_a_truncated_capture_are_japanese_on_stderr_and_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(root().join("fixtures/demo/lab.pcapng")).unwrap();
+    let path = dir.path().join("cut.pcapng");
+    std::fs::write(&path, &whole[..whole.len() - 10]).unwrap();
+    let path = path.display().to_string();
+    let args = |lang: &'static str| -> Vec<String> {
+        [
+            "--lang",
+            lang,
+            "check",
+            "-q",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([path.clone()])
+        .collect()
+    };
+    let run = |lang: &'static str| {
+        let a = args(lang);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        flowlint(&a, &[])
+    };
+    let (en, ja) = (run("en"), run("ja"));
+    assert_eq!(ja.status.code(), Some(0), "{}", stderr(&ja));
+    let err = stderr(&ja);
+    let line = err.lines().next().unwrap_or_default();
+    let prefix = format!("flowlint: 警告: {path}: ");
+    assert!(
+        line.starts_with(&prefix)
+            && line.contains(" バイト目: レコードの途中でファイルが終わっています（"),
+        "{err}"
+    );
+    assert!(
+        stderr(&en)
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains(": at byte ") && l.contains("file ends inside a record")),
+        "{}",
+        stderr(&en)
+    );
+    // In JSON too the warning is a sentence for people, as `reason` is.
+    let json = |o: &Output| -> String {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["inputs"][0]["warnings"][0].as_str().unwrap().to_string()
+    };
+    assert!(json(&en).starts_with("at byte "), "{}", json(&en));
+    assert!(
+        json(&ja).contains(" バイト目: レコードの途中でファイルが終わっています（"),
+        "{}",
+        json(&ja)
     );
 }

@@ -13,6 +13,7 @@
 //! [`CaptureReader`]. `-` is standard input.
 
 mod compression;
+mod messages;
 mod pcap;
 mod pcapng;
 mod source;
@@ -25,7 +26,11 @@ use std::path::Path;
 /// after decompression like captures.
 pub(crate) use compression::wrap as decompress;
 pub use compression::Compression;
+pub use messages::{BlockDamage, ErrorKind, OptionsBlock, WarningKind};
 use source::Source;
+
+use crate::report::lang::{IoText, Lang};
+use crate::tr;
 
 /// The container format of a capture file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +153,10 @@ pub struct Packet<'a> {
 }
 
 /// Damage found while reading; the analysis continues with what was read.
+///
+/// The message is words, not a [`WarningKind`], because the analysis adds
+/// warnings of its own (clock outliers) written as text; the reader words
+/// its kinds in the language set with [`CaptureReader::set_lang`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     /// File offset the damage was found at (the start of the record or block
@@ -165,14 +174,36 @@ impl fmt::Display for Warning {
 
 /// A capture that cannot be read at all (status 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: at byte {offset}: {message}")]
+#[error("{path}: at byte {offset}: {kind}")]
 pub struct CaptureError {
     /// The file (or the name given to `from_read`).
     pub path: String,
     /// Where in the file the header is wrong (0 when the whole file is).
     pub offset: u64,
-    /// What is wrong, e.g. "not a pcap or pcapng file (magic 0x…)".
-    pub message: String,
+    /// What is wrong, e.g. not a pcap or pcapng file (and its magic).
+    pub kind: ErrorKind,
+}
+
+impl CaptureError {
+    /// The whole line: the file, where, what is wrong. English is the
+    /// `Display` text; Japanese leaves out the offset of an error about the
+    /// whole file (it is always 0 there).
+    pub fn render(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Ja if self.kind.whole_file() => {
+                format!("{}: {}", self.path, self.kind.render(lang))
+            }
+            Lang::Ja => tr!(
+                lang,
+                "{path}: at byte {offset}: {kind}",
+                "{path}: {offset} バイト目: {kind}",
+                path = self.path,
+                offset = self.offset,
+                kind = self.kind.render(lang)
+            ),
+        }
+    }
 }
 
 /// A record parsed from the buffer but not yet handed out. Its bytes stay
@@ -198,24 +229,39 @@ const MAX_WARNINGS: usize = 100;
 struct Shared {
     src: Source,
     warnings: Vec<Warning>,
+    /// The kind of each of `warnings`, to word them again in another language.
+    kinds: Vec<WarningKind>,
+    lang: Lang,
     suppressed: bool,
     linktypes: Vec<u32>,
 }
 
 impl Shared {
-    fn warn(&mut self, offset: u64, message: impl Into<String>) {
-        if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(Warning {
-                offset,
-                message: message.into(),
-            });
+    fn new(src: Source) -> Shared {
+        Shared {
+            src,
+            warnings: Vec::new(),
+            kinds: Vec::new(),
+            lang: Lang::En,
+            suppressed: false,
+            linktypes: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, offset: u64, kind: WarningKind) {
+        let kind = if self.warnings.len() < MAX_WARNINGS {
+            kind
         } else if !self.suppressed {
             self.suppressed = true;
-            self.warnings.push(Warning {
-                offset,
-                message: "too many warnings; further damage is not listed".into(),
-            });
-        }
+            WarningKind::TooMany
+        } else {
+            return;
+        };
+        self.warnings.push(Warning {
+            offset,
+            message: kind.render(self.lang),
+        });
+        self.kinds.push(kind);
     }
 
     fn add_linktype(&mut self, linktype: u32) {
@@ -228,19 +274,16 @@ impl Shared {
     /// either the file is cut short or a read failed.
     fn cut_short(&mut self, offset: u64, have: usize, need: usize) {
         if let Some((at, e)) = self.src.error().cloned() {
-            self.warn(at, format!("read error: {e}"));
+            self.warn(at, WarningKind::Read(e));
         } else {
-            self.warn(
-                offset,
-                format!("file ends inside a record ({have} of {need} bytes)"),
-            );
+            self.warn(offset, WarningKind::RecordCut { have, need });
         }
     }
 
     /// The data ended cleanly between records; a read error is still damage.
     fn ended(&mut self) {
         if let Some((at, e)) = self.src.error().cloned() {
-            self.warn(at, format!("read error: {e}"));
+            self.warn(at, WarningKind::Read(e));
         }
     }
 }
@@ -265,20 +308,20 @@ impl CaptureReader {
     /// zstd or xz file is decompressed while it is read.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
         let name = path.to_string_lossy();
-        let fail = |message: String| CaptureError {
+        let fail = |kind: ErrorKind| CaptureError {
             path: name.clone().into_owned(),
             offset: 0,
-            message,
+            kind,
         };
         if path.as_os_str() == "-" {
             return CaptureReader::from_stream(Box::new(std::io::stdin()), &name);
         }
-        let file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let file = File::open(path).map_err(|e| fail(ErrorKind::Open(IoText::new(&e))))?;
         let meta = file
             .metadata()
-            .map_err(|e| fail(format!("cannot read metadata: {e}")))?;
+            .map_err(|e| fail(ErrorKind::Metadata(IoText::new(&e))))?;
         if meta.is_dir() {
-            return Err(fail("is a directory, not a capture file".into()));
+            return Err(fail(ErrorKind::Directory));
         }
         let mut reader = CaptureReader::from_stream(Box::new(file), &name)?;
         // Progress counts the bytes of the capture itself, unknown in advance
@@ -298,7 +341,7 @@ impl CaptureReader {
         let (source, compression) = compression::wrap(source).map_err(|e| CaptureError {
             path: name.to_string(),
             offset: 0,
-            message: format!("read error: {e}"),
+            kind: ErrorKind::Read(e.to_string()),
         })?;
         let mut reader = CaptureReader::from_read(source, name)?;
         reader.compression = compression;
@@ -311,34 +354,24 @@ impl CaptureReader {
         source: Box<dyn std::io::Read + Send>,
         name: &str,
     ) -> Result<CaptureReader, CaptureError> {
-        let mut shared = Shared {
-            src: Source::new(source),
-            warnings: Vec::new(),
-            suppressed: false,
-            linktypes: Vec::new(),
-        };
-        let fail = |offset: u64, message: String| CaptureError {
+        let mut shared = Shared::new(Source::new(source));
+        let fail = |offset: u64, kind: ErrorKind| CaptureError {
             path: name.to_string(),
             offset,
-            message,
+            kind,
         };
         let have = shared.src.fill(4);
         if let Some((at, e)) = shared.src.error().cloned() {
             if have < 4 {
-                return Err(fail(at, format!("read error: {e}")));
+                return Err(fail(at, ErrorKind::Read(e)));
             }
         }
         let head = shared.src.available();
         let len = head.len();
         let magic: Option<[u8; 4]> = head.get(..4).and_then(|b| b.try_into().ok());
         let parser = match magic {
-            None if len == 0 => return Err(fail(0, "empty file, not a capture".into())),
-            None => {
-                return Err(fail(
-                    0,
-                    format!("not a pcap or pcapng file (only {len} bytes long)"),
-                ))
-            }
+            None if len == 0 => return Err(fail(0, ErrorKind::Empty)),
+            None => return Err(fail(0, ErrorKind::TooShort { len })),
             Some(m) if pcap::is_magic(m) => {
                 Parser::Pcap(pcap::PcapParser::start(&mut shared).map_err(|(o, m)| fail(o, m))?)
             }
@@ -347,10 +380,7 @@ impl CaptureReader {
             ),
             Some(m) => {
                 let magic = u32::from_be_bytes(m);
-                return Err(fail(
-                    0,
-                    format!("not a pcap or pcapng file (magic 0x{magic:08x})"),
-                ));
+                return Err(fail(0, ErrorKind::BadMagic { magic }));
             }
         };
         Ok(CaptureReader {
@@ -419,6 +449,16 @@ impl CaptureReader {
         &self.shared.warnings
     }
 
+    /// The language of the warnings' messages (English until set); those
+    /// found already, while the header was read, are worded again.
+    pub fn set_lang(&mut self, lang: Lang) {
+        let shared = &mut self.shared;
+        shared.lang = lang;
+        for (w, kind) in shared.warnings.iter_mut().zip(&shared.kinds) {
+            w.message = kind.render(lang);
+        }
+    }
+
     /// Link types of the interfaces declared so far, in order of first appearance, deduplicated.
     pub fn linktypes(&self) -> &[u32] {
         &self.shared.linktypes
@@ -453,7 +493,7 @@ mod tests {
     #[test]
     fn empty_file_is_an_error() {
         let e = open(&[]).err().expect("error");
-        assert_eq!(e.message, "empty file, not a capture");
+        assert_eq!(e.kind, ErrorKind::Empty);
         assert_eq!(e.offset, 0);
         assert_eq!(e.to_string(), "t: at byte 0: empty file, not a capture");
     }
@@ -461,9 +501,15 @@ mod tests {
     #[test]
     fn garbage_is_an_error() {
         let e = open(b"GET / HTTP/1.1\r\n\r\n").err().expect("error");
-        assert_eq!(e.message, "not a pcap or pcapng file (magic 0x47455420)");
+        assert_eq!(
+            e.kind.to_string(),
+            "not a pcap or pcapng file (magic 0x47455420)"
+        );
         let e = open(b"ab").err().expect("error");
-        assert_eq!(e.message, "not a pcap or pcapng file (only 2 bytes long)");
+        assert_eq!(
+            e.kind.to_string(),
+            "not a pcap or pcapng file (only 2 bytes long)"
+        );
     }
 
     #[test]
@@ -471,9 +517,38 @@ mod tests {
         let e = CaptureReader::open(Path::new("/nonexistent/x.pcap"))
             .err()
             .expect("error");
-        assert!(e.message.starts_with("cannot open: "), "{}", e.message);
+        let message = e.kind.to_string();
+        assert!(message.starts_with("cannot open: "), "{message}");
+        assert_eq!(
+            e.render(Lang::Ja),
+            "/nonexistent/x.pcap: 開けません: ファイルがありません"
+        );
         let e = CaptureReader::open(Path::new("/")).err().expect("error");
-        assert_eq!(e.message, "is a directory, not a capture file");
+        assert_eq!(e.kind.to_string(), "is a directory, not a capture file");
+    }
+
+    #[test]
+    fn warnings_found_before_the_language_is_set_are_worded_again() {
+        // A pcapng section header whose trailing length disagrees: a
+        // warning while the header is read, before `set_lang`.
+        let mut shb = Vec::new();
+        shb.extend(0x0a0d_0d0a_u32.to_le_bytes());
+        shb.extend(28_u32.to_le_bytes());
+        shb.extend(0x1a2b_3c4d_u32.to_le_bytes());
+        shb.extend(1_u16.to_le_bytes());
+        shb.extend(0_u16.to_le_bytes());
+        shb.extend((-1_i64).to_le_bytes());
+        shb.extend(32_u32.to_le_bytes());
+        let mut r = open(&shb).expect("open");
+        let english = "block length 28 does not match its trailing copy 32";
+        assert_eq!(r.warnings()[0].message, english);
+        r.set_lang(Lang::Ja);
+        assert_eq!(
+            r.warnings()[0].message,
+            "ブロックの長さ 28 が末尾の写し 32 と一致しません"
+        );
+        r.set_lang(Lang::En);
+        assert_eq!(r.warnings()[0].message, english);
     }
 
     #[test]
@@ -495,17 +570,16 @@ mod tests {
 
     #[test]
     fn warnings_are_capped() {
-        let mut s = Shared {
-            src: Source::new(Box::new(std::io::empty())),
-            warnings: Vec::new(),
-            suppressed: false,
-            linktypes: Vec::new(),
-        };
+        let mut s = Shared::new(Source::new(Box::new(std::io::empty())));
         for i in 0..500 {
-            s.warn(i, "x");
+            s.warn(i, WarningKind::PacketBeforeInterface);
         }
         assert_eq!(s.warnings.len(), MAX_WARNINGS + 1);
         assert_eq!(s.warnings[MAX_WARNINGS].offset, MAX_WARNINGS as u64);
+        assert_eq!(
+            s.warnings[MAX_WARNINGS].message,
+            "too many warnings; further damage is not listed"
+        );
     }
 }
 
@@ -579,7 +653,7 @@ mod corpus {
             let got = read(&dir.join(file));
             let summary = match &got {
                 Ok((n, w, lt, f)) => format!("{} {n} lt={lt:?} warnings={w:?}", f.as_str()),
-                Err(e) => format!("ERROR {}", e.message),
+                Err(e) => format!("ERROR {}", e.kind),
             };
             let same = matches!((&got, want), (Ok((n, ..)), Some(w)) if *n == w);
             let verdict = if same { "ok  " } else { "DIFF" };

@@ -6,7 +6,7 @@
 //! whose captured length cannot be right.
 
 use super::source::{Endian, MAX_RECORD, SCAN_LIMIT, SCAN_LOOKAHEAD};
-use super::{Pending, Shared};
+use super::{ErrorKind, Pending, Shared, WarningKind};
 
 /// Microsecond timestamps.
 const MAGIC_USEC: u32 = 0xa1b2_c3d4;
@@ -120,32 +120,29 @@ pub(super) struct PcapParser {
 impl PcapParser {
     /// Reads and checks the file header; an `Err` is (offset, message) of a
     /// file that cannot be read at all.
-    pub(super) fn start(sh: &mut Shared) -> Result<PcapParser, (u64, String)> {
+    pub(super) fn start(sh: &mut Shared) -> Result<PcapParser, (u64, ErrorKind)> {
         let have = sh.src.fill(FileHeader::LEN);
         let Some(h) = FileHeader::new_checked(sh.src.available()) else {
             if let Some((at, e)) = sh.src.error() {
-                return Err((*at, format!("read error: {e}")));
+                return Err((*at, ErrorKind::Read(e.clone())));
             }
             return Err((
                 0,
-                format!(
-                    "file ends inside the pcap file header ({have} of {} bytes)",
-                    FileHeader::LEN
-                ),
+                ErrorKind::PcapHeaderCut {
+                    have,
+                    need: FileHeader::LEN,
+                },
             ));
         };
         let (major, minor) = (h.version_major(), h.version_minor());
         // libpcap and Wireshark read only major version 2; the minor varies
         // between writers and changes nothing in the layout.
         if major != 2 {
-            return Err((4, format!("unsupported pcap version {major}.{minor}")));
+            return Err((4, ErrorKind::PcapVersion { major, minor }));
         }
         let field = h.linktype_field();
         if field & LT_RESERVED != 0 {
-            return Err((
-                20,
-                format!("link-type field has reserved bits set (0x{field:08x})"),
-            ));
+            return Err((20, ErrorKind::LinktypeReserved { field }));
         }
         let fcs_len = if field & LT_FCS_PRESENT != 0 {
             // At most 15 words: 30 bytes, fits a u8.
@@ -290,11 +287,11 @@ impl PcapParser {
             Some(at) => {
                 sh.warn(
                     offset,
-                    format!(
-                        "record claims {caplen} captured bytes (implausible); \
-                         skipped {at} bytes to the next plausible record at byte {}",
-                        offset + at as u64
-                    ),
+                    WarningKind::ImplausibleRecordSkipped {
+                        caplen,
+                        skipped: at,
+                        next: offset + at as u64,
+                    },
                 );
                 sh.src.consume(at);
                 true
@@ -303,10 +300,7 @@ impl PcapParser {
                 let scanned = data.len().min(SCAN_LIMIT);
                 sh.warn(
                     offset,
-                    format!(
-                        "record claims {caplen} captured bytes (implausible); \
-                         no plausible record in the next {scanned} bytes, reading stopped"
-                    ),
+                    WarningKind::ImplausibleRecordStopped { caplen, scanned },
                 );
                 false
             }
@@ -440,19 +434,19 @@ pub(super) mod tests {
             .err()
             .expect("err");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (4, "unsupported pcap version 1.4")
         );
         let e = open(header_le(MAGIC_USEC, 0x0030_0001)).err().expect("err");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (20, "link-type field has reserved bits set (0x00300001)")
         );
         let e = open(header_le(MAGIC_NSEC, 1)[..10].to_vec())
             .err()
             .expect("err");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (0, "file ends inside the pcap file header (10 of 24 bytes)")
         );
         // An unusual minor version is fine.

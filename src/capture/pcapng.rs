@@ -8,7 +8,7 @@
 //! block whose length cannot be right. Every other block type is skipped.
 
 use super::source::{Endian, MAX_RECORD, SCAN_LIMIT, SCAN_LOOKAHEAD};
-use super::{Pending, Shared};
+use super::{BlockDamage, ErrorKind, OptionsBlock, Pending, Shared, WarningKind};
 
 const SHB: u32 = 0x0a0d_0d0a;
 const IDB: u32 = 1;
@@ -216,40 +216,32 @@ pub(super) struct PcapngParser {
 impl PcapngParser {
     /// Reads and checks the first section header block; an `Err` is
     /// (offset, message) of a file that cannot be read at all.
-    pub(super) fn start(sh: &mut Shared) -> Result<PcapngParser, (u64, String)> {
+    pub(super) fn start(sh: &mut Shared) -> Result<PcapngParser, (u64, ErrorKind)> {
         let read_error = |sh: &Shared| {
             sh.src
                 .error()
-                .map(|(at, e)| (*at, format!("read error: {e}")))
+                .map(|(at, e)| (*at, ErrorKind::Read(e.clone())))
         };
         let have = sh.src.fill(FRAMING);
         if have < FRAMING {
-            return Err(read_error(sh).unwrap_or((
-                0,
-                format!("file ends inside the section header block ({have} of 28 bytes)"),
-            )));
+            return Err(
+                read_error(sh).unwrap_or((0, ErrorKind::SectionHeaderCut { have, need: 28 }))
+            );
         }
         let head = sh.src.available();
         let Some(endian) = SectionHeader::byte_order(head) else {
             let magic = Endian::Big.u32(head, 8);
-            return Err((
-                8,
-                format!("pcapng section header has an unknown byte-order magic 0x{magic:08x}"),
-            ));
+            return Err((8, ErrorKind::ByteOrderMagic { magic }));
         };
         let len = endian.u32(head, 4) as usize;
         if len < 28 || len % 4 != 0 || len > MAX_BLOCK {
-            return Err((
-                4,
-                format!("pcapng section header block has an invalid length {len}"),
-            ));
+            return Err((4, ErrorKind::SectionHeaderLength { len }));
         }
         let have = sh.src.fill(len);
         if have < len {
-            return Err(read_error(sh).unwrap_or((
-                0,
-                format!("file ends inside the section header block ({have} of {len} bytes)"),
-            )));
+            return Err(
+                read_error(sh).unwrap_or((0, ErrorKind::SectionHeaderCut { have, need: len }))
+            );
         }
         let block = Block {
             bytes: sh.src.available().get(..len).unwrap_or(&[]),
@@ -257,27 +249,30 @@ impl PcapngParser {
         };
         let trailer = block.trailer();
         let Some((shb, options_ok)) = SectionHeader::parse(block.body(), endian) else {
-            return Err((
-                4,
-                format!("pcapng section header block has an invalid length {len}"),
-            ));
+            return Err((4, ErrorKind::SectionHeaderLength { len }));
         };
         if shb.major != 1 {
             return Err((
                 12,
-                format!("unsupported pcapng version {}.{}", shb.major, shb.minor),
+                ErrorKind::PcapngVersion {
+                    major: shb.major,
+                    minor: shb.minor,
+                },
             ));
         }
         if trailer as usize != len {
             sh.warn(
                 0,
-                format!("block length {len} does not match its trailing copy {trailer}"),
+                WarningKind::LengthMismatch {
+                    len,
+                    trailer: trailer as usize,
+                },
             );
         }
         if !options_ok {
             sh.warn(
                 0,
-                "malformed options in section header block: options ignored",
+                WarningKind::MalformedOptions(OptionsBlock::SectionHeader),
             );
         }
         sh.src.consume(len);
@@ -316,8 +311,7 @@ impl PcapngParser {
                 match SectionHeader::byte_order(sh.src.available()) {
                     Some(e) => endian = e,
                     None => {
-                        let why = "section header block with an unknown byte-order magic";
-                        if self.resync(sh, offset, why) {
+                        if self.resync(sh, offset, BlockDamage::ByteOrderMagic) {
                             continue;
                         }
                         return None;
@@ -327,13 +321,13 @@ impl PcapngParser {
             let head = sh.src.available();
             let len = endian.u32(head, 4) as usize;
             if !(FRAMING..=MAX_BLOCK).contains(&len) {
-                if self.resync(sh, offset, &format!("block has an invalid length {len}")) {
+                if self.resync(sh, offset, BlockDamage::InvalidLength { len }) {
                     continue;
                 }
                 return None;
             }
             if let Some(why) = self.oversized_packet_block(sh, endian, len) {
-                if self.resync(sh, offset, &why) {
+                if self.resync(sh, offset, why) {
                     continue;
                 }
                 return None;
@@ -343,9 +337,8 @@ impl PcapngParser {
             let padded = len.next_multiple_of(4);
             let have = sh.src.fill(padded);
             if have < padded {
-                let why = format!("block claims {len} bytes but the file ends {have} bytes in");
                 if self.resync_quiet(sh).is_some() {
-                    self.resync(sh, offset, &why);
+                    self.resync(sh, offset, BlockDamage::BeyondEnd { len, have });
                     continue;
                 }
                 sh.cut_short(offset, have, padded);
@@ -359,22 +352,15 @@ impl PcapngParser {
             let trailer = block.trailer() as usize;
             if trailer != len {
                 if len != padded || !KNOWN_TYPES.contains(&block_type) {
-                    let why =
-                        format!("block length {len} does not match its trailing copy {trailer}");
-                    if self.resync(sh, offset, &why) {
+                    let why = BlockDamage::LengthMismatch { len, trailer };
+                    if self.resync(sh, offset, why) {
                         continue;
                     }
                     return None;
                 }
-                sh.warn(
-                    offset,
-                    format!("block length {len} does not match its trailing copy {trailer}"),
-                );
+                sh.warn(offset, WarningKind::LengthMismatch { len, trailer });
             } else if len != padded {
-                sh.warn(
-                    offset,
-                    format!("block length {len} is not a multiple of 4 (read as {padded})"),
-                );
+                sh.warn(offset, WarningKind::UnpaddedLength { len, padded });
             }
             let outcome = match block_type {
                 SHB => self.section(sh, offset, padded, endian),
@@ -398,7 +384,7 @@ impl PcapngParser {
         sh: &mut Shared,
         endian: Endian,
         len: usize,
-    ) -> Option<String> {
+    ) -> Option<BlockDamage> {
         let head = sh.src.available();
         let block_type = endian.u32(head, 0);
         if (block_type != EPB && block_type != OPB) || len <= OPTIONS_SLACK {
@@ -408,7 +394,7 @@ impl PcapngParser {
         let caplen = endian.u32(sh.src.available(), 20) as usize;
         let needed = 32 + caplen.next_multiple_of(4);
         (len > needed.saturating_add(OPTIONS_SLACK))
-            .then(|| format!("packet block claims {len} bytes for {caplen} captured bytes"))
+            .then_some(BlockDamage::OversizedPacket { len, caplen })
     }
 
     /// A later section header block: new byte order, interfaces start afresh.
@@ -418,26 +404,23 @@ impl PcapngParser {
             endian,
         };
         let Some((shb, options_ok)) = SectionHeader::parse(block.body(), endian) else {
-            sh.warn(
-                offset,
-                format!("section header block too short ({len} bytes): skipped"),
-            );
+            sh.warn(offset, WarningKind::SectionHeaderTooShort { len });
             return Outcome::Skip;
         };
         if shb.major != 1 {
             sh.warn(
                 offset,
-                format!(
-                    "section with unsupported pcapng version {}.{}: reading stopped",
-                    shb.major, shb.minor
-                ),
+                WarningKind::SectionVersion {
+                    major: shb.major,
+                    minor: shb.minor,
+                },
             );
             return Outcome::Stop;
         }
         if !options_ok {
             sh.warn(
                 offset,
-                "malformed options in section header block: options ignored",
+                WarningKind::MalformedOptions(OptionsBlock::SectionHeader),
             );
         }
         self.endian = endian;
@@ -458,14 +441,11 @@ impl PcapngParser {
                 if !options_ok {
                     sh.warn(
                         offset,
-                        "malformed options in interface description block: options ignored",
+                        WarningKind::MalformedOptions(OptionsBlock::InterfaceDescription),
                     );
                 }
             }
-            None => sh.warn(
-                offset,
-                format!("interface description block too short ({len} bytes): skipped"),
-            ),
+            None => sh.warn(offset, WarningKind::InterfaceTooShort { len }),
         }
         Outcome::Skip
     }
@@ -480,15 +460,15 @@ impl PcapngParser {
         }
         if !self.warned.contains(&id) {
             self.warned.push(id);
-            let message = if self.interfaces.is_empty() {
-                "packet before any interface description block in its section: skipped".to_string()
+            let kind = if self.interfaces.is_empty() {
+                WarningKind::PacketBeforeInterface
             } else {
-                format!(
-                    "packet names interface {id}, but the section declares {}: skipped",
-                    self.interfaces.len()
-                )
+                WarningKind::UnknownInterface {
+                    id,
+                    declared: self.interfaces.len(),
+                }
             };
-            sh.warn(offset, message);
+            sh.warn(offset, kind);
         }
         None
     }
@@ -501,10 +481,7 @@ impl PcapngParser {
         };
         let body = block.body();
         let short = |sh: &mut Shared| {
-            sh.warn(
-                offset,
-                format!("packet block too short ({len} bytes): skipped"),
-            );
+            sh.warn(offset, WarningKind::PacketBlockTooShort { len });
             Outcome::Skip
         };
         if block_type == SPB {
@@ -544,10 +521,10 @@ impl PcapngParser {
         if caplen as usize > body.len() - 20 {
             sh.warn(
                 offset,
-                format!(
-                    "packet block claims {caplen} captured bytes but holds {}: skipped",
-                    body.len() - 20
-                ),
+                WarningKind::PacketCaplen {
+                    caplen,
+                    holds: body.len() - 20,
+                },
             );
             return Outcome::Skip;
         }
@@ -609,27 +586,23 @@ impl PcapngParser {
 
     /// The block at `offset` (the current position) is damaged (`why`): skip
     /// to the next plausible block within `SCAN_LIMIT` bytes. True if found.
-    fn resync(&mut self, sh: &mut Shared, offset: u64, why: &str) -> bool {
+    fn resync(&mut self, sh: &mut Shared, offset: u64, why: BlockDamage) -> bool {
         match self.resync_quiet(sh) {
             Some(at) => {
                 sh.warn(
                     offset,
-                    format!(
-                        "{why}; skipped {at} bytes to the next plausible block at byte {}",
-                        offset + at as u64
-                    ),
+                    WarningKind::BlockSkipped {
+                        why,
+                        skipped: at,
+                        next: offset + at as u64,
+                    },
                 );
                 sh.src.consume(at);
                 true
             }
             None => {
                 let scanned = sh.src.available().len().min(SCAN_LIMIT);
-                sh.warn(
-                    offset,
-                    format!(
-                        "{why}; no plausible block in the next {scanned} bytes, reading stopped"
-                    ),
-                );
+                sh.warn(offset, WarningKind::BlockStopped { why, scanned });
                 false
             }
         }
@@ -1051,7 +1024,7 @@ mod tests {
         ng.shb(Endian::Little, 0, 1, &[]);
         let e = ng.open().err().expect("error");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (12, "unsupported pcapng version 0.1")
         );
 
@@ -1059,7 +1032,7 @@ mod tests {
         ng.out[8..12].copy_from_slice(&[1, 2, 3, 4]);
         let e = ng.open().err().expect("error");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (
                 8,
                 "pcapng section header has an unknown byte-order magic 0x01020304"
@@ -1072,7 +1045,7 @@ mod tests {
                 .err()
                 .expect("error");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (
                 0,
                 "file ends inside the section header block (20 of 28 bytes)"
@@ -1083,7 +1056,7 @@ mod tests {
         ng.out[4..8].copy_from_slice(&30u32.to_le_bytes());
         let e = ng.open().err().expect("error");
         assert_eq!(
-            (e.offset, e.message.as_str()),
+            (e.offset, e.kind.to_string().as_str()),
             (4, "pcapng section header block has an invalid length 30")
         );
 

@@ -74,9 +74,12 @@
 use std::fmt;
 
 use crate::decode::Transport;
+use crate::report::lang::{IoText, Lang};
 
+mod messages;
 mod parse;
 mod services;
+pub use messages::{ErrorKind, Input, PortEntry};
 #[cfg(test)]
 mod tests;
 
@@ -384,11 +387,32 @@ pub struct Catalog {
 
 /// An invalid catalog, services file or port change (status 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error("{file}{}: {kind}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct CatalogError {
     pub file: String,
     pub line: Option<usize>,
-    pub message: String,
+    /// Boxed: a `Result` carrying it stays small on the success path.
+    pub kind: Box<ErrorKind>,
+}
+
+impl CatalogError {
+    /// The whole line: which input (catalog, services file, inventory),
+    /// where, what is wrong.
+    pub fn render(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        let input = match self.kind.input() {
+            Input::Catalog => "カタログ",
+            Input::Services => "サービスファイル",
+            Input::Inventory => "インベントリ",
+        };
+        let place = match self.line {
+            Some(line) => format!("{} {line} 行目", self.file),
+            None => self.file.clone(),
+        };
+        format!("{input} {place}: {}", self.kind.render(lang))
+    }
 }
 
 /// Names of the built-in catalogs.
@@ -484,16 +508,13 @@ impl CatalogSet {
                         // the option it came from.
                         file: "--catalog".to_string(),
                         line: None,
-                        message: format!(
-                            "unknown catalog '{spec}': not a built-in ({}) nor a readable file",
-                            BUILTIN.join(", ")
-                        ),
+                        kind: Box::new(ErrorKind::UnknownCatalog { spec: spec.clone() }),
                     });
                 }
                 let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
                     file: spec.clone(),
                     line: None,
-                    message: format!("cannot read catalog file: {e}"),
+                    kind: Box::new(ErrorKind::ReadCatalog(IoText::new(&e))),
                 })?;
                 // Editors on Windows like to start files with a BOM.
                 let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -503,14 +524,16 @@ impl CatalogSet {
                 return Err(CatalogError {
                     file,
                     line: None,
-                    message: format!("catalog '{}' is loaded twice", catalog.name),
+                    kind: Box::new(ErrorKind::LoadedTwice {
+                        name: catalog.name.clone(),
+                    }),
                 });
             }
             set.catalogs.push(catalog);
-            set.resolve().map_err(|message| CatalogError {
+            set.resolve().map_err(|kind| CatalogError {
                 file: file.clone(),
                 line: None,
-                message,
+                kind: Box::new(kind),
             })?;
         }
         Ok(set)
@@ -519,15 +542,13 @@ impl CatalogSet {
     /// Resolves names to ids (rules, roles, implied roles, companions) after
     /// catalogs were added to `catalogs`; [`CatalogSet::load`] calls it.
     /// Fails only when the catalogs define more than [`MAX_ROLES`] roles.
-    pub fn resolve(&mut self) -> Result<(), String> {
+    pub fn resolve(&mut self) -> Result<(), ErrorKind> {
         let mut roles = Vec::new();
         let mut role_ids: std::collections::HashMap<String, RoleId> = Default::default();
         for (ci, c) in self.catalogs.iter().enumerate() {
             for (ri, r) in c.roles.iter().enumerate() {
                 if roles.len() >= MAX_ROLES {
-                    return Err(format!(
-                        "the loaded catalogs define more than {MAX_ROLES} roles; load fewer catalogs"
-                    ));
+                    return Err(ErrorKind::TooManyRoles { max: MAX_ROLES });
                 }
                 role_ids.insert(r.name.clone(), RoleId(roles.len() as u8));
                 roles.push(ResolvedRole {
@@ -757,10 +778,10 @@ impl CatalogSet {
                 return Err(CatalogError {
                     file: change.file.clone(),
                     line: Some(change.line),
-                    message: format!(
-                        "port change '{}': no catalog '{}' is loaded",
-                        change.key, change.catalog
-                    ),
+                    kind: Box::new(ErrorKind::PortChangeNoCatalog {
+                        key: change.key.clone(),
+                        catalog: change.catalog.clone(),
+                    }),
                 });
             };
             let catalog = &self.catalogs[ci];
@@ -780,18 +801,23 @@ impl CatalogSet {
                 }
             }
             if moves.len() == before {
-                let what = match &change.target {
-                    PortTarget::Port(port, proto) => {
-                        format!("no rule of {} uses {port}/{}", catalog.name, proto.as_str())
-                    }
-                    PortTarget::Service(name) => {
-                        format!("no rule of {} has the service name '{name}'", catalog.name)
-                    }
+                let kind = match &change.target {
+                    PortTarget::Port(port, proto) => ErrorKind::PortChangeNoPort {
+                        key: change.key.clone(),
+                        catalog: catalog.name.clone(),
+                        port: *port,
+                        protocol: proto.as_str(),
+                    },
+                    PortTarget::Service(name) => ErrorKind::PortChangeNoService {
+                        key: change.key.clone(),
+                        catalog: catalog.name.clone(),
+                        service: name.clone(),
+                    },
                 };
                 return Err(CatalogError {
                     file: change.file.clone(),
                     line: Some(change.line),
-                    message: format!("port change '{}': {what}", change.key),
+                    kind: Box::new(kind),
                 });
             }
         }
@@ -924,7 +950,7 @@ impl Services {
         let bytes = std::fs::read(path).map_err(|e| CatalogError {
             file: file.clone(),
             line: None,
-            message: format!("cannot read services file: {e}"),
+            kind: Box::new(ErrorKind::ReadServices(IoText::new(&e))),
         })?;
         Self::parse(&services::decode(&bytes), &file)
     }

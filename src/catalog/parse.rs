@@ -11,8 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    parse_transport, Catalog, CatalogError, FeatureDef, Note, Os, OsExclusion, PortSet, RoleDef,
-    RoleSet, Rule, RuleId, Scope, Side,
+    parse_transport, Catalog, CatalogError, ErrorKind, FeatureDef, Note, Os, OsExclusion,
+    PortEntry, PortSet, RoleDef, RoleSet, Rule, RuleId, Scope, Side,
 };
 use crate::decode::Transport;
 
@@ -128,15 +128,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err<T>(
-        &self,
-        span: std::ops::Range<usize>,
-        message: impl Into<String>,
-    ) -> Result<T, CatalogError> {
+    fn err<T>(&self, span: std::ops::Range<usize>, kind: ErrorKind) -> Result<T, CatalogError> {
         Err(CatalogError {
             file: self.file.to_string(),
             line: Some(line_of(self.text, span.start)),
-            message: message.into(),
+            kind: Box::new(kind),
         })
     }
 }
@@ -151,18 +147,18 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Parses a port entry of a rule: an integer or a string "a" / "a-b".
-fn parse_port_entry(value: &toml::Value) -> Result<(u16, u16), String> {
-    let port = |n: i64| -> Result<u16, String> {
+fn parse_port_entry(value: &toml::Value) -> Result<(u16, u16), PortEntry> {
+    let port = |n: i64| -> Result<u16, PortEntry> {
         match u16::try_from(n) {
             Ok(p) if p >= 1 => Ok(p),
-            _ => Err(format!("port {n} is out of range (1-65535)")),
+            _ => Err(PortEntry::OutOfRange { port: n }),
         }
     };
-    let text_port = |s: &str| -> Result<u16, String> {
+    let text_port = |s: &str| -> Result<u16, PortEntry> {
         let s = s.trim();
-        let n: i64 = s
-            .parse()
-            .map_err(|_| format!("'{s}' is not a port number"))?;
+        let n: i64 = s.parse().map_err(|_| PortEntry::NotANumber {
+            text: s.to_string(),
+        })?;
         port(n)
     };
     match value {
@@ -176,14 +172,17 @@ fn parse_port_entry(value: &toml::Value) -> Result<(u16, u16), String> {
                 }
             };
             if a > b {
-                return Err(format!("port range '{s}' is reversed ({a} > {b})"));
+                return Err(PortEntry::Reversed {
+                    range: s.clone(),
+                    low: a,
+                    high: b,
+                });
             }
             Ok((a, b))
         }
-        other => Err(format!(
-            "a port must be a number or a \"a-b\" range string, not {}",
-            other.type_str()
-        )),
+        other => Err(PortEntry::WrongType {
+            type_name: other.type_str(),
+        }),
     }
 }
 
@@ -192,7 +191,7 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
     let raw: RawFile = toml::from_str(text).map_err(|e| CatalogError {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)),
-        message: one_line(e.message()),
+        kind: Box::new(ErrorKind::Toml(one_line(e.message()))),
     })?;
 
     let header = raw.catalog.get_ref();
@@ -200,7 +199,7 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
     if !valid_name(&name) {
         return ctx.err(
             header.name.span(),
-            format!("catalog name '{name}' must be non-empty, without spaces, '.' or '/'"),
+            ErrorKind::CatalogName { name: name.clone() },
         );
     }
     let qualify_role = |local: &str| format!("{name}.{local}");
@@ -211,10 +210,10 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
         let r = role.get_ref();
         let n = r.name.get_ref().as_str();
         if !valid_name(n) {
-            return ctx.err(r.name.span(), format!("invalid role name '{n}'"));
+            return ctx.err(r.name.span(), ErrorKind::RoleName { name: n.into() });
         }
         if !role_names.insert(n) {
-            return ctx.err(r.name.span(), format!("role '{n}' is defined twice"));
+            return ctx.err(r.name.span(), ErrorKind::RoleTwice { name: n.into() });
         }
     }
     let check_role = |role: &Spanned<String>| -> Result<String, CatalogError> {
@@ -224,14 +223,15 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
         } else {
             ctx.err(
                 role.span(),
-                format!(
-                    "unknown role '{n}' (roles of {name}: {})",
-                    known(
-                        raw.roles
-                            .iter()
-                            .map(|r| r.get_ref().name.get_ref().as_str())
-                    )
-                ),
+                ErrorKind::UnknownRole {
+                    role: n.clone(),
+                    catalog: name.clone(),
+                    known: raw
+                        .roles
+                        .iter()
+                        .map(|r| r.get_ref().name.get_ref().clone())
+                        .collect(),
+                },
             )
         }
     };
@@ -257,10 +257,10 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
         let f = f.get_ref();
         let n = f.name.get_ref().as_str();
         if !valid_name(n) {
-            return ctx.err(f.name.span(), format!("invalid feature name '{n}'"));
+            return ctx.err(f.name.span(), ErrorKind::FeatureName { name: n.into() });
         }
         if !feature_names.insert(n) {
-            return ctx.err(f.name.span(), format!("feature '{n}' is defined twice"));
+            return ctx.err(f.name.span(), ErrorKind::FeatureTwice { name: n.into() });
         }
         features.push(FeatureDef {
             name: n.to_string(),
@@ -275,10 +275,10 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
         let n = note.get_ref();
         let id = n.id.get_ref().as_str();
         if id.trim().is_empty() {
-            return ctx.err(n.id.span(), "a note id must not be empty");
+            return ctx.err(n.id.span(), ErrorKind::EmptyNoteId);
         }
         if !note_ids.insert(id) {
-            return ctx.err(n.id.span(), format!("note '{id}' is defined twice"));
+            return ctx.err(n.id.span(), ErrorKind::NoteTwice { id: id.into() });
         }
         notes.push(Note {
             id: id.to_string(),
@@ -293,10 +293,10 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
         let r = rule.get_ref();
         let id = r.id.get_ref().as_str();
         if !valid_name(id) {
-            return ctx.err(r.id.span(), format!("invalid rule id '{id}'"));
+            return ctx.err(r.id.span(), ErrorKind::RuleId { id: id.into() });
         }
         if rule_ids.insert(id, i).is_some() {
-            return ctx.err(r.id.span(), format!("rule id '{id}' is used twice"));
+            return ctx.err(r.id.span(), ErrorKind::RuleIdTwice { id: id.into() });
         }
     }
 
@@ -324,15 +324,6 @@ pub(super) fn parse_catalog(text: &str, file: &str) -> Result<Catalog, CatalogEr
     })
 }
 
-fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let v: Vec<&str> = names.collect();
-    if v.is_empty() {
-        "none".to_string()
-    } else {
-        v.join(", ")
-    }
-}
-
 fn build_rule(
     ctx: &Ctx<'_>,
     catalog: &str,
@@ -348,22 +339,30 @@ fn build_rule(
         None => {
             return ctx.err(
                 r.protocol.span(),
-                format!(
-                    "rule '{id}': protocol '{}' is neither tcp nor udp",
-                    r.protocol.get_ref()
-                ),
+                ErrorKind::RuleProtocol {
+                    rule: id.clone(),
+                    protocol: r.protocol.get_ref().clone(),
+                },
             )
         }
     };
 
     if r.ports.get_ref().is_empty() {
-        return ctx.err(r.ports.span(), format!("rule '{id}' has no ports"));
+        return ctx.err(r.ports.span(), ErrorKind::NoPorts { rule: id.clone() });
     }
     let mut ports = PortSet::default();
     for entry in r.ports.get_ref() {
         match parse_port_entry(entry.get_ref()) {
             Ok((a, b)) => ports.insert_range(a, b),
-            Err(m) => return ctx.err(entry.span(), format!("rule '{id}': {m}")),
+            Err(entry_problem) => {
+                return ctx.err(
+                    entry.span(),
+                    ErrorKind::Port {
+                        rule: id.clone(),
+                        entry: entry_problem,
+                    },
+                )
+            }
         }
     }
 
@@ -371,27 +370,37 @@ fn build_rule(
         Some(s) if !valid_name(s.get_ref()) => {
             return ctx.err(
                 s.span(),
-                format!("rule '{id}': invalid service name '{}'", s.get_ref()),
+                ErrorKind::ServiceName {
+                    rule: id.clone(),
+                    service: s.get_ref().clone(),
+                },
             )
         }
         Some(s) => Some(s.get_ref().clone()),
         None => None,
     };
 
-    let roles =
-        |list: &Spanned<Vec<Spanned<String>>>, what: &str| -> Result<Vec<String>, CatalogError> {
-            if list.get_ref().is_empty() {
-                return ctx.err(list.span(), format!("rule '{id}' has no {what}"));
+    let roles = |list: &Spanned<Vec<Spanned<String>>>,
+                 what: &'static str|
+     -> Result<Vec<String>, CatalogError> {
+        if list.get_ref().is_empty() {
+            return ctx.err(
+                list.span(),
+                ErrorKind::NoRoles {
+                    rule: id.clone(),
+                    what,
+                },
+            );
+        }
+        let mut out: Vec<String> = Vec::new();
+        for role in list.get_ref() {
+            let q = check_role(role)?;
+            if !out.contains(&q) {
+                out.push(q);
             }
-            let mut out: Vec<String> = Vec::new();
-            for role in list.get_ref() {
-                let q = check_role(role)?;
-                if !out.contains(&q) {
-                    out.push(q);
-                }
-            }
-            Ok(out)
-        };
+        }
+        Ok(out)
+    };
     let clients = roles(&r.clients, "clients")?;
     let servers = roles(&r.servers, "servers")?;
 
@@ -401,7 +410,10 @@ fn build_rule(
         Some((other, span)) => {
             return ctx.err(
                 span,
-                format!("rule '{id}': scope '{other}' is neither \"network\" nor \"same-host\""),
+                ErrorKind::Scope {
+                    rule: id.clone(),
+                    scope: other.to_string(),
+                },
             )
         }
     };
@@ -411,10 +423,7 @@ fn build_rule(
     // silently ignored.
     let expects_reply = match (&r.expects_reply, protocol) {
         (Some(e), Transport::Tcp) => {
-            return ctx.err(
-                e.span(),
-                format!("rule '{id}': expects_reply is only meaningful for udp rules"),
-            )
+            return ctx.err(e.span(), ErrorKind::ExpectsReplyTcp { rule: id.clone() })
         }
         (Some(e), Transport::Udp) => *e.get_ref(),
         // TCP: every attempt waits for the handshake. UDP without the field:
@@ -427,11 +436,12 @@ fn build_rule(
         Some(f) if !feature_names.contains(f.get_ref().as_str()) => {
             return ctx.err(
                 f.span(),
-                format!(
-                    "rule '{id}': unknown feature '{}' (features of {catalog}: {})",
-                    f.get_ref(),
-                    known(sorted(feature_names))
-                ),
+                ErrorKind::UnknownFeature {
+                    rule: id.clone(),
+                    feature: f.get_ref().clone(),
+                    catalog: catalog.to_string(),
+                    known: sorted(feature_names).map(str::to_string).collect(),
+                },
             )
         }
         Some(f) => Some(f.get_ref().clone()),
@@ -449,19 +459,20 @@ fn build_rule(
                 other => {
                     return ctx.err(
                         x.side.span(),
-                        format!(
-                        "rule '{id}': exclude_os side '{other}' is not client, server or either"
-                    ),
+                        ErrorKind::ExcludeSide {
+                            rule: id.clone(),
+                            side: other.to_string(),
+                        },
                     )
                 }
             };
             let Some(os) = Os::parse(x.os.get_ref()) else {
                 return ctx.err(
                     x.os.span(),
-                    format!(
-                        "rule '{id}': exclude_os os '{}' is not windows or unix",
-                        x.os.get_ref()
-                    ),
+                    ErrorKind::ExcludeOs {
+                        rule: id.clone(),
+                        os: x.os.get_ref().clone(),
+                    },
                 );
             };
             Some(OsExclusion { side, os })
@@ -473,12 +484,15 @@ fn build_rule(
         Some(c) => {
             let cid = c.get_ref().as_str();
             if cid == id.as_str() {
-                return ctx.err(c.span(), format!("rule '{id}' cannot be its own companion"));
+                return ctx.err(c.span(), ErrorKind::OwnCompanion { rule: id.clone() });
             }
             if !rule_ids.contains_key(cid) {
                 return ctx.err(
                     c.span(),
-                    format!("rule '{id}': companion rule '{cid}' does not exist"),
+                    ErrorKind::NoCompanion {
+                        rule: id.clone(),
+                        companion: cid.to_string(),
+                    },
                 );
             }
             Some(format!("{catalog}/{cid}"))
@@ -490,10 +504,10 @@ fn build_rule(
         if !note_ids.contains(n.get_ref().as_str()) {
             return ctx.err(
                 n.span(),
-                format!(
-                    "rule '{id}': note '{}' is not defined in [[notes]]",
-                    n.get_ref()
-                ),
+                ErrorKind::UnknownNote {
+                    rule: id.clone(),
+                    note: n.get_ref().clone(),
+                },
             );
         }
         if !notes.contains(n.get_ref()) {

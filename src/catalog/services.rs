@@ -6,7 +6,7 @@
 //! entries of other protocols (ddp, sctp, dccp…) are skipped, not rejected,
 //! because real files contain them.
 
-use super::{parse_transport, CatalogError, ServiceEntry, Services};
+use super::{parse_transport, CatalogError, ErrorKind, ServiceEntry, Services};
 
 /// Decodes the bytes of a services file. Windows files are usually in the
 /// system's ANSI code page (Shift_JIS on Japanese Windows), where only the
@@ -35,10 +35,10 @@ pub(super) fn decode(bytes: &[u8]) -> String {
 
 pub(super) fn parse(text: &str, file: &str) -> Result<Services, CatalogError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let err = |line: usize, message: String| CatalogError {
+    let err = |line: usize, kind: ErrorKind| CatalogError {
         file: file.to_string(),
         line: Some(line),
-        message,
+        kind: Box::new(kind),
     };
     let mut entries = Vec::new();
     // `lines()` also strips the '\r' of CRLF line endings.
@@ -52,15 +52,18 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Services, CatalogError> {
         let Some(port_proto) = fields.next() else {
             return Err(err(
                 line,
-                format!(
-                    "service '{name}' has no port/protocol (expected e.g. \"{name} 1234/tcp\")"
-                ),
+                ErrorKind::ServiceWithoutPort {
+                    name: name.to_string(),
+                },
             ));
         };
         let Some((port, proto)) = port_proto.split_once('/') else {
             return Err(err(
                 line,
-                format!("service '{name}': '{port_proto}' has no protocol (expected port/tcp or port/udp)"),
+                ErrorKind::ServiceWithoutProtocol {
+                    name: name.to_string(),
+                    field: port_proto.to_string(),
+                },
             ));
         };
         let port: u16 = match port.parse::<u16>() {
@@ -68,14 +71,20 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Services, CatalogError> {
             _ => {
                 return Err(err(
                     line,
-                    format!("service '{name}': '{port}' is not a port number (1-65535)"),
+                    ErrorKind::ServicePort {
+                        name: name.to_string(),
+                        port: port.to_string(),
+                    },
                 ))
             }
         };
         if proto.is_empty() {
             return Err(err(
                 line,
-                format!("service '{name}': '{port_proto}' has no protocol (expected port/tcp or port/udp)"),
+                ErrorKind::ServiceWithoutProtocol {
+                    name: name.to_string(),
+                    field: port_proto.to_string(),
+                },
             ));
         }
         let Some(protocol) = parse_transport(proto) else {

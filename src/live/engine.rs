@@ -42,8 +42,9 @@ pub(crate) enum Emit {
         color: bool,
         lang: crate::report::lang::Lang,
     },
-    /// One JSON object per connection (`--format jsonl`).
-    Connections,
+    /// One JSON object per connection (`--format jsonl`); `lang` is that of
+    /// a fix's sentence.
+    Connections { lang: crate::report::lang::Lang },
 }
 
 /// A decided attempt or closed connection whose key stays reserved for a
@@ -124,7 +125,7 @@ impl<'a> Engine<'a> {
     ) -> Engine<'a> {
         // One source: no packet is seen twice.
         config.dedup = false;
-        if matches!(emit, Emit::Connections) && config.zeek_ports.is_none() {
+        if matches!(emit, Emit::Connections { .. }) && config.zeek_ports.is_none() {
             // The JSONL stream writes Zeek's view of every connection.
             config = config.with_zeek_view();
         }
@@ -275,7 +276,7 @@ impl<'a> Engine<'a> {
         let (verdict, _) = self.verdict(key);
         match self.emit {
             Emit::Nothing => {}
-            Emit::Connections => {
+            Emit::Connections { lang } => {
                 let cached = self.cache.get(&key);
                 let rule = cached
                     .and_then(|c| c.rule)
@@ -296,6 +297,7 @@ impl<'a> Engine<'a> {
                         reason_code,
                     }),
                     fix.as_ref(),
+                    lang,
                 )
                 .is_ok()
                 {
@@ -690,7 +692,14 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (rule, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = engine(&catalogs, SECOND, Emit::Connections, &out);
+        let mut engine = engine(
+            &catalogs,
+            SECOND,
+            Emit::Connections {
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
         engine.packet(&syn(T0, port, 1));
         engine.finish(T0 + 5 * SECOND);
         let lines = out.lines();
@@ -711,7 +720,14 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (_, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = engine(&catalogs, SECOND, Emit::Connections, &out);
+        let mut engine = engine(
+            &catalogs,
+            SECOND,
+            Emit::Connections {
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
         let mut gre = Tunnels::NONE;
         gre.insert(TunnelKind::Gre);
         engine.packet(&PacketMeta {

@@ -33,11 +33,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::{Analysis, InputSummary, Options, SkipCounts, TunnelCounts};
 use crate::broadcast::{BroadcastGroup, BroadcastTable, Broadcasts, GroupKey};
-use crate::capture::{CaptureError, CaptureReader, Compression, Container, Format, Warning};
+use crate::capture::{
+    CaptureError, CaptureReader, Compression, Container, ErrorKind, Format, Warning,
+};
 use crate::catalog::PortBitmap;
 use crate::classify::{ConvKey, ConversationTable};
 use crate::decode::Transport;
 use crate::flow::{ConnRecord, FlowStats, State};
+use crate::report::lang::IoText;
 
 /// A record input that cannot be read at all (status 2). Shares the capture
 /// error's form: file, byte offset, what is wrong.
@@ -66,9 +69,7 @@ pub fn open_inputs(paths: &[PathBuf]) -> Result<Opened, CaptureError> {
             return Err(CaptureError {
                 path: path.to_string_lossy().into_owned(),
                 offset: 0,
-                message: "packet captures and flow records (Zeek conn.log, nfdump) cannot be \
-                          mixed in one check (run one check for each kind)"
-                    .into(),
+                kind: ErrorKind::MixedInputs,
             });
         }
     }
@@ -86,25 +87,25 @@ enum Input {
 
 fn open(path: &Path) -> Result<Input, CaptureError> {
     let name = path.to_string_lossy().into_owned();
-    let fail = |message: String| CaptureError {
+    let fail = |kind: ErrorKind| CaptureError {
         path: name.clone(),
         offset: 0,
-        message,
+        kind,
     };
     let (raw, total_len): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
-        let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let file = std::fs::File::open(path).map_err(|e| fail(ErrorKind::Open(IoText::new(&e))))?;
         let meta = file
             .metadata()
-            .map_err(|e| fail(format!("cannot read metadata: {e}")))?;
+            .map_err(|e| fail(ErrorKind::Metadata(IoText::new(&e))))?;
         if meta.is_dir() {
-            return Err(fail("is a directory, not a capture file".into()));
+            return Err(fail(ErrorKind::Directory));
         }
         (Box::new(file), meta.is_file().then_some(meta.len()))
     };
     let (mut decoded, compression) =
-        crate::capture::decompress(raw).map_err(|e| fail(format!("read error: {e}")))?;
+        crate::capture::decompress(raw).map_err(|e| fail(ErrorKind::Read(e.to_string())))?;
     let mut head = Vec::with_capacity(SNIFF);
     // A read error here is the capture reader's to report (it knows the offset).
     let _ = (&mut decoded).take(SNIFF as u64).read_to_end(&mut head);
@@ -113,12 +114,11 @@ fn open(path: &Path) -> Result<Input, CaptureError> {
     match format {
         None => {
             let mut reader = CaptureReader::from_read(whole, &name).map_err(|mut e| {
-                if e.message.starts_with("not a pcap or pcapng file") {
-                    e.message = e.message.replacen(
-                        "not a pcap or pcapng file",
-                        "not a pcap or pcapng file, nor a Zeek conn.log or nfdump -o json/csv output",
-                        1,
-                    );
+                if matches!(
+                    e.kind,
+                    ErrorKind::TooShort { .. } | ErrorKind::BadMagic { .. }
+                ) {
+                    e.kind = ErrorKind::NotAnInput(Box::new(e.kind));
                 }
                 e
             })?;

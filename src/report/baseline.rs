@@ -14,15 +14,110 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::json::SCHEMA;
+use super::lang::{IoText, Lang};
 use crate::catalog::{parse_transport, CatalogSet};
 use crate::classify::{Classification, ConvKey, Verdict};
+use crate::tr;
 
 /// An earlier report that cannot be used (status 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
+#[error("{path}: {kind}")]
 pub struct BaselineError {
     pub path: String,
-    pub message: String,
+    pub kind: BaselineErrorKind,
+}
+
+impl BaselineError {
+    /// The whole line: which report, what is wrong.
+    pub fn render(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Ja => format!("ベースライン {}: {}", self.path, self.kind.render(lang)),
+        }
+    }
+}
+
+/// Why an earlier report cannot be used as a baseline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BaselineErrorKind {
+    Read(IoText),
+    /// Not JSON of a report's shape; `detail` is serde_json's sentence.
+    NotAReport {
+        line: usize,
+        column: usize,
+        detail: String,
+    },
+    Schema {
+        schema: String,
+    },
+    Address {
+        index: usize,
+        field: &'static str,
+        value: String,
+    },
+    Protocol {
+        index: usize,
+        value: String,
+    },
+}
+
+impl BaselineErrorKind {
+    pub fn render(&self, lang: Lang) -> String {
+        use BaselineErrorKind::*;
+        match self {
+            Read(e) => tr!(
+                lang,
+                "cannot read: {e}",
+                "読めません: {e}",
+                e = e.render(lang)
+            ),
+            NotAReport {
+                line,
+                column,
+                detail,
+            } => tr!(
+                lang,
+                "not a flowlint JSON report (line {line}, column {column}: {detail})",
+                "flowlint の JSON レポートではありません（{line} 行目 {column} 文字目: {detail}）。\
+                 --format json で書いたレポートを指定してください",
+                line = line,
+                column = column,
+                detail = detail
+            ),
+            Schema { schema } => tr!(
+                lang,
+                "schema '{schema}' is not {expected}",
+                "schema '{schema}' は {expected} ではありません",
+                schema = schema,
+                expected = SCHEMA
+            ),
+            Address {
+                index,
+                field,
+                value,
+            } => tr!(
+                lang,
+                "conversations[{index}].{field} '{value}' is not an IP address",
+                "conversations[{index}].{field} の '{value}' は IP アドレスではありません",
+                index = index,
+                field = field,
+                value = value
+            ),
+            Protocol { index, value } => tr!(
+                lang,
+                "conversations[{index}].protocol '{value}' is not tcp or udp",
+                "conversations[{index}].protocol の '{value}' は tcp でも udp でもありません",
+                index = index,
+                value = value
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for BaselineErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
 }
 
 /// A conversation as an earlier report wrote it: kept whole, since a
@@ -87,34 +182,35 @@ pub struct Baseline {
 impl Baseline {
     /// Reads an earlier JSON report.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let err = |message: String| BaselineError {
+        let err = |kind: BaselineErrorKind| BaselineError {
             path: path.display().to_string(),
-            message,
+            kind,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err(BaselineErrorKind::Read(IoText::new(&e))))?;
         Baseline::parse(&text).map_err(err)
     }
 
     /// Parses an earlier JSON report's text (errors without the file name).
-    pub fn parse(text: &str) -> Result<Baseline, String> {
-        let err = |message: String| message;
-        let report: OldReport = serde_json::from_str(text).map_err(|e| {
-            err(format!(
-                "not a flowlint JSON report (line {}, column {}: {e})",
-                e.line(),
-                e.column()
-            ))
-        })?;
+    pub fn parse(text: &str) -> Result<Baseline, BaselineErrorKind> {
+        let report: OldReport =
+            serde_json::from_str(text).map_err(|e| BaselineErrorKind::NotAReport {
+                line: e.line(),
+                column: e.column(),
+                detail: e.to_string(),
+            })?;
         if report.schema != SCHEMA {
-            return Err(err(format!("schema '{}' is not {SCHEMA}", report.schema)));
+            return Err(BaselineErrorKind::Schema {
+                schema: report.schema,
+            });
         }
         let mut conversations = Vec::with_capacity(report.conversations.len());
         for (i, c) in report.conversations.into_iter().enumerate() {
-            let addr = |field: &str, s: &str| {
-                s.parse::<IpAddr>().map_err(|_| {
-                    err(format!(
-                        "conversations[{i}].{field} '{s}' is not an IP address"
-                    ))
+            let addr = |field: &'static str, s: &str| {
+                s.parse::<IpAddr>().map_err(|_| BaselineErrorKind::Address {
+                    index: i,
+                    field,
+                    value: s.to_string(),
                 })
             };
             let key = ConvKey {
@@ -122,10 +218,10 @@ impl Baseline {
                 server: addr("server", &c.server)?,
                 server_port: c.server_port,
                 transport: parse_transport(&c.protocol).ok_or_else(|| {
-                    err(format!(
-                        "conversations[{i}].protocol '{}' is not tcp or udp",
-                        c.protocol
-                    ))
+                    BaselineErrorKind::Protocol {
+                        index: i,
+                        value: c.protocol.clone(),
+                    }
                 })?,
             };
             conversations.push((key, Verdict::parse(&c.verdict), c));
@@ -317,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_report_that_is_not_one_says_where() {
-        let err = Baseline::parse("{\"schema\": 1}").unwrap_err();
+        let err = Baseline::parse("{\"schema\": 1}").unwrap_err().to_string();
         assert!(
             err.starts_with("not a flowlint JSON report (line 1, column"),
             "{err}"
@@ -325,7 +421,8 @@ mod tests {
         let err = Baseline::parse(
             r#"{"schema":"other","tool":0,"inputs":0,"summary":0,"hosts":0,"conversations":[],"rules":[],"baseline":0}"#,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(err, "schema 'other' is not flowlint.report.v1");
         let err = Baseline::parse(&format!(
             r#"{{"schema":"{SCHEMA}","tool":0,"inputs":0,"summary":0,"hosts":0,"conversations":[{}],"rules":[],"baseline":0}}"#,
@@ -333,8 +430,12 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "conversations[0].client 'nonsense' is not an IP address"
+        );
+        assert_eq!(
+            err.render(Lang::Ja),
+            "conversations[0].client の 'nonsense' は IP アドレスではありません"
         );
     }
 }

@@ -544,7 +544,7 @@ impl Display for Sentence<'_> {
 }
 
 /// The fix as the JSON report and JSONL write it (`fix`).
-pub struct FixView<'a>(pub &'a Fix);
+pub struct FixView<'a>(pub &'a Fix, pub Lang);
 
 impl Serialize for FixView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -566,7 +566,7 @@ impl Serialize for FixView<'_> {
                         .map(|n| Net(*n).to_string())
                         .collect::<Vec<_>>(),
                 )?;
-                m.serialize_entry("text", &AsText(Sentence(self.0, Lang::En)))?;
+                m.serialize_entry("text", &AsText(Sentence(self.0, self.1)))?;
                 if is_windows(o.os) {
                     m.serialize_entry("powershell", &AsText(Powershell(o)))?;
                     m.serialize_entry("netsh", &AsText(Netsh(o)))?;
@@ -598,7 +598,7 @@ impl Serialize for FixView<'_> {
                 m.serialize_entry("client_port", "any")?;
                 m.serialize_entry("server", &AsText(Addr(*server)))?;
                 m.serialize_entry("server_port", server_port)?;
-                m.serialize_entry("text", &AsText(Sentence(self.0, Lang::En)))?;
+                m.serialize_entry("text", &AsText(Sentence(self.0, self.1)))?;
             }
         }
         m.end()

@@ -319,57 +319,75 @@ impl Page<'_, '_> {
             term!(o.lang, "flowlint report", "flowlint レポート"),
             Esc(counts.join(", "))
         );
+        let lang = o.lang;
         for input in &o.inputs {
             let _ = write!(
                 self.s,
-                "<dt>input</dt><dd>{}</dd>",
-                Esc(words::input_summary(input, o.lang))
+                "<dt>{}</dt><dd>{}</dd>",
+                term!(lang, "input", "入力"),
+                Esc(words::input_summary(input, lang))
             );
             for w in &input.warnings {
                 let _ = write!(
                     self.s,
-                    "<dt>warning</dt><dd>{}: at byte {}: {}</dd>",
-                    Esc(&input.path),
-                    w.offset,
-                    Esc(&w.message)
+                    "<dt>{}</dt><dd>{}</dd>",
+                    term!(lang, "warning", "警告"),
+                    Esc(crate::tr!(
+                        lang,
+                        "{path}: at byte {offset}: {message}",
+                        "{path}: {offset} バイト目: {message}",
+                        path = input.path,
+                        offset = w.offset,
+                        message = w.message
+                    ))
                 );
             }
         }
         if self.t1 >= self.t0 && !o.classification.conversations.is_empty()
             || !o.broadcasts.groups.is_empty()
         {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<dt>time</dt><dd>{} to {} UTC ({:.1} s)</dd>",
-                when(self.t0),
-                when(self.t1),
-                (self.t1 - self.t0) as f64 / 1e9
+                lang,
+                "<dt>time</dt><dd>{t0} to {t1} UTC ({secs:.1} s)</dd>",
+                "<dt>期間</dt><dd>{t0} から {t1}（UTC、{secs:.1} 秒）</dd>",
+                t0 = when(self.t0),
+                t1 = when(self.t1),
+                secs = (self.t1 - self.t0) as f64 / 1e9
             );
         } else {
-            self.s.push_str("<dt>time</dt><dd>no packets</dd>");
+            self.s.push_str(term!(
+                lang,
+                "<dt>time</dt><dd>no packets</dd>",
+                "<dt>期間</dt><dd>パケットなし</dd>"
+            ));
         }
         let catalogs: Vec<String> = o
             .catalogs
             .catalogs
             .iter()
-            .map(|c| {
-                format!(
+            .map(|c| match lang {
+                Lang::En => format!(
                     "{} — {} ({})",
                     c.name,
                     c.title,
                     plural(c.rules.len() as u64, "rule", "rules")
-                )
+                ),
+                Lang::Ja => format!("{} — {}（ルール {} 件）", c.name, c.title, c.rules.len()),
             })
             .collect();
         let _ = write!(
             self.s,
-            "<dt>catalogs</dt><dd>{}</dd>",
-            Esc(catalogs.join("; "))
+            "<dt>{}</dt><dd>{}</dd>",
+            term!(lang, "catalogs", "カタログ"),
+            Esc(catalogs.join(term!(lang, "; ", "、")))
         );
         let _ = write!(
             self.s,
-            "<dt>inventory</dt><dd>{}</dd><dt>traffic</dt><dd>{}</dd>",
+            "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
+            term!(lang, "inventory", "インベントリ"),
             Esc(words::inventory_summary(o)),
+            term!(lang, "traffic", "通信"),
             Esc(words::traffic_summary(o))
         );
         if let Some(live) = &o.live {

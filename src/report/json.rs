@@ -12,6 +12,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::baseline::Comparison;
+use super::lang::Lang;
 use super::words::ReasonText;
 use super::{Addr, AsText, Exporter, LiveStats, Outcome, STATES_BY_NAME};
 use crate::classify::{Classified, Host, Verdict};
@@ -52,7 +53,7 @@ impl Exporter for Json {
         }
         .write_at(out, 1)?;
         member(out, "inputs")?;
-        Seq(|| o.inputs.iter().map(InputView)).write_at(out, 1)?;
+        Seq(|| o.inputs.iter().map(|i| InputView(i, o.lang))).write_at(out, 1)?;
         member(out, "summary")?;
         SummaryView(o).write_at(out, 1)?;
         member(out, "hosts")?;
@@ -212,7 +213,7 @@ struct Tool {
     version: &'static str,
 }
 
-struct InputView<'o>(&'o crate::analysis::InputSummary);
+struct InputView<'o>(&'o crate::analysis::InputSummary, Lang);
 
 impl Serialize for InputView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -225,7 +226,7 @@ impl Serialize for InputView<'_> {
         m.serialize_entry("bytes", &i.bytes)?;
         m.serialize_entry(
             "warnings",
-            &Seq(|| i.warnings.iter().map(|w| AsText(WarningText(w)))),
+            &Seq(|| i.warnings.iter().map(|w| AsText(WarningText(w, self.1)))),
         )?;
         // Only the reasons that occurred, in name order.
         let skipped: BTreeMap<&str, u64> = i.skipped.nonzero().collect();
@@ -239,12 +240,20 @@ impl Serialize for InputView<'_> {
     }
 }
 
-/// "at byte 24: record cut short".
-struct WarningText<'w>(&'w crate::capture::Warning);
+/// "at byte 24: record cut short": words for people, so in the report's
+/// language, like `reason`.
+struct WarningText<'w>(&'w crate::capture::Warning, Lang);
 
 impl Display for WarningText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "at byte {}: {}", self.0.offset, self.0.message)
+        crate::trw!(
+            f,
+            self.1,
+            "at byte {offset}: {message}",
+            "{offset} バイト目: {message}",
+            offset = self.0.offset,
+            message = self.0.message
+        )
     }
 }
 
@@ -379,7 +388,7 @@ impl ConversationView<'_, '_> {
             )?;
         }
         if let Some(fix) = super::fix::Fix::of(o, c) {
-            m.value("fix", &super::fix::FixView(&fix))?;
+            m.value("fix", &super::fix::FixView(&fix, o.lang))?;
         }
         m.end();
         Ok(())

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use super::lang::Lang;
 use super::{Addr, AsText, Exporter, Outcome};
 use crate::classify::{ConvKey, Verdict};
 use crate::decode::Transport;
@@ -41,7 +42,7 @@ impl Exporter for Jsonl {
             let fix = conversation
                 .filter(|_| carries_fix(rec.state))
                 .and_then(|c| super::fix::Fix::of(outcome, c));
-            write_connection_with_fix(out, rec, verdict, fix.as_ref())?;
+            write_connection_with_fix(out, rec, verdict, fix.as_ref(), outcome.lang)?;
         }
         Ok(())
     }
@@ -136,7 +137,7 @@ pub fn write_connection(
     rec: &ConnRecord,
     verdict: Option<Decided<'_>>,
 ) -> io::Result<()> {
-    write_connection_with_fix(out, rec, verdict, None)
+    write_connection_with_fix(out, rec, verdict, None, Lang::En)
 }
 
 /// [`write_connection`], with the fix of a failed connection of a blocked
@@ -146,6 +147,7 @@ pub fn write_connection_with_fix(
     rec: &ConnRecord,
     verdict: Option<Decided<'_>>,
     fix: Option<&super::fix::Fix>,
+    lang: Lang,
 ) -> io::Result<()> {
     // Connections from flow records have no Zeek view (see `crate::records`).
     let zeek = rec.zeek.as_deref();
@@ -194,7 +196,7 @@ pub fn write_connection_with_fix(
             .failed_by
             .filter(|&by| by != rec.server)
             .map(|a| AsText(Addr(a))),
-        fix: fix.map(super::fix::FixView),
+        fix: fix.map(|f| super::fix::FixView(f, lang)),
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
     out.write_all(b"\n")

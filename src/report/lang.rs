@@ -114,6 +114,51 @@ impl Lang {
     }
 }
 
+/// An I/O error as a person reads it. The operating system words its
+/// errors in English; the common kinds get a Japanese sentence, the others
+/// keep the system's. The English rendering is the error's own `Display`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoText {
+    pub kind: std::io::ErrorKind,
+    pub text: String,
+}
+
+impl IoText {
+    pub fn new(e: &std::io::Error) -> IoText {
+        IoText {
+            kind: e.kind(),
+            text: e.to_string(),
+        }
+    }
+
+    pub fn render(&self, lang: Lang) -> String {
+        use std::io::ErrorKind::*;
+        if lang == Lang::En {
+            return self.text.clone();
+        }
+        let ja = match self.kind {
+            NotFound => "ファイルがありません",
+            PermissionDenied => "権限がありません",
+            IsADirectory => "ディレクトリです",
+            InvalidData => "データが正しくありません",
+            UnexpectedEof => "途中でデータが終わっています",
+            _ => return self.text.clone(),
+        };
+        ja.to_string()
+    }
+}
+
+impl std::fmt::Display for IoText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A list of names: `a, b` in English, `a、b` in Japanese.
+pub fn list(names: &[String], lang: Lang) -> String {
+    names.join(crate::term!(lang, ", ", "、"))
+}
+
 /// Are two strings equal? (`==` on `str` is not usable in constants.)
 pub const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

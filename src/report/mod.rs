@@ -386,6 +386,27 @@ pub enum WriteError {
     Stdout(io::Error),
 }
 
+impl WriteError {
+    /// The whole line in `lang`.
+    pub fn render(&self, lang: lang::Lang) -> String {
+        match self {
+            WriteError::File { path, source } => crate::tr!(
+                lang,
+                "{path}: cannot write the report: {e}",
+                "{path}: レポートを書き出せません: {e}",
+                path = path,
+                e = lang::IoText::new(source).render(lang)
+            ),
+            WriteError::Stdout(source) => crate::tr!(
+                lang,
+                "standard output: {e}",
+                "標準出力に書き出せません: {e}",
+                e = lang::IoText::new(source).render(lang)
+            ),
+        }
+    }
+}
+
 /// Writes the report and returns the exit status (0 or 1).
 pub fn finish(outcome: &Outcome<'_>, options: &Finish) -> Result<i32, WriteError> {
     let code = outcome.exit_status(&options.fail_on);
