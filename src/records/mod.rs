@@ -128,14 +128,19 @@ fn open(path: &Path) -> Result<Input, CaptureError> {
             reader.set_origin(compression, total_len.filter(|_| compression.is_none()));
             Ok(Input::Capture(reader))
         }
-        Some(container) => Ok(Input::Records(RecordReader::new(
-            whole,
-            &name,
-            Format {
-                container,
-                compression,
-            },
-        ))),
+        Some(container) => {
+            let mut reader = RecordReader::new(
+                whole,
+                &name,
+                Format {
+                    container,
+                    compression,
+                },
+            );
+            // Decompressed bytes are counted: a total only without compression.
+            reader.total_len = total_len.filter(|_| compression.is_none());
+            Ok(Input::Records(reader))
+        }
     }
 }
 
@@ -304,6 +309,9 @@ pub struct RecordReader {
     warnings: Warnings,
     /// Records read (good ones).
     pub records: u64,
+    /// The input's length, when it is known and what is read is counted
+    /// against it (an uncompressed file).
+    total_len: Option<u64>,
 }
 
 impl RecordReader {
@@ -323,7 +331,18 @@ impl RecordReader {
             parser,
             warnings: Warnings::default(),
             records: 0,
+            total_len: None,
         }
+    }
+
+    /// The input's length, for a progress bar (see [`RecordReader::position`]).
+    pub fn total_len(&self) -> Option<u64> {
+        self.total_len
+    }
+
+    /// Bytes read so far (after decompression).
+    pub fn position(&self) -> u64 {
+        self.lines.position()
     }
 
     pub fn format(&self) -> Format {
@@ -1044,63 +1063,192 @@ pub(crate) fn udp_first_sender_is_client(ports: &PortBitmap, src_port: u16, dst_
     !reply
 }
 
+/// Records handed from a reading thread to the analysis at once.
+const BATCH: usize = 2048;
+
+/// What a reading thread sends: records, then the input's warnings.
+enum Batch {
+    Items(Vec<Item>),
+    Done(Vec<Warning>),
+}
+
+/// The inputs the analysis has finished, for the reading threads waiting
+/// their turn (`usize::MAX`: stop, the analysis is over).
+struct Turns {
+    done: std::sync::Mutex<usize>,
+    changed: std::sync::Condvar,
+}
+
+impl Turns {
+    fn set(&self, n: usize) {
+        if let Ok(mut done) = self.done.lock() {
+            *done = n;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Waits until input `index` may be read: fewer than `ahead` inputs
+    /// before it are still being analysed.
+    fn wait(&self, index: usize, ahead: usize) {
+        let Ok(mut done) = self.done.lock() else {
+            return;
+        };
+        while done.saturating_add(ahead) <= index {
+            match self.changed.wait(done) {
+                Ok(d) => done = d,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Lets the reading threads go when the analysis ends, also by a panic
+/// (they would otherwise wait for their turn for ever).
+struct Release<'a>(&'a Turns);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.set(usize::MAX);
+    }
+}
+
 /// Runs one analysis over record inputs (several files are one analysis;
 /// a Zeek record seen twice, by its uid, counts once).
 pub fn analyse(
     paths: &[PathBuf],
-    mut readers: Vec<RecordReader>,
+    readers: Vec<RecordReader>,
     options: &Options,
     server_ports: Arc<PortBitmap>,
 ) -> Analysis {
+    analyse_with_progress(paths, readers, options, server_ports, None)
+}
+
+/// [`analyse`], calling `progress(bytes read, total)` now and then.
+///
+/// Decompressing and parsing take most of the time: each input is read on
+/// a thread of its own (up to `options.threads` at once, the next ones
+/// read ahead while the analysis takes an earlier one), in batches through
+/// a bounded channel; the analysis takes the inputs one after the other,
+/// in the order given, so the result does not depend on the threads.
+pub fn analyse_with_progress(
+    paths: &[PathBuf],
+    readers: Vec<RecordReader>,
+    options: &Options,
+    server_ports: Arc<PortBitmap>,
+    progress: Option<crate::analysis::ProgressFn<'_>>,
+) -> Analysis {
     let mut builder = Builder::new(options, server_ports);
     let mut pairer = nfdump::Pairer::new(options.flow.max_connections.max(1));
+    let total: u64 = readers.iter().filter_map(|r| r.total_len()).sum();
+    let formats: Vec<Format> = readers.iter().map(|r| r.format()).collect();
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let turns = Turns {
+        done: std::sync::Mutex::new(0),
+        changed: std::sync::Condvar::new(),
+    };
+    let ahead = options.threads.max(1);
     let mut inputs = Vec::with_capacity(readers.len());
-    for (index, (path, reader)) in paths.iter().zip(readers.iter_mut()).enumerate() {
-        let mut summary = InputSummary {
-            path: path.to_string_lossy().into_owned(),
-            format: reader.format(),
-            linktypes: Vec::new(),
-            packets: 0,
-            bytes: 0,
-            warnings: Vec::new(),
-            skipped: SkipCounts::default(),
-            tunnels: TunnelCounts::default(),
-            time_range: None,
-        };
-        builder.start_input();
-        while let Some(item) = reader.next_item() {
-            match item {
-                Item::Zeek(conn) => {
-                    if let Some(uid) = conn.uid {
-                        if builder.duplicate_uid(uid, conn.ts_ns) {
-                            builder.stats.duplicates += 1;
-                            continue;
+    std::thread::scope(|scope| {
+        let release = Release(&turns);
+        let mut channels = Vec::with_capacity(readers.len());
+        for (index, mut reader) in readers.into_iter().enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+            channels.push(rx);
+            let (turns, read) = (&turns, &read);
+            scope.spawn(move || {
+                turns.wait(index, ahead);
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut counted = 0;
+                while let Some(item) = reader.next_item() {
+                    batch.push(item);
+                    if batch.len() == BATCH {
+                        let at = reader.position();
+                        read.fetch_add(at - counted, std::sync::atomic::Ordering::Relaxed);
+                        counted = at;
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(Batch::Items(full)).is_err() {
+                            return;
                         }
                     }
-                    summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
-                    summary.bytes +=
-                        conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
-                    summary.saw_time(conn.ts_ns);
-                    zeek::feed(&conn, &mut builder);
                 }
-                Item::Flow(half) => {
-                    summary.packets += half.packets;
-                    summary.bytes += half.bytes;
-                    summary.saw_time(half.first_ns);
-                    builder.saw_time(half.last_ns);
-                    pairer.add(half, index as u16, &mut builder);
-                }
-            }
-            if let Some(clock) = builder.sweep_due() {
-                pairer.sweep(clock, &mut builder);
-                builder.sweep(clock);
-            }
+                read.fetch_add(
+                    reader.position().saturating_sub(counted),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                let _ = tx.send(Batch::Items(batch));
+                let _ = tx.send(Batch::Done(reader.warnings().to_vec()));
+            });
         }
-        summary.warnings = reader.warnings().to_vec();
-        inputs.push(summary);
-    }
+        for (index, (path, rx)) in paths.iter().zip(channels).enumerate() {
+            let mut summary = InputSummary {
+                path: path.to_string_lossy().into_owned(),
+                format: formats[index],
+                linktypes: Vec::new(),
+                packets: 0,
+                bytes: 0,
+                warnings: Vec::new(),
+                skipped: SkipCounts::default(),
+                tunnels: TunnelCounts::default(),
+                time_range: None,
+            };
+            builder.start_input();
+            for batch in rx {
+                let items = match batch {
+                    Batch::Items(items) => items,
+                    Batch::Done(warnings) => {
+                        summary.warnings = warnings;
+                        break;
+                    }
+                };
+                for item in items {
+                    take(item, index, &mut summary, &mut builder, &mut pairer);
+                }
+                if let Some(progress) = progress {
+                    progress(read.load(std::sync::atomic::Ordering::Relaxed), total);
+                }
+            }
+            inputs.push(summary);
+            turns.set(index + 1);
+        }
+        drop(release);
+    });
     pairer.finish(&mut builder);
     builder.finish(inputs)
+}
+
+/// One record into the analysis.
+fn take(
+    item: Item,
+    index: usize,
+    summary: &mut InputSummary,
+    builder: &mut Builder,
+    pairer: &mut nfdump::Pairer,
+) {
+    match item {
+        Item::Zeek(conn) => {
+            if let Some(uid) = conn.uid {
+                if builder.duplicate_uid(uid, conn.ts_ns) {
+                    builder.stats.duplicates += 1;
+                    return;
+                }
+            }
+            summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
+            summary.bytes += conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
+            summary.saw_time(conn.ts_ns);
+            zeek::feed(&conn, builder);
+        }
+        Item::Flow(half) => {
+            summary.packets += half.packets;
+            summary.bytes += half.bytes;
+            summary.saw_time(half.first_ns);
+            builder.saw_time(half.last_ns);
+            pairer.add(half, index as u16, builder);
+        }
+    }
+    if let Some(clock) = builder.sweep_due() {
+        pairer.sweep(clock, builder);
+        builder.sweep(clock);
+    }
 }
 
 /// For tests and fuzzing: reads one record input from bytes (compressed or
