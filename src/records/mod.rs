@@ -409,20 +409,15 @@ impl Note {
         Note::BadChecksums,
     ];
 
-    /// One sentence for the report.
+    /// The name scripts read (`record_note_codes` in the JSON report);
+    /// the sentence a person reads is the report's
+    /// ([`crate::report::words::record_note`]).
     pub fn as_str(self) -> &'static str {
         match self {
-            Note::IcmpLinked => {
-                "an ICMP unreachable was linked to this flow by its addresses and time: \
-                 flow records do not carry the quoted header"
-            }
-            Note::NoHistory => "a record had no history: its state comes from conn_state alone",
-            Note::OneDirection => {
-                "only one direction was recorded: which side opened it was guessed from the ports"
-            }
-            Note::BadChecksums => {
-                "Zeek ignored packets with bad checksums (history C): they are not counted"
-            }
+            Note::IcmpLinked => "icmp_linked",
+            Note::NoHistory => "no_history",
+            Note::OneDirection => "one_direction",
+            Note::BadChecksums => "bad_checksums",
         }
     }
 

@@ -491,7 +491,7 @@ impl Page<'_, '_> {
             let k = c.conv.key;
             let _ = write!(
                 self.s,
-                "<tr data-key=\"{}\"><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr data-key=\"{}\"><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}",
                 Esc(conv_key(c)),
                 Esc(self.host_label(c, 0)),
                 Esc(self.host_label(c, 1)),
@@ -504,6 +504,15 @@ impl Page<'_, '_> {
                     conv: c
                 })
             );
+            // What flow records could not tell, under the reason.
+            for note in o.record_notes.of(&k) {
+                let _ = write!(
+                    self.s,
+                    "<br><small class=\"record-note\">{}</small>",
+                    Esc(super::words::record_note(note, o.lang))
+                );
+            }
+            self.s.push_str("</td></tr>");
         }
         self.s.push_str("</tbody></table>");
         if g.members.len() > MEMBERS {

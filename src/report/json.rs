@@ -360,9 +360,18 @@ impl Serialize for ConversationView<'_, '_> {
             m.serialize_entry("folded_connections", &u64::from(conv.folded()))?;
         }
         // Only for flow records: what they could not tell.
+        // In the report's language, as `reason`; the codes for scripts.
         if o.record_notes.of(&key).next().is_some() {
             m.serialize_entry(
                 "record_notes",
+                &Seq(|| {
+                    o.record_notes
+                        .of(&key)
+                        .map(|n| super::words::record_note(n, o.lang))
+                }),
+            )?;
+            m.serialize_entry(
+                "record_note_codes",
                 &Seq(|| o.record_notes.of(&key).map(crate::records::Note::as_str)),
             )?;
         }
