@@ -171,7 +171,14 @@ fn uids_are_remembered_for_an_hour_of_records() {
 
 /// An nfdump JSON record.
 fn nf(first: u32, src: (&str, u16), dst: (&str, u16), flags: &str) -> String {
-    let t = |s: u32| format!("2026-11-20T{:02}:{:02}:{:02}.000", 10 + s / 3600, s / 60 % 60, s % 60);
+    let t = |s: u32| {
+        format!(
+            "2026-11-20T{:02}:{:02}:{:02}.000",
+            10 + s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    };
     format!(
         "{{\"type\":\"FLOW\",\"first\":\"{}\",\"last\":\"{}\",\"proto\":6,\"tcp_flags\":\"{flags}\",\
          \"src4_addr\":\"{}\",\"src_port\":{},\"dst4_addr\":\"{}\",\"dst_port\":{},\"in_packets\":3,\"in_bytes\":180}}",
@@ -191,10 +198,7 @@ fn nfdump_records_wait_for_their_reverse_only_while_it_can_come() {
     let mut objects = Vec::new();
     for i in 0..10_000u32 {
         let client = format!("10.3.{}.{}", i / 250, i % 250 + 1);
-        objects.push((
-            i,
-            nf(i, (&client, 50000), ("10.0.0.10", 31000), "...AP.SF"),
-        ));
+        objects.push((i, nf(i, (&client, 50000), ("10.0.0.10", 31000), "...AP.SF")));
         objects.push((
             i + 60,
             nf(i, ("10.0.0.10", 31000), (&client, 50000), "...AP.SF"),

@@ -426,23 +426,33 @@ impl Note {
     }
 }
 
-/// Notes per conversation (empty for captures).
+/// What records tell beyond the connections (empty for captures): the
+/// notes per conversation, and the per-direction counters of each kept
+/// connection (only when connections are kept, for JSONL).
 #[derive(Clone, Debug, Default)]
-pub struct RecordNotes(FxHashMap<ConvKey, u8>);
+pub struct RecordNotes {
+    notes: FxHashMap<ConvKey, u8>,
+    directions: FxHashMap<ConnId, Directions>,
+}
 
 impl RecordNotes {
     pub fn add(&mut self, key: ConvKey, note: Note) {
-        *self.0.entry(key).or_default() |= note.bit();
+        *self.notes.entry(key).or_default() |= note.bit();
     }
 
     /// The notes of a conversation, in order.
     pub fn of(&self, key: &ConvKey) -> impl Iterator<Item = Note> + '_ {
-        let bits = self.0.get(key).copied().unwrap_or(0);
+        let bits = self.notes.get(key).copied().unwrap_or(0);
         Note::ALL.into_iter().filter(move |n| bits & n.bit() != 0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.notes.is_empty()
+    }
+
+    /// The per-direction counters the records gave for a connection.
+    pub fn directions(&self, rec: &ConnRecord) -> Option<&Directions> {
+        self.directions.get(&conn_id(rec))
     }
 }
 
@@ -453,6 +463,52 @@ pub(crate) struct Pending {
     /// Packets the server sent (broadcast groups count them as replies).
     pub(crate) replies: u64,
     pub(crate) notes: u8,
+    pub(crate) directions: Option<Directions>,
+}
+
+/// A connection's per-direction counters as its records gave them, in
+/// Zeek's orientation (originator, responder): what JSONL writes as
+/// `orig_pkts`…`resp_bytes`. `None` where the records do not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Directions {
+    /// Is the originator flowlint's client?
+    pub orig_is_client: bool,
+    pub orig_pkts: Option<u64>,
+    pub resp_pkts: Option<u64>,
+    /// Payload bytes (Zeek's `orig_bytes`; flow records have none).
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
+}
+
+impl Directions {
+    fn add(&mut self, other: &Directions) {
+        let sum = |a: Option<u64>, b: Option<u64>| Some(a? + b?);
+        if self.orig_is_client == other.orig_is_client {
+            self.orig_pkts = sum(self.orig_pkts, other.orig_pkts);
+            self.resp_pkts = sum(self.resp_pkts, other.resp_pkts);
+            self.orig_bytes = sum(self.orig_bytes, other.orig_bytes);
+            self.resp_bytes = sum(self.resp_bytes, other.resp_bytes);
+        } else {
+            self.orig_pkts = sum(self.orig_pkts, other.resp_pkts);
+            self.resp_pkts = sum(self.resp_pkts, other.orig_pkts);
+            self.orig_bytes = sum(self.orig_bytes, other.resp_bytes);
+            self.resp_bytes = sum(self.resp_bytes, other.orig_bytes);
+        }
+    }
+}
+
+/// A decided connection, as JSONL finds its [`Directions`] again.
+type ConnId = (Transport, IpAddr, u16, IpAddr, u16, i64);
+
+fn conn_id(r: &ConnRecord) -> ConnId {
+    (
+        r.transport,
+        r.client,
+        r.client_port,
+        r.server,
+        r.server_port,
+        r.first_ns,
+    )
 }
 
 /// An ICMP/ICMPv6 destination unreachable, as a record of its own.
@@ -638,7 +694,9 @@ impl Builder {
     /// timeout, at least 1 s, after it, and logged up to the slack
     /// later), with the slack for records written late.
     pub(crate) fn hold_ns(&self) -> i64 {
-        let link = self.link_slack_ns().saturating_add(self.unreachable_hold_ns());
+        let link = self
+            .link_slack_ns()
+            .saturating_add(self.unreachable_hold_ns());
         let retry = self.attempt_idle_ns.saturating_add(RECORD_SLACK_NS);
         link.max(retry)
     }
@@ -757,6 +815,10 @@ impl Builder {
                         .unanswered_datagrams
                         .saturating_add(p.rec.unanswered_datagrams);
                     last.notes |= p.notes;
+                    match (&mut last.directions, &p.directions) {
+                        (Some(a), Some(b)) => a.add(b),
+                        (a, _) => *a = None,
+                    }
                     return;
                 }
             }
@@ -868,6 +930,20 @@ impl Builder {
         }
         self.table.add(&p.rec);
         if self.keep {
+            if let Some(d) = p.directions {
+                // Two connections with the same sockets and start cannot
+                // be told apart afterwards: their counters are unknown.
+                self.notes
+                    .directions
+                    .entry(conn_id(&p.rec))
+                    .and_modify(|e| {
+                        *e = Directions {
+                            orig_is_client: e.orig_is_client,
+                            ..Directions::default()
+                        }
+                    })
+                    .or_insert(d);
+            }
             self.kept.push(p.rec);
         }
     }
@@ -919,12 +995,7 @@ impl Builder {
             };
             let best = candidates
                 .iter()
-                .filter_map(|&i| {
-                    self.held[i]
-                        .as_ref()
-                        .and_then(|p| score(p))
-                        .map(|s| (s, i))
-                })
+                .filter_map(|&i| self.held[i].as_ref().and_then(|p| score(p)).map(|s| (s, i)))
                 .min();
             if let Some((_, i)) = best {
                 if let Some(p) = self.held[i].as_mut() {

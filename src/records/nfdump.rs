@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use super::{blank, Builder, Lines, Note, Pending, Unreachable, Warnings};
+use super::{blank, Builder, Directions, Lines, Note, Pending, Unreachable, Warnings};
 use crate::decode::Transport;
 use crate::flow::State;
 
@@ -818,10 +818,21 @@ fn decide(group: Vec<FlowHalf>, builder: &mut Builder) {
     let replies = server
         .filter(|s| s.src != client.src)
         .map_or(0, |s| s.packets);
+    // The client's side is the originator; a flow record counts packets
+    // and IP bytes, not payload.
+    let server_side = server.filter(|s| s.src != client.src);
+    let directions = Directions {
+        orig_is_client: true,
+        orig_pkts: Some(client_packets),
+        resp_pkts: Some(server_side.map_or(0, |s| s.packets)),
+        orig_bytes: None,
+        resp_bytes: None,
+    };
     builder.push(Pending {
         rec,
         replies,
         notes,
+        directions: Some(directions),
     });
 }
 

@@ -914,7 +914,7 @@ impl Page<'_, '_> {
                 self.s,
                 "<tr data-verdict=\"{v}\" data-key=\"{}\"><td data-v=\"{}\"><span class=\"badge {v}\">{v}</span></td>\
                  <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td></tr>",
                 Esc(conv_key(c)),
                 c.verdict as u8,
@@ -927,6 +927,7 @@ impl Page<'_, '_> {
                 Esc(c.rule.map_or("", |r| o.catalogs.rule_by_id(r).id.as_str())),
                 c.conv.connections(),
                 Esc(self.states(c)),
+                RecordNoteTags(o, &k),
                 c.conv.packets,
                 c.conv.bytes,
                 c.conv.first_ns,
@@ -1227,5 +1228,22 @@ mod tests {
         assert!(!csp.contains("unsafe"));
         // The inline parts cannot end their own element early.
         assert!(!CSS.contains("</style") && !JS.contains("</script"));
+    }
+}
+
+/// What flow records could not tell about a conversation, as small lines
+/// under its states (nothing for captures).
+struct RecordNoteTags<'o, 'a>(&'o Outcome<'a>, &'o crate::classify::ConvKey);
+
+impl std::fmt::Display for RecordNoteTags<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for note in self.0.record_notes.of(self.1) {
+            write!(
+                f,
+                "<br><small class=\"record-note\">{}</small>",
+                Esc(super::words::record_note(note, self.0.lang))
+            )?;
+        }
+        Ok(())
     }
 }
