@@ -995,7 +995,7 @@ impl Builder {
             };
             let best = candidates
                 .iter()
-                .filter_map(|&i| self.held[i].as_ref().and_then(|p| score(p)).map(|s| (s, i)))
+                .filter_map(|&i| self.held[i].as_ref().and_then(&score).map(|s| (s, i)))
                 .min();
             if let Some((_, i)) = best {
                 if let Some(p) = self.held[i].as_mut() {

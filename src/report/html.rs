@@ -1209,6 +1209,23 @@ impl Exporter for Html {
     }
 }
 
+/// What flow records could not tell about a conversation, as small lines
+/// under its states (nothing for captures).
+struct RecordNoteTags<'o, 'a>(&'o Outcome<'a>, &'o crate::classify::ConvKey);
+
+impl std::fmt::Display for RecordNoteTags<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for note in self.0.record_notes.of(self.1) {
+            write!(
+                f,
+                "<br><small class=\"record-note\">{}</small>",
+                Esc(super::words::record_note(note, self.0.lang))
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1228,22 +1245,5 @@ mod tests {
         assert!(!csp.contains("unsafe"));
         // The inline parts cannot end their own element early.
         assert!(!CSS.contains("</style") && !JS.contains("</script"));
-    }
-}
-
-/// What flow records could not tell about a conversation, as small lines
-/// under its states (nothing for captures).
-struct RecordNoteTags<'o, 'a>(&'o Outcome<'a>, &'o crate::classify::ConvKey);
-
-impl std::fmt::Display for RecordNoteTags<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for note in self.0.record_notes.of(self.1) {
-            write!(
-                f,
-                "<br><small class=\"record-note\">{}</small>",
-                Esc(super::words::record_note(note, self.0.lang))
-            )?;
-        }
-        Ok(())
     }
 }
