@@ -502,7 +502,10 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a
     // counter of bytes read, not a bar towards a total.
-    let total_known = readers.iter().all(|r| r.total_len().is_some());
+    let total_known = match &records {
+        None => readers.iter().all(|r| r.total_len().is_some()),
+        Some(records) => records.iter().all(|r| r.total_len().is_some()),
+    };
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         let template = if total_known {
@@ -540,7 +543,13 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
             server_ports,
             bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
         ),
-        Some(records) => flowlint::records::analyse(&captures, records, &options, server_ports),
+        Some(records) => flowlint::records::analyse_with_progress(
+            &captures,
+            records,
+            &options,
+            server_ports,
+            bar.as_ref().map(|_| &progress as analysis::ProgressFn<'_>),
+        ),
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();

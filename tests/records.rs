@@ -373,3 +373,162 @@ fn captures_and_records_do_not_mix() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cannot be mixed"), "{stderr}");
 }
+
+/// The nfdump records of `nfdump_json_records_pair_with_their_reverse`
+/// that give an unreachable linked by guess, and an answered SNMP query.
+fn unreachable_flows() -> String {
+    let recs = [
+        nf("2026-11-20T10:00:03.000", 17, ("192.0.2.10", 40000), ("192.0.2.133", 161), "........", 2),
+        nf("2026-11-20T10:00:03.002", 17, ("192.0.2.133", 161), ("192.0.2.10", 40000), "........", 1),
+        nf("2026-11-20T10:00:04.000", 17, ("192.0.2.10", 40001), ("192.0.2.134", 161), "........", 1),
+        r#"{"type":"FLOW","first":"2026-11-20T10:00:04.001","last":"2026-11-20T10:00:04.001","proto":1,"src4_addr":"198.51.100.1","dst4_addr":"192.0.2.10","src_port":0,"dst_port":771,"icmp_type":3,"icmp_code":3,"in_packets":1,"in_bytes":56}"#.to_string(),
+        nf("2026-11-20T10:01:00.000", 17, ("192.0.2.140", 40000), ("198.51.100.53", 53), "........", 1),
+    ];
+    format!("[\n{}\n]\n", recs.join(",\n"))
+}
+
+/// `flowlint check` with these arguments on one input; stdout.
+fn output(args: &[&str], input: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        .args(["check", "-q", "--fail-on", "none", "--all"])
+        .args(args)
+        .arg(input)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env("TZ", "UTC")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn record_notes_are_in_the_text_report_in_both_languages_and_in_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flows.json");
+    std::fs::write(&path, unreachable_flows()).expect("write");
+    let en = output(&["--lang", "en"], &path);
+    let note = en
+        .lines()
+        .find(|l| l.trim_start().starts_with("note: "))
+        .unwrap_or_else(|| panic!("no note line in\n{en}"));
+    assert!(
+        note.starts_with("      note: an ICMP unreachable was linked"),
+        "{note}"
+    );
+    let ja = output(&["--lang", "ja"], &path);
+    assert!(
+        ja.lines()
+            .any(|l| l.starts_with("      注記: ICMP 到達不能をアドレスと時刻から")),
+        "{ja}"
+    );
+    assert!(!ja.contains("was linked"), "{ja}");
+    // Only the conversation the note is about carries it.
+    assert_eq!(en.matches("note: ").count(), ja.matches("注記: ").count());
+    let json: Value =
+        serde_json::from_str(&output(&["--format", "json", "--lang", "ja"], &path)).expect("json");
+    let conv = json["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server"] == "192.0.2.134")
+        .expect("the unreachable one");
+    assert_eq!(
+        conv["record_note_codes"],
+        serde_json::json!(["icmp_linked"])
+    );
+    assert!(conv["record_notes"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("ICMP 到達不能"));
+    let answered = json["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server"] == "192.0.2.133")
+        .expect("the answered one");
+    assert!(answered.get("record_notes").is_none(), "{answered}");
+    let html = output(&["--format", "html"], &path);
+    assert!(
+        html.contains("<small class=\"record-note\">an ICMP unreachable was linked"),
+        "no note in the HTML report"
+    );
+}
+
+#[test]
+fn jsonl_from_records_carries_their_per_direction_counters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flows.json");
+    std::fs::write(&path, unreachable_flows()).expect("write");
+    let lines = output(&["--format", "jsonl"], &path);
+    let lines: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let snmp = lines
+        .iter()
+        .find(|l| l["server"] == "192.0.2.133")
+        .expect("the SNMP query");
+    assert_eq!(
+        (snmp["orig_pkts"].as_u64(), snmp["resp_pkts"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // A flow record counts no payload: the fields are left out, not 0.
+    assert!(
+        snmp.get("orig_bytes").is_none() && snmp.get("resp_bytes").is_none(),
+        "{snmp}"
+    );
+
+    // Zeek: its own counters, in its own orientation.
+    let mut log = String::from(HEADER);
+    log.push_str(FIELDS);
+    log.push_str(
+        "1795168800.000000\tC1\t192.0.2.130\t50000\t192.0.2.10\t31000\ttcp\t-\t1.0\t120\t3400\tSF\tT\tT\t0\tShADadFf\t7\t400\t6\t3700\t(empty)\n",
+    );
+    // Seen midstream, Zeek's originator is the manager: flowlint's
+    // client is the agent (the manager is on the catalog port).
+    log.push_str(
+        "1795168801.000000\tC2\t192.0.2.10\t31000\t192.0.2.131\t50001\ttcp\t-\t1.0\t10\t20\tOTH\tT\tT\t0\tDdA\t4\t200\t5\t300\t(empty)\n",
+    );
+    let path = dir.path().join("conn.log");
+    std::fs::write(&path, log).expect("write");
+    let lines = output(&["--format", "jsonl"], &path);
+    let lines: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let first = lines
+        .iter()
+        .find(|l| l["client"] == "192.0.2.130")
+        .expect("C1");
+    assert_eq!(
+        [
+            &first["orig_pkts"],
+            &first["resp_pkts"],
+            &first["orig_bytes"],
+            &first["resp_bytes"]
+        ],
+        [7, 6, 120, 3400]
+    );
+    assert!(first.get("zeek_orig_h").is_none(), "{first}");
+    let flipped = lines
+        .iter()
+        .find(|l| l["client"] == "192.0.2.131")
+        .expect("C2");
+    assert_eq!(flipped["zeek_orig_h"], "192.0.2.10");
+    assert_eq!(
+        [
+            &flipped["orig_pkts"],
+            &flipped["resp_pkts"],
+            &flipped["orig_bytes"],
+            &flipped["resp_bytes"]
+        ],
+        [4, 5, 10, 20]
+    );
+}

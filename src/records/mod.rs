@@ -12,13 +12,16 @@
 //! unidirectional flow records with their reverse. What a record cannot
 //! tell is noted per conversation ([`RecordNotes`]).
 //!
-//! What stays in memory: the conversation table (as for packets), the uids
-//! seen (8 bytes each, for duplicate records), and the attempts nobody
-//! answered yet, held until the end of the input (or until there are
-//! `max_connections` of them) because whether one is `pending` or
-//! `no_reply` depends on when the records end, and an ICMP unreachable
-//! logged later may belong to one. nfdump records wait for their reverse
-//! (see `nfdump`).
+//! What stays in memory follows the network, not the input, as for
+//! captures: the conversation table (bounded by `--max-conversations`),
+//! the Zeek uids of the last hour or two of record time (8 bytes each, at
+//! most `--max-connections` per hour, for duplicate records), and the
+//! records still waiting for another — an attempt nobody answered for a
+//! retry or an ICMP unreachable, an nfdump record for its reverse. Those
+//! wait until the input's clock has passed them by a bound (see
+//! [`Builder`], [`RECORD_SLACK_NS`]), at most `--max-connections` of
+//! each: beyond, the oldest are decided early and counted, as the flow
+//! table does.
 
 pub mod nfdump;
 pub mod zeek;
@@ -125,14 +128,19 @@ fn open(path: &Path) -> Result<Input, CaptureError> {
             reader.set_origin(compression, total_len.filter(|_| compression.is_none()));
             Ok(Input::Capture(reader))
         }
-        Some(container) => Ok(Input::Records(RecordReader::new(
-            whole,
-            &name,
-            Format {
-                container,
-                compression,
-            },
-        ))),
+        Some(container) => {
+            let mut reader = RecordReader::new(
+                whole,
+                &name,
+                Format {
+                    container,
+                    compression,
+                },
+            );
+            // Decompressed bytes are counted: a total only without compression.
+            reader.total_len = total_len.filter(|_| compression.is_none());
+            Ok(Input::Records(reader))
+        }
     }
 }
 
@@ -301,6 +309,9 @@ pub struct RecordReader {
     warnings: Warnings,
     /// Records read (good ones).
     pub records: u64,
+    /// The input's length, when it is known and what is read is counted
+    /// against it (an uncompressed file).
+    total_len: Option<u64>,
 }
 
 impl RecordReader {
@@ -320,7 +331,18 @@ impl RecordReader {
             parser,
             warnings: Warnings::default(),
             records: 0,
+            total_len: None,
         }
+    }
+
+    /// The input's length, for a progress bar (see [`RecordReader::position`]).
+    pub fn total_len(&self) -> Option<u64> {
+        self.total_len
+    }
+
+    /// Bytes read so far (after decompression).
+    pub fn position(&self) -> u64 {
+        self.lines.position()
     }
 
     pub fn format(&self) -> Format {
@@ -387,20 +409,15 @@ impl Note {
         Note::BadChecksums,
     ];
 
-    /// One sentence for the report.
+    /// The name scripts read (`record_note_codes` in the JSON report);
+    /// the sentence a person reads is the report's
+    /// ([`crate::report::words::record_note`]).
     pub fn as_str(self) -> &'static str {
         match self {
-            Note::IcmpLinked => {
-                "an ICMP unreachable was linked to this flow by its addresses and time: \
-                 flow records do not carry the quoted header"
-            }
-            Note::NoHistory => "a record had no history: its state comes from conn_state alone",
-            Note::OneDirection => {
-                "only one direction was recorded: which side opened it was guessed from the ports"
-            }
-            Note::BadChecksums => {
-                "Zeek ignored packets with bad checksums (history C): they are not counted"
-            }
+            Note::IcmpLinked => "icmp_linked",
+            Note::NoHistory => "no_history",
+            Note::OneDirection => "one_direction",
+            Note::BadChecksums => "bad_checksums",
         }
     }
 
@@ -409,23 +426,33 @@ impl Note {
     }
 }
 
-/// Notes per conversation (empty for captures).
+/// What records tell beyond the connections (empty for captures): the
+/// notes per conversation, and the per-direction counters of each kept
+/// connection (only when connections are kept, for JSONL).
 #[derive(Clone, Debug, Default)]
-pub struct RecordNotes(FxHashMap<ConvKey, u8>);
+pub struct RecordNotes {
+    notes: FxHashMap<ConvKey, u8>,
+    directions: FxHashMap<ConnId, Directions>,
+}
 
 impl RecordNotes {
     pub fn add(&mut self, key: ConvKey, note: Note) {
-        *self.0.entry(key).or_default() |= note.bit();
+        *self.notes.entry(key).or_default() |= note.bit();
     }
 
     /// The notes of a conversation, in order.
     pub fn of(&self, key: &ConvKey) -> impl Iterator<Item = Note> + '_ {
-        let bits = self.0.get(key).copied().unwrap_or(0);
+        let bits = self.notes.get(key).copied().unwrap_or(0);
         Note::ALL.into_iter().filter(move |n| bits & n.bit() != 0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.notes.is_empty()
+    }
+
+    /// The per-direction counters the records gave for a connection.
+    pub fn directions(&self, rec: &ConnRecord) -> Option<&Directions> {
+        self.directions.get(&conn_id(rec))
     }
 }
 
@@ -436,6 +463,52 @@ pub(crate) struct Pending {
     /// Packets the server sent (broadcast groups count them as replies).
     pub(crate) replies: u64,
     pub(crate) notes: u8,
+    pub(crate) directions: Option<Directions>,
+}
+
+/// A connection's per-direction counters as its records gave them, in
+/// Zeek's orientation (originator, responder): what JSONL writes as
+/// `orig_pkts`…`resp_bytes`. `None` where the records do not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Directions {
+    /// Is the originator flowlint's client?
+    pub orig_is_client: bool,
+    pub orig_pkts: Option<u64>,
+    pub resp_pkts: Option<u64>,
+    /// Payload bytes (Zeek's `orig_bytes`; flow records have none).
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
+}
+
+impl Directions {
+    fn add(&mut self, other: &Directions) {
+        let sum = |a: Option<u64>, b: Option<u64>| Some(a? + b?);
+        if self.orig_is_client == other.orig_is_client {
+            self.orig_pkts = sum(self.orig_pkts, other.orig_pkts);
+            self.resp_pkts = sum(self.resp_pkts, other.resp_pkts);
+            self.orig_bytes = sum(self.orig_bytes, other.orig_bytes);
+            self.resp_bytes = sum(self.resp_bytes, other.resp_bytes);
+        } else {
+            self.orig_pkts = sum(self.orig_pkts, other.resp_pkts);
+            self.resp_pkts = sum(self.resp_pkts, other.orig_pkts);
+            self.orig_bytes = sum(self.orig_bytes, other.resp_bytes);
+            self.resp_bytes = sum(self.resp_bytes, other.orig_bytes);
+        }
+    }
+}
+
+/// A decided connection, as JSONL finds its [`Directions`] again.
+type ConnId = (Transport, IpAddr, u16, IpAddr, u16, i64);
+
+fn conn_id(r: &ConnRecord) -> ConnId {
+    (
+        r.transport,
+        r.client,
+        r.client_port,
+        r.server,
+        r.server_port,
+        r.first_ns,
+    )
 }
 
 /// An ICMP/ICMPv6 destination unreachable, as a record of its own.
@@ -450,8 +523,84 @@ pub(crate) struct Unreachable {
     pub(crate) bytes: u64,
 }
 
+/// How long after its end a record may still be written, in record time.
+/// Zeek writes a connection when it ends, after its inactivity timeout
+/// (5 min for TCP, 1 min for UDP and ICMP), so an unanswered SYN and the
+/// ICMP unreachable about it reach conn.log up to about 5 min apart;
+/// NetFlow exporters write a flow after their inactive timeout (15 s to
+/// 5 min by default) and nfdump prints each file in that order. What
+/// waits for a later record (a reverse flow, a retry, an unreachable, a
+/// query's reply) waits this long beyond its own window and no longer.
+pub const RECORD_SLACK_NS: i64 = 300 * 1_000_000_000;
+
+/// Zeek uids are remembered for at least this long of record time (and
+/// at most twice as long): duplicates come from overlapping rotations of
+/// one worker's log or from a log given twice, both close in time.
+pub const UID_WINDOW_NS: i64 = 3600 * 1_000_000_000;
+
+/// Waiting records are looked at once per this much record time.
+const SWEEP_STEP_NS: i64 = 10 * 1_000_000_000;
+
+/// The Zeek uids seen recently, in two generations: a uid is a duplicate
+/// when either holds it; the older is dropped when the newer is one
+/// window old or full (`max_connections` uids), so memory follows the
+/// connection rate, not the length of the input.
+struct Uids {
+    current: FxHashSet<u64>,
+    previous: FxHashSet<u64>,
+    since_ns: Option<i64>,
+    cap: usize,
+}
+
+impl Uids {
+    fn new(cap: usize) -> Uids {
+        Uids {
+            current: FxHashSet::default(),
+            previous: FxHashSet::default(),
+            since_ns: None,
+            cap,
+        }
+    }
+
+    /// Was `uid` seen before? (Remembers it.) `now` is the records' clock.
+    fn seen(&mut self, uid: u64, now: i64) -> bool {
+        let since = *self.since_ns.get_or_insert(now);
+        if now.saturating_sub(since) >= UID_WINDOW_NS || self.current.len() >= self.cap {
+            // The allocation of the dropped generation is reused.
+            std::mem::swap(&mut self.current, &mut self.previous);
+            self.current.clear();
+            self.since_ns = Some(now);
+        }
+        self.previous.contains(&uid) || !self.current.insert(uid)
+    }
+}
+
+/// Sockets of a failed attempt: Zeek logs each retransmitted SYN after
+/// its attempt timeout as a record of its own, on the same sockets.
+type RetryKey = (Transport, IpAddr, u16, IpAddr, u16);
+
+fn retry_key(r: &ConnRecord) -> RetryKey {
+    (
+        r.transport,
+        r.client,
+        r.client_port,
+        r.server,
+        r.server_port,
+    )
+}
+
 /// Turns records into decided connections, conversations and broadcast
 /// groups: the meeting point of every record format.
+///
+/// Streaming: a failed attempt waits for the records that can still
+/// change it (a retry, an ICMP unreachable, the reply to a broadcast it
+/// answers) until the input's clock — the latest record end of the input
+/// being read — has passed its end by [`Builder::hold_ns`]; then it is
+/// decided, as the flow table decides an idle connection. Each input has
+/// its own clock (a cluster's workers cover the same hours one after the
+/// other), so an attempt of one input is not decided by the clock of an
+/// input that ran ahead of it. At most `max_connections` attempts wait:
+/// beyond, the oldest is decided early and counted (`evicted_connections`).
 pub(crate) struct Builder {
     table: ConversationTable,
     keep: bool,
@@ -459,48 +608,103 @@ pub(crate) struct Builder {
     notes: RecordNotes,
     reply_timeout_ns: i64,
     max_held: usize,
-    /// Attempts nobody answered, in arrival order.
-    held: VecDeque<Pending>,
-    unreachables: Vec<Unreachable>,
+    /// Attempts nobody answered yet, in arrival order (`None`: decided).
+    held: VecDeque<Option<Pending>>,
+    /// Sequence number of `held[0]`, and how many are `Some`.
+    held_base: u64,
+    held_live: usize,
+    /// The latest waiting attempt of each socket pair, by sequence number.
+    retries: FxHashMap<RetryKey, u64>,
+    unreachables: VecDeque<Unreachable>,
     groups: BroadcastTable,
     broadcast: FxHashMap<GroupKey, BroadcastGroup>,
     /// The sockets that sent to a group, with the group port: a unicast
-    /// datagram back to one of them from that port is a reply.
-    queries: FxHashMap<(IpAddr, u16, u16), GroupKey>,
+    /// datagram back to one of them from that port is a reply. With the
+    /// time of the last query (entries expire with the attempts).
+    queries: FxHashMap<(IpAddr, u16, u16), (GroupKey, i64)>,
     attempt_idle_ns: i64,
+    uids: Uids,
     pub(crate) stats: FlowStats,
     /// The latest time any record reached (its start plus its duration).
     pub(crate) end_ns: Option<i64>,
+    /// The same, for the input being read: the clock that decides.
+    clock_ns: Option<i64>,
+    next_sweep_ns: i64,
     pub(crate) server_ports: Arc<PortBitmap>,
 }
 
 impl Builder {
     pub(crate) fn new(options: &Options, server_ports: Arc<PortBitmap>) -> Builder {
+        let max_held = options.flow.max_connections.max(1);
         Builder {
             table: ConversationTable::with_limit(options.max_conversations),
             keep: options.keep_connections,
             kept: Vec::new(),
             notes: RecordNotes::default(),
             reply_timeout_ns: options.flow.reply_timeout_ns,
-            max_held: options.flow.max_connections.max(1),
+            max_held,
             held: VecDeque::new(),
-            unreachables: Vec::new(),
+            held_base: 0,
+            held_live: 0,
+            retries: FxHashMap::default(),
+            unreachables: VecDeque::new(),
             groups: BroadcastTable::new(options.broadcast.clone()),
             broadcast: FxHashMap::default(),
             queries: FxHashMap::default(),
             attempt_idle_ns: options.flow.attempt_idle_ns,
+            uids: Uids::new(max_held),
             stats: FlowStats::default(),
             end_ns: None,
+            clock_ns: None,
+            next_sweep_ns: i64::MIN,
             server_ports,
         }
     }
 
     pub(crate) fn saw_time(&mut self, ns: i64) {
         self.end_ns = Some(self.end_ns.map_or(ns, |e| e.max(ns)));
+        self.clock_ns = Some(self.clock_ns.map_or(ns, |e| e.max(ns)));
     }
 
-    /// A connection from a record. Unanswered attempts (`NoReply`,
-    /// `Unanswered`) wait for the end of the input.
+    /// A new input begins: its clock starts again.
+    pub(crate) fn start_input(&mut self) {
+        self.clock_ns = None;
+        self.next_sweep_ns = i64::MIN;
+    }
+
+    /// The input's clock, when a sweep is due.
+    pub(crate) fn sweep_due(&self) -> Option<i64> {
+        self.clock_ns.filter(|c| *c >= self.next_sweep_ns)
+    }
+
+    /// Is a Zeek record with this uid one seen before?
+    pub(crate) fn duplicate_uid(&mut self, uid: u64, ts_ns: i64) -> bool {
+        let now = self.end_ns.map_or(ts_ns, |e| e.max(ts_ns));
+        self.uids.seen(uid, now)
+    }
+
+    /// How long after an unreachable's time the attempt it answers may be
+    /// logged.
+    fn unreachable_hold_ns(&self) -> i64 {
+        self.reply_timeout_ns.saturating_add(RECORD_SLACK_NS)
+    }
+
+    /// How long after its end a failed attempt waits: for a retry (the
+    /// attempt timeout), for an unreachable (linked up to the reply
+    /// timeout, at least 1 s, after it, and logged up to the slack
+    /// later), with the slack for records written late.
+    pub(crate) fn hold_ns(&self) -> i64 {
+        let link = self
+            .link_slack_ns()
+            .saturating_add(self.unreachable_hold_ns());
+        let retry = self.attempt_idle_ns.saturating_add(RECORD_SLACK_NS);
+        link.max(retry)
+    }
+
+    fn link_slack_ns(&self) -> i64 {
+        self.reply_timeout_ns.max(1_000_000_000)
+    }
+
     /// A broadcast or multicast destination. Records carry no link-layer
     /// destination, so beyond what the packet path knows from addresses
     /// alone, an IPv4 address ending in .255 is taken as a subnet broadcast.
@@ -515,7 +719,7 @@ impl Builder {
         }
         // The reply's sender is the record's client (a datagram from a
         // service port back to an ephemeral one is oriented so).
-        let key = self
+        let (key, _) = self
             .queries
             .get(&(rec.server, rec.server_port, rec.client_port))?;
         let group = self.broadcast.get(key)?;
@@ -525,7 +729,7 @@ impl Builder {
     }
 
     /// A connection from a record. Failed and unanswered attempts wait
-    /// for the end of the input.
+    /// (see [`Builder`]).
     pub(crate) fn push(&mut self, p: Pending) {
         self.saw_time(p.rec.last_ns);
         if self.is_group(p.rec.server) {
@@ -547,66 +751,62 @@ impl Builder {
             g.first_ns = g.first_ns.min(p.rec.first_ns);
             g.last_ns = g.last_ns.max(p.rec.last_ns);
             if self.queries.len() < self.max_held {
-                self.queries
-                    .insert((p.rec.client, p.rec.client_port, p.rec.server_port), key);
+                self.queries.insert(
+                    (p.rec.client, p.rec.client_port, p.rec.server_port),
+                    (key, p.rec.last_ns),
+                );
             }
             return;
         }
         if let Some(key) = self.reply_group(&p.rec) {
-            if let Some(g) = self.broadcast.get_mut(&key) {
-                g.packets += p.rec.packets;
-                g.replies += p.rec.packets;
-                g.last_ns = g.last_ns.max(p.rec.last_ns);
-            }
+            self.add_reply(key, &p.rec);
             return;
         }
         if matches!(
             p.rec.state,
             State::NoReply | State::Unanswered | State::Refused
         ) {
-            if self.held.len() >= self.max_held {
-                // Memory stays bounded: the oldest attempt is decided now,
-                // without the ICMP unreachables still to come.
-                if let Some(old) = self.held.pop_front() {
-                    self.stats.evicted_early += 1;
-                    self.decide(old);
-                }
-            }
-            self.held.push_back(p);
-            self.stats.peak_connections = self.stats.peak_connections.max(self.held.len() as u64);
+            self.hold(p);
         } else {
             self.deliver(p);
         }
     }
 
+    fn add_reply(&mut self, key: GroupKey, rec: &ConnRecord) {
+        if let Some(g) = self.broadcast.get_mut(&key) {
+            g.packets += rec.packets;
+            g.replies += rec.packets;
+            g.last_ns = g.last_ns.max(rec.last_ns);
+        }
+    }
+
     /// Zeek ends an attempt after a few seconds without an answer (and at
     /// each RST), and logs the retransmitted SYN as a new record on the
-    /// same sockets; the packet path sees one connection retrying. Failed
-    /// records of the same sockets and state, each beginning within the
-    /// attempt timeout of the one before, are merged into one connection.
-    fn merge_retries(&mut self) {
-        let mut held: Vec<Pending> = std::mem::take(&mut self.held).into();
-        let sockets = |r: &ConnRecord| {
-            (
-                r.transport,
-                r.client,
-                r.client_port,
-                r.server,
-                r.server_port,
-            )
-        };
-        held.sort_by(|a, b| {
-            (sockets(&a.rec), a.rec.first_ns).cmp(&(sockets(&b.rec), b.rec.first_ns))
-        });
-        let mut merged: VecDeque<Pending> = VecDeque::with_capacity(held.len());
-        for p in held {
-            if let Some(last) = merged.back_mut() {
+    /// same sockets; the packet path sees one connection retrying. A
+    /// failed record of the same sockets and state as a waiting one, within
+    /// the attempt timeout of it, is merged into it.
+    fn hold(&mut self, p: Pending) {
+        let key = retry_key(&p.rec);
+        if let Some(&seq) = self.retries.get(&key) {
+            let idle = self.attempt_idle_ns;
+            let slot = seq
+                .checked_sub(self.held_base)
+                .and_then(|i| self.held.get_mut(i as usize));
+            if let Some(Some(last)) = slot {
                 let r = &mut last.rec;
-                if sockets(r) == sockets(&p.rec)
-                    && r.state == p.rec.state
-                    && p.rec.first_ns <= r.last_ns.saturating_add(self.attempt_idle_ns)
+                // A retry of an attempt an unreachable was linked to is
+                // still that attempt.
+                let same = r.state == p.rec.state
+                    || (r.state == State::Unreachable
+                        && last.notes & Note::IcmpLinked.bit() != 0
+                        && matches!(p.rec.state, State::NoReply | State::Unanswered));
+                if same
+                    && p.rec.first_ns <= r.last_ns.saturating_add(idle)
+                    && r.first_ns <= p.rec.last_ns.saturating_add(idle)
                 {
+                    r.first_ns = r.first_ns.min(p.rec.first_ns);
                     r.last_ns = r.last_ns.max(p.rec.last_ns);
+                    r.attempt_first_ns = r.attempt_first_ns.min(p.rec.attempt_first_ns);
                     r.attempt_last_ns = r.attempt_last_ns.max(p.rec.attempt_last_ns);
                     r.packets += p.rec.packets;
                     r.bytes += p.rec.bytes;
@@ -615,20 +815,110 @@ impl Builder {
                         .unanswered_datagrams
                         .saturating_add(p.rec.unanswered_datagrams);
                     last.notes |= p.notes;
-                    continue;
+                    match (&mut last.directions, &p.directions) {
+                        (Some(a), Some(b)) => a.add(b),
+                        (a, _) => *a = None,
+                    }
+                    return;
                 }
             }
-            merged.push_back(p);
         }
-        self.held = merged;
+        if self.held_live >= self.max_held {
+            // Memory stays bounded: the oldest attempt is decided now,
+            // without the records still to come about it.
+            self.evict_oldest();
+        }
+        let seq = self.held_base + self.held.len() as u64;
+        self.held.push_back(Some(p));
+        self.held_live += 1;
+        self.retries.insert(key, seq);
+        self.note_peak(0);
+    }
+
+    /// Records the most connections waiting at once (`extra`: those of
+    /// the nfdump pairer).
+    pub(crate) fn note_peak(&mut self, extra: usize) {
+        self.stats.peak_connections = self
+            .stats
+            .peak_connections
+            .max((self.held_live + extra) as u64);
+    }
+
+    /// Takes the waiting attempt at `i` out of `held`.
+    fn take_held(&mut self, i: usize) -> Option<Pending> {
+        let p = self.held.get_mut(i)?.take()?;
+        self.held_live -= 1;
+        let seq = self.held_base + i as u64;
+        let key = retry_key(&p.rec);
+        if self.retries.get(&key) == Some(&seq) {
+            self.retries.remove(&key);
+        }
+        Some(p)
+    }
+
+    fn trim_front(&mut self) {
+        while matches!(self.held.front(), Some(None)) {
+            self.held.pop_front();
+            self.held_base += 1;
+        }
+    }
+
+    fn evict_oldest(&mut self) {
+        self.trim_front();
+        if let Some(p) = self.take_held(0) {
+            self.stats.evicted_early += 1;
+            self.settle(p);
+        }
+        self.trim_front();
     }
 
     pub(crate) fn push_unreachable(&mut self, u: Unreachable) {
         self.saw_time(u.ts_ns);
         if self.unreachables.len() >= self.max_held {
-            return;
+            // Bounded like the attempts: the oldest is linked now.
+            if let Some(old) = self.unreachables.pop_front() {
+                self.link_unreachables(&[old]);
+            }
         }
-        self.unreachables.push(u);
+        self.unreachables.push_back(u);
+    }
+
+    /// Decides what the input's clock has passed by: unreachables first
+    /// (they change the attempts they answer), then the attempts.
+    pub(crate) fn sweep(&mut self, clock: i64) {
+        self.next_sweep_ns = clock.saturating_add(SWEEP_STEP_NS);
+        let u_cut = clock.saturating_sub(self.unreachable_hold_ns());
+        let mut ripe = Vec::new();
+        self.unreachables.retain(|u| {
+            let is_ripe = u.ts_ns < u_cut;
+            if is_ripe {
+                ripe.push(*u);
+            }
+            !is_ripe
+        });
+        if !ripe.is_empty() {
+            self.link_unreachables(&ripe);
+        }
+        let cut = clock.saturating_sub(self.hold_ns());
+        for i in 0..self.held.len() {
+            if self.held[i].as_ref().is_some_and(|p| p.rec.last_ns < cut) {
+                if let Some(p) = self.take_held(i) {
+                    self.settle(p);
+                }
+            }
+        }
+        self.trim_front();
+        let q_cut = cut;
+        self.queries.retain(|_, (_, t)| *t >= q_cut);
+    }
+
+    /// A waiting attempt whose time is up: a reply to a broadcast logged
+    /// before its query, or decided.
+    fn settle(&mut self, p: Pending) {
+        match self.reply_group(&p.rec) {
+            Some(key) => self.add_reply(key, &p.rec),
+            None => self.decide(p),
+        }
     }
 
     fn deliver(&mut self, p: Pending) {
@@ -640,11 +930,26 @@ impl Builder {
         }
         self.table.add(&p.rec);
         if self.keep {
+            if let Some(d) = p.directions {
+                // Two connections with the same sockets and start cannot
+                // be told apart afterwards: their counters are unknown.
+                self.notes
+                    .directions
+                    .entry(conn_id(&p.rec))
+                    .and_modify(|e| {
+                        *e = Directions {
+                            orig_is_client: e.orig_is_client,
+                            ..Directions::default()
+                        }
+                    })
+                    .or_insert(d);
+            }
             self.kept.push(p.rec);
         }
     }
 
-    /// An attempt at the end: pending, or failed.
+    /// An attempt whose wait is over: pending (only at the end of the
+    /// records, less than the reply timeout after it), or failed.
     fn decide(&mut self, mut p: Pending) {
         let end = self.end_ns.unwrap_or(p.rec.last_ns);
         let waited = end < p.rec.last_ns
@@ -655,22 +960,26 @@ impl Builder {
         self.deliver(p);
     }
 
-    /// Links each ICMP unreachable to the unanswered attempt it most
+    /// Links each ICMP unreachable to the waiting attempt it most
     /// plausibly answers: the same client, the server itself or a third
     /// party, the nearest attempt that began before it (within the reply
     /// timeout of its last packet). A flow record carries no quoted header,
     /// so this is a guess, and the conversation says so.
-    fn link_unreachables(&mut self) {
-        if self.unreachables.is_empty() || self.held.is_empty() {
+    fn link_unreachables(&mut self, unreachables: &[Unreachable]) {
+        if unreachables.is_empty() || self.held_live == 0 {
             return;
         }
         let mut by_client: FxHashMap<IpAddr, Vec<usize>> = FxHashMap::default();
+        let wanted: FxHashSet<IpAddr> = unreachables.iter().map(|u| u.to).collect();
         for (i, p) in self.held.iter().enumerate() {
-            by_client.entry(p.rec.client).or_default().push(i);
+            if let Some(p) = p {
+                if wanted.contains(&p.rec.client) {
+                    by_client.entry(p.rec.client).or_default().push(i);
+                }
+            }
         }
-        let slack = self.reply_timeout_ns.max(1_000_000_000);
-        let unreachables = std::mem::take(&mut self.unreachables);
-        for u in &unreachables {
+        let slack = self.link_slack_ns();
+        for u in unreachables {
             let Some(candidates) = by_client.get(&u.to) else {
                 continue;
             };
@@ -686,43 +995,43 @@ impl Builder {
             };
             let best = candidates
                 .iter()
-                .filter_map(|&i| score(&self.held[i]).map(|s| (s, i)))
+                .filter_map(|&i| self.held[i].as_ref().and_then(&score).map(|s| (s, i)))
                 .min();
             if let Some((_, i)) = best {
-                let p = &mut self.held[i];
-                if matches!(p.rec.state, State::NoReply | State::Unanswered) {
-                    p.rec.state = State::Unreachable;
-                    p.rec.failed_by = Some(u.from);
-                    p.notes |= Note::IcmpLinked.bit();
+                if let Some(p) = self.held[i].as_mut() {
+                    if matches!(p.rec.state, State::NoReply | State::Unanswered) {
+                        p.rec.state = State::Unreachable;
+                        p.rec.failed_by = Some(u.from);
+                        p.notes |= Note::IcmpLinked.bit();
+                    }
+                    p.rec.packets += u.packets;
+                    p.rec.bytes += u.bytes;
+                    p.rec.last_ns = p.rec.last_ns.max(u.ts_ns);
                 }
-                p.rec.packets += u.packets;
-                p.rec.bytes += u.bytes;
-                p.rec.last_ns = p.rec.last_ns.max(u.ts_ns);
             }
         }
     }
 
-    /// Decides what waited and gives the analysis.
+    /// Decides what still waits and gives the analysis.
     pub(crate) fn finish(mut self, inputs: Vec<InputSummary>) -> Analysis {
-        self.merge_retries();
-        // A reply logged before the query it answers (Zeek writes records
-        // as connections end) waited here as an unanswered datagram.
-        let held = std::mem::take(&mut self.held);
-        for p in held {
-            match self.reply_group(&p.rec) {
-                Some(key) => {
-                    if let Some(g) = self.broadcast.get_mut(&key) {
-                        g.packets += p.rec.packets;
-                        g.replies += p.rec.packets;
-                        g.last_ns = g.last_ns.max(p.rec.last_ns);
-                    }
+        // A reply logged before the query it answers waited here as an
+        // unanswered datagram: set apart before linking.
+        for i in 0..self.held.len() {
+            let is_reply = self.held[i]
+                .as_ref()
+                .is_some_and(|p| self.reply_group(&p.rec).is_some());
+            if is_reply {
+                if let Some(p) = self.take_held(i) {
+                    self.settle(p);
                 }
-                None => self.held.push_back(p),
             }
         }
-        self.link_unreachables();
-        while let Some(p) = self.held.pop_front() {
-            self.decide(p);
+        let unreachables: Vec<Unreachable> = std::mem::take(&mut self.unreachables).into();
+        self.link_unreachables(&unreachables);
+        for i in 0..self.held.len() {
+            if let Some(p) = self.take_held(i) {
+                self.decide(p);
+            }
         }
         let mut groups: Vec<BroadcastGroup> = self.broadcast.into_values().collect();
         groups.sort_by_key(|g| g.key);
@@ -820,58 +1129,192 @@ pub(crate) fn udp_first_sender_is_client(ports: &PortBitmap, src_port: u16, dst_
     !reply
 }
 
+/// Records handed from a reading thread to the analysis at once.
+const BATCH: usize = 2048;
+
+/// What a reading thread sends: records, then the input's warnings.
+enum Batch {
+    Items(Vec<Item>),
+    Done(Vec<Warning>),
+}
+
+/// The inputs the analysis has finished, for the reading threads waiting
+/// their turn (`usize::MAX`: stop, the analysis is over).
+struct Turns {
+    done: std::sync::Mutex<usize>,
+    changed: std::sync::Condvar,
+}
+
+impl Turns {
+    fn set(&self, n: usize) {
+        if let Ok(mut done) = self.done.lock() {
+            *done = n;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Waits until input `index` may be read: fewer than `ahead` inputs
+    /// before it are still being analysed.
+    fn wait(&self, index: usize, ahead: usize) {
+        let Ok(mut done) = self.done.lock() else {
+            return;
+        };
+        while done.saturating_add(ahead) <= index {
+            match self.changed.wait(done) {
+                Ok(d) => done = d,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Lets the reading threads go when the analysis ends, also by a panic
+/// (they would otherwise wait for their turn for ever).
+struct Release<'a>(&'a Turns);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.set(usize::MAX);
+    }
+}
+
 /// Runs one analysis over record inputs (several files are one analysis;
 /// a Zeek record seen twice, by its uid, counts once).
 pub fn analyse(
     paths: &[PathBuf],
-    mut readers: Vec<RecordReader>,
+    readers: Vec<RecordReader>,
     options: &Options,
     server_ports: Arc<PortBitmap>,
 ) -> Analysis {
+    analyse_with_progress(paths, readers, options, server_ports, None)
+}
+
+/// [`analyse`], calling `progress(bytes read, total)` now and then.
+///
+/// Decompressing and parsing take most of the time: each input is read on
+/// a thread of its own (up to `options.threads` at once, the next ones
+/// read ahead while the analysis takes an earlier one), in batches through
+/// a bounded channel; the analysis takes the inputs one after the other,
+/// in the order given, so the result does not depend on the threads.
+pub fn analyse_with_progress(
+    paths: &[PathBuf],
+    readers: Vec<RecordReader>,
+    options: &Options,
+    server_ports: Arc<PortBitmap>,
+    progress: Option<crate::analysis::ProgressFn<'_>>,
+) -> Analysis {
     let mut builder = Builder::new(options, server_ports);
-    let mut uids: FxHashSet<u64> = FxHashSet::default();
-    let mut pairer = nfdump::Pairer::default();
+    let mut pairer = nfdump::Pairer::new(options.flow.max_connections.max(1));
+    let total: u64 = readers.iter().filter_map(|r| r.total_len()).sum();
+    let formats: Vec<Format> = readers.iter().map(|r| r.format()).collect();
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let turns = Turns {
+        done: std::sync::Mutex::new(0),
+        changed: std::sync::Condvar::new(),
+    };
+    let ahead = options.threads.max(1);
     let mut inputs = Vec::with_capacity(readers.len());
-    for (index, (path, reader)) in paths.iter().zip(readers.iter_mut()).enumerate() {
-        let mut summary = InputSummary {
-            path: path.to_string_lossy().into_owned(),
-            format: reader.format(),
-            linktypes: Vec::new(),
-            packets: 0,
-            bytes: 0,
-            warnings: Vec::new(),
-            skipped: SkipCounts::default(),
-            tunnels: TunnelCounts::default(),
-            time_range: None,
-        };
-        while let Some(item) = reader.next_item() {
-            match item {
-                Item::Zeek(conn) => {
-                    if let Some(uid) = conn.uid {
-                        if !uids.insert(uid) {
-                            builder.stats.duplicates += 1;
-                            continue;
+    std::thread::scope(|scope| {
+        let release = Release(&turns);
+        let mut channels = Vec::with_capacity(readers.len());
+        for (index, mut reader) in readers.into_iter().enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+            channels.push(rx);
+            let (turns, read) = (&turns, &read);
+            scope.spawn(move || {
+                turns.wait(index, ahead);
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut counted = 0;
+                while let Some(item) = reader.next_item() {
+                    batch.push(item);
+                    if batch.len() == BATCH {
+                        let at = reader.position();
+                        read.fetch_add(at - counted, std::sync::atomic::Ordering::Relaxed);
+                        counted = at;
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(Batch::Items(full)).is_err() {
+                            return;
                         }
                     }
-                    summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
-                    summary.bytes +=
-                        conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
-                    summary.saw_time(conn.ts_ns);
-                    zeek::feed(&conn, &mut builder);
                 }
-                Item::Flow(half) => {
-                    summary.packets += half.packets;
-                    summary.bytes += half.bytes;
-                    summary.saw_time(half.first_ns);
-                    pairer.add(half, index as u16);
+                read.fetch_add(
+                    reader.position().saturating_sub(counted),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                let _ = tx.send(Batch::Items(batch));
+                let _ = tx.send(Batch::Done(reader.warnings().to_vec()));
+            });
+        }
+        for (index, (path, rx)) in paths.iter().zip(channels).enumerate() {
+            let mut summary = InputSummary {
+                path: path.to_string_lossy().into_owned(),
+                format: formats[index],
+                linktypes: Vec::new(),
+                packets: 0,
+                bytes: 0,
+                warnings: Vec::new(),
+                skipped: SkipCounts::default(),
+                tunnels: TunnelCounts::default(),
+                time_range: None,
+            };
+            builder.start_input();
+            for batch in rx {
+                let items = match batch {
+                    Batch::Items(items) => items,
+                    Batch::Done(warnings) => {
+                        summary.warnings = warnings;
+                        break;
+                    }
+                };
+                for item in items {
+                    take(item, index, &mut summary, &mut builder, &mut pairer);
+                }
+                if let Some(progress) = progress {
+                    progress(read.load(std::sync::atomic::Ordering::Relaxed), total);
                 }
             }
+            inputs.push(summary);
+            turns.set(index + 1);
         }
-        summary.warnings = reader.warnings().to_vec();
-        inputs.push(summary);
-    }
+        drop(release);
+    });
     pairer.finish(&mut builder);
     builder.finish(inputs)
+}
+
+/// One record into the analysis.
+fn take(
+    item: Item,
+    index: usize,
+    summary: &mut InputSummary,
+    builder: &mut Builder,
+    pairer: &mut nfdump::Pairer,
+) {
+    match item {
+        Item::Zeek(conn) => {
+            if let Some(uid) = conn.uid {
+                if builder.duplicate_uid(uid, conn.ts_ns) {
+                    builder.stats.duplicates += 1;
+                    return;
+                }
+            }
+            summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
+            summary.bytes += conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
+            summary.saw_time(conn.ts_ns);
+            zeek::feed(&conn, builder);
+        }
+        Item::Flow(half) => {
+            summary.packets += half.packets;
+            summary.bytes += half.bytes;
+            summary.saw_time(half.first_ns);
+            builder.saw_time(half.last_ns);
+            pairer.add(half, index as u16, builder);
+        }
+    }
+    if let Some(clock) = builder.sweep_due() {
+        pairer.sweep(clock, builder);
+        builder.sweep(clock);
+    }
 }
 
 /// For tests and fuzzing: reads one record input from bytes (compressed or

@@ -12,8 +12,9 @@
 //! SYN only and no reverse → no_reply; a reverse with RST and no SYN →
 //! refused; both directions with SYN → established (reset with a RST);
 //! UDP with a reverse → answered; ICMP unreachables are linked by address
-//! and time (see `Builder`). Records wait for their reverse until the end
-//! of the input, so memory follows the number of flows recorded.
+//! and time (see `Builder`). Records wait for their reverse only as long
+//! as one can still come (see [`Pairer`]), so memory follows the flows
+//! open at once, not the length of the input.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -21,7 +22,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use super::{blank, Builder, Lines, Note, Pending, Unreachable, Warnings};
+use super::{blank, Builder, Directions, Lines, Note, Pending, Unreachable, Warnings};
 use crate::decode::Transport;
 use crate::flow::State;
 
@@ -501,10 +502,23 @@ fn pair_key(h: &FlowHalf) -> (PairKey, bool) {
     }
 }
 
-/// Records waiting for their reverse.
-#[derive(Default)]
+/// Records waiting for their reverse, by 5-tuple: the open connection of
+/// each (its records, and the latest end among them).
+///
+/// Streaming: a connection is decided once the input's clock has passed
+/// its last record by the idle gap (a later record of the 5-tuple closer
+/// than that would belong to it) plus [`super::RECORD_SLACK_NS`] (an
+/// exporter writes the two directions of a flow at different times, up to
+/// its inactive timeout apart). At most `max_open` wait; beyond, the
+/// oldest eighth is decided early and counted (`evicted_connections`).
 pub struct Pairer {
-    halves: FxHashMap<PairKey, Vec<FlowHalf>>,
+    open: FxHashMap<PairKey, Open>,
+    max_open: usize,
+}
+
+struct Open {
+    halves: Vec<FlowHalf>,
+    last_ns: i64,
 }
 
 /// A UDP exchange ends after this much silence (SPEC: 60 s); a TCP
@@ -524,32 +538,100 @@ struct Side {
 }
 
 impl Pairer {
-    pub(crate) fn add(&mut self, half: FlowHalf, _input: u16) {
-        let (key, _) = pair_key(&half);
-        self.halves.entry(key).or_default().push(half);
+    pub(crate) fn new(max_open: usize) -> Pairer {
+        Pairer {
+            open: FxHashMap::default(),
+            max_open: max_open.max(1),
+        }
     }
 
-    pub(crate) fn finish(self, builder: &mut Builder) {
-        // Keys in order, so the result does not depend on hashing.
-        let mut keys: Vec<(PairKey, Vec<FlowHalf>)> = self.halves.into_iter().collect();
-        keys.sort_by_key(|k| k.0);
-        for (_, mut halves) in keys {
-            halves.sort_by_key(|h| (h.first_ns, h.last_ns));
-            let mut group: Vec<FlowHalf> = Vec::new();
-            let mut group_last = i64::MIN;
-            for h in halves {
-                let new = !group.is_empty() && h.first_ns > group_last.saturating_add(IDLE_NS);
-                if new {
-                    decide(std::mem::take(&mut group), builder);
-                    group_last = i64::MIN;
-                }
-                group_last = group_last.max(h.last_ns);
-                group.push(h);
+    pub(crate) fn add(&mut self, half: FlowHalf, _input: u16, builder: &mut Builder) {
+        let (key, _) = pair_key(&half);
+        if let Some(open) = self.open.get_mut(&key) {
+            if half.first_ns > open.last_ns.saturating_add(IDLE_NS) {
+                // The 5-tuple used again after a pause: a new connection.
+                let done = std::mem::replace(
+                    open,
+                    Open {
+                        last_ns: half.last_ns,
+                        halves: vec![half],
+                    },
+                );
+                decide_all(done.halves, builder);
+            } else {
+                open.last_ns = open.last_ns.max(half.last_ns);
+                open.halves.push(half);
             }
-            if !group.is_empty() {
-                decide(group, builder);
+            return;
+        }
+        if self.open.len() >= self.max_open {
+            self.evict(builder);
+        }
+        self.open.insert(
+            key,
+            Open {
+                last_ns: half.last_ns,
+                halves: vec![half],
+            },
+        );
+        builder.note_peak(self.open.len());
+    }
+
+    /// Decides the oldest eighth early (memory stays bounded).
+    fn evict(&mut self, builder: &mut Builder) {
+        let mut ends: Vec<i64> = self.open.values().map(|o| o.last_ns).collect();
+        let n = (ends.len() / 8).max(1);
+        let (_, nth, _) = ends.select_nth_unstable(n - 1);
+        let cut = *nth;
+        let before = self.open.len();
+        self.decide_where(builder, |o| o.last_ns <= cut);
+        builder.stats.evicted_early += (before - self.open.len()) as u64;
+    }
+
+    /// Decides the connections the input's clock has passed by.
+    pub(crate) fn sweep(&mut self, clock: i64, builder: &mut Builder) {
+        let cut = clock.saturating_sub(IDLE_NS.saturating_add(super::RECORD_SLACK_NS));
+        self.decide_where(builder, |o| o.last_ns < cut);
+    }
+
+    fn decide_where(&mut self, builder: &mut Builder, done: impl Fn(&Open) -> bool) {
+        let mut keys: Vec<PairKey> = self
+            .open
+            .iter()
+            .filter(|(_, o)| done(o))
+            .map(|(k, _)| *k)
+            .collect();
+        // In key order, so the result does not depend on hashing.
+        keys.sort_unstable();
+        for k in keys {
+            if let Some(o) = self.open.remove(&k) {
+                decide_all(o.halves, builder);
             }
         }
+    }
+
+    pub(crate) fn finish(mut self, builder: &mut Builder) {
+        self.decide_where(builder, |_| true);
+    }
+}
+
+/// Decides the connections of one 5-tuple's records: in time order, a new
+/// one after each idle gap.
+fn decide_all(mut halves: Vec<FlowHalf>, builder: &mut Builder) {
+    halves.sort_by_key(|h| (h.first_ns, h.last_ns));
+    let mut group: Vec<FlowHalf> = Vec::new();
+    let mut group_last = i64::MIN;
+    for h in halves {
+        let new = !group.is_empty() && h.first_ns > group_last.saturating_add(IDLE_NS);
+        if new {
+            decide(std::mem::take(&mut group), builder);
+            group_last = i64::MIN;
+        }
+        group_last = group_last.max(h.last_ns);
+        group.push(h);
+    }
+    if !group.is_empty() {
+        decide(group, builder);
     }
 }
 
@@ -736,10 +818,21 @@ fn decide(group: Vec<FlowHalf>, builder: &mut Builder) {
     let replies = server
         .filter(|s| s.src != client.src)
         .map_or(0, |s| s.packets);
+    // The client's side is the originator; a flow record counts packets
+    // and IP bytes, not payload.
+    let server_side = server.filter(|s| s.src != client.src);
+    let directions = Directions {
+        orig_is_client: true,
+        orig_pkts: Some(client_packets),
+        resp_pkts: Some(server_side.map_or(0, |s| s.packets)),
+        orig_bytes: None,
+        resp_bytes: None,
+    };
     builder.push(Pending {
         rec,
         replies,
         notes,
+        directions: Some(directions),
     });
 }
 

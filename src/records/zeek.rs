@@ -22,7 +22,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::{blank, Builder, Lines, Note, Pending, Unreachable, Warnings};
+use super::{blank, Builder, Directions, Lines, Note, Pending, Unreachable, Warnings};
 use crate::decode::Transport;
 use crate::flow::{State, ZeekState};
 
@@ -125,6 +125,9 @@ pub struct ZeekConn {
     pub resp_pkts: Option<u64>,
     pub orig_ip_bytes: Option<u64>,
     pub resp_ip_bytes: Option<u64>,
+    /// Payload bytes each way (TCP: the sequence space used).
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
 }
 
 pub fn parse_state(s: &str) -> Option<ZeekState> {
@@ -213,6 +216,8 @@ struct Columns {
     resp_pkts: Option<usize>,
     orig_ip_bytes: Option<usize>,
     resp_ip_bytes: Option<usize>,
+    orig_bytes: Option<usize>,
+    resp_bytes: Option<usize>,
     count: usize,
 }
 
@@ -235,6 +240,8 @@ impl Columns {
             resp_pkts: at("resp_pkts"),
             orig_ip_bytes: at("orig_ip_bytes"),
             resp_ip_bytes: at("resp_ip_bytes"),
+            orig_bytes: at("orig_bytes"),
+            resp_bytes: at("resp_bytes"),
             count: names.len(),
         }
     }
@@ -459,6 +466,8 @@ impl TsvParser {
             resp_pkts: get(c.resp_pkts),
             orig_ip_bytes: get(c.orig_ip_bytes),
             resp_ip_bytes: get(c.resp_ip_bytes),
+            orig_bytes: get(c.orig_bytes),
+            resp_bytes: get(c.resp_bytes),
         }
         .parse()
     }
@@ -481,6 +490,8 @@ struct Fields<'a> {
     resp_pkts: Option<&'a str>,
     orig_ip_bytes: Option<&'a str>,
     resp_ip_bytes: Option<&'a str>,
+    orig_bytes: Option<&'a str>,
+    resp_bytes: Option<&'a str>,
 }
 
 impl Fields<'_> {
@@ -546,6 +557,8 @@ impl Fields<'_> {
             resp_pkts: count("resp_pkts", self.resp_pkts)?,
             orig_ip_bytes: count("orig_ip_bytes", self.orig_ip_bytes)?,
             resp_ip_bytes: count("resp_ip_bytes", self.resp_ip_bytes)?,
+            orig_bytes: count("orig_bytes", self.orig_bytes)?,
+            resp_bytes: count("resp_bytes", self.resp_bytes)?,
         })
     }
 }
@@ -583,6 +596,10 @@ struct JsonConn<'a> {
     orig_ip_bytes: Option<JsonScalar<'a>>,
     #[serde(default)]
     resp_ip_bytes: Option<JsonScalar<'a>>,
+    #[serde(default)]
+    orig_bytes: Option<JsonScalar<'a>>,
+    #[serde(default)]
+    resp_bytes: Option<JsonScalar<'a>>,
 }
 
 /// A number or a string, kept as its text (so `ts` keeps all its digits).
@@ -629,6 +646,8 @@ fn parse_json_line(line: &[u8]) -> Result<ZeekConn, String> {
         &j.resp_pkts,
         &j.orig_ip_bytes,
         &j.resp_ip_bytes,
+        &j.orig_bytes,
+        &j.resp_bytes,
     ]
     .into_iter()
     .map(|c| c.as_ref().map(JsonScalar::text))
@@ -649,6 +668,8 @@ fn parse_json_line(line: &[u8]) -> Result<ZeekConn, String> {
         resp_pkts: counts[1].as_deref(),
         orig_ip_bytes: counts[2].as_deref(),
         resp_ip_bytes: counts[3].as_deref(),
+        orig_bytes: counts[4].as_deref(),
+        resp_bytes: counts[5].as_deref(),
     }
     .parse()
 }
@@ -827,10 +848,19 @@ pub(crate) fn feed(conn: &ZeekConn, builder: &mut Builder) {
     if state == State::Refused {
         rec.failed_by = Some(rec.server);
     }
+    // Zeek's own orientation and counters, for JSONL (unknown ones stay unknown).
+    let directions = Directions {
+        orig_is_client,
+        orig_pkts: conn.orig_pkts,
+        resp_pkts: conn.resp_pkts,
+        orig_bytes: conn.orig_bytes,
+        resp_bytes: conn.resp_bytes,
+    };
     builder.push(Pending {
         rec,
         replies: sv_pkts,
         notes,
+        directions: Some(directions),
     });
 }
 

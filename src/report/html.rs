@@ -509,7 +509,7 @@ impl Page<'_, '_> {
             let k = c.conv.key;
             let _ = write!(
                 self.s,
-                "<tr data-key=\"{}\"><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr data-key=\"{}\"><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}",
                 Esc(conv_key(c)),
                 Esc(self.host_label(c, 0)),
                 Esc(self.host_label(c, 1)),
@@ -522,6 +522,15 @@ impl Page<'_, '_> {
                     conv: c
                 })
             );
+            // What flow records could not tell, under the reason.
+            for note in o.record_notes.of(&k) {
+                let _ = write!(
+                    self.s,
+                    "<br><small class=\"record-note\">{}</small>",
+                    Esc(super::words::record_note(note, o.lang))
+                );
+            }
+            self.s.push_str("</td></tr>");
         }
         self.s.push_str("</tbody></table>");
         if g.members.len() > MEMBERS {
@@ -923,7 +932,7 @@ impl Page<'_, '_> {
                 self.s,
                 "<tr data-verdict=\"{v}\" data-key=\"{}\"><td data-v=\"{}\"><span class=\"badge {v}\">{v}</span></td>\
                  <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td></tr>",
                 Esc(conv_key(c)),
                 c.verdict as u8,
@@ -936,6 +945,7 @@ impl Page<'_, '_> {
                 Esc(c.rule.map_or("", |r| o.catalogs.rule_by_id(r).id.as_str())),
                 c.conv.connections(),
                 Esc(self.states(c)),
+                RecordNoteTags(o, &k),
                 c.conv.packets,
                 c.conv.bytes,
                 c.conv.first_ns,
@@ -1214,6 +1224,23 @@ impl Exporter for Html {
             env!("CARGO_PKG_VERSION")
         );
         out.write_all(page.s.as_bytes())
+    }
+}
+
+/// What flow records could not tell about a conversation, as small lines
+/// under its states (nothing for captures).
+struct RecordNoteTags<'o, 'a>(&'o Outcome<'a>, &'o crate::classify::ConvKey);
+
+impl std::fmt::Display for RecordNoteTags<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for note in self.0.record_notes.of(self.1) {
+            write!(
+                f,
+                "<br><small class=\"record-note\">{}</small>",
+                Esc(super::words::record_note(note, self.0.lang))
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -381,9 +381,18 @@ impl ConversationView<'_, '_> {
             m.uint("folded_connections", u64::from(conv.folded()));
         }
         // Only for flow records: what they could not tell.
+        // In the report's language, as `reason`; the codes for scripts.
         if o.record_notes.of(&key).next().is_some() {
             m.value(
                 "record_notes",
+                &Seq(|| {
+                    o.record_notes
+                        .of(&key)
+                        .map(|n| super::words::record_note(n, o.lang))
+                }),
+            )?;
+            m.value(
+                "record_note_codes",
                 &Seq(|| o.record_notes.of(&key).map(crate::records::Note::as_str)),
             )?;
         }

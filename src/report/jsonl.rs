@@ -42,7 +42,8 @@ impl Exporter for Jsonl {
             let fix = conversation
                 .filter(|_| carries_fix(rec.state))
                 .and_then(|c| super::fix::Fix::of(outcome, c));
-            write_connection_with_fix(out, rec, verdict, fix.as_ref(), outcome.lang)?;
+            let directions = outcome.record_notes.directions(rec);
+            write_line(out, rec, verdict, fix.as_ref(), directions, outcome.lang)?;
         }
         Ok(())
     }
@@ -92,10 +93,17 @@ struct ConnectionLine<'a> {
     /// Zeek's per-direction counters (originator and responder as Zeek
     /// sees them): packets, and payload bytes (TCP: the sequence space
     /// used, as Zeek counts it).
-    orig_pkts: u64,
-    resp_pkts: u64,
-    orig_bytes: u64,
-    resp_bytes: u64,
+    /// From flow records: what they gave (Zeek's own counters; nfdump's
+    /// packets per direction, no payload bytes). Absent where unknown,
+    /// never a made-up 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_pkts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resp_pkts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resp_bytes: Option<u64>,
     /// The Community ID v1 flow hash (seed 0), as Zeek, Suricata and
     /// Wireshark write it.
     community_id: AsText<CommunityId>,
@@ -149,9 +157,25 @@ pub fn write_connection_with_fix(
     fix: Option<&super::fix::Fix>,
     lang: Lang,
 ) -> io::Result<()> {
-    // Connections from flow records have no Zeek view (see `crate::records`).
+    write_line(out, rec, verdict, fix, None, lang)
+}
+
+/// One line; `directions`: the counters flow records gave (connections
+/// from records have no Zeek view of packets).
+fn write_line(
+    out: &mut dyn Write,
+    rec: &ConnRecord,
+    verdict: Option<Decided<'_>>,
+    fix: Option<&super::fix::Fix>,
+    directions: Option<&crate::records::Directions>,
+    lang: Lang,
+) -> io::Result<()> {
     let zeek = rec.zeek.as_deref();
-    let flipped = zeek.is_some_and(|z| z.flipped);
+    let flipped = zeek.is_some_and(|z| z.flipped) || directions.is_some_and(|d| !d.orig_is_client);
+    let counter = |z: fn(&crate::flow::ZeekRecord) -> u64,
+                   d: fn(&crate::records::Directions) -> Option<u64>| {
+        zeek.map(z).or_else(|| directions.and_then(d))
+    };
     let line = ConnectionLine {
         client: AsText(Addr(rec.client)),
         client_port: rec.client_port,
@@ -169,10 +193,10 @@ pub fn write_connection_with_fix(
         started_before_capture: u8::from(rec.started_before_capture),
         packets: rec.packets,
         bytes: rec.bytes,
-        orig_pkts: zeek.map_or(0, |z| z.orig_pkts),
-        resp_pkts: zeek.map_or(0, |z| z.resp_pkts),
-        orig_bytes: zeek.map_or(0, |z| z.orig_bytes),
-        resp_bytes: zeek.map_or(0, |z| z.resp_bytes),
+        orig_pkts: counter(|z| z.orig_pkts, |d| d.orig_pkts),
+        resp_pkts: counter(|z| z.resp_pkts, |d| d.resp_pkts),
+        orig_bytes: counter(|z| z.orig_bytes, |d| d.orig_bytes),
+        resp_bytes: counter(|z| z.resp_bytes, |d| d.resp_bytes),
         community_id: AsText(CommunityId::new(
             rec.transport,
             (rec.client, rec.client_port),

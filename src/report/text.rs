@@ -452,7 +452,13 @@ impl Ctx<'_, '_> {
                 para(out, self.width, fix_lead(self.style.lang), 6, &line)?;
             }
         }
-        Ok(())
+        record_notes(
+            out,
+            self.width,
+            self.o,
+            g.members.iter().copied(),
+            self.style.lang,
+        )
     }
 
     /// The entry's sentence, as the report writes it after the verdict.
@@ -1274,6 +1280,34 @@ fn conversation(
         if let Some(line) = super::fix::text_line(&[fix], lang) {
             para(out, ctx.width, fix_lead(lang), 6, &line)?;
         }
+    }
+    record_notes(out, ctx.width, o, std::iter::once(c), lang)
+}
+
+/// What flow records could not tell about these conversations, one
+/// indented line each (under the conversation, as its fix).
+fn record_notes<'c>(
+    out: &mut dyn Write,
+    width: Option<usize>,
+    o: &Outcome<'_>,
+    members: impl Iterator<Item = &'c Classified>,
+    lang: Lang,
+) -> io::Result<()> {
+    if o.record_notes.is_empty() {
+        return Ok(());
+    }
+    let mut notes = std::collections::BTreeSet::new();
+    for c in members {
+        notes.extend(o.record_notes.of(&c.conv.key));
+    }
+    for note in notes {
+        para(
+            out,
+            width,
+            term!(lang, "      note: ", "      注記: "),
+            6,
+            words::record_note(note, lang),
+        )?;
     }
     Ok(())
 }

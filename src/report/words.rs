@@ -61,6 +61,36 @@ pub fn state(s: State, lang: Lang) -> &'static str {
     }
 }
 
+/// What flow records could not tell about a conversation, as the report
+/// says it under the conversation.
+pub fn record_note(note: crate::records::Note, lang: Lang) -> &'static str {
+    use crate::records::Note;
+    match note {
+        Note::IcmpLinked => term!(
+            lang,
+            "an ICMP unreachable was linked to this flow by its addresses and time: \
+             flow records do not carry the quoted header",
+            "ICMP 到達不能をアドレスと時刻からこのフローに結び付けました\
+             （フローレコードには ICMP が引用したヘッダがありません）"
+        ),
+        Note::NoHistory => term!(
+            lang,
+            "a record had no history: its state comes from conn_state alone",
+            "history のないレコードがありました。状態は conn_state だけから判断しています"
+        ),
+        Note::OneDirection => term!(
+            lang,
+            "only one direction was recorded: which side opened it was guessed from the ports",
+            "片方向しか記録されていません。どちらが開始したかはポート番号から推定しています"
+        ),
+        Note::BadChecksums => term!(
+            lang,
+            "Zeek ignored packets with bad checksums (history C): they are not counted",
+            "Zeek はチェックサムが誤ったパケットを無視しました（history C）。それらは数えていません"
+        ),
+    }
+}
+
 /// How a role is called in sentences: the catalog's Japanese label in
 /// Japanese (where it has one), else its English label.
 pub fn role_label(catalogs: &CatalogSet, id: RoleId, lang: Lang) -> Cow<'_, str> {
