@@ -20,6 +20,7 @@ use crate::decode::{PacketKind, PacketMeta, Transport};
 use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowTable, State};
 use crate::inventory::Inventory;
 use crate::report::jsonl;
+use crate::report::{LossCause, Uncertain};
 use crate::report::words::{ReasonText, Words};
 use crate::time::Rfc3339;
 
@@ -32,6 +33,20 @@ const SECOND: i64 = 1_000_000_000;
 /// at most this often (an agent retrying every minute for days would
 /// otherwise flood the terminal).
 const REPEAT_NS: i64 = 600 * SECOND;
+
+/// Loss intervals kept to judge connections against: a few per interval of
+/// drops; when full the two oldest merge (wider, never forgotten early).
+const MAX_LOSSES: usize = 4096;
+/// A loss this old can no longer overlap an unanswered attempt's window.
+const LOSS_KEEP_NS: i64 = 3600 * SECOND;
+
+/// A time when packets were not seen (`to_ns` = `i64::MAX`: still going on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Loss {
+    pub from_ns: i64,
+    pub to_ns: i64,
+    pub cause: LossCause,
+}
 
 /// What the engine prints as it decides.
 pub(crate) enum Emit {
@@ -112,6 +127,10 @@ pub(crate) struct Engine<'a> {
     pub(crate) processed: u64,
     /// Writing findings failed (e.g. stdout closed): stop trying.
     out_failed: bool,
+    /// When packets were lost (drops, outages), oldest first.
+    losses: std::collections::VecDeque<Loss>,
+    /// Conversations with unanswered connections open during a loss.
+    pub(crate) uncertain: std::collections::BTreeMap<ConvKey, Uncertain>,
 }
 
 impl<'a> Engine<'a> {
@@ -169,7 +188,64 @@ impl<'a> Engine<'a> {
             late_packets: 0,
             processed: 0,
             out_failed: false,
+            losses: Default::default(),
+            uncertain: Default::default(),
         }
+    }
+
+    /// Packets were lost between `from_ns` and `to_ns` (`i64::MAX`: until
+    /// [`Engine::loss_ends`]).
+    pub(crate) fn lost(&mut self, from_ns: i64, to_ns: i64, cause: LossCause) {
+        if self.losses.len() >= MAX_LOSSES {
+            if let (Some(a), Some(b)) = (self.losses.pop_front(), self.losses.pop_front()) {
+                self.losses.push_front(Loss {
+                    from_ns: a.from_ns.min(b.from_ns),
+                    to_ns: a.to_ns.max(b.to_ns),
+                    cause: b.cause,
+                });
+            }
+        }
+        self.losses.push_back(Loss {
+            from_ns,
+            to_ns,
+            cause,
+        });
+    }
+
+    /// An open-ended loss (an outage) ends at `at_ns`.
+    pub(crate) fn loss_ends(&mut self, at_ns: i64, cause: LossCause) {
+        if let Some(l) = self
+            .losses
+            .iter_mut()
+            .rev()
+            .find(|l| l.cause == cause && l.to_ns == i64::MAX)
+        {
+            l.to_ns = at_ns;
+        }
+    }
+
+    /// Replaces the connection stream's writer (SIGHUP: the file was rotated).
+    pub(crate) fn reopen_output(&mut self, out: Box<dyn Write + 'a>) {
+        self.flush();
+        self.out = out;
+        self.out_failed = false;
+    }
+
+    /// The loss that may have hidden this unanswered connection's answer:
+    /// one overlapping the time from its first attempt to its reply
+    /// timeout after the last. Answered, refused, reset connections are
+    /// certain whatever was lost: what decided them was seen.
+    fn loss_of(&self, rec: &ConnRecord) -> Option<LossCause> {
+        if !matches!(rec.state, State::NoReply | State::Unanswered) {
+            return None;
+        }
+        let from = rec.first_ns;
+        let to = rec.last_ns.saturating_add(self.config.reply_timeout_ns);
+        self.losses
+            .iter()
+            .rev()
+            .find(|l| l.from_ns <= to && l.to_ns >= from)
+            .map(|l| l.cause)
     }
 
     /// Applies one packet.
@@ -213,6 +289,13 @@ impl<'a> Engine<'a> {
         }
         let now = self.flows.clock_ns();
         self.tombstones.retain(|_, t| t.until_ns >= now);
+        while self
+            .losses
+            .front()
+            .is_some_and(|l| l.to_ns < now.saturating_sub(LOSS_KEEP_NS))
+        {
+            self.losses.pop_front();
+        }
         self.flush();
     }
 
@@ -272,6 +355,15 @@ impl<'a> Engine<'a> {
         if early {
             self.bury(&rec, isn);
         }
+        let loss = self.loss_of(&rec);
+        if let Some(cause) = loss {
+            let u = self.uncertain.entry(key).or_insert(Uncertain {
+                cause,
+                connections: 0,
+            });
+            u.cause = cause;
+            u.connections += 1;
+        }
         let (verdict, _) = self.verdict(key);
         match self.emit {
             Emit::Nothing => {}
@@ -299,14 +391,24 @@ impl<'a> Engine<'a> {
                 )
                 .is_ok()
                 {
+                    if let Some(cause) = loss {
+                        mark_uncertain(&mut line, cause);
+                    }
                     self.write_bytes(&line);
                 }
             }
             Emit::Findings { color, lang } => {
                 if verdict.is_finding() && self.should_print(key, verdict, &rec) {
                     if let Some((classification, i)) = self.classify_one(key) {
-                        let line =
-                            finding_line(&rec, self.catalogs, &classification, i, color, lang);
+                        let line = finding_line(
+                            &rec,
+                            self.catalogs,
+                            &classification,
+                            i,
+                            color,
+                            lang,
+                            loss,
+                        );
                         self.write_line(&line);
                     }
                 }
@@ -482,6 +584,45 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Adds `"uncertain": true` and its reason to one JSONL connection line
+/// (an object on one line, ending in `}` and a newline).
+fn mark_uncertain(line: &mut Vec<u8>, cause: LossCause) {
+    let end = line.iter().rposition(|&b| b == b'}');
+    if let Some(end) = end {
+        let tail = line.split_off(end);
+        line.extend_from_slice(b",\"uncertain\":true,\"uncertain_reason\":\"");
+        line.extend_from_slice(cause.as_str().as_bytes());
+        line.push(b'"');
+        line.extend_from_slice(&tail);
+    }
+}
+
+/// Why an unanswered attempt may not be blocked at all, in words.
+pub(crate) fn loss_words(cause: LossCause, lang: crate::report::lang::Lang) -> &'static str {
+    match cause {
+        LossCause::Outage => crate::term!(
+            lang,
+            "possibly lost at the capture point: the interface was down while it waited for an answer",
+            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にインタフェースが停止していました"
+        ),
+        LossCause::KernelDropped => crate::term!(
+            lang,
+            "possibly lost at the capture point: the kernel dropped packets while it waited for an answer (a larger --buffer-mb helps)",
+            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にカーネルがパケットを取りこぼしました（--buffer-mb を大きくしてください）"
+        ),
+        LossCause::InterfaceDropped => crate::term!(
+            lang,
+            "possibly lost at the capture point: the network interface dropped packets while it waited for an answer",
+            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にネットワークインタフェースがパケットを取りこぼしました"
+        ),
+        LossCause::AppDropped => crate::term!(
+            lang,
+            "possibly lost at the capture point: flowlint fell behind and dropped packets while it waited for an answer",
+            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間に flowlint の処理が追いつかずパケットを取りこぼしました"
+        ),
+    }
+}
+
 /// Is this packet a straggler of the buried connection?
 fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
     let from_client = (pkt.src, pkt.src_port) == t.client;
@@ -514,12 +655,16 @@ fn finding_line(
     index: usize,
     color: bool,
     lang: crate::report::lang::Lang,
+    loss: Option<LossCause>,
 ) -> String {
     use crate::report::words;
     let c = &classification.conversations[index];
-    let verdict = match lang {
-        crate::report::lang::Lang::En => c.verdict.as_str().to_uppercase(),
-        crate::report::lang::Lang::Ja => words::verdict(c.verdict, lang).to_string(),
+    let verdict = match (lang, loss) {
+        // Not a certain `blocked`: the answer may have come and gone unseen.
+        (crate::report::lang::Lang::En, Some(_)) => "POSSIBLY-LOST".to_string(),
+        (crate::report::lang::Lang::Ja, Some(_)) => "取りこぼしの可能性".to_string(),
+        (crate::report::lang::Lang::En, None) => c.verdict.as_str().to_uppercase(),
+        (crate::report::lang::Lang::Ja, None) => words::verdict(c.verdict, lang).to_string(),
     };
     let verdict = if color {
         let code = match c.verdict {
@@ -535,13 +680,17 @@ fn finding_line(
         IpAddr::V4(_) => format!("{a}:{p}"),
         IpAddr::V6(_) => format!("[{a}]:{p}"),
     };
-    let reason = ReasonText {
-        words: Words {
-            catalogs,
-            hosts: &classification.hosts,
-            lang,
-        },
-        conv: c,
+    let reason = match loss {
+        Some(cause) => loss_words(cause, lang).to_string(),
+        None => ReasonText {
+            words: Words {
+                catalogs,
+                hosts: &classification.hosts,
+                lang,
+            },
+            conv: c,
+        }
+        .to_string(),
     };
     format!(
         "{} {verdict} {} -> {}/{} {}{}: {reason}",
