@@ -531,6 +531,20 @@ pub fn run(
                     );
                 }
             }
+            Ok(Msg::Link(capture::Link::Retrying { error })) => {
+                if !options.quiet {
+                    eprintln!(
+                        "{}",
+                        crate::tr!(
+                            lang,
+                            "flowlint: live {interface}: still away, reopening failed: {error}; trying on",
+                            "flowlint: live {interface}: まだ戻っていません。開き直しに失敗しました: {error}。試し続けます",
+                            interface = options.interface,
+                            error = error
+                        )
+                    );
+                }
+            }
             Ok(Msg::Ended { error, skipped: s }) => {
                 capture_error = error;
                 skipped = s;

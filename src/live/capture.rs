@@ -92,6 +92,9 @@ pub(crate) enum Link {
     Down { at_ns: i64, reason: String },
     /// Capturing again at `at_ns`, after `attempts` reopen attempts.
     Up { at_ns: i64, attempts: u32 },
+    /// A reopen attempt failed otherwise than the one before (said once,
+    /// not at every attempt).
+    Retrying { error: String },
 }
 
 /// Packets lost between `from_ns` and `to_ns` (the packets' clock, which is
@@ -209,6 +212,7 @@ pub(crate) fn run(
     let mut attempts = 0u32;
     let mut next_try = Instant::now();
     let mut backoff = BACKOFF_MIN;
+    let mut last_error = String::new();
     let send = |batch: &mut Vec<PacketMeta>, dropped: &mut Drop| {
         if batch.is_empty() {
             return;
@@ -262,16 +266,23 @@ pub(crate) fn run(
                     flush_control(&tx, &mut control);
                     attempts = 0;
                     backoff = BACKOFF_MIN;
+                    last_error.clear();
                     last_poll = Instant::now();
                     last_poll_ns = wall_ns();
                 }
-                Ok(_) => {
-                    // A re-created interface of another link type would be
-                    // decoded wrongly: wait for the right one.
-                    next_try = Instant::now() + backoff;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
-                Err(_) => {
+                other => {
+                    let error = match other {
+                        // A re-created interface of another link type would
+                        // be decoded wrongly: wait for the right one.
+                        Ok((_, lt)) => format!("link type {lt}, not {linktype} as before"),
+                        Err(e) => e,
+                    };
+                    if error != last_error {
+                        control.push_back(Msg::Link(Link::Retrying {
+                            error: error.clone(),
+                        }));
+                        last_error = error;
+                    }
                     next_try = Instant::now() + backoff;
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }
