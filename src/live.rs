@@ -586,7 +586,8 @@ pub fn run(
         let due = options
             .checkpoint
             .is_some_and(|every| last_checkpoint.elapsed() >= every);
-        if let (true, Some(format), Some(path)) = (due || hup, report_format(options), &options.output)
+        if let (true, Some(format), Some(path)) =
+            (due || hup, report_format(options), &options.output)
         {
             last_checkpoint = Instant::now();
             let snap = Snapshot {

@@ -724,14 +724,19 @@ fn no_drop_privileges_keeps_root_and_says_so() {
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.lines().next().unwrap().contains(
-            "warning: --no-drop-privileges: live keeps its user and every capability"
-        ),
+        stderr
+            .lines()
+            .next()
+            .unwrap()
+            .contains("warning: --no-drop-privileges: live keeps its user and every capability"),
         "{stderr}"
     );
     let report = read_json(&out);
     assert_eq!(report["live"]["privileges"]["uid"], 0);
-    assert_eq!(report["live"]["privileges"]["seccomp_syscalls"], serde_json::Value::Null);
+    assert_eq!(
+        report["live"]["privileges"]["seccomp_syscalls"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]
@@ -741,13 +746,24 @@ fn an_unknown_user_is_a_clean_exit_2_before_anything_is_captured() {
     };
     let output = ns
         .exec(BIN)
-        .args(["live", "-i", "v1", "--duration", "1", "--user", "flowlint-nope"])
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--duration",
+            "1",
+            "--user",
+            "flowlint-nope",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("--user flowlint-nope: no such user"), "{stderr}");
+    assert!(
+        stderr.contains("--user flowlint-nope: no such user"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -764,7 +780,15 @@ fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
     let out = dir.path().join("live.json");
     let child = ns
         .exec(BIN)
-        .args(["live", "-i", "v1", "--format", "json", "--reply-timeout", "2"])
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "json",
+            "--reply-timeout",
+            "2",
+        ])
         .args(["--duration", "13", "--interval", "60", "-o"])
         .arg(&out)
         .stderr(Stdio::piped())
@@ -778,7 +802,11 @@ fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
         let mut a = vec!["-n", ns.name.as_str()];
         a.extend_from_slice(args);
         let o = ip(&a);
-        assert!(o.status.success(), "ip {a:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "ip {a:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     ip_ns(&["link", "set", "v1", "down"]);
     std::thread::sleep(Duration::from_millis(1500));
@@ -799,12 +827,12 @@ fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
         "{:?}: {stderr}",
         output.status
     );
+    assert_eq!(stderr.matches("capture interrupted").count(), 2, "{stderr}");
     assert_eq!(
-        stderr.matches("capture interrupted").count(),
+        stderr.matches("capturing again after").count(),
         2,
         "{stderr}"
     );
-    assert_eq!(stderr.matches("capturing again after").count(), 2, "{stderr}");
     let report = read_json(&out);
     let live = &report["live"];
     assert_eq!(live["stopped_by"], "duration");
@@ -857,7 +885,12 @@ fn write_flood(path: &Path, syns: u32) {
     let t0: i64 = 1_800_000_000 * SECOND;
     let manager = Host::windows("192.0.2.10");
     for i in 0..syns {
-        let agent = Host::windows(&format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255));
+        let agent = Host::windows(&format!(
+            "10.{}.{}.{}",
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255
+        ));
         let f = net.flow(agent, manager, 31000);
         net.syn_no_answer(&f, t0 + i64::from(i) * 1000, 0).unwrap();
     }
@@ -877,7 +910,15 @@ fn drops_make_unanswered_attempts_uncertain_and_are_given_per_interval() {
     let child = ns
         .exec(BIN)
         .args(["live", "-i", "v1", "--format", "json", "--buffer-mb", "1"])
-        .args(["--reply-timeout", "1", "--duration", "9", "--interval", "1", "-o"])
+        .args([
+            "--reply-timeout",
+            "1",
+            "--duration",
+            "9",
+            "--interval",
+            "1",
+            "-o",
+        ])
         .arg(&out)
         .stderr(Stdio::piped())
         .spawn()
@@ -909,15 +950,23 @@ fn drops_make_unanswered_attempts_uncertain_and_are_given_per_interval() {
         .iter()
         .map(|k| live[k].as_u64().unwrap())
         .sum::<u64>();
-    assert!(dropped > 0, "30k packets into a 1 MiB ring nobody reads: {live}");
+    assert!(
+        dropped > 0,
+        "30k packets into a 1 MiB ring nobody reads: {live}"
+    );
     // Per interval, adding up to the totals.
     let intervals = live["drop_intervals"].as_array().unwrap();
     assert!(!intervals.is_empty(), "{live}");
     let per_interval: u64 = intervals
         .iter()
         .map(|d| {
-            assert!(d["start"].as_str().unwrap() <= d["end"].as_str().unwrap(), "{d}");
-            d["kernel"].as_u64().unwrap() + d["interface"].as_u64().unwrap() + d["app"].as_u64().unwrap()
+            assert!(
+                d["start"].as_str().unwrap() <= d["end"].as_str().unwrap(),
+                "{d}"
+            );
+            d["kernel"].as_u64().unwrap()
+                + d["interface"].as_u64().unwrap()
+                + d["app"].as_u64().unwrap()
         })
         .sum();
     assert_eq!(per_interval, dropped, "{live}");
@@ -954,9 +1003,8 @@ fn drops_make_unanswered_attempts_uncertain_and_are_given_per_interval() {
 fn in_small_tmpfs(ns: &Netns, dir: &Path, script: &str) -> Output {
     let m = dir.join("mnt");
     std::fs::create_dir_all(&m).unwrap();
-    let full = format!(
-        "set -e; mount -t tmpfs -o size=256k,mode=1777 flowlint-test \"$M\"; {script}"
-    );
+    let full =
+        format!("set -e; mount -t tmpfs -o size=256k,mode=1777 flowlint-test \"$M\"; {script}");
     ns.exec("unshare")
         .args(["-m", "--propagation", "private", "sh", "-c", &full])
         .env("BIN", BIN)
@@ -971,7 +1019,10 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
     let Some(ns) = Netns::create("ckpt") else {
         return;
     };
-    assert!(have("tcpreplay") && have("unshare"), "tcpreplay or unshare missing");
+    assert!(
+        have("tcpreplay") && have("unshare"),
+        "tcpreplay or unshare missing"
+    );
     let dir = tempdir();
     let pcap = dir.path().join("fixture.pcap");
     write_fixture(&pcap);
@@ -991,24 +1042,42 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
         cp "$M/report.json" "$D/final.json"
         "#,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = std::fs::read_to_string(d.join("stderr")).unwrap();
-    let status: i32 = std::fs::read_to_string(d.join("status")).unwrap().trim().parse().unwrap();
+    let status: i32 = std::fs::read_to_string(d.join("status"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(status == 0 || status == 1, "status {status}: {stderr}");
     let first = read_json(&d.join("first.json"));
     assert_eq!(first["live"]["checkpoint"], true);
     assert_eq!(first["live"]["stopped_by"], "running");
     assert_eq!(first["schema"], "flowlint.report.v1");
     // Three checkpoints failed while the disk was full: one line says so.
-    let failing: Vec<&str> = stderr.lines().filter(|l| l.contains("cannot write the report")).collect();
+    let failing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("cannot write the report"))
+        .collect();
     assert_eq!(failing.len(), 1, "{stderr}");
     assert!(failing[0].contains("report.json"), "{stderr}");
     assert!(failing[0].contains("the file system is full"), "{stderr}");
-    assert_eq!(stderr.matches("the report is written again").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("the report is written again").count(),
+        1,
+        "{stderr}"
+    );
     // The previous checkpoint stayed whole, and no temporary file was left.
     let during = read_json(&d.join("during.json"));
     assert_eq!(during["live"]["checkpoint"], true);
-    assert!(during["summary"]["packets"].as_u64().unwrap() > 0, "{during}");
+    assert!(
+        during["summary"]["packets"].as_u64().unwrap() > 0,
+        "{during}"
+    );
     let ls = std::fs::read_to_string(d.join("during.ls")).unwrap();
     assert!(!ls.contains(".tmp"), "{ls}");
     let after = read_json(&d.join("after.json"));
@@ -1032,12 +1101,19 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
         status=0; wait $pid || status=$?; echo $status > "$D/status2"
         "#,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = std::fs::read_to_string(d.join("stderr2")).unwrap();
     let status = std::fs::read_to_string(d.join("status2")).unwrap();
     assert_eq!(status.trim(), "2", "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.contains("report.json: cannot write the report"), "{stderr}");
+    assert!(
+        last.contains("report.json: cannot write the report"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -1055,7 +1131,16 @@ fn sighup_reopens_the_jsonl_stream_for_logrotate() {
     let rotated = dir.path().join("live.jsonl.1");
     let child = ns
         .exec(BIN)
-        .args(["live", "-i", "v1", "--format", "jsonl", "-q", "--reply-timeout", "1"])
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "jsonl",
+            "-q",
+            "--reply-timeout",
+            "1",
+        ])
         .args(["--duration", "7", "-o"])
         .arg(&out)
         .stderr(Stdio::piped())
@@ -1104,5 +1189,11 @@ fn sighup_reopens_the_jsonl_stream_for_logrotate() {
     assert!(before.iter().all(|l| l["client"] != "192.0.2.31"));
     // Nothing lost, nothing twice: the first replay's 8 connections and the
     // second's session.
-    assert_eq!(before.len() + after.len(), 9, "{:?} / {:?}", brief(&before), brief(&after));
+    assert_eq!(
+        before.len() + after.len(),
+        9,
+        "{:?} / {:?}",
+        brief(&before),
+        brief(&after)
+    );
 }

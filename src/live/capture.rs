@@ -177,9 +177,7 @@ pub(crate) fn link_down(interface: &str) -> Option<String> {
             s @ ("down" | "lowerlayerdown" | "notpresent") => Some(format!("link {s}")),
             _ => None,
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Some("interface deleted".to_string())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("interface deleted".to_string()),
         Err(_) => None,
     }
 }

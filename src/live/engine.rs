@@ -20,8 +20,8 @@ use crate::decode::{PacketKind, PacketMeta, Transport};
 use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowTable, State};
 use crate::inventory::Inventory;
 use crate::report::jsonl;
-use crate::report::{LossCause, Uncertain};
 use crate::report::words::{ReasonText, Words};
+use crate::report::{LossCause, Uncertain};
 use crate::time::Rfc3339;
 
 /// Connections the live flow table has room for from the start.
@@ -597,32 +597,6 @@ fn mark_uncertain(line: &mut Vec<u8>, cause: LossCause) {
     }
 }
 
-/// Why an unanswered attempt may not be blocked at all, in words.
-pub(crate) fn loss_words(cause: LossCause, lang: crate::report::lang::Lang) -> &'static str {
-    match cause {
-        LossCause::Outage => crate::term!(
-            lang,
-            "possibly lost at the capture point: the interface was down while it waited for an answer",
-            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にインタフェースが停止していました"
-        ),
-        LossCause::KernelDropped => crate::term!(
-            lang,
-            "possibly lost at the capture point: the kernel dropped packets while it waited for an answer (a larger --buffer-mb helps)",
-            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にカーネルがパケットを取りこぼしました（--buffer-mb を大きくしてください）"
-        ),
-        LossCause::InterfaceDropped => crate::term!(
-            lang,
-            "possibly lost at the capture point: the network interface dropped packets while it waited for an answer",
-            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にネットワークインタフェースがパケットを取りこぼしました"
-        ),
-        LossCause::AppDropped => crate::term!(
-            lang,
-            "possibly lost at the capture point: flowlint fell behind and dropped packets while it waited for an answer",
-            "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間に flowlint の処理が追いつかずパケットを取りこぼしました"
-        ),
-    }
-}
-
 /// Is this packet a straggler of the buried connection?
 fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
     let from_client = (pkt.src, pkt.src_port) == t.client;
@@ -681,7 +655,7 @@ fn finding_line(
         IpAddr::V6(_) => format!("[{a}]:{p}"),
     };
     let reason = match loss {
-        Some(cause) => loss_words(cause, lang).to_string(),
+        Some(cause) => cause.possibly_lost(lang).to_string(),
         None => ReasonText {
             words: Words {
                 catalogs,

@@ -212,7 +212,10 @@ mod tests {
     fn a_missing_user_names_itself_and_the_fix() {
         let e = target_user(Some("flowlint-no-such-user")).unwrap_err();
         let s = e.to_string();
-        assert!(s.starts_with("--user flowlint-no-such-user: no such user"), "{s}");
+        assert!(
+            s.starts_with("--user flowlint-no-such-user: no such user"),
+            "{s}"
+        );
         assert!(s.contains("useradd"), "{s}");
         assert_eq!(s.lines().count(), 1);
     }

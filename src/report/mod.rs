@@ -190,6 +190,32 @@ impl LossCause {
             LossCause::AppDropped => "app_dropped",
         }
     }
+
+    /// Why an unanswered attempt may not be blocked at all, in words.
+    pub fn possibly_lost(self, lang: lang::Lang) -> &'static str {
+        match self {
+            LossCause::Outage => crate::term!(
+                lang,
+                "possibly lost at the capture point: the interface was down while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にインタフェースが停止していました"
+            ),
+            LossCause::KernelDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: the kernel dropped packets while it waited for an answer (a larger --buffer-mb helps)",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にカーネルがパケットを取りこぼしました（--buffer-mb を大きくしてください）"
+            ),
+            LossCause::InterfaceDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: the network interface dropped packets while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にネットワークインタフェースがパケットを取りこぼしました"
+            ),
+            LossCause::AppDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: flowlint fell behind and dropped packets while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間に flowlint の処理が追いつかずパケットを取りこぼしました"
+            ),
+        }
+    }
 }
 
 /// The unanswered connections of a conversation whose answer may have been
