@@ -125,6 +125,8 @@ fn wall_ns() -> i64 {
 /// The report as it stands, as the final one would be written now.
 struct Snapshot<'s> {
     options: &'s LiveOptions,
+    catalogs: &'s CatalogSet,
+    inventory: Option<&'s Inventory>,
     filter: &'s str,
     linktype: u32,
     counters: &'s Counters,
@@ -135,20 +137,18 @@ struct Snapshot<'s> {
     privileges: &'s LivePrivileges,
 }
 
-impl Snapshot<'_> {
+impl<'s> Snapshot<'s> {
     /// The outcome of everything decided so far. `last`: the engine has
     /// decided everything (the final report) and its tables may be taken.
-    fn outcome<'a>(
+    fn outcome(
         &self,
         engine: &mut Engine<'_>,
-        catalogs: &'a CatalogSet,
-        inventory: Option<&'a Inventory>,
         stopped_by: StopCause,
         capture_error: Option<&str>,
         skipped: &SkipCounts,
         last: bool,
-    ) -> Outcome<'a> {
-        let options = self.options;
+    ) -> Outcome<'s> {
+        let (options, catalogs, inventory) = (self.options, self.catalogs, self.inventory);
         let ended_ns = wall_ns();
         let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         let (drop_intervals, drop_intervals_omitted) = self.summary.drop_intervals();
@@ -592,6 +592,8 @@ pub fn run(
             last_checkpoint = Instant::now();
             let snap = Snapshot {
                 options,
+                catalogs,
+                inventory,
                 filter: &filter,
                 linktype,
                 counters: &counters,
@@ -601,15 +603,7 @@ pub fn run(
                 summary: &summary,
                 privileges: &privileges,
             };
-            let outcome = snap.outcome(
-                &mut engine,
-                catalogs,
-                inventory,
-                StopCause::Running,
-                None,
-                &skipped,
-                false,
-            );
+            let outcome = snap.outcome(&mut engine, StopCause::Running, None, &skipped, false);
             match checkpoint::write(path, &render(&outcome, format)) {
                 Ok(()) => {
                     if checkpoint_failure.take().is_some() && !options.quiet {
@@ -656,6 +650,8 @@ pub fn run(
     };
     let snap = Snapshot {
         options,
+        catalogs,
+        inventory,
         filter: &filter,
         linktype,
         counters: &counters,
@@ -667,8 +663,6 @@ pub fn run(
     };
     let outcome = snap.outcome(
         &mut engine,
-        catalogs,
-        inventory,
         stopped_by,
         capture_error.as_deref(),
         &skipped,
