@@ -56,9 +56,11 @@ ip -n "$NS" link set v0 up
 ip -n "$NS" link set v1 up
 in_ns() { ip netns exec "$NS" "$@"; }
 
-in_ns "$BIN" live -i v1 --format json -o "$WORK/out/soak.json" --checkpoint 60 \
+# Not through in_ns: a function run in the background is a subshell, and
+# $! must be the process that `ip netns exec` turns into flowlint.
+ip netns exec "$NS" "$BIN" live -i v1 --format json -o "$WORK/out/soak.json" --checkpoint 60 \
   --interval "$SAMPLE" 2>"$WORK/live.err" &
-LIVE_PID=$!   # `ip netns exec` execs flowlint in place
+LIVE_PID=$!
 sleep 2
 
 # The replayer: the population rises over the first half of the run, one

@@ -809,6 +809,98 @@ mod tests {
     }
 
     #[test]
+    fn an_unanswered_attempt_open_during_a_drop_is_possibly_lost_not_blocked() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(
+            &catalogs,
+            3 * SECOND,
+            Emit::Findings {
+                color: false,
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
+        // Dropped while the first attempt waited; the second began after.
+        engine.lost(T0 + SECOND, T0 + 2 * SECOND, LossCause::KernelDropped);
+        engine.packet(&syn(T0, port, 7));
+        engine.packet(&PacketMeta {
+            src_port: 40001,
+            ..syn(T0 + 6 * SECOND, port, 8)
+        });
+        engine.settle(T0 + 20 * SECOND);
+        let lines = out.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].contains(" POSSIBLY-LOST 10.0.0.5:40000 "),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains("possibly lost at the capture point: the kernel dropped packets"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains(" BLOCKED 10.0.0.5:40001 "),
+            "{}",
+            lines[1]
+        );
+        let u = engine.uncertain.values().next().copied().unwrap();
+        assert_eq!((u.cause, u.connections), (LossCause::KernelDropped, 1));
+    }
+
+    #[test]
+    fn an_outage_marks_attempts_until_it_ends_and_answered_ones_never() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Connections, &out);
+        engine.lost(T0 + SECOND, i64::MAX, LossCause::Outage);
+        engine.packet(&syn(T0, port, 7));
+        // Refused: the RST was seen, the verdict is certain.
+        engine.packet(&PacketMeta {
+            src_port: 40002,
+            ..syn(T0, port, 9)
+        });
+        engine.packet(&PacketMeta {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.5".parse().unwrap(),
+            src_port: port,
+            dst_port: 40002,
+            tcp_flags: TcpFlags::from_bits(0x14),
+            ack: 10,
+            ts_ns: T0 + SECOND / 100,
+            ..syn(T0, port, 0)
+        });
+        engine.loss_ends(T0 + 30 * SECOND, LossCause::Outage);
+        // After the outage: certain again.
+        engine.packet(&PacketMeta {
+            src_port: 40003,
+            ..syn(T0 + 40 * SECOND, port, 11)
+        });
+        engine.finish(T0 + 60 * SECOND);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let by_port = |p: u64| {
+            lines
+                .iter()
+                .find(|l| l["client_port"] == p)
+                .unwrap_or_else(|| panic!("{lines:?}"))
+        };
+        assert_eq!(by_port(40000)["state"], "no_reply");
+        assert_eq!(by_port(40000)["uncertain"], true);
+        assert_eq!(by_port(40000)["uncertain_reason"], "outage");
+        assert_eq!(by_port(40002)["state"], "refused");
+        assert!(by_port(40002).get("uncertain").is_none());
+        assert!(by_port(40003).get("uncertain").is_none());
+    }
+
+    #[test]
     fn connections_stream_as_jsonl_with_their_verdict() {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (rule, port) = tcp_rule(&catalogs);
