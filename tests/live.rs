@@ -1197,3 +1197,82 @@ fn sighup_reopens_the_jsonl_stream_for_logrotate() {
         brief(&after)
     );
 }
+
+#[test]
+fn started_as_an_ordinary_user_with_file_capabilities_it_just_runs() {
+    let Some(ns) = Netns::create("setcap") else {
+        return;
+    };
+    assert!(
+        have("setcap") && have("setpriv"),
+        "setcap or setpriv missing"
+    );
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    // File capabilities need a copy of the binary that nobody else runs.
+    let bin = dir.path().join("flowlint");
+    std::fs::copy(BIN, &bin).unwrap();
+    let setcap = Command::new("setcap")
+        .args(["cap_net_raw,cap_net_admin=eip"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        setcap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setcap.stderr)
+    );
+    let (_, uid, gid) = default_user();
+    let out = dir.path().join("live.json");
+    let child = ns
+        .exec("setpriv")
+        .args([
+            "--reuid",
+            &uid.to_string(),
+            "--regid",
+            &gid.to_string(),
+            "--clear-groups",
+        ])
+        .arg(&bin)
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "json",
+            "-q",
+            "--duration",
+            "5",
+            "-o",
+        ])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // `setpriv` execs flowlint in place too.
+    let st = proc_status(child.id());
+    assert_eq!(st["Uid"], format!("{uid}\t{uid}\t{uid}\t{uid}"), "{st:?}");
+    assert_eq!(st["CapEff"], "0000000000000000", "{st:?}");
+    assert_eq!(st["CapPrm"], "0000000000003000", "{st:?}");
+    assert_eq!(st["CapAmb"], "0000000000000000", "{st:?}");
+    assert_eq!(st["Seccomp"], "2", "{st:?}");
+    replay(&ns, &pcap, &["--topspeed"]);
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_json(&out);
+    assert!(
+        report["summary"]["packets"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    let p = &report["live"]["privileges"];
+    assert_eq!(p["user"], serde_json::Value::Null, "not switched: {p}");
+    assert_eq!(p["uid"], uid);
+}
