@@ -431,6 +431,19 @@ impl BroadcastTable {
         }
     }
 
+    /// The groups so far, sorted, leaving the table as it is (live's
+    /// periodic checkpoints).
+    pub fn snapshot(&self) -> Broadcasts {
+        let mut groups = self.groups.clone();
+        groups.sort_unstable_by_key(|g| g.key);
+        Broadcasts {
+            groups,
+            packets: self.packets,
+            folded_packets: self.folded_packets,
+            duplicates: self.duplicates,
+        }
+    }
+
     /// Packets taken so far.
     pub fn packets(&self) -> u64 {
         self.packets

@@ -338,6 +338,18 @@ fn arg_help(sub: Option<&str>, id: &str) -> Option<&'static str> {
         }
         (Some("live"), "interval") => "標準エラー出力の要約行の間隔（秒）。既定: 10",
         (Some("live"), "buffer_mb") => "カーネルのキャプチャバッファ（MiB）。既定: 64",
+        (Some("live"), "checkpoint") => {
+            "この秒数ごとにレポートを --output のファイルへ原子的に書きます（異常終了で失うのはその間隔まで）"
+        }
+        (Some("live"), "user") => {
+            "インタフェースを開いたあとに切り替えるユーザ（既定: flowlint があればそれ、なければ nobody）"
+        }
+        (Some("live"), "no_drop_privileges") => {
+            "root とすべてのケーパビリティを保持します（非推奨: live は信頼できない通信を解析します）"
+        }
+        (Some("live"), "no_seccomp") => {
+            "seccomp のシステムコールフィルタを使いません（Linux。フィルタが許可しない呼び出しを必要とするカーネルや libc の調査用）"
+        }
         _ => return None,
     })
 }

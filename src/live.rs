@@ -16,8 +16,12 @@
 //! [`PacketMeta`]: crate::decode::PacketMeta
 
 mod capture;
+pub mod checkpoint;
 mod engine;
 mod filter;
+pub mod privileges;
+#[cfg(target_os = "linux")]
+pub mod seccomp;
 
 pub use filter::default_filter;
 
@@ -37,7 +41,9 @@ use crate::classify::Verdict;
 use crate::flow::FlowConfig;
 use crate::inventory::Inventory;
 use crate::report::baseline::{self, Baseline};
-use crate::report::{self, Finish, LiveStats, Outcome, StopCause};
+use crate::report::{
+    self, DropInterval, Finish, LivePrivileges, LiveStats, LossCause, Outage, Outcome, StopCause,
+};
 use capture::{Counters, Msg};
 use engine::{Emit, Engine};
 
@@ -83,6 +89,15 @@ pub struct LiveOptions {
     pub text: report::text::Options,
     /// The language of the finding lines, the summary lines and the report.
     pub lang: report::lang::Lang,
+    /// Write the report to `output` this often (`--checkpoint`).
+    pub checkpoint: Option<Duration>,
+    /// Give up root (and every capability) once the interface is open.
+    pub drop_privileges: bool,
+    /// The user to become (`--user`; default [`privileges::OWN_USER`] or
+    /// [`privileges::FALLBACK_USER`]).
+    pub user: Option<String>,
+    /// Confine the process with seccomp (Linux).
+    pub seccomp: bool,
 }
 
 /// A live run that cannot start or go on (status 2).
@@ -97,11 +112,189 @@ const SETTLE_EVERY: Duration = Duration::from_millis(500);
 /// While the link is idle the wall clock stands in for the packets' clock,
 /// less this margin for packets still on their way through the kernel.
 const WALL_MARGIN_NS: i64 = 500_000_000;
+/// Outages and drop intervals listed in a report at most (months of a
+/// flapping port must not grow it without bound); the rest are counted.
+const MAX_LISTED: usize = 10_000;
 
 fn wall_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// The report as it stands, as the final one would be written now.
+struct Snapshot<'s> {
+    options: &'s LiveOptions,
+    catalogs: &'s CatalogSet,
+    inventory: Option<&'s Inventory>,
+    filter: &'s str,
+    linktype: u32,
+    counters: &'s Counters,
+    started: Instant,
+    started_ns: i64,
+    outages: &'s [Outage],
+    summary: &'s Summary<'s>,
+    privileges: &'s LivePrivileges,
+}
+
+impl<'s> Snapshot<'s> {
+    /// The outcome of everything decided so far. `last`: the engine has
+    /// decided everything (the final report) and its tables may be taken.
+    fn outcome(
+        &self,
+        engine: &mut Engine<'_>,
+        stopped_by: StopCause,
+        capture_error: Option<&str>,
+        skipped: &SkipCounts,
+        last: bool,
+    ) -> Outcome<'s> {
+        let (options, catalogs, inventory) = (self.options, self.catalogs, self.inventory);
+        let ended_ns = wall_ns();
+        let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let (drop_intervals, drop_intervals_omitted) = self.summary.drop_intervals();
+        let live = LiveStats {
+            interface: options.interface.clone(),
+            filter: self.filter.to_string(),
+            linktype: self.linktype,
+            started_ns: self.started_ns,
+            ended_ns,
+            duration_s: (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            packets: c(&self.counters.packets),
+            kernel_received: c(&self.counters.kernel_received),
+            kernel_dropped: c(&self.counters.kernel_dropped),
+            interface_dropped: c(&self.counters.interface_dropped),
+            app_dropped: c(&self.counters.app_dropped),
+            late_packets: engine.late_packets,
+            stopped_by,
+            checkpoint: !last,
+            open_connections: engine.flows.len() as u64,
+            outages: self.outages.to_vec(),
+            drop_intervals,
+            drop_intervals_omitted,
+            uncertain: engine.uncertain.clone(),
+            privileges: self.privileges.clone(),
+        };
+        let table = if last {
+            std::mem::take(&mut engine.convs)
+        } else {
+            engine.convs.clone()
+        };
+        let analysis = Analysis {
+            inputs: vec![InputSummary {
+                path: options.interface.clone(),
+                format: Format::PCAP,
+                linktypes: vec![self.linktype],
+                packets: live.packets,
+                bytes: c(&self.counters.bytes),
+                warnings: capture_error
+                    .iter()
+                    .map(|e| Warning {
+                        offset: 0,
+                        message: e.to_string(),
+                    })
+                    .collect(),
+                skipped: skipped.clone(),
+                tunnels: engine.tunnels.clone(),
+                // Live reports its own span (`live.started`/`ended`).
+                time_range: None,
+            }],
+            table,
+            connections: Vec::new(),
+            flow_stats: engine.flows.stats.clone(),
+            broadcasts: engine.broadcasts.snapshot(),
+            end_ns: Some(ended_ns),
+            record_notes: Default::default(),
+        };
+        let mut outcome = Outcome::classify(analysis, catalogs, inventory);
+        outcome.lang = options.lang;
+        if let Some(old) = &options.baseline {
+            outcome.baseline = Some(baseline::compare(&outcome.classification, catalogs, old));
+        }
+        outcome.live = Some(live);
+        outcome
+    }
+}
+
+/// The report format of a file report (`None`: JSONL, written as it goes).
+fn report_format(options: &LiveOptions) -> Option<report::Format> {
+    match options.format {
+        LiveFormat::Json => Some(report::Format::Json),
+        LiveFormat::Html => Some(report::Format::Html),
+        LiveFormat::Text => Some(report::Format::Text(options.text)),
+        LiveFormat::Jsonl => None,
+    }
+}
+
+/// Renders the report in memory (a write that fails half-way must not
+/// touch the file: see [`checkpoint`]).
+fn render(outcome: &Outcome<'_>, format: report::Format) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 << 16);
+    // Writing into a Vec cannot fail.
+    let _ = format.exporter().write(&mut bytes, outcome);
+    bytes
+}
+
+/// Opens the JSONL stream (appending: after SIGHUP the file may be the
+/// one logrotate left, or a new one).
+fn open_stream(path: &std::path::Path, append: bool) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true);
+    if append {
+        o.append(true);
+    } else {
+        o.write(true).truncate(true);
+    }
+    o.open(path)
+}
+
+/// A privilege error in the run's language.
+fn privilege_text(e: &privileges::PrivilegeError, lang: report::lang::Lang) -> String {
+    use privileges::PrivilegeError as P;
+    match (lang, e) {
+        (report::lang::Lang::En, _) => e.to_string(),
+        (_, P::NoSuchUser(u)) => crate::tr!(
+            lang,
+            "--user {u}: no such user; create it (useradd --system --no-create-home {u}) or name another with --user",
+            "--user {u}: そのユーザはありません。作成する（useradd --system --no-create-home {u}）か、--user で別のユーザを指定してください",
+            u = u
+        ),
+        (_, P::Root(u)) => crate::tr!(
+            lang,
+            "--user {u}: it is root; to keep root say --no-drop-privileges instead",
+            "--user {u}: root です。root のまま動かすには代わりに --no-drop-privileges を指定してください",
+            u = u
+        ),
+        (_, P::NotRoot { user, uid }) => crate::tr!(
+            lang,
+            "--user {user}: cannot switch to it: flowlint was not started as root (started as uid {uid}); leave out --user, or start it as root",
+            "--user {user}: 切り替えられません。flowlint は root で起動されていません（uid {uid}）。--user を外すか、root で起動してください",
+            user = user,
+            uid = uid
+        ),
+        (_, P::Failed { step, source }) => crate::tr!(
+            lang,
+            "cannot give up root ({step}: {source}); run as root with CAP_SETUID/CAP_SETGID, or say --no-drop-privileges",
+            "root 権限を手放せません（{step}: {source}）。CAP_SETUID/CAP_SETGID のある root で実行するか、--no-drop-privileges を指定してください",
+            step = step,
+            source = source
+        ),
+    }
+}
+
+/// A checkpoint error in the run's language.
+fn checkpoint_text(e: &checkpoint::CheckpointError, lang: report::lang::Lang) -> String {
+    match lang {
+        report::lang::Lang::En => e.to_string(),
+        report::lang::Lang::Ja => crate::tr!(
+            lang,
+            "{path}: cannot write the report ({step}: {source}); {fix}",
+            "{path}: レポートを書けません（{step}: {source}）。{fix}",
+            path = e.path,
+            step = e.step,
+            source = e.source,
+            fix = e.fix.text(lang)
+        ),
+    }
 }
 
 /// Captures until the duration ends or SIGINT/SIGTERM, then writes the final
@@ -111,6 +304,25 @@ pub fn run(
     catalogs: &CatalogSet,
     inventory: Option<&Inventory>,
 ) -> Result<i32, LiveError> {
+    let lang = options.lang;
+    if options.checkpoint.is_some() {
+        if options.output.is_none() {
+            return Err(LiveError(crate::term!(
+                lang,
+                "--checkpoint needs --output FILE: a report on standard output cannot be replaced",
+                "--checkpoint には --output FILE が必要です（標準出力のレポートは置き換えられません）"
+            )
+            .to_string()));
+        }
+        if options.format == LiveFormat::Jsonl {
+            return Err(LiveError(crate::term!(
+                lang,
+                "--checkpoint: the JSONL stream is written as connections are decided; leave out --checkpoint, or use --format json",
+                "--checkpoint: JSONL は接続が判定されるたびに書かれます。--checkpoint を外すか、--format json を使ってください"
+            )
+            .to_string()));
+        }
+    }
     let filter = options
         .bpf
         .clone()
@@ -125,22 +337,61 @@ pub fn run(
             .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&signalled)))
             .map_err(|e| LiveError(format!("cannot install signal handlers: {e}")))?;
     }
+    // SIGHUP (logrotate): reopen the JSONL stream, write the report now.
+    let hangup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hangup))
+        .map_err(|e| LiveError(format!("cannot install signal handlers: {e}")))?;
 
     // The connection stream (jsonl) is written as it goes; the final report
-    // (text, json) is written atomically at the end.
+    // (text, json) is written atomically at the end. Both are opened before
+    // the privileges go: the stream's file may be root's.
     let stream: Box<dyn Write> = match (options.format, &options.output) {
         (LiveFormat::Jsonl, Some(path)) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
+            open_stream(path, false)
                 .map_err(|e| LiveError(format!("{}: cannot write: {e}", path.display())))?,
         )),
         _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+
+    let mut privileges = if options.drop_privileges {
+        let d = privileges::drop_privileges(options.user.as_deref())
+            .map_err(|e| LiveError(privilege_text(&e, lang)))?;
+        LivePrivileges {
+            user: d.user,
+            uid: d.uid,
+            gid: d.gid,
+            reopen_capabilities: d.kept_for_reopen,
+            seccomp_syscalls: None,
+        }
+    } else {
+        eprintln!(
+            "flowlint: {}: {}",
+            crate::term!(lang, "warning", "警告"),
+            crate::term!(
+                lang,
+                "--no-drop-privileges: live keeps its user and every capability while it parses untrusted traffic",
+                "--no-drop-privileges: 信頼できないトラフィックを解析する間、ユーザもすべてのケーパビリティもそのままです"
+            )
+        );
+        LivePrivileges {
+            user: None,
+            uid: nix::unistd::Uid::current().as_raw(),
+            gid: nix::unistd::Gid::current().as_raw(),
+            reopen_capabilities: Vec::new(),
+            seccomp_syscalls: None,
+        }
+    };
+    // As the user it now runs as: can it replace the report file?
+    if let (Some(path), Some(_)) = (&options.output, report_format(options)) {
+        checkpoint::probe(path).map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+    }
+
     let emit = match options.format {
         LiveFormat::Json | LiveFormat::Html => Emit::Nothing,
         LiveFormat::Jsonl => Emit::Connections { lang: options.lang },
         LiveFormat::Text => Emit::Findings {
             color: options.text.color,
-            lang: options.lang,
+            lang,
         },
     };
     let mut engine = Engine::new(catalogs, inventory, options.flow.clone(), emit, stream);
@@ -155,14 +406,57 @@ pub fn run(
     let handle = {
         let stop = Arc::clone(&stop);
         let counters = Arc::clone(&counters);
+        let reopen = capture::Reopen {
+            interface: options.interface.clone(),
+            buffer_mb: options.buffer_mb,
+            filter: filter.clone(),
+        };
         std::thread::Builder::new()
             .name("flowlint-capture".to_string())
-            .spawn(move || capture::run(cap, linktype, tx, recycle_rx, stop, counters))
+            .spawn(move || capture::run(cap, linktype, reopen, tx, recycle_rx, stop, counters))
             .map_err(|e| LiveError(format!("cannot start the capture thread: {e}")))?
     };
+    // Both threads run now: the filter goes on both at once (TSYNC).
+    #[cfg(target_os = "linux")]
+    if options.seccomp {
+        match seccomp::install() {
+            Ok(n) => privileges.seccomp_syscalls = Some(n),
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                return Err(LiveError(e.to_string()));
+            }
+        }
+    }
+    if !options.quiet {
+        let who = privileges
+            .user
+            .clone()
+            .unwrap_or_else(|| format!("uid {}", privileges.uid));
+        let line = match privileges.seccomp_syscalls {
+            Some(n) => crate::tr!(
+                lang,
+                "flowlint: live {interface}: capturing as {who}, seccomp filter of {n} system calls",
+                "flowlint: live {interface}: {who} としてキャプチャ中（seccomp で許可するシステムコール {n} 個）",
+                interface = options.interface,
+                who = who,
+                n = n
+            ),
+            None => crate::tr!(
+                lang,
+                "flowlint: live {interface}: capturing as {who}, no seccomp filter",
+                "flowlint: live {interface}: {who} としてキャプチャ中（seccomp なし）",
+                interface = options.interface,
+                who = who
+            ),
+        };
+        eprintln!("{line}");
+    }
 
     let mut summary = Summary::new(options, &counters);
+    let mut outages: Vec<Outage> = Vec::new();
     let mut last_settle = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut checkpoint_failure: Option<checkpoint::CheckpointError> = None;
     let mut capture_error = None;
     let mut skipped = SkipCounts::default();
     loop {
@@ -178,6 +472,78 @@ pub fn run(
                 }
                 batch.clear();
                 let _ = recycle_tx.try_send(batch);
+            }
+            Ok(Msg::Dropped(d)) => {
+                for (n, cause) in [
+                    (d.kernel, LossCause::KernelDropped),
+                    (d.interface, LossCause::InterfaceDropped),
+                    (d.app, LossCause::AppDropped),
+                ] {
+                    if n > 0 {
+                        engine.lost(d.from_ns, d.to_ns, cause);
+                    }
+                }
+            }
+            Ok(Msg::Link(capture::Link::Down { at_ns, reason })) => {
+                // It was seen at the latest poll; it may have begun just after the one before.
+                let from = at_ns - capture::POLL_NS;
+                engine.lost(from, i64::MAX, LossCause::Outage);
+                if !options.quiet {
+                    eprintln!(
+                        "{}",
+                        crate::tr!(
+                            lang,
+                            "flowlint: live {interface}: capture interrupted ({reason}); reopening with back-off, unanswered connections meanwhile are judged uncertain, not failed",
+                            "flowlint: live {interface}: キャプチャが中断しました（{reason}）。間隔を空けて開き直します。その間の無応答の接続は失敗ではなく不確かとして扱います",
+                            interface = options.interface,
+                            reason = reason
+                        )
+                    );
+                }
+                if outages.len() < MAX_LISTED {
+                    outages.push(Outage {
+                        start_ns: from,
+                        end_ns: None,
+                        reason,
+                        attempts: 0,
+                    });
+                }
+            }
+            Ok(Msg::Link(capture::Link::Up { at_ns, attempts })) => {
+                engine.loss_ends(at_ns, LossCause::Outage);
+                let mut secs = 0.0;
+                if let Some(o) = outages.last_mut().filter(|o| o.end_ns.is_none()) {
+                    o.end_ns = Some(at_ns);
+                    o.attempts = attempts;
+                    secs = (at_ns - o.start_ns) as f64 / 1e9;
+                }
+                if !options.quiet {
+                    eprintln!(
+                        "{}",
+                        crate::tr!(
+                            lang,
+                            "flowlint: live {interface}: capturing again after {secs:.1} s ({attempts} reopen attempts)",
+                            "flowlint: live {interface}: {secs:.1} 秒後にキャプチャを再開しました（開き直し {attempts} 回）",
+                            interface = options.interface,
+                            secs = secs,
+                            attempts = attempts
+                        )
+                    );
+                }
+            }
+            Ok(Msg::Link(capture::Link::Retrying { error })) => {
+                if !options.quiet {
+                    eprintln!(
+                        "{}",
+                        crate::tr!(
+                            lang,
+                            "flowlint: live {interface}: still away, reopening failed: {error}; trying on",
+                            "flowlint: live {interface}: まだ戻っていません。開き直しに失敗しました: {error}。試し続けます",
+                            interface = options.interface,
+                            error = error
+                        )
+                    );
+                }
             }
             Ok(Msg::Ended { error, skipped: s }) => {
                 capture_error = error;
@@ -199,93 +565,122 @@ pub fn run(
             engine.settle(now);
         }
         summary.maybe_print(&engine);
+        let hup = hangup.swap(false, Ordering::Relaxed);
+        if hup {
+            if let (LiveFormat::Jsonl, Some(path)) = (options.format, &options.output) {
+                match open_stream(path, true) {
+                    Ok(f) => engine.reopen_output(Box::new(std::io::BufWriter::new(f))),
+                    Err(e) => eprintln!(
+                        "{}",
+                        crate::tr!(
+                            lang,
+                            "flowlint: live: SIGHUP: cannot reopen {path}: {e}; writing on to the file open before (let the user live runs as create files in its directory)",
+                            "flowlint: live: SIGHUP: {path} を開き直せません: {e}。前に開いたファイルに書き続けます（実行ユーザがそのディレクトリにファイルを作れるようにしてください）",
+                            path = path.display(),
+                            e = e
+                        )
+                    ),
+                }
+            }
+        }
+        let due = options
+            .checkpoint
+            .is_some_and(|every| last_checkpoint.elapsed() >= every);
+        if let (true, Some(format), Some(path)) =
+            (due || hup, report_format(options), &options.output)
+        {
+            last_checkpoint = Instant::now();
+            let snap = Snapshot {
+                options,
+                catalogs,
+                inventory,
+                filter: &filter,
+                linktype,
+                counters: &counters,
+                started,
+                started_ns,
+                outages: &outages,
+                summary: &summary,
+                privileges: &privileges,
+            };
+            let outcome = snap.outcome(&mut engine, StopCause::Running, None, &skipped, false);
+            match checkpoint::write(path, &render(&outcome, format)) {
+                Ok(()) => {
+                    if checkpoint_failure.take().is_some() && !options.quiet {
+                        eprintln!(
+                            "{}",
+                            crate::tr!(
+                                lang,
+                                "flowlint: live: {path}: the report is written again",
+                                "flowlint: live: {path}: レポートを再び書けるようになりました",
+                                path = path.display()
+                            )
+                        );
+                    }
+                }
+                Err(e) => {
+                    // One line when it starts failing (or fails otherwise), not one per interval.
+                    if !checkpoint_failure.as_ref().is_some_and(|f| f.same_as(&e)) {
+                        eprintln!("flowlint: live: {}", checkpoint_text(&e, lang));
+                    }
+                    checkpoint_failure = Some(e);
+                }
+            }
+        }
     }
     // The thread has sent `Ended` (or died): it is done with the capture.
     if handle.join().is_err() {
         capture_error = Some("the capture thread failed".to_string());
     }
-    let ended_ns = wall_ns();
-    engine.finish(ended_ns);
+    engine.finish(wall_ns());
     if let Some(e) = &capture_error {
         eprintln!(
             "flowlint: {}: {}: {e}",
-            crate::term!(options.lang, "warning", "警告"),
+            crate::term!(lang, "warning", "警告"),
             options.interface
         );
     }
-
-    let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let live = LiveStats {
-        interface: options.interface.clone(),
-        filter,
+    summary.close();
+    let stopped_by = if capture_error.is_some() {
+        StopCause::CaptureError
+    } else if signalled.load(Ordering::Relaxed) {
+        StopCause::Signal
+    } else {
+        StopCause::Duration
+    };
+    let snap = Snapshot {
+        options,
+        catalogs,
+        inventory,
+        filter: &filter,
         linktype,
+        counters: &counters,
+        started,
         started_ns,
-        ended_ns,
-        duration_s: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        packets: c(&counters.packets),
-        kernel_received: c(&counters.kernel_received),
-        kernel_dropped: c(&counters.kernel_dropped),
-        interface_dropped: c(&counters.interface_dropped),
-        app_dropped: c(&counters.app_dropped),
-        late_packets: engine.late_packets,
-        stopped_by: if capture_error.is_some() {
-            StopCause::CaptureError
-        } else if signalled.load(Ordering::Relaxed) {
-            StopCause::Signal
-        } else {
-            StopCause::Duration
-        },
+        outages: &outages,
+        summary: &summary,
+        privileges: &privileges,
     };
-
-    let flow_stats = engine.flows.stats.clone();
-    let analysis = Analysis {
-        inputs: vec![InputSummary {
-            path: options.interface.clone(),
-            format: Format::PCAP,
-            linktypes: vec![linktype],
-            packets: live.packets,
-            bytes: c(&counters.bytes),
-            warnings: capture_error
-                .iter()
-                .map(|e| Warning {
-                    offset: 0,
-                    message: e.clone(),
-                })
-                .collect(),
-            skipped,
-            tunnels: std::mem::take(&mut engine.tunnels),
-            // Live reports its own span (`live.started`/`ended`).
-            time_range: None,
-        }],
-        table: std::mem::take(&mut engine.convs),
-        connections: Vec::new(),
-        flow_stats,
-        broadcasts: std::mem::replace(
-            &mut engine.broadcasts,
-            BroadcastTable::new(options.broadcast.clone()),
-        )
-        .finish(),
-        end_ns: Some(ended_ns),
-        record_notes: Default::default(),
-    };
+    let outcome = snap.outcome(
+        &mut engine,
+        stopped_by,
+        capture_error.as_deref(),
+        &skipped,
+        true,
+    );
     drop(engine);
-    let mut outcome = Outcome::classify(analysis, catalogs, inventory);
-    outcome.lang = options.lang;
-    if let Some(old) = &options.baseline {
-        outcome.baseline = Some(baseline::compare(&outcome.classification, catalogs, old));
-    }
-    outcome.live = Some(live);
-    let code = match options.format {
+    let code = match (report_format(options), &options.output) {
         // The connections went out as they were decided.
-        LiveFormat::Jsonl => outcome.exit_status(&options.fail_on),
-        LiveFormat::Json | LiveFormat::Text | LiveFormat::Html => {
+        (None, _) => outcome.exit_status(&options.fail_on),
+        (Some(format), Some(path)) => {
+            checkpoint::write(path, &render(&outcome, format))
+                .map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+            outcome.exit_status(&options.fail_on)
+        }
+        (Some(format), None) => {
             let finish = Finish {
-                format: match options.format {
-                    LiveFormat::Json => report::Format::Json,
-                    LiveFormat::Html => report::Format::Html,
-                    _ => report::Format::Text(options.text),
-                },
-                output: options.output.clone(),
+                format,
+                output: None,
                 fail_on: options.fail_on.clone(),
             };
             report::finish(&outcome, &finish).map_err(|e| LiveError(e.to_string()))?
@@ -294,7 +689,7 @@ pub fn run(
     if !options.quiet {
         let live = outcome.live.as_ref().expect("set above");
         let line = crate::tr!(
-            options.lang,
+            lang,
             "flowlint: live {interface}: {summary}; dropped: kernel {kernel}, interface {nic}, app {app} ({secs:.1} s)",
             "flowlint: live {interface}: {summary}。取りこぼし: カーネル {kernel}、インタフェース {nic}、flowlint {app}（{secs:.1} 秒）",
             interface = options.interface,
@@ -309,14 +704,19 @@ pub fn run(
     Ok(code)
 }
 
-/// The periodic summary line on stderr.
+/// The periodic summary line on stderr, and the drops of each interval.
 struct Summary<'c> {
     quiet: bool,
     interval: Duration,
     interface: String,
     counters: &'c Counters,
     last: Instant,
+    last_ns: i64,
     last_packets: u64,
+    /// Drop counters (kernel, interface, app) at the last line.
+    last_drops: (u64, u64, u64),
+    intervals: Vec<DropInterval>,
+    omitted: u64,
     lang: report::lang::Lang,
 }
 
@@ -328,17 +728,78 @@ impl<'c> Summary<'c> {
             interface: options.interface.clone(),
             counters,
             last: Instant::now(),
+            last_ns: wall_ns(),
             last_packets: 0,
+            last_drops: (0, 0, 0),
+            intervals: Vec::new(),
+            omitted: 0,
             lang: options.lang,
         }
     }
 
+    /// The intervals with drops so far (the current one included) and how
+    /// many more were left out.
+    fn drop_intervals(&self) -> (Vec<DropInterval>, u64) {
+        let mut list = self.intervals.clone();
+        let mut omitted = self.omitted;
+        if let Some(d) = self.current() {
+            if list.len() < MAX_LISTED {
+                list.push(d);
+            } else {
+                omitted += 1;
+            }
+        }
+        (list, omitted)
+    }
+
+    /// The drops of the interval now running, if any.
+    fn current(&self) -> Option<DropInterval> {
+        let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let now = (
+            c(&self.counters.kernel_dropped),
+            c(&self.counters.interface_dropped),
+            c(&self.counters.app_dropped),
+        );
+        let d = DropInterval {
+            start_ns: self.last_ns,
+            end_ns: wall_ns(),
+            kernel: now.0 - self.last_drops.0,
+            interface: now.1 - self.last_drops.1,
+            app: now.2 - self.last_drops.2,
+        };
+        (d.kernel + d.interface + d.app > 0).then_some(d)
+    }
+
+    /// Ends the interval now running (at each summary line, and at the end).
+    fn close(&mut self) -> Option<DropInterval> {
+        let d = self.current();
+        if let Some(d) = d {
+            if self.intervals.len() < MAX_LISTED {
+                self.intervals.push(d);
+            } else {
+                self.omitted += 1;
+            }
+        }
+        let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        self.last_drops = (
+            c(&self.counters.kernel_dropped),
+            c(&self.counters.interface_dropped),
+            c(&self.counters.app_dropped),
+        );
+        self.last_ns = wall_ns();
+        d
+    }
+
     fn maybe_print(&mut self, engine: &Engine<'_>) {
         let elapsed = self.last.elapsed();
-        if self.quiet || elapsed < self.interval {
+        if elapsed < self.interval {
             return;
         }
         self.last = Instant::now();
+        let dropped = self.close();
+        if self.quiet {
+            return;
+        }
         let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         let packets = c(&self.counters.packets);
         let pps = (packets - self.last_packets) as f64 / elapsed.as_secs_f64().max(1e-3);
@@ -363,6 +824,19 @@ impl<'c> Summary<'c> {
             nic = c(&self.counters.interface_dropped),
             app = c(&self.counters.app_dropped),
         );
-        eprintln!("{line}");
+        match dropped {
+            None => eprintln!("{line}"),
+            Some(d) => eprintln!(
+                "{line}{}",
+                crate::tr!(
+                    self.lang,
+                    " (this interval: kernel +{kernel}, interface +{nic}, app +{app}; unanswered attempts meanwhile are uncertain)",
+                    "（この間隔: カーネル +{kernel}、インタフェース +{nic}、flowlint +{app}。この間の無応答は不確かです）",
+                    kernel = d.kernel,
+                    nic = d.interface,
+                    app = d.app
+                )
+            ),
+        }
     }
 }

@@ -267,6 +267,22 @@ struct LiveArgs {
     /// Kernel capture buffer in MiB.
     #[arg(long, value_name = "MB", default_value = "64")]
     buffer_mb: u32,
+    /// Write the report to --output every this many seconds (atomically; a
+    /// crash loses at most that much).
+    #[arg(long, value_name = "SECONDS")]
+    checkpoint: Option<f64>,
+    /// The user to run as once the interface is open (default: flowlint
+    /// where it exists, else nobody).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// Keep root and every capability (not recommended: live parses
+    /// untrusted traffic).
+    #[arg(long)]
+    no_drop_privileges: bool,
+    /// No seccomp system-call filter (Linux; for diagnosing a kernel or
+    /// libc that needs a call the filter does not allow).
+    #[arg(long)]
+    no_seccomp: bool,
 }
 
 #[derive(Args)]
@@ -848,6 +864,10 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
         .map(|d| seconds("--duration", d))
         .transpose()?;
     let interval = seconds("--interval", args.interval)?;
+    let checkpoint = args
+        .checkpoint
+        .map(|c| seconds("--checkpoint", c))
+        .transpose()?;
     let (catalogs, inventory) = load_config(&common.config)?;
     let baseline = match &common.baseline {
         Some(path) => Some(Baseline::load(path)?),
@@ -879,6 +899,10 @@ fn live(args: LiveArgs) -> Result<u8, Fatal> {
             _ => report::text::Options::default(),
         },
         lang: lang(),
+        checkpoint,
+        drop_privileges: !args.no_drop_privileges,
+        user: args.user.clone(),
+        seccomp: !args.no_seccomp,
     };
     let code = flowlint::live::run(&options, &catalogs, inventory.as_ref())?;
     inventory_warnings(inventory.as_ref());

@@ -5,6 +5,11 @@
 //! on the same file. Plus shutdown on time, on SIGINT, and a missing
 //! interface.
 //!
+//! Then what keeps it running for months: privileges given up and seccomp
+//! (read from `/proc/PID/status` while it captures), the link taken down
+//! and the interface deleted and re-created mid-replay, drops making
+//! verdicts uncertain, checkpoints on a tmpfs that fills up, and SIGHUP.
+//!
 //! The namespace tests need root and `ip netns` (CI runs as root); without
 //! them they print a note and pass. Nothing is routed outside the namespace.
 
@@ -179,8 +184,13 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()))
 }
 
+/// A directory live can write its report into after it gave up root (as
+/// `nobody`, or `flowlint` where that user exists).
 fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
 }
 
 /// Starts `flowlint live` on v1 in the namespace and waits until it captures.
@@ -582,4 +592,687 @@ fn unanswered_attempt_is_decided_at_the_reply_timeout() {
     assert_eq!(got[0].0.state, State::NoReply);
     assert_eq!(got[0].1, Some(77));
     assert!(table.is_empty());
+}
+
+/// The fields of `/proc/PID/status`.
+fn proc_status(pid: u32) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The uid and gid of the user live drops to by default.
+fn default_user() -> (String, u32, u32) {
+    let id = |args: &[&str]| {
+        let o = Command::new("id").args(args).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let name = if Command::new("id")
+        .arg("flowlint")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        "flowlint"
+    } else {
+        "nobody"
+    };
+    (
+        name.to_string(),
+        id(&["-u", name]).parse().unwrap(),
+        id(&["-g", name]).parse().unwrap(),
+    )
+}
+
+fn replay(ns: &Netns, pcap: &Path, extra: &[&str]) {
+    let out = ns
+        .exec("tcpreplay")
+        .args(["-q", "-i", "v0"])
+        .args(extra)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tcpreplay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn it_gives_up_root_and_every_effective_capability_and_is_confined_while_capturing() {
+    let Some(ns) = Netns::create("privs") else {
+        return;
+    };
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    let out = dir.path().join("live.json");
+    let live = start_live(&ns, &out, &["--duration", "6"]);
+    let (user, uid, gid) = default_user();
+    let st = proc_status(live.id());
+    let four = |v: u32| format!("{v}\t{v}\t{v}\t{v}");
+    assert_eq!(st["Uid"], four(uid), "{st:?}");
+    assert_eq!(st["Gid"], four(gid), "{st:?}");
+    assert_eq!(st["Groups"], "", "supplementary groups: {st:?}");
+    assert_eq!(st["CapEff"], "0000000000000000", "{st:?}");
+    assert_eq!(st["CapInh"], "0000000000000000", "{st:?}");
+    assert_eq!(st["CapAmb"], "0000000000000000", "{st:?}");
+    // Permitted and bounding: CAP_NET_ADMIN (12) and CAP_NET_RAW (13) only,
+    // to reopen a re-created interface; never effective.
+    assert_eq!(st["CapPrm"], "0000000000003000", "{st:?}");
+    assert_eq!(st["CapBnd"], "0000000000003000", "{st:?}");
+    assert_eq!(st["NoNewPrivs"], "1", "{st:?}");
+    assert_eq!(st["Seccomp"], "2", "filter mode: {st:?}");
+    // Every thread, the capture thread too, has the filter and no root.
+    let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{}/task", live.id()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(tasks.len() >= 2, "{tasks:?}");
+    for t in &tasks {
+        let text = std::fs::read_to_string(t.join("status")).unwrap();
+        assert!(text.contains("\nSeccomp:\t2\n"), "{}: {text}", t.display());
+        assert!(text.contains(&format!("\nUid:\t{}\n", four(uid))), "{text}");
+        assert!(text.contains("\nCapEff:\t0000000000000000\n"), "{text}");
+    }
+    // And it still captures.
+    replay(&ns, &pcap, &["--topspeed"]);
+    let (output, _) = wait_with_timeout(live, Duration::from_secs(20));
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_json(&out);
+    let check = Command::new(BIN)
+        .args(["check", "--format", "json", "-q"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(report["summary"]["packets"], expected["summary"]["packets"]);
+    let p = &report["live"]["privileges"];
+    assert_eq!(p["user"], user.as_str());
+    assert_eq!(p["uid"], uid);
+    assert!(p["seccomp_syscalls"].as_u64().unwrap() > 20, "{p}");
+    assert_eq!(
+        p["reopen_capabilities"],
+        serde_json::json!(["CAP_NET_ADMIN", "CAP_NET_RAW"])
+    );
+}
+
+#[test]
+fn no_drop_privileges_keeps_root_and_says_so() {
+    let Some(ns) = Netns::create("keeproot") else {
+        return;
+    };
+    let dir = tempdir();
+    let out = dir.path().join("live.json");
+    let child = ns
+        .exec(BIN)
+        .args(["live", "-i", "v1", "--format", "json", "--duration", "1"])
+        .args(["--no-drop-privileges", "--no-seccomp", "-o"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(10));
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap()
+            .contains("warning: --no-drop-privileges: live keeps its user and every capability"),
+        "{stderr}"
+    );
+    let report = read_json(&out);
+    assert_eq!(report["live"]["privileges"]["uid"], 0);
+    assert_eq!(
+        report["live"]["privileges"]["seccomp_syscalls"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn an_unknown_user_is_a_clean_exit_2_before_anything_is_captured() {
+    let Some(ns) = Netns::create("nouser") else {
+        return;
+    };
+    let output = ns
+        .exec(BIN)
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--duration",
+            "1",
+            "--user",
+            "flowlint-nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--user flowlint-nope: no such user"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
+    let Some(ns) = Netns::create("flap") else {
+        return;
+    };
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    let pcap2 = dir.path().join("broadcasts.pcap");
+    write_broadcast_fixture(&pcap2);
+    let out = dir.path().join("live.json");
+    let child = ns
+        .exec(BIN)
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "json",
+            "--reply-timeout",
+            "2",
+        ])
+        .args(["--duration", "13", "--interval", "60", "-o"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // The unanswered SYN to 31080 is still within its reply timeout when
+    // the link goes down: its answer could have been lost in the outage.
+    replay(&ns, &pcap, &["--topspeed"]);
+    let ip_ns = |args: &[&str]| {
+        let mut a = vec!["-n", ns.name.as_str()];
+        a.extend_from_slice(args);
+        let o = ip(&a);
+        assert!(
+            o.status.success(),
+            "ip {a:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ip_ns(&["link", "set", "v1", "down"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    ip_ns(&["link", "set", "v1", "up"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    ip_ns(&["link", "del", "v0"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    ip_ns(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+    ip_ns(&["link", "set", "v0", "up"]);
+    ip_ns(&["link", "set", "v1", "up"]);
+    std::thread::sleep(Duration::from_millis(2000));
+    // Captured on the new interface.
+    replay(&ns, &pcap2, &["--topspeed"]);
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {stderr}",
+        output.status
+    );
+    assert_eq!(stderr.matches("capture interrupted").count(), 2, "{stderr}");
+    assert_eq!(
+        stderr.matches("capturing again after").count(),
+        2,
+        "{stderr}"
+    );
+    let report = read_json(&out);
+    let live = &report["live"];
+    assert_eq!(live["stopped_by"], "duration");
+    let outages = live["outages"].as_array().unwrap();
+    assert_eq!(outages.len(), 2, "{live}");
+    for o in outages {
+        assert!(o["end"].is_string(), "{o}");
+        let d = o["duration_s"].as_f64().unwrap();
+        assert!((0.5..6.0).contains(&d), "{o}");
+    }
+    assert!(
+        outages[0]["reason"].as_str().unwrap().contains("down"),
+        "{outages:?}"
+    );
+    // Both replays were captured: the second on the re-created interface.
+    let packets = report["summary"]["packets"].as_u64().unwrap();
+    let check = |p: &Path| -> u64 {
+        let o = Command::new(BIN)
+            .args(["check", "--format", "json", "-q"])
+            .arg(p)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["summary"]["packets"].as_u64().unwrap()
+    };
+    // The default filter passes the broadcast fixture's NetBIOS and TCP, not SSDP.
+    assert!(packets > check(&pcap), "{packets} {live}");
+    let conv = report["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server_port"] == 31080)
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(conv["uncertain"], true, "{conv}");
+    assert_eq!(conv["uncertain_reason"], "outage", "{conv}");
+    // The connections that completed are not marked.
+    assert!(report["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["server_port"] == 31000)
+        .all(|c| c.get("uncertain").is_none()));
+}
+
+/// Many unanswered SYNs, more than a 1 MiB ring holds at top speed.
+fn write_flood(path: &Path, syns: u32) {
+    let file = std::fs::File::create(path).unwrap();
+    let w = PcapWriter::new(file, PcapOptions::new(1)).unwrap();
+    let mut net = Net::new(w, Link::ETHERNET);
+    let t0: i64 = 1_800_000_000 * SECOND;
+    let manager = Host::windows("192.0.2.10");
+    for i in 0..syns {
+        let agent = Host::windows(&format!(
+            "10.{}.{}.{}",
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255
+        ));
+        let f = net.flow(agent, manager, 31000);
+        net.syn_no_answer(&f, t0 + i64::from(i) * 1000, 0).unwrap();
+    }
+    net.finish().unwrap().into_inner().unwrap();
+}
+
+#[test]
+fn drops_make_unanswered_attempts_uncertain_and_are_given_per_interval() {
+    let Some(ns) = Netns::create("drops") else {
+        return;
+    };
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("flood.pcap");
+    write_flood(&pcap, 30_000);
+    let out = dir.path().join("live.json");
+    let child = ns
+        .exec(BIN)
+        .args(["live", "-i", "v1", "--format", "json", "--buffer-mb", "1"])
+        .args([
+            "--reply-timeout",
+            "1",
+            "--duration",
+            "9",
+            "--interval",
+            "1",
+            "-o",
+        ])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // An engine that cannot keep up, made certain: live is stopped while
+    // the whole flood arrives, so the 1 MiB ring overflows at once.
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    signal("-STOP");
+    replay(&ns, &pcap, &["--topspeed"]);
+    std::thread::sleep(Duration::from_millis(300));
+    signal("-CONT");
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {stderr}",
+        output.status
+    );
+    let report = read_json(&out);
+    let live = &report["live"];
+    let dropped = ["kernel_dropped", "interface_dropped", "app_dropped"]
+        .iter()
+        .map(|k| live[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert!(
+        dropped > 0,
+        "30k packets into a 1 MiB ring nobody reads: {live}"
+    );
+    // Per interval, adding up to the totals.
+    let intervals = live["drop_intervals"].as_array().unwrap();
+    assert!(!intervals.is_empty(), "{live}");
+    let per_interval: u64 = intervals
+        .iter()
+        .map(|d| {
+            assert!(
+                d["start"].as_str().unwrap() <= d["end"].as_str().unwrap(),
+                "{d}"
+            );
+            d["kernel"].as_u64().unwrap()
+                + d["interface"].as_u64().unwrap()
+                + d["app"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(per_interval, dropped, "{live}");
+    assert!(stderr.contains("(this interval: kernel +"), "{stderr}");
+    // The unanswered attempts open while packets were dropped are uncertain.
+    let uncertain: Vec<_> = report["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["uncertain"] == true)
+        .collect();
+    assert!(!uncertain.is_empty(), "{live}");
+    for c in &uncertain {
+        let reason = c["uncertain_reason"].as_str().unwrap();
+        assert!(
+            ["kernel_dropped", "interface_dropped", "app_dropped"].contains(&reason),
+            "{c}"
+        );
+        assert!(c["uncertain_connections"].as_u64().unwrap() >= 1);
+        assert!(c["states"]["no_reply"].as_u64().unwrap() >= 1, "{c}");
+    }
+    assert_eq!(
+        live["uncertain_connections"].as_u64().unwrap(),
+        uncertain
+            .iter()
+            .map(|c| c["uncertain_connections"].as_u64().unwrap())
+            .sum::<u64>()
+    );
+}
+
+/// Runs `script` (sh) inside the namespace in a mount namespace of its own,
+/// with `$BIN`, `$D` (a directory shared with the test) and `$M` (a 256 KiB
+/// tmpfs, private to the script) set.
+fn in_small_tmpfs(ns: &Netns, dir: &Path, script: &str) -> Output {
+    let m = dir.join("mnt");
+    std::fs::create_dir_all(&m).unwrap();
+    let full =
+        format!("set -e; mount -t tmpfs -o size=256k,mode=1777 flowlint-test \"$M\"; {script}");
+    ns.exec("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &full])
+        .env("BIN", BIN)
+        .env("D", dir)
+        .env("M", &m)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
+    let Some(ns) = Netns::create("ckpt") else {
+        return;
+    };
+    assert!(
+        have("tcpreplay") && have("unshare"),
+        "tcpreplay or unshare missing"
+    );
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    let d = dir.path();
+    let out = in_small_tmpfs(
+        &ns,
+        d,
+        r#"
+        "$BIN" live -i v1 --format json -o "$M/report.json" --checkpoint 1 --duration 11 --interval 60 2>"$D/stderr" & pid=$!
+        sleep 2.5; cp "$M/report.json" "$D/first.json"
+        tcpreplay -q --topspeed -i v0 "$D/fixture.pcap" >/dev/null
+        sleep 2; cp "$M/report.json" "$D/before.json"
+        head -c 1M /dev/zero > "$M/fill" 2>/dev/null || true
+        sleep 3.5; cp "$M/report.json" "$D/during.json"; ls -a "$M" > "$D/during.ls"
+        rm "$M/fill"; sleep 2; cp "$M/report.json" "$D/after.json"
+        status=0; wait $pid || status=$?; echo $status > "$D/status"
+        cp "$M/report.json" "$D/final.json"
+        "#,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = std::fs::read_to_string(d.join("stderr")).unwrap();
+    let status: i32 = std::fs::read_to_string(d.join("status"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(status == 0 || status == 1, "status {status}: {stderr}");
+    let first = read_json(&d.join("first.json"));
+    assert_eq!(first["live"]["checkpoint"], true);
+    assert_eq!(first["live"]["stopped_by"], "running");
+    assert_eq!(first["schema"], "flowlint.report.v1");
+    // Three checkpoints failed while the disk was full: one line says so.
+    let failing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("cannot write the report"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{stderr}");
+    assert!(failing[0].contains("report.json"), "{stderr}");
+    assert!(failing[0].contains("the file system is full"), "{stderr}");
+    assert_eq!(
+        stderr.matches("the report is written again").count(),
+        1,
+        "{stderr}"
+    );
+    // The previous checkpoint stayed whole, and no temporary file was left.
+    let during = read_json(&d.join("during.json"));
+    assert_eq!(during["live"]["checkpoint"], true);
+    assert!(
+        during["summary"]["packets"].as_u64().unwrap() > 0,
+        "{during}"
+    );
+    let ls = std::fs::read_to_string(d.join("during.ls")).unwrap();
+    assert!(!ls.contains(".tmp"), "{ls}");
+    let after = read_json(&d.join("after.json"));
+    assert!(after["live"]["ended"].as_str() > during["live"]["ended"].as_str());
+    let last = read_json(&d.join("final.json"));
+    assert_eq!(last["live"]["checkpoint"], false);
+    assert_eq!(last["live"]["stopped_by"], "duration");
+    assert_eq!(last["summary"]["packets"], during["summary"]["packets"]);
+    // Same format and fields as the final report.
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&first), keys(&last));
+    assert_eq!(keys(&first["live"]), keys(&last["live"]));
+
+    // A disk still full at the end: the final write fails, status 2.
+    let out = in_small_tmpfs(
+        &ns,
+        d,
+        r#"
+        "$BIN" live -i v1 --format json -o "$M/report.json" --duration 3 2>"$D/stderr2" & pid=$!
+        sleep 1; head -c 1M /dev/zero > "$M/fill" 2>/dev/null || true
+        status=0; wait $pid || status=$?; echo $status > "$D/status2"
+        "#,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = std::fs::read_to_string(d.join("stderr2")).unwrap();
+    let status = std::fs::read_to_string(d.join("status2")).unwrap();
+    assert_eq!(status.trim(), "2", "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("report.json: cannot write the report"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sighup_reopens_the_jsonl_stream_for_logrotate() {
+    let Some(ns) = Netns::create("hup") else {
+        return;
+    };
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    let pcap2 = dir.path().join("broadcasts.pcap");
+    write_broadcast_fixture(&pcap2);
+    let out = dir.path().join("live.jsonl");
+    let rotated = dir.path().join("live.jsonl.1");
+    let child = ns
+        .exec(BIN)
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "jsonl",
+            "-q",
+            "--reply-timeout",
+            "1",
+        ])
+        .args(["--duration", "7", "-o"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    replay(&ns, &pcap, &["--topspeed"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    std::fs::rename(&out, &rotated).unwrap();
+    let kill = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    std::thread::sleep(Duration::from_millis(500));
+    replay(&ns, &pcap2, &["--topspeed"]);
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = |p: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let before = lines(&rotated);
+    let after = lines(&out);
+    let brief = |v: &[serde_json::Value]| {
+        v.iter()
+            .map(|l| format!("{}:{}", l["client"], l["server_port"]))
+            .collect::<Vec<_>>()
+    };
+    // What was decided before the rotation stayed in the rotated file, the
+    // rest (the second replay's session among it) went to the new one.
+    assert!(!before.is_empty(), "{after:?}");
+    assert!(
+        after.iter().any(|l| l["client"] == "192.0.2.31"),
+        "{:?} / before: {:?}",
+        brief(&after),
+        brief(&before)
+    );
+    assert!(before.iter().all(|l| l["client"] != "192.0.2.31"));
+    // Nothing lost, nothing twice: the first replay's 8 connections and the
+    // second's session.
+    assert_eq!(
+        before.len() + after.len(),
+        9,
+        "{:?} / {:?}",
+        brief(&before),
+        brief(&after)
+    );
+}
+
+#[test]
+fn started_as_an_ordinary_user_with_file_capabilities_it_just_runs() {
+    let Some(ns) = Netns::create("setcap") else {
+        return;
+    };
+    assert!(
+        have("setcap") && have("setpriv"),
+        "setcap or setpriv missing"
+    );
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = dir.path().join("fixture.pcap");
+    write_fixture(&pcap);
+    // File capabilities need a copy of the binary that nobody else runs.
+    let bin = dir.path().join("flowlint");
+    std::fs::copy(BIN, &bin).unwrap();
+    let setcap = Command::new("setcap")
+        .args(["cap_net_raw,cap_net_admin=eip"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        setcap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setcap.stderr)
+    );
+    let (_, uid, gid) = default_user();
+    let out = dir.path().join("live.json");
+    let child = ns
+        .exec("setpriv")
+        .args([
+            "--reuid",
+            &uid.to_string(),
+            "--regid",
+            &gid.to_string(),
+            "--clear-groups",
+        ])
+        .arg(&bin)
+        .args([
+            "live",
+            "-i",
+            "v1",
+            "--format",
+            "json",
+            "-q",
+            "--duration",
+            "5",
+            "-o",
+        ])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // `setpriv` execs flowlint in place too.
+    let st = proc_status(child.id());
+    assert_eq!(st["Uid"], format!("{uid}\t{uid}\t{uid}\t{uid}"), "{st:?}");
+    assert_eq!(st["CapEff"], "0000000000000000", "{st:?}");
+    assert_eq!(st["CapPrm"], "0000000000003000", "{st:?}");
+    assert_eq!(st["CapAmb"], "0000000000000000", "{st:?}");
+    assert_eq!(st["Seccomp"], "2", "{st:?}");
+    replay(&ns, &pcap, &["--topspeed"]);
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_json(&out);
+    assert!(
+        report["summary"]["packets"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    let p = &report["live"]["privileges"];
+    assert_eq!(p["user"], serde_json::Value::Null, "not switched: {p}");
+    assert_eq!(p["uid"], uid);
 }

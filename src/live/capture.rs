@@ -3,6 +3,12 @@
 //! This thread never waits on analysis: a full hand-off channel means the
 //! batch is dropped and counted (`app_dropped`), apart from what the kernel
 //! dropped because this thread did not read fast enough (`kernel_dropped`).
+//! Either way the engine is told when ([`Msg::Dropped`]), so the verdicts of
+//! connections open then can say they are uncertain.
+//!
+//! An interface that goes down or disappears does not end the capture: the
+//! handle is closed, the engine told ([`Link::Down`]), and the interface
+//! opened again with back-off once the system says it is back ([`Link::Up`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -59,22 +65,74 @@ struct Widen {
 }
 
 impl Widen {
-    fn update(&mut self, stat: pcap::Stat, c: &Counters) {
+    /// Adds what changed since the last call; returns the new kernel and
+    /// interface drops.
+    fn update(&mut self, stat: pcap::Stat, c: &Counters) -> (u64, u64) {
         let now = (stat.received, stat.dropped, stat.if_dropped);
         let before = self.last.unwrap_or((0, 0, 0));
         self.last = Some(now);
         let add = |a: &AtomicU64, new: u32, old: u32| {
-            a.fetch_add(u64::from(new.wrapping_sub(old)), Ordering::Relaxed);
+            let d = u64::from(new.wrapping_sub(old));
+            a.fetch_add(d, Ordering::Relaxed);
+            d
         };
         add(&c.kernel_received, now.0, before.0);
-        add(&c.kernel_dropped, now.1, before.1);
-        add(&c.interface_dropped, now.2, before.2);
+        (
+            add(&c.kernel_dropped, now.1, before.1),
+            add(&c.interface_dropped, now.2, before.2),
+        )
+    }
+}
+
+/// Where the capture stands with its interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// The capture stopped delivering (`reason`: libpcap's error, or the
+    /// interface's state) at `at_ns` (wall clock); reopening has begun.
+    Down { at_ns: i64, reason: String },
+    /// Capturing again at `at_ns`, after `attempts` reopen attempts.
+    Up { at_ns: i64, attempts: u32 },
+    /// A reopen attempt failed otherwise than the one before (said once,
+    /// not at every attempt).
+    Retrying { error: String },
+}
+
+/// Packets lost between `from_ns` and `to_ns` (the packets' clock, which is
+/// the kernel's wall clock on a live capture).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Drop {
+    pub from_ns: i64,
+    pub to_ns: i64,
+    pub kernel: u64,
+    pub interface: u64,
+    pub app: u64,
+}
+
+impl Drop {
+    fn merge(&mut self, other: Drop) {
+        if self.total() == 0 {
+            *self = other;
+            return;
+        }
+        self.from_ns = self.from_ns.min(other.from_ns);
+        self.to_ns = self.to_ns.max(other.to_ns);
+        self.kernel += other.kernel;
+        self.interface += other.interface;
+        self.app += other.app;
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.kernel + self.interface + self.app
     }
 }
 
 /// What the capture thread hands to the engine.
 pub(crate) enum Msg {
     Packets(Vec<PacketMeta>),
+    /// Packets were lost: connections open then may lack their answer.
+    Dropped(Drop),
+    /// The interface went away or came back.
+    Link(Link),
     /// The capture stopped; `Some` says why if it was not asked to.
     Ended {
         error: Option<String>,
@@ -82,24 +140,78 @@ pub(crate) enum Msg {
     },
 }
 
-/// Runs the capture loop until `stop` is set or libpcap fails.
+/// How the capture is opened again after an outage.
+#[derive(Clone, Debug)]
+pub(crate) struct Reopen {
+    pub interface: String,
+    pub buffer_mb: u32,
+    pub filter: String,
+}
+
+/// First wait before reopening; doubled after each failed attempt up to
+/// [`BACKOFF_MAX`] (a flapping port is not hammered, a port back after a
+/// second is captured again within a fraction of one).
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often the interface's state and libpcap's counters are read.
+const POLL: Duration = Duration::from_millis(500);
+/// [`POLL`] in nanoseconds: how much earlier than it was noticed an outage
+/// may have begun.
+pub(crate) const POLL_NS: i64 = 500_000_000;
+
+fn wall_ns() -> i64 {
+    super::wall_ns()
+}
+
+/// Is the interface there and able to carry packets? `None` where the
+/// system does not say (not Linux); libpcap's errors still tell then.
+pub(crate) fn link_down(interface: &str) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let path = format!("/sys/class/net/{interface}/operstate");
+    match std::fs::read_to_string(&path) {
+        // `lowerlayerdown`: up, but its carrier (a veth's peer, a bond's
+        // slaves) is down; `unknown` is what tun and loopback always say.
+        Ok(state) => match state.trim() {
+            s @ ("down" | "lowerlayerdown" | "notpresent") => Some(format!("link {s}")),
+            _ => None,
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("interface deleted".to_string()),
+        Err(_) => None,
+    }
+}
+
+/// Runs the capture loop until `stop` is set; an interface that goes away
+/// is reopened with back-off until it is back (or `stop`).
 pub(crate) fn run(
-    mut cap: Capture<Active>,
+    cap: Capture<Active>,
     linktype: u32,
+    reopen: Reopen,
     tx: Sender<Msg>,
     recycle: Receiver<Vec<PacketMeta>>,
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
 ) {
+    let mut cap = Some(cap);
     let mut batch: Vec<PacketMeta> = Vec::with_capacity(BATCH);
     let mut batch_started = Instant::now();
     let mut skipped = SkipCounts::default();
     let mut widen = Widen::default();
-    let mut last_stats = Instant::now();
-    let mut error = None;
+    let mut last_poll = Instant::now();
+    let mut last_poll_ns = wall_ns();
     let mut packets = 0u64;
     let mut bytes = 0u64;
-    let send = |batch: &mut Vec<PacketMeta>| {
+    // Control messages wait here while the channel is full (they must
+    // arrive, and in order); packets never wait.
+    let mut control: std::collections::VecDeque<Msg> = Default::default();
+    let mut dropped = Drop::default();
+    // Reopen state while the interface is away.
+    let mut attempts = 0u32;
+    let mut next_try = Instant::now();
+    let mut backoff = BACKOFF_MIN;
+    let mut last_error = String::new();
+    let send = |batch: &mut Vec<PacketMeta>, dropped: &mut Drop| {
         if batch.is_empty() {
             return;
         }
@@ -114,6 +226,14 @@ pub(crate) fn run(
                 counters
                     .app_dropped
                     .fetch_add(lost.len() as u64, Ordering::Relaxed);
+                if let (Some(first), Some(last)) = (lost.first(), lost.last()) {
+                    dropped.merge(Drop {
+                        from_ns: first.ts_ns,
+                        to_ns: last.ts_ns,
+                        app: lost.len() as u64,
+                        ..Drop::default()
+                    });
+                }
                 // Reuse the allocation rather than free it and allocate anew.
                 lost.clear();
                 *batch = lost;
@@ -122,7 +242,53 @@ pub(crate) fn run(
         }
     };
     while !stop.load(Ordering::Relaxed) {
-        match cap.next_packet() {
+        let Some(live) = cap.as_mut() else {
+            // The interface is away: try again when the back-off allows
+            // and the system says it is back.
+            std::thread::sleep(IDLE_SLEEP.max(Duration::from_millis(20)));
+            flush_control(&tx, &mut control);
+            if Instant::now() < next_try || link_down(&reopen.interface).is_some() {
+                continue;
+            }
+            attempts += 1;
+            match super::privileges::with_capture_capabilities(|| {
+                open(&reopen.interface, reopen.buffer_mb, &reopen.filter)
+            }) {
+                Ok((c, lt)) if lt == linktype => {
+                    cap = Some(c);
+                    widen = Widen::default();
+                    control.push_back(Msg::Link(Link::Up {
+                        at_ns: wall_ns(),
+                        attempts,
+                    }));
+                    flush_control(&tx, &mut control);
+                    attempts = 0;
+                    backoff = BACKOFF_MIN;
+                    last_error.clear();
+                    last_poll = Instant::now();
+                    last_poll_ns = wall_ns();
+                }
+                other => {
+                    let error = match other {
+                        // A re-created interface of another link type would
+                        // be decoded wrongly: wait for the right one.
+                        Ok((_, lt)) => format!("link type {lt}, not {linktype} as before"),
+                        Err(e) => e,
+                    };
+                    if error != last_error {
+                        control.push_back(Msg::Link(Link::Retrying {
+                            error: error.clone(),
+                        }));
+                        last_error = error;
+                    }
+                    next_try = Instant::now() + backoff;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+            continue;
+        };
+        let mut went_down = None;
+        match live.next_packet() {
             Ok(p) => {
                 let h = p.header;
                 // `timeval` fields are i64 on 64-bit Linux but 32-bit elsewhere
@@ -140,7 +306,7 @@ pub(crate) fn run(
                         }
                         batch.push(meta);
                         if batch.len() >= BATCH {
-                            send(&mut batch);
+                            send(&mut batch, &mut dropped);
                         }
                     }
                     Err(skip) => skipped.add(skip),
@@ -153,7 +319,7 @@ pub(crate) fn run(
                     packets = 0;
                     bytes = 0;
                     if !batch.is_empty() && batch_started.elapsed() >= FLUSH_AFTER {
-                        send(&mut batch);
+                        send(&mut batch, &mut dropped);
                     }
                 }
             }
@@ -165,35 +331,103 @@ pub(crate) fn run(
                 counters.bytes.fetch_add(bytes, Ordering::Relaxed);
                 packets = 0;
                 bytes = 0;
-                send(&mut batch);
+                send(&mut batch, &mut dropped);
             }
             Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => {
-                error = Some(format!("capture stopped: {e}"));
-                break;
-            }
+            // Whatever libpcap says (the interface went down, disappeared,
+            // a read failed), the remedy is the same: a new handle.
+            Err(e) => went_down = Some(e.to_string()),
         }
-        if last_stats.elapsed() >= Duration::from_millis(500) {
-            last_stats = Instant::now();
-            if let Ok(stat) = cap.stats() {
-                widen.update(stat, &counters);
+        if went_down.is_none() && last_poll.elapsed() >= POLL {
+            went_down = link_down(&reopen.interface);
+        }
+        if last_poll.elapsed() >= POLL || went_down.is_some() {
+            let now_ns = wall_ns();
+            if let Some(live) = cap.as_mut() {
+                if let Ok(stat) = live.stats() {
+                    let (k, i) = widen.update(stat, &counters);
+                    if k + i > 0 {
+                        dropped.merge(Drop {
+                            from_ns: last_poll_ns,
+                            to_ns: now_ns,
+                            kernel: k,
+                            interface: i,
+                            app: 0,
+                        });
+                    }
+                }
             }
-            if !batch.is_empty() && batch_started.elapsed() >= FLUSH_AFTER {
-                send(&mut batch);
+            last_poll = Instant::now();
+            last_poll_ns = now_ns;
+            if !batch.is_empty() && (batch_started.elapsed() >= FLUSH_AFTER || went_down.is_some())
+            {
+                send(&mut batch, &mut dropped);
             }
+            if dropped.total() > 0 {
+                control.push_back(Msg::Dropped(std::mem::take(&mut dropped)));
+            }
+            if let Some(reason) = went_down {
+                cap = None;
+                control.push_back(Msg::Link(Link::Down {
+                    at_ns: now_ns,
+                    reason,
+                }));
+                attempts = 0;
+                backoff = BACKOFF_MIN;
+                next_try = Instant::now() + backoff;
+            }
+            flush_control(&tx, &mut control);
         }
     }
     counters.packets.fetch_add(packets, Ordering::Relaxed);
     counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-    if let Ok(stat) = cap.stats() {
-        widen.update(stat, &counters);
+    if let Some(live) = cap.as_mut() {
+        if let Ok(stat) = live.stats() {
+            let (k, i) = widen.update(stat, &counters);
+            if k + i > 0 {
+                dropped.merge(Drop {
+                    from_ns: last_poll_ns,
+                    to_ns: wall_ns(),
+                    kernel: k,
+                    interface: i,
+                    app: 0,
+                });
+            }
+        }
     }
     // The last batch and the end message must arrive: block for them (the
     // engine drains the channel until it sees `Ended`).
     if !batch.is_empty() {
         let _ = tx.send(Msg::Packets(batch));
     }
-    let _ = tx.send(Msg::Ended { error, skipped });
+    if dropped.total() > 0 {
+        control.push_back(Msg::Dropped(dropped));
+    }
+    for msg in control {
+        let _ = tx.send(msg);
+    }
+    // Outages are not errors: they are reported as outages.
+    let _ = tx.send(Msg::Ended {
+        error: None,
+        skipped,
+    });
+}
+
+/// Sends what waits in `control` as far as the channel has room.
+fn flush_control(tx: &Sender<Msg>, control: &mut std::collections::VecDeque<Msg>) {
+    while let Some(msg) = control.pop_front() {
+        match tx.try_send(msg) {
+            Ok(()) => {}
+            Err(TrySendError::Full(msg)) => {
+                control.push_front(msg);
+                return;
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                control.clear();
+                return;
+            }
+        }
+    }
 }
 
 /// Opens and configures the capture; errors are one actionable line.

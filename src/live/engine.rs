@@ -21,6 +21,7 @@ use crate::flow::{ConnKey, ConnRecord, FlowConfig, FlowTable, State};
 use crate::inventory::Inventory;
 use crate::report::jsonl;
 use crate::report::words::{ReasonText, Words};
+use crate::report::{LossCause, Uncertain};
 use crate::time::Rfc3339;
 
 /// Connections the live flow table has room for from the start.
@@ -32,6 +33,20 @@ const SECOND: i64 = 1_000_000_000;
 /// at most this often (an agent retrying every minute for days would
 /// otherwise flood the terminal).
 const REPEAT_NS: i64 = 600 * SECOND;
+
+/// Loss intervals kept to judge connections against: a few per interval of
+/// drops; when full the two oldest merge (wider, never forgotten early).
+const MAX_LOSSES: usize = 4096;
+/// A loss this old can no longer overlap an unanswered attempt's window.
+const LOSS_KEEP_NS: i64 = 3600 * SECOND;
+
+/// A time when packets were not seen (`to_ns` = `i64::MAX`: still going on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Loss {
+    pub from_ns: i64,
+    pub to_ns: i64,
+    pub cause: LossCause,
+}
 
 /// What the engine prints as it decides.
 pub(crate) enum Emit {
@@ -78,6 +93,9 @@ struct Cached {
 struct Printed {
     verdict: Verdict,
     state: State,
+    /// Printed as possibly lost at the capture point (a certain finding of
+    /// the same conversation is news).
+    uncertain: bool,
     at_ns: i64,
 }
 
@@ -113,6 +131,10 @@ pub(crate) struct Engine<'a> {
     pub(crate) processed: u64,
     /// Writing findings failed (e.g. stdout closed): stop trying.
     out_failed: bool,
+    /// When packets were lost (drops, outages), oldest first.
+    losses: std::collections::VecDeque<Loss>,
+    /// Conversations with unanswered connections open during a loss.
+    pub(crate) uncertain: std::collections::BTreeMap<ConvKey, Uncertain>,
 }
 
 impl<'a> Engine<'a> {
@@ -170,7 +192,64 @@ impl<'a> Engine<'a> {
             late_packets: 0,
             processed: 0,
             out_failed: false,
+            losses: Default::default(),
+            uncertain: Default::default(),
         }
+    }
+
+    /// Packets were lost between `from_ns` and `to_ns` (`i64::MAX`: until
+    /// [`Engine::loss_ends`]).
+    pub(crate) fn lost(&mut self, from_ns: i64, to_ns: i64, cause: LossCause) {
+        if self.losses.len() >= MAX_LOSSES {
+            if let (Some(a), Some(b)) = (self.losses.pop_front(), self.losses.pop_front()) {
+                self.losses.push_front(Loss {
+                    from_ns: a.from_ns.min(b.from_ns),
+                    to_ns: a.to_ns.max(b.to_ns),
+                    cause: b.cause,
+                });
+            }
+        }
+        self.losses.push_back(Loss {
+            from_ns,
+            to_ns,
+            cause,
+        });
+    }
+
+    /// An open-ended loss (an outage) ends at `at_ns`.
+    pub(crate) fn loss_ends(&mut self, at_ns: i64, cause: LossCause) {
+        if let Some(l) = self
+            .losses
+            .iter_mut()
+            .rev()
+            .find(|l| l.cause == cause && l.to_ns == i64::MAX)
+        {
+            l.to_ns = at_ns;
+        }
+    }
+
+    /// Replaces the connection stream's writer (SIGHUP: the file was rotated).
+    pub(crate) fn reopen_output(&mut self, out: Box<dyn Write + 'a>) {
+        self.flush();
+        self.out = out;
+        self.out_failed = false;
+    }
+
+    /// The loss that may have hidden this unanswered connection's answer:
+    /// one overlapping the time from its first attempt to its reply
+    /// timeout after the last. Answered, refused, reset connections are
+    /// certain whatever was lost: what decided them was seen.
+    fn loss_of(&self, rec: &ConnRecord) -> Option<LossCause> {
+        if !matches!(rec.state, State::NoReply | State::Unanswered) {
+            return None;
+        }
+        let from = rec.first_ns;
+        let to = rec.last_ns.saturating_add(self.config.reply_timeout_ns);
+        self.losses
+            .iter()
+            .rev()
+            .find(|l| l.from_ns <= to && l.to_ns >= from)
+            .map(|l| l.cause)
     }
 
     /// Applies one packet.
@@ -214,6 +293,13 @@ impl<'a> Engine<'a> {
         }
         let now = self.flows.clock_ns();
         self.tombstones.retain(|_, t| t.until_ns >= now);
+        while self
+            .losses
+            .front()
+            .is_some_and(|l| l.to_ns < now.saturating_sub(LOSS_KEEP_NS))
+        {
+            self.losses.pop_front();
+        }
         self.flush();
     }
 
@@ -273,6 +359,15 @@ impl<'a> Engine<'a> {
         if early {
             self.bury(&rec, isn);
         }
+        let loss = self.loss_of(&rec);
+        if let Some(cause) = loss {
+            let u = self.uncertain.entry(key).or_insert(Uncertain {
+                cause,
+                connections: 0,
+            });
+            u.cause = cause;
+            u.connections += 1;
+        }
         let (verdict, _) = self.verdict(key);
         match self.emit {
             Emit::Nothing => {}
@@ -301,14 +396,24 @@ impl<'a> Engine<'a> {
                 )
                 .is_ok()
                 {
+                    if let Some(cause) = loss {
+                        mark_uncertain(&mut line, cause);
+                    }
                     self.write_bytes(&line);
                 }
             }
             Emit::Findings { color, lang } => {
-                if verdict.is_finding() && self.should_print(key, verdict, &rec) {
+                if verdict.is_finding() && self.should_print(key, verdict, &rec, loss.is_some()) {
                     if let Some((classification, i)) = self.classify_one(key) {
-                        let line =
-                            finding_line(&rec, self.catalogs, &classification, i, color, lang);
+                        let line = finding_line(
+                            &rec,
+                            self.catalogs,
+                            &classification,
+                            i,
+                            color,
+                            lang,
+                            loss,
+                        );
                         self.write_line(&line);
                     }
                 }
@@ -331,11 +436,20 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn should_print(&mut self, key: ConvKey, verdict: Verdict, rec: &ConnRecord) -> bool {
+    fn should_print(
+        &mut self,
+        key: ConvKey,
+        verdict: Verdict,
+        rec: &ConnRecord,
+        uncertain: bool,
+    ) -> bool {
         let now = rec.last_ns;
         match self.printed.get(&key) {
             Some(p)
-                if p.verdict == verdict && p.state == rec.state && now - p.at_ns < REPEAT_NS =>
+                if p.verdict == verdict
+                    && p.state == rec.state
+                    && p.uncertain == uncertain
+                    && now - p.at_ns < REPEAT_NS =>
             {
                 false
             }
@@ -345,6 +459,7 @@ impl<'a> Engine<'a> {
                     Printed {
                         verdict,
                         state: rec.state,
+                        uncertain,
                         at_ns: now,
                     },
                 );
@@ -484,6 +599,19 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Adds `"uncertain": true` and its reason to one JSONL connection line
+/// (an object on one line, ending in `}` and a newline).
+fn mark_uncertain(line: &mut Vec<u8>, cause: LossCause) {
+    let end = line.iter().rposition(|&b| b == b'}');
+    if let Some(end) = end {
+        let tail = line.split_off(end);
+        line.extend_from_slice(b",\"uncertain\":true,\"uncertain_reason\":\"");
+        line.extend_from_slice(cause.as_str().as_bytes());
+        line.push(b'"');
+        line.extend_from_slice(&tail);
+    }
+}
+
 /// Is this packet a straggler of the buried connection?
 fn absorbs(t: &Tombstone, pkt: &PacketMeta) -> bool {
     let from_client = (pkt.src, pkt.src_port) == t.client;
@@ -516,12 +644,16 @@ fn finding_line(
     index: usize,
     color: bool,
     lang: crate::report::lang::Lang,
+    loss: Option<LossCause>,
 ) -> String {
     use crate::report::words;
     let c = &classification.conversations[index];
-    let verdict = match lang {
-        crate::report::lang::Lang::En => c.verdict.as_str().to_uppercase(),
-        crate::report::lang::Lang::Ja => words::verdict(c.verdict, lang).to_string(),
+    let verdict = match (lang, loss) {
+        // Not a certain `blocked`: the answer may have come and gone unseen.
+        (crate::report::lang::Lang::En, Some(_)) => "POSSIBLY-LOST".to_string(),
+        (crate::report::lang::Lang::Ja, Some(_)) => "取りこぼしの可能性".to_string(),
+        (crate::report::lang::Lang::En, None) => c.verdict.as_str().to_uppercase(),
+        (crate::report::lang::Lang::Ja, None) => words::verdict(c.verdict, lang).to_string(),
     };
     let verdict = if color {
         let code = match c.verdict {
@@ -537,13 +669,17 @@ fn finding_line(
         IpAddr::V4(_) => format!("{a}:{p}"),
         IpAddr::V6(_) => format!("[{a}]:{p}"),
     };
-    let reason = ReasonText {
-        words: Words {
-            catalogs,
-            hosts: &classification.hosts,
-            lang,
-        },
-        conv: c,
+    let reason = match loss {
+        Some(cause) => cause.possibly_lost(lang).to_string(),
+        None => ReasonText {
+            words: Words {
+                catalogs,
+                hosts: &classification.hosts,
+                lang,
+            },
+            conv: c,
+        }
+        .to_string(),
     };
     format!(
         "{} {verdict} {} -> {}/{} {}{}: {reason}",
@@ -685,6 +821,95 @@ mod tests {
         engine.settle(T0 + 10 * SECOND);
         assert_eq!(engine.decided, 2);
         assert_eq!(out.lines().len(), 1);
+    }
+
+    #[test]
+    fn an_unanswered_attempt_open_during_a_drop_is_possibly_lost_not_blocked() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(
+            &catalogs,
+            3 * SECOND,
+            Emit::Findings {
+                color: false,
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
+        // Dropped while the first attempt waited; the second began after.
+        engine.lost(T0 + SECOND, T0 + 2 * SECOND, LossCause::KernelDropped);
+        engine.packet(&syn(T0, port, 7));
+        engine.packet(&PacketMeta {
+            src_port: 40001,
+            ..syn(T0 + 6 * SECOND, port, 8)
+        });
+        engine.settle(T0 + 20 * SECOND);
+        let lines = out.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let lost = lines
+            .iter()
+            .find(|l| l.contains(" POSSIBLY-LOST 10.0.0.5:40000 "))
+            .unwrap_or_else(|| panic!("{lines:?}"));
+        assert!(
+            lost.contains("possibly lost at the capture point: the kernel dropped packets"),
+            "{lost}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains(" BLOCKED 10.0.0.5:40001 ")),
+            "{lines:?}"
+        );
+        let u = engine.uncertain.values().next().copied().unwrap();
+        assert_eq!((u.cause, u.connections), (LossCause::KernelDropped, 1));
+    }
+
+    #[test]
+    fn an_outage_marks_attempts_until_it_ends_and_answered_ones_never() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Connections, &out);
+        engine.lost(T0 + SECOND, i64::MAX, LossCause::Outage);
+        engine.packet(&syn(T0, port, 7));
+        // Refused: the RST was seen, the verdict is certain.
+        engine.packet(&PacketMeta {
+            src_port: 40002,
+            ..syn(T0, port, 9)
+        });
+        engine.packet(&PacketMeta {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.5".parse().unwrap(),
+            src_port: port,
+            dst_port: 40002,
+            tcp_flags: TcpFlags::from_bits(0x14),
+            ack: 10,
+            ts_ns: T0 + SECOND / 100,
+            ..syn(T0, port, 0)
+        });
+        engine.loss_ends(T0 + 30 * SECOND, LossCause::Outage);
+        // After the outage: certain again.
+        engine.packet(&PacketMeta {
+            src_port: 40003,
+            ..syn(T0 + 40 * SECOND, port, 11)
+        });
+        engine.finish(T0 + 60 * SECOND);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let by_port = |p: u64| {
+            lines
+                .iter()
+                .find(|l| l["client_port"] == p)
+                .unwrap_or_else(|| panic!("{lines:?}"))
+        };
+        assert_eq!(by_port(40000)["state"], "no_reply");
+        assert_eq!(by_port(40000)["uncertain"], true);
+        assert_eq!(by_port(40000)["uncertain_reason"], "outage");
+        assert_eq!(by_port(40002)["state"], "refused");
+        assert!(by_port(40002).get("uncertain").is_none());
+        assert!(by_port(40003).get("uncertain").is_none());
     }
 
     #[test]

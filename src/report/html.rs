@@ -401,6 +401,35 @@ impl Page<'_, '_> {
                 live.interface_dropped,
                 live.app_dropped
             );
+            // What makes some of its verdicts uncertain, and whether the run goes on.
+            let mut extra = Vec::new();
+            if !live.outages.is_empty() {
+                let secs: f64 = live
+                    .outages
+                    .iter()
+                    .map(|o| (o.end_ns.unwrap_or(live.ended_ns) - o.start_ns).max(0) as f64 / 1e9)
+                    .sum();
+                extra.push(format!(
+                    "{} down for {secs:.1} s",
+                    plural(live.outages.len() as u64, "outage", "outages")
+                ));
+            }
+            let uncertain: u64 = live.uncertain.values().map(|u| u.connections).sum();
+            if uncertain > 0 {
+                extra.push(format!(
+                    "{} possibly lost at the capture point",
+                    plural(uncertain, "unanswered connection", "unanswered connections")
+                ));
+            }
+            if live.checkpoint {
+                extra.push(format!(
+                    "checkpoint of a capture still running ({} open)",
+                    live.open_connections
+                ));
+            }
+            if !extra.is_empty() {
+                let _ = write!(self.s, "<dd>{}</dd>", Esc(&extra.join("; ")));
+            }
         }
         let _ = write!(
             self.s,

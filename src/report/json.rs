@@ -399,6 +399,13 @@ impl ConversationView<'_, '_> {
         if let Some(fix) = super::fix::Fix::of(o, c) {
             m.value("fix", &super::fix::FixView(&fix, o.lang))?;
         }
+        // Live only: unanswered connections whose answer may have been lost
+        // at the capture point (drops, an outage).
+        if let Some(u) = o.live.as_ref().and_then(|l| l.uncertain.get(&key)) {
+            m.raw("uncertain", b"true");
+            m.str("uncertain_reason", u.cause.as_str());
+            m.uint("uncertain_connections", u.connections);
+        }
         m.end();
         Ok(())
     }
@@ -627,6 +634,22 @@ impl Serialize for LiveView<'_> {
         let l = self.0;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("app_dropped", &l.app_dropped)?;
+        m.serialize_entry("checkpoint", &l.checkpoint)?;
+        m.serialize_entry(
+            "drop_intervals",
+            &Seq(|| {
+                l.drop_intervals.iter().map(|d| {
+                    serde_json::json!({
+                        "start": Rfc3339(d.start_ns).to_string(),
+                        "end": Rfc3339(d.end_ns).to_string(),
+                        "kernel": d.kernel,
+                        "interface": d.interface,
+                        "app": d.app,
+                    })
+                })
+            }),
+        )?;
+        m.serialize_entry("drop_intervals_omitted", &l.drop_intervals_omitted)?;
         m.serialize_entry("duration_s", &l.duration_s)?;
         m.serialize_entry("ended", &AsText(Rfc3339(l.ended_ns)))?;
         m.serialize_entry("filter", &l.filter)?;
@@ -636,8 +659,39 @@ impl Serialize for LiveView<'_> {
         m.serialize_entry("kernel_received", &l.kernel_received)?;
         m.serialize_entry("late_packets", &l.late_packets)?;
         m.serialize_entry("linktype", &l.linktype)?;
+        m.serialize_entry("open_connections", &l.open_connections)?;
+        m.serialize_entry(
+            "outages",
+            &Seq(|| {
+                l.outages.iter().map(|o| {
+                    let end = o.end_ns.unwrap_or(l.ended_ns);
+                    serde_json::json!({
+                        "start": Rfc3339(o.start_ns).to_string(),
+                        "end": o.end_ns.map(|e| Rfc3339(e).to_string()),
+                        "duration_s": ((end - o.start_ns).max(0) as f64 / 1e6).round() / 1e3,
+                        "reason": o.reason,
+                        "reopen_attempts": o.attempts,
+                    })
+                })
+            }),
+        )?;
+        let p = &l.privileges;
+        m.serialize_entry(
+            "privileges",
+            &serde_json::json!({
+                "user": p.user,
+                "uid": p.uid,
+                "gid": p.gid,
+                "reopen_capabilities": p.reopen_capabilities,
+                "seccomp_syscalls": p.seccomp_syscalls,
+            }),
+        )?;
         m.serialize_entry("started", &AsText(Rfc3339(l.started_ns)))?;
         m.serialize_entry("stopped_by", l.stopped_by.as_str())?;
+        m.serialize_entry(
+            "uncertain_connections",
+            &l.uncertain.values().map(|u| u.connections).sum::<u64>(),
+        )?;
         m.end()
     }
 }

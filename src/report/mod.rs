@@ -152,6 +152,8 @@ pub enum StopCause {
     Duration,
     Signal,
     CaptureError,
+    /// Not stopped: a checkpoint of a capture still running.
+    Running,
 }
 
 impl StopCause {
@@ -160,8 +162,105 @@ impl StopCause {
             StopCause::Duration => "duration",
             StopCause::Signal => "signal",
             StopCause::CaptureError => "capture error",
+            StopCause::Running => "running",
         }
     }
+}
+
+/// Why a live verdict may be wrong: packets that could hold its answer
+/// were not seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LossCause {
+    /// The interface was down or gone.
+    Outage,
+    /// The kernel's capture buffer overflowed (`--buffer-mb`).
+    KernelDropped,
+    /// The network interface dropped them.
+    InterfaceDropped,
+    /// flowlint's engine fell behind and dropped decoded packets.
+    AppDropped,
+}
+
+impl LossCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossCause::Outage => "outage",
+            LossCause::KernelDropped => "kernel_dropped",
+            LossCause::InterfaceDropped => "interface_dropped",
+            LossCause::AppDropped => "app_dropped",
+        }
+    }
+
+    /// Why an unanswered attempt may not be blocked at all, in words.
+    pub fn possibly_lost(self, lang: lang::Lang) -> &'static str {
+        match self {
+            LossCause::Outage => crate::term!(
+                lang,
+                "possibly lost at the capture point: the interface was down while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にインタフェースが停止していました"
+            ),
+            LossCause::KernelDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: the kernel dropped packets while it waited for an answer (a larger --buffer-mb helps)",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にカーネルがパケットを取りこぼしました（--buffer-mb を大きくしてください）"
+            ),
+            LossCause::InterfaceDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: the network interface dropped packets while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間にネットワークインタフェースがパケットを取りこぼしました"
+            ),
+            LossCause::AppDropped => crate::term!(
+                lang,
+                "possibly lost at the capture point: flowlint fell behind and dropped packets while it waited for an answer",
+                "キャプチャ地点での取りこぼしの可能性があります。応答を待つ間に flowlint の処理が追いつかずパケットを取りこぼしました"
+            ),
+        }
+    }
+}
+
+/// The unanswered connections of a conversation whose answer may have been
+/// lost at the capture point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uncertain {
+    /// The cause of the latest such connection.
+    pub cause: LossCause,
+    /// `no_reply`/`unanswered` connections open while packets were lost.
+    pub connections: u64,
+}
+
+/// A time the interface was down or gone (live).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub start_ns: i64,
+    /// `None`: still down when the report was written.
+    pub end_ns: Option<i64>,
+    /// What said so: libpcap's error or the interface's state.
+    pub reason: String,
+    /// Reopen attempts until it was back.
+    pub attempts: u32,
+}
+
+/// Drops of one summary interval (live, only intervals with drops).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DropInterval {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub kernel: u64,
+    pub interface: u64,
+    pub app: u64,
+}
+
+/// Who the live capture ran as after opening the interface.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LivePrivileges {
+    /// The user switched to (`None`: not switched).
+    pub user: Option<String>,
+    pub uid: u32,
+    pub gid: u32,
+    /// Capabilities left permitted (never effective) to reopen the interface.
+    pub reopen_capabilities: Vec<String>,
+    /// System calls the seccomp filter allows (`None`: no filter).
+    pub seccomp_syscalls: Option<usize>,
 }
 
 /// What a live capture adds to its final report.
@@ -180,6 +279,17 @@ pub struct LiveStats {
     pub app_dropped: u64,
     pub late_packets: u64,
     pub stopped_by: StopCause,
+    /// A periodic checkpoint, not the final report.
+    pub checkpoint: bool,
+    /// Connections still open (not in this report) when it was written.
+    pub open_connections: u64,
+    pub outages: Vec<Outage>,
+    /// Intervals left out of `drop_intervals` (the list is bounded).
+    pub drop_intervals_omitted: u64,
+    pub drop_intervals: Vec<DropInterval>,
+    /// Conversations with connections whose answer may have been lost.
+    pub uncertain: std::collections::BTreeMap<crate::classify::ConvKey, Uncertain>,
+    pub privileges: LivePrivileges,
 }
 
 impl<'a> Outcome<'a> {

@@ -1028,9 +1028,70 @@ impl Exporter for Text {
                 app = live.app_dropped,
             );
             writeln!(out, "{line}")?;
+            live_details(out, live, lang)?;
         }
         Ok(())
     }
+}
+
+/// What else a live report says: outages, the intervals with drops, the
+/// verdicts they make uncertain, and whether this is a checkpoint.
+fn live_details(out: &mut dyn Write, live: &super::LiveStats, lang: Lang) -> io::Result<()> {
+    if live.checkpoint {
+        let line = tr!(
+            lang,
+            "Checkpoint of a capture still running ({open} connections open, not in this report yet)",
+            "実行中のキャプチャのチェックポイントです（追跡中の接続 {open} 件はまだ含まれません）",
+            open = live.open_connections
+        );
+        writeln!(out, "{line}")?;
+    }
+    for o in &live.outages {
+        let line = match o.end_ns {
+            Some(end) => tr!(
+                lang,
+                "Outage from {start} for {secs:.1} s ({reason}; reopened after {attempts} attempts)",
+                "停止: {start} から {secs:.1} 秒（{reason}。開き直し {attempts} 回）",
+                start = crate::time::Rfc3339(o.start_ns),
+                secs = (end - o.start_ns) as f64 / 1e9,
+                reason = o.reason,
+                attempts = o.attempts
+            ),
+            None => tr!(
+                lang,
+                "Outage from {start}, still going on ({reason})",
+                "停止: {start} から継続中（{reason}）",
+                start = crate::time::Rfc3339(o.start_ns),
+                reason = o.reason
+            ),
+        };
+        writeln!(out, "{line}")?;
+    }
+    for d in &live.drop_intervals {
+        let line = tr!(
+            lang,
+            "Dropped {start} – {end}: kernel {kernel}, interface {nic}, flowlint {app}",
+            "取りこぼし {start} – {end}: カーネル {kernel}、インタフェース {nic}、flowlint {app}",
+            start = crate::time::Rfc3339(d.start_ns),
+            end = crate::time::Rfc3339(d.end_ns),
+            kernel = d.kernel,
+            nic = d.interface,
+            app = d.app
+        );
+        writeln!(out, "{line}")?;
+    }
+    let uncertain: u64 = live.uncertain.values().map(|u| u.connections).sum();
+    if uncertain > 0 {
+        let line = tr!(
+            lang,
+            "Uncertain: {n} unanswered connections in {convs} conversations may have lost their answer at the capture point",
+            "不確か: 通信 {convs} 件の無応答の接続 {n} 件は、キャプチャ地点で応答を取りこぼした可能性があります",
+            n = uncertain,
+            convs = live.uncertain.len()
+        );
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// First and last packet of the analysis (conversations and broadcasts).
@@ -1271,6 +1332,10 @@ fn conversation(
         }
         .to_string();
         para(out, ctx.width, "      ", 6, &reason)?;
+    }
+    // Live only: the answer may have come and gone unseen.
+    if let Some(u) = o.live.as_ref().and_then(|l| l.uncertain.get(&k)) {
+        para(out, ctx.width, "      ", 6, u.cause.possibly_lost(lang))?;
     }
     if let Some(by) = c.conv.icmp_reporter() {
         let line = tr!(lang, "      blocked by {by}", "      遮断元 {by}", by = by);

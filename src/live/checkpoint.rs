@@ -1,0 +1,185 @@
+//! Writing live's report so that a crash, a power cut or a full disk loses
+//! at most one checkpoint interval.
+//!
+//! The report is rendered into memory first, then written to a temporary
+//! file beside the output, flushed to the disk (`fsync`), renamed over the
+//! output and the directory synced: a reader — or the machine after a power
+//! cut — sees the previous report or the whole new one. A write that fails
+//! (ENOSPC, EACCES, a read-only remount) removes its temporary file and
+//! leaves the previous report as it was; the caller says so once and tries
+//! again at the next checkpoint.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One failed write: the file, what failed, and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot write the report ({step}: {source}); {}", fix.text(crate::report::lang::Lang::En))]
+pub struct CheckpointError {
+    pub path: String,
+    pub step: &'static str,
+    pub source: std::io::Error,
+    pub fix: Fix,
+}
+
+/// What to do about a failed write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fix {
+    FreeSpace,
+    Permissions,
+    Remount,
+    Other,
+}
+
+impl Fix {
+    pub fn text(self, lang: crate::report::lang::Lang) -> &'static str {
+        match self {
+            Fix::FreeSpace => crate::term!(
+                lang,
+                "the file system is full: free space there; the previous report is intact and capturing goes on",
+                "ファイルシステムが満杯です。空きを作ってください。直前のレポートはそのまま残り、キャプチャは続きます"
+            ),
+            Fix::Permissions => crate::term!(
+                lang,
+                "give the user live runs as write access to the file and its directory (or choose --user); the previous report is intact and capturing goes on",
+                "実行ユーザにファイルとそのディレクトリへの書き込み権限を与えてください（または --user で選んでください）。直前のレポートはそのまま残り、キャプチャは続きます"
+            ),
+            Fix::Remount => crate::term!(
+                lang,
+                "the file system is read-only: remount it read-write; capturing goes on",
+                "ファイルシステムが読み取り専用です。読み書きできるようにマウントし直してください。キャプチャは続きます"
+            ),
+            Fix::Other => crate::term!(
+                lang,
+                "the previous report is intact and capturing goes on",
+                "直前のレポートはそのまま残り、キャプチャは続きます"
+            ),
+        }
+    }
+}
+
+impl CheckpointError {
+    /// The same failure again (so it is said once, not every interval).
+    pub fn same_as(&self, other: &CheckpointError) -> bool {
+        self.step == other.step && self.source.kind() == other.source.kind()
+    }
+}
+
+fn fix_for(e: &std::io::Error) -> Fix {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Fix::FreeSpace,
+        ErrorKind::PermissionDenied => Fix::Permissions,
+        ErrorKind::ReadOnlyFilesystem => Fix::Remount,
+        _ => Fix::Other,
+    }
+}
+
+/// The temporary file a write of `path` goes through.
+pub fn temporary(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_string());
+    directory(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn directory(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Replaces `path` with `bytes`, durably and atomically (module docs).
+/// A path that is not a regular file (`/dev/stdout`, a FIFO) is written
+/// in place.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let fail = |step: &'static str| {
+        move |source: std::io::Error| CheckpointError {
+            path: path.display().to_string(),
+            step,
+            fix: fix_for(&source),
+            source,
+        }
+    };
+    let regular = match std::fs::metadata(path) {
+        Ok(meta) => meta.is_file(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(fail("stat")(e)),
+    };
+    if !regular {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(fail("open"))?;
+        return f.write_all(bytes).map_err(fail("write"));
+    }
+    let tmp = temporary(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(fail("create a temporary file"))?;
+        f.write_all(bytes).map_err(fail("write"))?;
+        f.sync_all().map_err(fail("fsync"))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(fail("rename"))?;
+        // The rename itself reaches the disk with the directory.
+        if let Ok(dir) = std::fs::File::open(directory(path)) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Checks, as the user live now runs as, that `path` can be written the way
+/// [`write`] writes it (a temporary file in its directory): so that a wrong
+/// owner is one line at the start, not a surprise at the first checkpoint.
+pub fn probe(path: &Path) -> Result<(), CheckpointError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Ok(()),
+        _ => {}
+    }
+    let tmp = temporary(path);
+    let made = std::fs::File::create(&tmp).map_err(|source| CheckpointError {
+        path: path.display().to_string(),
+        step: "create a temporary file beside it",
+        fix: fix_for(&source),
+        source,
+    });
+    let _ = std::fs::remove_file(&tmp);
+    made.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_replaces_the_file_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        write(&path, b"one").unwrap();
+        write(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        probe(&path).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_checkpoint_is_one_line_naming_the_file_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-dir").join("r.json");
+        let e = write(&path, b"x").unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with(&path.display().to_string()), "{s}");
+        assert!(s.contains("create a temporary file"), "{s}");
+        assert!(s.contains("capturing goes on"), "{s}");
+        assert_eq!(s.lines().count(), 1);
+        assert!(e.same_as(&write(&path, b"y").unwrap_err()));
+        assert!(probe(&path).is_err());
+    }
+}
