@@ -249,7 +249,7 @@ pub fn run(
                 .iter()
                 .map(|e| Warning {
                     offset: 0,
-                    message: e.clone(),
+                    kind: crate::capture::WarningKind::LiveCapture(e.clone()),
                 })
                 .collect(),
             skipped,

@@ -338,7 +338,7 @@ impl Page<'_, '_> {
                         "{path}: {offset} バイト目: {message}",
                         path = input.path,
                         offset = w.offset,
-                        message = w.message
+                        message = w.render(lang)
                     ))
                 );
             }
