@@ -615,3 +615,38 @@ fn clock_outliers_are_warned_in_the_language() {
         "{ja:?}"
     );
 }
+
+#[test]
+fn the_html_report_has_no_english_sentences_left_in_japanese() {
+    let page = stdout(&demo(&["-q", "--format", "html", "--lang", "ja"], &[]));
+    for ja in [
+        "placeholder=\"絞り込み: アドレス、名前、ポート、ルール、状態…\"",
+        "<small>ルールが許可しているのに、接続が失敗した通信</small>",
+        "<b>対処:</b>",
+        "<h2>役割間マトリクス</h2>",
+        "行はクライアントの役割",
+        "<option value=\"blocked\">遮断の疑い</option>",
+        "各通信の試行は",
+        "このページだけで完結し",
+    ] {
+        assert!(page.contains(ja), "{ja}");
+    }
+    // report.js shows a cell's data-title as it stands: it must be worded.
+    assert!(page.contains("data-title=\""), "no matrix cell");
+    assert!(!page.contains("worked, "), "a cell or rule line in English");
+    for en in [
+        "Role-to-role matrix",
+        "Click a cell",
+        "rows shown",
+        "every verdict",
+        "Written by flowlint",
+        "Failed attempts",
+        "<b>Fix:</b>",
+        "the JSON report lists",
+    ] {
+        assert!(!page.contains(en), "{en}");
+    }
+    let en = stdout(&demo(&["-q", "--format", "html", "--lang", "en"], &[]));
+    assert!(en.contains("placeholder=\"filter: address, name, port, rule, state…\""));
+    assert!(en.contains("<b>Fix:</b>") && en.contains("Role-to-role matrix"));
+}
