@@ -261,6 +261,45 @@ fn plan_and_catalog_tables_in_japanese() {
     let text = stdout(&plan);
     assert!(text.starts_with("接続元（クライアント）"), "{text}");
     assert!(text.contains("許可すべき通信"), "{text}");
+    // Markdown is for people too; CSV keeps its English header (for
+    // spreadsheets and scripts that look columns up by name).
+    let md = |lang: &str| {
+        stdout(&flowlint(
+            &[
+                "plan",
+                "--inventory",
+                "fixtures/demo/lab.toml",
+                "--format",
+                "markdown",
+                "--lang",
+                lang,
+            ],
+            &[],
+        ))
+    };
+    let ja = md("ja");
+    assert!(
+        ja.starts_with("| 接続元（クライアント） | 接続先（サーバ） | ポート | ルール | 用途 |"),
+        "{ja}"
+    );
+    assert!(ja.contains("\n許可すべき通信 "), "{ja}");
+    assert!(md("en").starts_with("| client | server | port | rules | purpose |"));
+    let csv = |lang: &str| {
+        stdout(&flowlint(
+            &[
+                "plan",
+                "--inventory",
+                "fixtures/demo/lab.toml",
+                "--format",
+                "csv",
+                "--lang",
+                lang,
+            ],
+            &[],
+        ))
+    };
+    let header = |s: String| s.lines().next().unwrap_or_default().to_string();
+    assert_eq!(header(csv("ja")), header(csv("en")));
     let catalog = flowlint(&["catalog", "--lang", "ja"], &[]);
     let text = stdout(&catalog);
     assert!(
