@@ -380,10 +380,9 @@ fn read_all(
         if guard.outliers > OUTLIER_WARNINGS {
             warnings.push(Warning {
                 offset: guard.last_outlier_offset,
-                message: format!(
-                    "{} records in all had a timestamp out of line with their neighbours",
-                    guard.outliers
-                ),
+                kind: crate::capture::WarningKind::ClockOutliers {
+                    count: guard.outliers,
+                },
             });
         }
     }
@@ -444,11 +443,7 @@ impl ClockGuard {
         if self.outliers <= OUTLIER_WARNINGS {
             warnings.push(Warning {
                 offset,
-                message: format!(
-                    "timestamp {} is out of line with the neighbouring records; taken as {}",
-                    crate::time::rfc3339(ts),
-                    crate::time::rfc3339(taken)
-                ),
+                kind: crate::capture::WarningKind::ClockOutlier { ts, taken },
             });
         }
     }

@@ -190,7 +190,7 @@ impl<'s> Snapshot<'s> {
                     .iter()
                     .map(|e| Warning {
                         offset: 0,
-                        message: e.to_string(),
+                        kind: crate::capture::WarningKind::LiveCapture(e.to_string()),
                     })
                     .collect(),
                 skipped: skipped.clone(),

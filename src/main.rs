@@ -507,13 +507,10 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let captures: Vec<PathBuf> = args.read.iter().chain(&args.captures).cloned().collect();
     check_inputs(&captures, common.output().as_deref())?;
     // Captures or flow records (Zeek conn.log, nfdump), by content.
-    let (mut readers, records) = match flowlint::records::open_inputs(&captures)? {
+    let (readers, records) = match flowlint::records::open_inputs(&captures)? {
         flowlint::records::Opened::Captures(readers) => (readers, None),
         flowlint::records::Opened::Records(records) => (Vec::new(), Some(records)),
     };
-    for reader in &mut readers {
-        reader.set_lang(lang());
-    }
 
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     // Standard input and compressed captures have no known length: a
@@ -639,7 +636,7 @@ fn check(args: CheckArgs) -> Result<u8, Fatal> {
                 "{path}: {offset} バイト目: {message}",
                 path = input.path,
                 offset = w.offset,
-                message = w.message
+                message = w.render(lang)
             );
             eprintln!("flowlint: {warning}: {line}");
         }

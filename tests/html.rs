@@ -268,6 +268,9 @@ fn in_chromium_the_pages_match_their_json_reports() {
         &demo_args(),
         serde_json::json!({"screenshot": tmp.path().join("demo.png")}),
     );
+    let mut ja = demo_args();
+    ja.extend(["--lang".into(), "ja".into()]);
+    add("demo-ja", &ja, serde_json::json!({"lang": "ja"}));
     let mut no_inv = vec!["fixtures/demo/lab.pcapng".to_string(), "-q".into()];
     add("demo-no-inventory", &no_inv, Value::Null);
     let (inv, names) = hostile_inventory(tmp.path());

@@ -261,6 +261,45 @@ fn plan_and_catalog_tables_in_japanese() {
     let text = stdout(&plan);
     assert!(text.starts_with("接続元（クライアント）"), "{text}");
     assert!(text.contains("許可すべき通信"), "{text}");
+    // Markdown is for people too; CSV keeps its English header (for
+    // spreadsheets and scripts that look columns up by name).
+    let md = |lang: &str| {
+        stdout(&flowlint(
+            &[
+                "plan",
+                "--inventory",
+                "fixtures/demo/lab.toml",
+                "--format",
+                "markdown",
+                "--lang",
+                lang,
+            ],
+            &[],
+        ))
+    };
+    let ja = md("ja");
+    assert!(
+        ja.starts_with("| 接続元（クライアント） | 接続先（サーバ） | ポート | ルール | 用途 |"),
+        "{ja}"
+    );
+    assert!(ja.contains("\n許可すべき通信 "), "{ja}");
+    assert!(md("en").starts_with("| client | server | port | rules | purpose |"));
+    let csv = |lang: &str| {
+        stdout(&flowlint(
+            &[
+                "plan",
+                "--inventory",
+                "fixtures/demo/lab.toml",
+                "--format",
+                "csv",
+                "--lang",
+                lang,
+            ],
+            &[],
+        ))
+    };
+    let header = |s: String| s.lines().next().unwrap_or_default().to_string();
+    assert_eq!(header(csv("ja")), header(csv("en")));
     let catalog = flowlint(&["catalog", "--lang", "ja"], &[]);
     let text = stdout(&catalog);
     assert!(
@@ -485,4 +524,168 @@ fn warnings_of_a_truncated_capture_are_japanese_on_stderr_and_in_json() {
         "{}",
         json(&ja)
     );
+}
+
+/// `check --format json --fail-on none` of one input in `lang`: stderr and
+/// the JSON's `inputs[0].warnings`.
+fn warnings_of(path: &str, lang: &str) -> (String, Vec<String>) {
+    let o = flowlint(
+        &[
+            "--lang",
+            lang,
+            "check",
+            "-q",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            path,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v["inputs"][0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    (stderr(&o), list)
+}
+
+#[test]
+fn bad_flow_record_lines_are_warned_in_the_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conn.log");
+    std::fs::write(
+        &path,
+        "#separator \\x09\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n\
+         1700000000.000000\tC1\t10.0.0.1\t40000\t10.0.0.2\t22\ttcp\n\
+         1700000001.000000\tC2\t10.0.0.1\t40001\tnot-an-address\t22\ttcp\n\
+         1700000002.000000\tC3\t10.0.0.1\t40002\t10.0.0.2\t22\tsctp\n",
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let (err, ja) = warnings_of(&path, "ja");
+    assert_eq!(
+        ja,
+        [
+            "140 バイト目: 5 行目: id.resp_h \"not-an-address\" は IP アドレスではありません。このレコードは読み飛ばしました",
+            "198 バイト目: 6 行目: proto \"sctp\" は tcp、udp、icmp、unknown_transport のどれでもありません。このレコードは読み飛ばしました",
+        ]
+        .map(String::from),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "flowlint: 警告: {path}: 140 バイト目: 5 行目: id.resp_h"
+        )),
+        "{err}"
+    );
+    // English stays the words it always was.
+    let (err, en) = warnings_of(&path, "en");
+    assert_eq!(
+        en[0],
+        "at byte 140: line 5: id.resp_h \"not-an-address\" is not an IP address; the record is skipped"
+    );
+    assert!(
+        err.contains(&format!(
+            "flowlint: warning: {path}: at byte 198: line 6: proto \"sctp\" is not tcp, udp, icmp or unknown_transport; the record is skipped"
+        )),
+        "{err}"
+    );
+}
+
+/// A little-endian pcap of one UDP packet (Ethernet, IPv4) at each of
+/// these timestamps (s): records of 58 bytes from byte 24.
+fn pcap_at(seconds: &[u32]) -> Vec<u8> {
+    let mut frame = vec![0u8; 12];
+    frame.extend([0x08, 0x00]);
+    frame.extend([
+        0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    frame.extend([0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+    let mut b = Vec::new();
+    for v in [0xa1b2_c3d4_u32, 0x0004_0002, 0, 0, 65535, 1] {
+        b.extend(v.to_le_bytes());
+    }
+    for s in seconds {
+        for v in [*s, 0, 42, 42] {
+            b.extend(v.to_le_bytes());
+        }
+        b.extend(&frame);
+    }
+    b
+}
+
+#[test]
+fn clock_outliers_are_warned_in_the_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clock.pcap");
+    // One record a day off its neighbours: taken as its predecessor's time.
+    let t = 1_700_000_000;
+    std::fs::write(&path, pcap_at(&[t, t + 1, t + 86_400, t + 2])).unwrap();
+    let path = path.display().to_string();
+    let (_, ja) = warnings_of(&path, "ja");
+    assert_eq!(
+        ja,
+        ["140 バイト目: タイムスタンプ 2023-11-15T22:13:20Z が前後のレコードとかけ離れています。2023-11-14T22:13:21Z として扱いました"]
+            .map(String::from)
+    );
+    let (_, en) = warnings_of(&path, "en");
+    assert_eq!(
+        en,
+        ["at byte 140: timestamp 2023-11-15T22:13:20Z is out of line with the neighbouring records; taken as 2023-11-14T22:13:21Z"]
+            .map(String::from)
+    );
+    // Past five, one line counts them all.
+    let mut many = vec![t, t + 1];
+    for i in 0..7 {
+        many.extend([t + 86_400, t + 2 + i]);
+    }
+    std::fs::write(&path, pcap_at(&many)).unwrap();
+    let (_, ja) = warnings_of(&path, "ja");
+    assert_eq!(ja.len(), 6, "{ja:?}");
+    assert!(
+        ja[5]
+            .ends_with("タイムスタンプが前後のレコードとかけ離れたレコードは全部で 7 件ありました"),
+        "{ja:?}"
+    );
+}
+
+#[test]
+fn the_html_report_has_no_english_sentences_left_in_japanese() {
+    let page = stdout(&demo(&["-q", "--format", "html", "--lang", "ja"], &[]));
+    for ja in [
+        "placeholder=\"絞り込み: アドレス、名前、ポート、ルール、状態…\"",
+        "<small>ルールが許可しているのに、接続が失敗した通信</small>",
+        "<b>対処:</b>",
+        "<h2>役割間マトリクス</h2>",
+        "行はクライアントの役割",
+        "<option value=\"blocked\">遮断の疑い</option>",
+        "各通信の試行は",
+        "このページだけで完結し",
+    ] {
+        assert!(page.contains(ja), "{ja}");
+    }
+    // report.js shows a cell's data-title as it stands: it must be worded.
+    assert!(page.contains("data-title=\""), "no matrix cell");
+    assert!(!page.contains("worked, "), "a cell or rule line in English");
+    for en in [
+        "Role-to-role matrix",
+        "Click a cell",
+        "rows shown",
+        "every verdict",
+        "Written by flowlint",
+        "Failed attempts",
+        "<b>Fix:</b>",
+        "the JSON report lists",
+    ] {
+        assert!(!page.contains(en), "{en}");
+    }
+    let en = stdout(&demo(&["-q", "--format", "html", "--lang", "en"], &[]));
+    assert!(en.contains("placeholder=\"filter: address, name, port, rule, state…\""));
+    assert!(en.contains("<b>Fix:</b>") && en.contains("Role-to-role matrix"));
 }

@@ -304,6 +304,21 @@ pub enum WarningKind {
         caplen: u32,
         holds: usize,
     },
+    /// A record whose timestamp jumps far from its neighbours' (found by
+    /// the analysis, not the reader): its time and the time it was taken as.
+    ClockOutlier {
+        ts: i64,
+        taken: i64,
+    },
+    /// Past the outliers listed one by one: how many there were in all.
+    ClockOutliers {
+        count: u64,
+    },
+    /// A live capture stopped by an error; the text is libpcap's (or the
+    /// capture thread's), in English whatever the language.
+    LiveCapture(String),
+    /// Damage in flow records (Zeek conn.log, nfdump output).
+    Records(crate::records::RecordWarning),
 }
 
 impl WarningKind {
@@ -432,6 +447,24 @@ impl WarningKind {
                 caplen = caplen,
                 holds = holds
             ),
+            ClockOutlier { ts, taken } => tr!(
+                lang,
+                "timestamp {ts} is out of line with the neighbouring records; taken as {taken}",
+                "タイムスタンプ {ts} が前後のレコードとかけ離れています。{taken} として扱いました",
+                ts = crate::time::rfc3339(*ts),
+                taken = crate::time::rfc3339(*taken)
+            ),
+            ClockOutliers { count } => tr!(
+                lang,
+                "{count} records in all had a timestamp out of line with their neighbours",
+                "タイムスタンプが前後のレコードとかけ離れたレコードは全部で {count} 件ありました",
+                count = count
+            ),
+            LiveCapture(e) => match lang {
+                Lang::En => e.clone(),
+                Lang::Ja => tr!(lang, "capture: {e}", "キャプチャのエラー: {e}", e = e),
+            },
+            Records(w) => w.render(lang),
         }
     }
 }

@@ -154,21 +154,28 @@ pub struct Packet<'a> {
 
 /// Damage found while reading; the analysis continues with what was read.
 ///
-/// The message is words, not a [`WarningKind`], because the analysis adds
-/// warnings of its own (clock outliers) written as text; the reader words
-/// its kinds in the language set with [`CaptureReader::set_lang`].
+/// Data, not words: the kind is worded only when a report or a message is
+/// written, in that run's language ([`Warning::render`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     /// File offset the damage was found at (the start of the record or block
-    /// concerned, unless the message says otherwise).
+    /// concerned, unless the kind says otherwise).
     pub offset: u64,
-    /// What is wrong, in a form fit for a report.
-    pub message: String,
+    /// What is wrong.
+    pub kind: WarningKind,
 }
 
+impl Warning {
+    /// What is wrong, without the file and offset, in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        self.kind.render(lang)
+    }
+}
+
+/// English, as reports have always written it: "at byte N: what".
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at byte {}: {}", self.offset, self.message)
+        write!(f, "at byte {}: {}", self.offset, self.kind)
     }
 }
 
@@ -229,9 +236,6 @@ const MAX_WARNINGS: usize = 100;
 struct Shared {
     src: Source,
     warnings: Vec<Warning>,
-    /// The kind of each of `warnings`, to word them again in another language.
-    kinds: Vec<WarningKind>,
-    lang: Lang,
     suppressed: bool,
     linktypes: Vec<u32>,
 }
@@ -241,8 +245,6 @@ impl Shared {
         Shared {
             src,
             warnings: Vec::new(),
-            kinds: Vec::new(),
-            lang: Lang::En,
             suppressed: false,
             linktypes: Vec::new(),
         }
@@ -257,11 +259,7 @@ impl Shared {
         } else {
             return;
         };
-        self.warnings.push(Warning {
-            offset,
-            message: kind.render(self.lang),
-        });
-        self.kinds.push(kind);
+        self.warnings.push(Warning { offset, kind });
     }
 
     fn add_linktype(&mut self, linktype: u32) {
@@ -449,16 +447,6 @@ impl CaptureReader {
         &self.shared.warnings
     }
 
-    /// The language of the warnings' messages (English until set); those
-    /// found already, while the header was read, are worded again.
-    pub fn set_lang(&mut self, lang: Lang) {
-        let shared = &mut self.shared;
-        shared.lang = lang;
-        for (w, kind) in shared.warnings.iter_mut().zip(&shared.kinds) {
-            w.message = kind.render(lang);
-        }
-    }
-
     /// Link types of the interfaces declared so far, in order of first appearance, deduplicated.
     pub fn linktypes(&self) -> &[u32] {
         &self.shared.linktypes
@@ -528,9 +516,9 @@ mod tests {
     }
 
     #[test]
-    fn warnings_found_before_the_language_is_set_are_worded_again() {
+    fn warnings_found_while_the_header_is_read_are_worded_in_either_language() {
         // A pcapng section header whose trailing length disagrees: a
-        // warning while the header is read, before `set_lang`.
+        // warning while the header is read, before any language is known.
         let mut shb = Vec::new();
         shb.extend(0x0a0d_0d0a_u32.to_le_bytes());
         shb.extend(28_u32.to_le_bytes());
@@ -539,16 +527,23 @@ mod tests {
         shb.extend(0_u16.to_le_bytes());
         shb.extend((-1_i64).to_le_bytes());
         shb.extend(32_u32.to_le_bytes());
-        let mut r = open(&shb).expect("open");
-        let english = "block length 28 does not match its trailing copy 32";
-        assert_eq!(r.warnings()[0].message, english);
-        r.set_lang(Lang::Ja);
+        let r = open(&shb).expect("open");
+        let w = &r.warnings()[0];
         assert_eq!(
-            r.warnings()[0].message,
+            w.kind,
+            WarningKind::LengthMismatch {
+                len: 28,
+                trailer: 32
+            }
+        );
+        assert_eq!(
+            w.render(Lang::En),
+            "block length 28 does not match its trailing copy 32"
+        );
+        assert_eq!(
+            w.render(Lang::Ja),
             "ブロックの長さ 28 が末尾の写し 32 と一致しません"
         );
-        r.set_lang(Lang::En);
-        assert_eq!(r.warnings()[0].message, english);
     }
 
     #[test]
@@ -577,7 +572,7 @@ mod tests {
         assert_eq!(s.warnings.len(), MAX_WARNINGS + 1);
         assert_eq!(s.warnings[MAX_WARNINGS].offset, MAX_WARNINGS as u64);
         assert_eq!(
-            s.warnings[MAX_WARNINGS].message,
+            s.warnings[MAX_WARNINGS].render(Lang::En),
             "too many warnings; further damage is not listed"
         );
     }
@@ -611,7 +606,7 @@ mod corpus {
         // padded 140, as for test006.ntar; Wireshark gives up on it.
         (
             "python-pcapng__test007.ntar",
-            "pcapng 1 lt=[2] warnings=[Warning { offset: 96, message: \"block length 139 is not a multiple of 4 (read as 140)\" }]",
+            "pcapng 1 lt=[2] warnings=[\"at byte 96: block length 139 is not a multiple of 4 (read as 140)\"]",
         ),
         // SHB version 0.1: refused like Wireshark refuses it.
         (
@@ -652,7 +647,10 @@ mod corpus {
                 .and_then(|s| s.parse().ok());
             let got = read(&dir.join(file));
             let summary = match &got {
-                Ok((n, w, lt, f)) => format!("{} {n} lt={lt:?} warnings={w:?}", f.as_str()),
+                Ok((n, w, lt, f)) => {
+                    let w: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+                    format!("{} {n} lt={lt:?} warnings={w:?}", f.as_str())
+                }
                 Err(e) => format!("ERROR {}", e.kind),
             };
             let same = matches!((&got, want), (Ok((n, ..)), Some(w)) if *n == w);
@@ -693,10 +691,16 @@ pub(crate) mod test_util {
         out
     }
 
-    pub(crate) fn warn(offset: u64, message: &str) -> Warning {
-        Warning {
-            offset,
-            message: message.to_string(),
-        }
+    /// A warning as the tests compare it: its offset and English words.
+    pub(crate) fn warn(offset: u64, message: &str) -> (u64, String) {
+        (offset, message.to_string())
+    }
+
+    /// The reader's warnings in the form of [`warn`].
+    pub(crate) fn texts(warnings: &[Warning]) -> Vec<(u64, String)> {
+        warnings
+            .iter()
+            .map(|w| (w.offset, w.kind.to_string()))
+            .collect()
     }
 }

@@ -368,7 +368,7 @@ pub(super) mod tests {
     }
 
     /// (ts_ns, linktype, data, orig_len, offset, fcs_len) of every record.
-    use crate::capture::test_util::{read_all, warn};
+    use crate::capture::test_util::{read_all, texts, warn};
 
     #[test]
     fn all_magics_in_both_byte_orders() {
@@ -493,14 +493,14 @@ pub(super) mod tests {
         let mut r = open(cut).expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(50, "file ends inside a record (20 of 26 bytes)")]
         );
         f.extend(&record_le(2, 0, &[2; 10], 10)[..7]);
         let mut r = open(f).expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(50, "file ends inside a record (7 of 16 bytes)")]
         );
         // Nothing more after the end, and no repeated warning.
@@ -533,7 +533,7 @@ pub(super) mod tests {
             ]
         );
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 60,
                 "record claims 4294967280 captured bytes (implausible); \
@@ -553,7 +553,7 @@ pub(super) mod tests {
         let mut r = open(f).expect("open");
         assert!(r.next_packet().is_none());
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 24,
                 "record claims 2147483632 captured bytes (implausible); \
@@ -600,7 +600,7 @@ pub(super) mod tests {
         f.extend(record_le(1, 1, &[1], 1));
         let mut r = CaptureReader::from_read(Box::new(Fails(f, 0)), "t").expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
-        assert_eq!(r.warnings(), &[warn(41, "read error: device gone")]);
+        assert_eq!(texts(r.warnings()), &[warn(41, "read error: device gone")]);
     }
 
     #[test]

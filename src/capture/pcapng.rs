@@ -731,7 +731,7 @@ mod tests {
     }
 
     /// (ts_ns, linktype, data, orig_len, offset, fcs_len) of every record.
-    use crate::capture::test_util::{read_all, warn};
+    use crate::capture::test_util::{read_all, texts, warn};
 
     #[test]
     fn sections_of_both_byte_orders() {
@@ -854,14 +854,14 @@ mod tests {
         let mut r = ng.open().expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(88, "file ends inside a record (30 of 40 bytes)")]
         );
         ng.out.truncate(88 + 5);
         let mut r = ng.open().expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(88, "file ends inside a record (5 of 8 bytes)")]
         );
     }
@@ -880,7 +880,7 @@ mod tests {
         let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
         assert_eq!(rows, vec![(1_000, 48), (2_000, 112)]);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 84,
                 "block has an invalid length 4294967280; \
@@ -900,7 +900,7 @@ mod tests {
         let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
         assert_eq!(rows, vec![(2_000, 84)]);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 48,
                 "block claims 4000 bytes but the file ends 72 bytes in; \
@@ -921,7 +921,7 @@ mod tests {
         let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
         assert_eq!(rows, vec![(2_000, 84)]);
         assert_eq!(
-            r.warnings()[0],
+            texts(r.warnings())[0],
             warn(
                 48,
                 "packet block claims 1048576 bytes for 4 captured bytes; \
@@ -940,7 +940,7 @@ mod tests {
         let mut r = ng.open().expect("open");
         assert_eq!(read_all(&mut r).len(), 2);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 48,
                 "block length 36 does not match its trailing copy 99"
@@ -960,7 +960,7 @@ mod tests {
         let rows: Vec<(i64, u64)> = read_all(&mut r).iter().map(|x| (x.0, x.4)).collect();
         assert_eq!(rows, vec![(4_000, 156)]);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[
                 warn(
                     28,
@@ -988,7 +988,7 @@ mod tests {
         assert_eq!(rows, vec![(2_000, 113)]);
         assert_eq!(r.linktypes(), &[1, 0, 113]);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 116,
                 "packet names interface 1, but the section declares 1: skipped"
@@ -1007,7 +1007,7 @@ mod tests {
         let mut r = ng.open().expect("open");
         assert_eq!(read_all(&mut r).len(), 1);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 84,
                 "section with unsupported pcapng version 2.0: reading stopped"
@@ -1091,7 +1091,7 @@ mod tests {
             vec![5_000]
         );
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[
                 warn(
                     0,
@@ -1118,7 +1118,7 @@ mod tests {
             vec![2_000]
         );
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 48,
                 "packet block claims 500 captured bytes but holds 4: skipped"
@@ -1137,7 +1137,7 @@ mod tests {
         let mut r = ng.open().expect("open");
         assert_eq!(read_all(&mut r).len(), 2);
         assert_eq!(
-            r.warnings(),
+            texts(r.warnings()),
             &[warn(
                 48,
                 "block length 35 is not a multiple of 4 (read as 36)"

@@ -342,7 +342,7 @@ pub fn write_plan(
         }
         PlanFormat::Text => write_text(out, plan, lang),
         PlanFormat::Csv => write_csv(out, plan),
-        PlanFormat::Markdown => write_markdown(out, plan),
+        PlanFormat::Markdown => write_markdown(out, plan, lang),
         PlanFormat::Powershell | PlanFormat::Netsh | PlanFormat::Nft => {
             write_scripts(out, plan, format)
         }
@@ -696,8 +696,19 @@ fn md_cell(s: &str) -> String {
         .replace(['\r', '\n'], " ")
 }
 
-fn write_markdown(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let header = ["client", "server", "port", "rules", "purpose"];
+/// A table for people (a wiki page, a ticket): headers and sentences in
+/// the language, like the text form.
+fn write_markdown(out: &mut dyn Write, plan: &Plan, lang: Lang) -> io::Result<()> {
+    let header = match lang {
+        Lang::En => ["client", "server", "port", "rules", "purpose"],
+        Lang::Ja => [
+            "接続元（クライアント）",
+            "接続先（サーバ）",
+            "ポート",
+            "ルール",
+            "用途",
+        ],
+    };
     writeln!(out, "| {} |", header.join(" | "))?;
     writeln!(out, "|{}", "---|".repeat(header.len()))?;
     for f in &plan.flows {
@@ -713,18 +724,31 @@ fn write_markdown(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     }
     let rule_flows: usize = plan.flows.iter().map(|f| f.rules.len()).sum();
     writeln!(out)?;
-    writeln!(
-        out,
-        "{} to allow ({}).",
-        plural(plan.flows.len(), "opening", "openings"),
-        plural(rule_flows, "rule flow", "rule flows")
-    )?;
+    match lang {
+        Lang::En => writeln!(
+            out,
+            "{} to allow ({}).",
+            plural(plan.flows.len(), "opening", "openings"),
+            plural(rule_flows, "rule flow", "rule flows")
+        )?,
+        Lang::Ja => writeln!(
+            out,
+            "許可すべき通信 {} 件（ルール単位では {} 件）。",
+            plan.flows.len(),
+            rule_flows
+        )?,
+    }
     let lines = within_host_lines(plan);
     if !lines.is_empty() {
         writeln!(out)?;
         writeln!(
             out,
-            "Within one host, no firewall opening needed (not listed above):"
+            "{}",
+            term!(
+                lang,
+                "Within one host, no firewall opening needed (not listed above):",
+                "1 台のホスト内だけの通信（ファイアウォールの開放は不要。上の表にはありません）:"
+            )
         )?;
         writeln!(out)?;
         for l in lines {

@@ -23,6 +23,7 @@
 //! each: beyond, the oldest are decided early and counted, as the flow
 //! table does.
 
+mod messages;
 pub mod nfdump;
 pub mod zeek;
 
@@ -37,13 +38,16 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::analysis::{Analysis, InputSummary, Options, SkipCounts, TunnelCounts};
 use crate::broadcast::{BroadcastGroup, BroadcastTable, Broadcasts, GroupKey};
 use crate::capture::{
-    CaptureError, CaptureReader, Compression, Container, ErrorKind, Format, Warning,
+    CaptureError, CaptureReader, Compression, Container, ErrorKind, Format, Warning, WarningKind,
 };
 use crate::catalog::PortBitmap;
 use crate::classify::{ConvKey, ConversationTable};
 use crate::decode::Transport;
 use crate::flow::{ConnRecord, FlowStats, State};
 use crate::report::lang::IoText;
+
+use messages::bad;
+pub use messages::{BadRecord, LineProblem, RecordWarning, Want};
 
 /// A record input that cannot be read at all (status 2). Shares the capture
 /// error's form: file, byte offset, what is wrong.
@@ -268,20 +272,24 @@ pub(crate) struct Warnings {
 }
 
 impl Warnings {
-    /// A bad record: "line N: what; the fix".
-    pub(crate) fn at_line(&mut self, offset: u64, line: u64, message: impl std::fmt::Display) {
-        if self.list.len() < MAX_WARNINGS {
-            self.list.push(Warning {
-                offset,
-                message: format!("line {line}: {message}"),
-            });
+    /// A bad line or record ("line N: what; the fix" when written).
+    pub(crate) fn at_line(&mut self, offset: u64, line: u64, problem: LineProblem) {
+        let kind = if self.list.len() < MAX_WARNINGS {
+            RecordWarning::Line { line, problem }
         } else if !self.suppressed {
             self.suppressed = true;
-            self.list.push(Warning {
-                offset,
-                message: "too many warnings; further bad records are not listed".into(),
-            });
-        }
+            RecordWarning::TooMany
+        } else {
+            return;
+        };
+        self.push(offset, kind);
+    }
+
+    fn push(&mut self, offset: u64, kind: RecordWarning) {
+        self.list.push(Warning {
+            offset,
+            kind: WarningKind::Records(kind),
+        });
     }
 }
 
@@ -372,10 +380,8 @@ impl RecordReader {
 
     fn finish(&mut self) {
         if let Some(e) = self.lines.error.take() {
-            self.warnings.list.push(Warning {
-                offset: self.lines.position(),
-                message: format!("read error: {e} (the records before it are analysed)"),
-            });
+            let at = self.lines.position();
+            self.warnings.push(at, RecordWarning::Read(IoText::new(&e)));
         }
         if let Parser::NfdumpJson(p) = &mut self.parser {
             p.finish(&self.lines, &mut self.warnings);

@@ -22,7 +22,10 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use super::{blank, Builder, Directions, Lines, Note, Pending, Unreachable, Warnings};
+use super::{
+    bad, blank, BadRecord, Builder, Directions, LineProblem, Lines, Note, Pending, Unreachable,
+    Want, Warnings,
+};
 use crate::decode::Transport;
 use crate::flow::State;
 
@@ -153,26 +156,28 @@ struct NfJson<'a> {
     icmp_code: Option<u8>,
 }
 
-fn parse_object(obj: &[u8]) -> Result<Option<FlowHalf>, String> {
-    let j: NfJson<'_> =
-        serde_json::from_slice(obj).map_err(|e| format!("not an nfdump flow record ({e})"))?;
+fn parse_object(obj: &[u8]) -> Result<Option<FlowHalf>, BadRecord> {
+    let j: NfJson<'_> = serde_json::from_slice(obj).map_err(|e| BadRecord::NotJson {
+        nfdump: true,
+        detail: e.to_string(),
+    })?;
     if j.kind.as_deref().is_some_and(|k| k != "FLOW") {
         return Ok(None);
     }
-    let time = |name: &str, s: &str| {
-        parse_time(s).ok_or_else(|| format!("{name} {s:?} is not a time (YYYY-MM-DDTHH:MM:SS.mmm)"))
-    };
-    let addr = |name: &str, a: &Option<Cow<'_, str>>, b: &Option<Cow<'_, str>>| {
+    let time = |name: &str, s: &str| parse_time(s).ok_or_else(|| bad(name, s, Want::NfdumpTime));
+    let addr = |name: &'static str, a: &Option<Cow<'_, str>>, b: &Option<Cow<'_, str>>| {
         let s = a
             .as_deref()
             .or(b.as_deref())
-            .ok_or_else(|| format!("no {name}4_addr or {name}6_addr"))?;
-        s.parse::<IpAddr>()
-            .map_err(|_| format!("{name} address {s:?} is not an IP address"))
+            .ok_or(BadRecord::NoAddress(name))?;
+        s.parse::<IpAddr>().map_err(|_| BadRecord::Address {
+            side: name,
+            value: s.to_string(),
+        })
     };
     let flags = match j.tcp_flags.as_deref() {
         None => 0,
-        Some(f) => parse_flags(f).ok_or_else(|| format!("tcp_flags {f:?} are not TCP flags"))?,
+        Some(f) => parse_flags(f).ok_or_else(|| bad("tcp_flags", f, Want::TcpFlags))?,
     };
     let icmp = match (j.proto, j.icmp_type) {
         (1 | 58, Some(t)) => Some((t, j.icmp_code.unwrap_or(0))),
@@ -227,9 +232,7 @@ impl JsonSplitter {
                 match parse_object(&obj) {
                     Ok(Some(half)) => return Some(half),
                     Ok(None) => {}
-                    Err(e) => {
-                        warnings.at_line(offset, number, format!("{e}; the record is skipped"))
-                    }
+                    Err(e) => warnings.at_line(offset, number, LineProblem::Skipped(e)),
                 }
             }
             let (line, offset, number) = lines.next_line()?;
@@ -275,11 +278,7 @@ impl JsonSplitter {
                 b'{' | b'[' => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
-                        warnings.at_line(
-                            self.start.0,
-                            self.start.1,
-                            "a record nested too deep; it is skipped",
-                        );
+                        warnings.at_line(self.start.0, self.start.1, LineProblem::NestedTooDeep);
                         self.reset();
                         return;
                     }
@@ -289,11 +288,7 @@ impl JsonSplitter {
                     if self.depth == 0 {
                         let obj = std::mem::take(&mut self.object);
                         if obj.len() >= MAX_OBJECT {
-                            warnings.at_line(
-                                self.start.0,
-                                self.start.1,
-                                "a record longer than 1 MiB; it is skipped",
-                            );
+                            warnings.at_line(self.start.0, self.start.1, LineProblem::TooLong);
                         } else {
                             self.ready.push_back((obj, self.start.0, self.start.1));
                         }
@@ -306,11 +301,7 @@ impl JsonSplitter {
             self.object.push(b'\n');
         }
         if stray {
-            warnings.at_line(
-                offset,
-                number,
-                "text outside a record; it is skipped (give nfdump -o json output)",
-            );
+            warnings.at_line(offset, number, LineProblem::TextOutside);
         }
     }
 
@@ -326,10 +317,9 @@ impl JsonSplitter {
             warnings.at_line(
                 self.start.0,
                 self.start.1,
-                format!(
-                    "the input ends inside a record (at byte {}); the record is skipped",
-                    lines.position()
-                ),
+                LineProblem::EndsInside {
+                    at: lines.position(),
+                },
             );
             self.reset();
         }
@@ -399,17 +389,13 @@ impl CsvParser {
                 break None;
             }
             let Some(c) = &self.columns else {
-                warnings.at_line(
-                    offset,
-                    number,
-                    "a record before the CSV header line; it is skipped",
-                );
+                warnings.at_line(offset, number, LineProblem::BeforeCsvHeader);
                 continue;
             };
             match Self::record(c, &text) {
                 Ok(Some(half)) => return Some(half),
                 Ok(None) => {}
-                Err(e) => warnings.at_line(offset, number, format!("{e}; the record is skipped")),
+                Err(e) => warnings.at_line(offset, number, LineProblem::Skipped(e)),
             }
         }
         .or_else(|| {
@@ -419,50 +405,44 @@ impl CsvParser {
         })
     }
 
-    fn record(c: &CsvColumns, text: &str) -> Result<Option<FlowHalf>, String> {
+    fn record(c: &CsvColumns, text: &str) -> Result<Option<FlowHalf>, BadRecord> {
         let f: Vec<&str> = text.trim_end().split(',').collect();
         if f.len() < c.count {
-            return Err(format!(
-                "{} fields where the header names {}",
-                f.len(),
-                c.count
-            ));
+            return Err(BadRecord::FieldCount {
+                have: f.len(),
+                named: c.count,
+                csv: true,
+            });
         }
-        let time = |i: usize, name: &str| {
-            parse_time(f[i]).ok_or_else(|| format!("{name} {:?} is not a time", f[i]))
-        };
+        let time =
+            |i: usize, name: &str| parse_time(f[i]).ok_or_else(|| bad(name, f[i], Want::Time));
         let addr = |i: usize, name: &str| {
             f[i].trim()
                 .parse::<IpAddr>()
-                .map_err(|_| format!("{name} {:?} is not an IP address", f[i]))
+                .map_err(|_| bad(name, f[i], Want::IpAddress))
         };
-        let proto =
-            proto_number(f[c.pr]).ok_or_else(|| format!("pr {:?} is not a protocol", f[c.pr]))?;
-        let count = |i: Option<usize>, name: &str| -> Result<u64, String> {
+        let proto = proto_number(f[c.pr]).ok_or_else(|| bad("pr", f[c.pr], Want::Protocol))?;
+        let count = |i: Option<usize>, name: &str| -> Result<u64, BadRecord> {
             match i {
                 None => Ok(0),
                 Some(i) => f[i]
                     .trim()
                     .parse()
-                    .map_err(|_| format!("{name} {:?} is not a count", f[i])),
+                    .map_err(|_| bad(name, f[i], Want::Count)),
             }
         };
         // ICMP: the destination port is "type.code".
         let (dp, icmp) = match f[c.dp].trim().split_once('.') {
             Some((t, code)) => {
-                let t: u8 = t
-                    .parse()
-                    .map_err(|_| format!("dp {:?} is not a port", f[c.dp]))?;
-                let code: u8 = code
-                    .parse()
-                    .map_err(|_| format!("dp {:?} is not a port", f[c.dp]))?;
+                let t: u8 = t.parse().map_err(|_| bad("dp", f[c.dp], Want::Port))?;
+                let code: u8 = code.parse().map_err(|_| bad("dp", f[c.dp], Want::Port))?;
                 (u16::from(t) << 8 | u16::from(code), Some((t, code)))
             }
             None => {
                 let p: u16 = f[c.dp]
                     .trim()
                     .parse()
-                    .map_err(|_| format!("dp {:?} is not a port", f[c.dp]))?;
+                    .map_err(|_| bad("dp", f[c.dp], Want::Port))?;
                 let icmp = matches!(proto, 1 | 58).then_some(((p >> 8) as u8, (p & 0xff) as u8));
                 (p, icmp)
             }
@@ -470,11 +450,9 @@ impl CsvParser {
         let sp: u16 = f[c.sp]
             .trim()
             .parse()
-            .map_err(|_| format!("sp {:?} is not a port", f[c.sp]))?;
+            .map_err(|_| bad("sp", f[c.sp], Want::Port))?;
         let flags = match c.flg {
-            Some(i) => {
-                parse_flags(f[i]).ok_or_else(|| format!("flg {:?} are not TCP flags", f[i]))?
-            }
+            Some(i) => parse_flags(f[i]).ok_or_else(|| bad("flg", f[i], Want::TcpFlags))?,
             None => 0,
         };
         Ok(Some(FlowHalf {

@@ -22,7 +22,10 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::{blank, Builder, Directions, Lines, Note, Pending, Unreachable, Warnings};
+use super::{
+    bad, blank, BadRecord, Builder, Directions, LineProblem, Lines, Note, Pending, Unreachable,
+    Want, Warnings,
+};
 use crate::decode::Transport;
 use crate::flow::{State, ZeekState};
 
@@ -326,12 +329,7 @@ impl TsvParser {
                 continue;
             }
             let Some(columns) = &self.columns else {
-                warnings.at_line(
-                    offset,
-                    number,
-                    "a record before any #fields header line; the record is skipped \
-                     (give the log with its header lines)",
-                );
+                warnings.at_line(offset, number, LineProblem::BeforeFields);
                 self.unusable = true;
                 continue;
             };
@@ -351,7 +349,7 @@ impl TsvParser {
             match parsed {
                 Ok(conn) => return Some(conn),
                 Err(e) => {
-                    warnings.at_line(offset, number, format!("{e}; the record is skipped"));
+                    warnings.at_line(offset, number, LineProblem::Skipped(e));
                 }
             }
         }
@@ -367,10 +365,7 @@ impl TsvParser {
                 _ => warnings.at_line(
                     offset,
                     number,
-                    format!(
-                        "#separator {:?} is not one character; a tab is assumed",
-                        rest.trim()
-                    ),
+                    LineProblem::Separator(rest.trim().to_string()),
                 ),
             }
             return;
@@ -383,15 +378,7 @@ impl TsvParser {
             "#fields" => {
                 let columns = Columns::of(&values);
                 if let Some(missing) = columns.missing() {
-                    warnings.at_line(
-                        offset,
-                        number,
-                        format!(
-                            "#fields has no {missing} column; the records of this block are \
-                             skipped (a conn.log needs ts, id.orig_h, id.orig_p, id.resp_h, \
-                             id.resp_p and proto)"
-                        ),
-                    );
+                    warnings.at_line(offset, number, LineProblem::MissingColumn(missing));
                     self.unusable = true;
                     self.columns = None;
                 } else {
@@ -412,11 +399,7 @@ impl TsvParser {
             "#path" => {
                 if let Some(v) = values.first() {
                     if *v != "conn" {
-                        warnings.at_line(
-                            offset,
-                            number,
-                            format!("#path is {v:?}, not conn; its records are read as conn.log records"),
-                        );
+                        warnings.at_line(offset, number, LineProblem::PathNotConn(v.to_string()));
                     }
                 }
             }
@@ -430,13 +413,13 @@ impl TsvParser {
         c: &Columns,
         line: &[u8],
         spans: &[(usize, usize)],
-    ) -> Result<ZeekConn, String> {
+    ) -> Result<ZeekConn, BadRecord> {
         if spans.len() != c.count {
-            return Err(format!(
-                "{} fields where #fields names {}",
-                spans.len(),
-                c.count
-            ));
+            return Err(BadRecord::FieldCount {
+                have: spans.len(),
+                named: c.count,
+                csv: false,
+            });
         }
         let get = |i: Option<usize>| -> Option<&str> {
             let (a, b) = *spans.get(i?)?;
@@ -447,8 +430,8 @@ impl TsvParser {
                 std::str::from_utf8(f).ok()
             }
         };
-        let need = |i: Option<usize>, name: &str| -> Result<&str, String> {
-            get(i).ok_or_else(|| format!("{name} is unset"))
+        let need = |i: Option<usize>, name: &'static str| -> Result<&str, BadRecord> {
+            get(i).ok_or(BadRecord::Unset(name))
         };
         Fields {
             ts: need(c.ts, "ts")?,
@@ -495,47 +478,31 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    fn parse(&self) -> Result<ZeekConn, String> {
-        let ts_ns = parse_ts(self.ts).ok_or_else(|| {
-            format!(
-                "ts {:?} is not a time (seconds since the epoch, or ISO 8601)",
-                self.ts
-            )
-        })?;
-        let addr = |name: &str, s: &str| -> Result<IpAddr, String> {
-            s.parse()
-                .map_err(|_| format!("{name} {s:?} is not an IP address"))
+    fn parse(&self) -> Result<ZeekConn, BadRecord> {
+        let ts_ns = parse_ts(self.ts).ok_or_else(|| bad("ts", self.ts, Want::ZeekTime))?;
+        let addr = |name: &str, s: &str| -> Result<IpAddr, BadRecord> {
+            s.parse().map_err(|_| bad(name, s, Want::IpAddress))
         };
-        let port = |name: &str, s: &str| -> Result<u16, String> {
-            s.parse()
-                .map_err(|_| format!("{name} {s:?} is not a port number"))
+        let port = |name: &str, s: &str| -> Result<u16, BadRecord> {
+            s.parse().map_err(|_| bad(name, s, Want::PortNumber))
         };
-        let count = |name: &str, s: Option<&str>| -> Result<Option<u64>, String> {
-            s.map(|v| {
-                v.parse()
-                    .map_err(|_| format!("{name} {v:?} is not a count"))
-            })
-            .transpose()
+        let count = |name: &str, s: Option<&str>| -> Result<Option<u64>, BadRecord> {
+            s.map(|v| v.parse().map_err(|_| bad(name, v, Want::Count)))
+                .transpose()
         };
-        let proto = Proto::parse(self.proto).ok_or_else(|| {
-            format!(
-                "proto {:?} is not tcp, udp, icmp or unknown_transport",
-                self.proto
-            )
-        })?;
+        let proto =
+            Proto::parse(self.proto).ok_or_else(|| bad("proto", self.proto, Want::ZeekProto))?;
         let duration_ns = match self.duration {
             None => None,
             Some(d) => Some(
                 parse_seconds(d)
                     .filter(|d| *d >= 0)
-                    .ok_or_else(|| format!("duration {d:?} is not a number of seconds"))?,
+                    .ok_or_else(|| bad("duration", d, Want::Seconds))?,
             ),
         };
         let conn_state = match self.conn_state {
             None => None,
-            Some(s) => Some(
-                parse_state(s).ok_or_else(|| format!("conn_state {s:?} is not a Zeek state"))?,
-            ),
+            Some(s) => Some(parse_state(s).ok_or_else(|| bad("conn_state", s, Want::ZeekState))?),
         };
         Ok(ZeekConn {
             ts_ns,
@@ -629,14 +596,16 @@ pub(crate) fn next_json(lines: &mut Lines, warnings: &mut Warnings) -> Option<Ze
         }
         match parse_json_line(trimmed) {
             Ok(conn) => return Some(conn),
-            Err(e) => warnings.at_line(offset, number, format!("{e}; the record is skipped")),
+            Err(e) => warnings.at_line(offset, number, LineProblem::Skipped(e)),
         }
     }
 }
 
-fn parse_json_line(line: &[u8]) -> Result<ZeekConn, String> {
-    let j: JsonConn<'_> =
-        serde_json::from_slice(line).map_err(|e| format!("not a conn.log JSON record ({e})"))?;
+fn parse_json_line(line: &[u8]) -> Result<ZeekConn, BadRecord> {
+    let j: JsonConn<'_> = serde_json::from_slice(line).map_err(|e| BadRecord::NotJson {
+        nfdump: false,
+        detail: e.to_string(),
+    })?;
     let ts = j.ts.text();
     let orig_p = j.orig_p.text();
     let resp_p = j.resp_p.text();
@@ -914,6 +883,10 @@ mod tests {
         );
         let bad = br#"{"ts":"XXXXXXXXXX.XXXXXX","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"udp"}"#;
         let e = parse_json_line(bad).expect_err("bad ts");
-        assert!(e.contains("ts \"XXXXXXXXXX.XXXXXX\" is not a time"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ts \"XXXXXXXXXX.XXXXXX\" is not a time"),
+            "{e}"
+        );
     }
 }

@@ -338,7 +338,7 @@ impl Page<'_, '_> {
                         "{path}: {offset} バイト目: {message}",
                         path = input.path,
                         offset = w.offset,
-                        message = w.message
+                        message = w.render(lang)
                     ))
                 );
             }
@@ -391,15 +391,17 @@ impl Page<'_, '_> {
             Esc(words::traffic_summary(o))
         );
         if let Some(live) = &o.live {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<dt>live</dt><dd>{} for {:.0} s, {}; dropped: kernel {}, interface {}, flowlint {}</dd>",
-                Esc(&live.interface),
-                live.duration_s,
-                plural(live.packets, "packet", "packets"),
-                live.kernel_dropped,
-                live.interface_dropped,
-                live.app_dropped
+                lang,
+                "<dt>live</dt><dd>{iface} for {secs:.0} s, {packets}; dropped: kernel {kernel}, interface {interface}, flowlint {app}</dd>",
+                "<dt>ライブ</dt><dd>{iface} で {secs:.0} 秒、{packets}。取りこぼし: カーネル {kernel}、インタフェース {interface}、flowlint {app}</dd>",
+                iface = Esc(&live.interface),
+                secs = live.duration_s,
+                packets = words::count(lang, live.packets, "packet", "packets", "パケット", "個"),
+                kernel = live.kernel_dropped,
+                interface = live.interface_dropped,
+                app = live.app_dropped
             );
             // What makes some of its verdicts uncertain, and whether the run goes on.
             let mut extra = Vec::new();
@@ -433,18 +435,33 @@ impl Page<'_, '_> {
         }
         let _ = write!(
             self.s,
-            "</dl><nav class=\"toc\"><a href=\"#findings\">findings</a><a href=\"#matrix\">role matrix</a>\
-             <a href=\"#timeline\">timeline</a><a href=\"#hosts\">hosts</a>\
-             <a href=\"#conversations\">conversations</a><a href=\"#rules\">rule coverage</a>{}{}</nav></header>",
+            "</dl><nav class=\"toc\">{}{}{}</nav></header>",
+            term!(
+                lang,
+                "<a href=\"#findings\">findings</a><a href=\"#matrix\">role matrix</a>\
+                 <a href=\"#timeline\">timeline</a><a href=\"#hosts\">hosts</a>\
+                 <a href=\"#conversations\">conversations</a><a href=\"#rules\">rule coverage</a>",
+                "<a href=\"#findings\">検出</a><a href=\"#matrix\">役割間マトリクス</a>\
+                 <a href=\"#timeline\">時間経過</a><a href=\"#hosts\">ホスト</a>\
+                 <a href=\"#conversations\">通信</a><a href=\"#rules\">ルールの網羅</a>"
+            ),
             if o.baseline.is_some() {
-                "<a href=\"#baseline\">baseline</a>"
+                term!(
+                    lang,
+                    "<a href=\"#baseline\">baseline</a>",
+                    "<a href=\"#baseline\">ベースライン</a>"
+                )
             } else {
                 ""
             },
             if o.broadcasts.groups.is_empty() {
                 ""
             } else {
-                "<a href=\"#broadcasts\">broadcasts</a>"
+                term!(
+                    lang,
+                    "<a href=\"#broadcasts\">broadcasts</a>",
+                    "<a href=\"#broadcasts\">ブロードキャスト</a>"
+                )
             }
         );
     }
@@ -461,17 +478,20 @@ impl Page<'_, '_> {
             };
             let _ = write!(
                 self.s,
-                "<a class=\"card v-{v}{zero}\" href=\"{target}\" data-verdict=\"{v}\"><b>{n}</b>{v}<small>{}</small></a>",
-                heading(v),
+                "<a class=\"card v-{v}{zero}\" href=\"{target}\" data-verdict=\"{v}\"><b>{n}</b>{}<small>{}</small></a>",
+                words::verdict(v, o.lang),
+                heading(v, o.lang),
                 v = v.as_str(),
                 zero = if n == 0 { " zero" } else { "" },
             );
         }
         if o.totals.broadcast_packets > 0 {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<a class=\"card\" href=\"#broadcasts\"><b>{}</b>broadcast packets<small>listed apart, never judged</small></a>",
-                o.totals.broadcast_packets
+                o.lang,
+                "<a class=\"card\" href=\"#broadcasts\"><b>{n}</b>broadcast packets<small>listed apart, never judged</small></a>",
+                "<a class=\"card\" href=\"#broadcasts\"><b>{n}</b>ブロードキャストのパケット<small>別に一覧し、判定しません</small></a>",
+                n = o.totals.broadcast_packets
             );
         }
         self.s.push_str("</section>");
@@ -481,7 +501,8 @@ impl Page<'_, '_> {
         for f in fixes.iter().take(3) {
             let _ = write!(
                 self.s,
-                "<div class=\"fix\"><p><b>Fix:</b> {}</p>",
+                "<div class=\"fix\"><p><b>{}</b> {}</p>",
+                term!(self.o.lang, "Fix:", "対処:"),
                 Esc(fix::Sentence(f, self.o.lang))
             );
             if let Fix::HostFirewall { opening, .. } = f {
@@ -504,10 +525,12 @@ impl Page<'_, '_> {
             self.s.push_str("</div>");
         }
         if fixes.len() > 3 {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">… and {} more fixes like these (the JSON report has each conversation's fix).</p>",
-                fixes.len() - 3
+                self.o.lang,
+                "<p class=\"note\">… and {n} more fixes like these (the JSON report has each conversation's fix).</p>",
+                "<p class=\"note\">…ほかに同様の対処が {n} 件あります（各通信の対処は JSON レポートにあります）。</p>",
+                n = fixes.len() - 3
             );
         }
     }
@@ -520,7 +543,7 @@ impl Page<'_, '_> {
             verdict.as_str(),
             verdict.as_str(),
             verdict.as_str(),
-            verdict.as_str(),
+            words::verdict(verdict, o.lang),
             Esc(super::text::entry_sentence(o, self.t0, g))
         );
         if verdict == Verdict::Blocked {
@@ -563,10 +586,12 @@ impl Page<'_, '_> {
         }
         self.s.push_str("</tbody></table>");
         if g.members.len() > MEMBERS {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">… and {} more conversations in this entry (the JSON report lists them).</p>",
-                g.members.len() - MEMBERS
+                o.lang,
+                "<p class=\"note\">… and {n} more conversations in this entry (the JSON report lists them).</p>",
+                "<p class=\"note\">…この項目にはほかに {n} 件の通信があります（JSON レポートに一覧があります）。</p>",
+                n = g.members.len() - MEMBERS
             );
         }
         self.s.push_str("</article>");
@@ -591,57 +616,77 @@ impl Page<'_, '_> {
             }
             any = true;
             let groups = group::groups(o.catalogs, &o.classification.hosts, verdict, list);
+            let entries = if groups.len() == list.len() {
+                String::new()
+            } else {
+                match o.lang {
+                    Lang::En => format!(" in {}", plural(groups.len() as u64, "entry", "entries")),
+                    Lang::Ja => format!("、{} 項目", groups.len()),
+                }
+            };
             let _ = write!(
                 self.s,
                 "<h3 id=\"f-{}\">{} ({}{}): {}</h3>",
                 verdict.as_str(),
-                verdict.as_str(),
+                words::verdict(verdict, o.lang),
                 list.len(),
-                if groups.len() == list.len() {
-                    String::new()
-                } else {
-                    format!(" in {}", plural(groups.len() as u64, "entry", "entries"))
-                },
-                heading(verdict)
+                entries,
+                heading(verdict, o.lang)
             );
             for g in groups.iter().take(ENTRIES) {
                 self.entry(verdict, g);
             }
             if groups.len() > ENTRIES {
                 let rest: usize = groups[ENTRIES..].iter().map(|g| g.members.len()).sum();
-                let _ = write!(
+                let _ = crate::trw!(
                     self.s,
-                    "<p class=\"note\">… and {} more entries ({}; the JSON report lists them).</p>",
-                    groups.len() - ENTRIES,
-                    plural(rest as u64, "conversation", "conversations")
+                    o.lang,
+                    "<p class=\"note\">… and {n} more entries ({convs}; the JSON report lists them).</p>",
+                    "<p class=\"note\">…ほかに {n} 項目あります（通信 {convs} 件。JSON レポートに一覧があります）。</p>",
+                    n = groups.len() - ENTRIES,
+                    convs = match o.lang {
+                        Lang::En => plural(rest as u64, "conversation", "conversations"),
+                        Lang::Ja => rest.to_string(),
+                    }
                 );
             }
         }
         if !any {
-            self.s
-                .push_str("<p>No findings: every conversation a rule allows worked.</p>");
+            self.s.push_str(term!(
+                o.lang,
+                "<p>No findings: every conversation a rule allows worked.</p>",
+                "<p>検出はありません。ルールが許可する通信はすべて動いていました。</p>"
+            ));
         }
         self.s.push_str("</section>");
     }
 
     fn matrix(&mut self) {
         let o = self.o;
-        self.s.push_str(
+        self.s.push_str(term!(
+            o.lang,
             "<section id=\"matrix\"><h2>Role-to-role matrix</h2><p class=\"note\">Rows are client roles, \
              columns server roles, as each catalog's rules name them; a cell holds the rules (ports) for that \
              pair and how many conversations on them worked, were blocked or went the wrong way. Click a cell \
              to list its conversations.</p><p class=\"legend\"><span class=\"s-worked\">worked</span>\
              <span class=\"s-blocked\">blocked</span><span class=\"s-wrong\">wrong way</span>\
              <span class=\"s-idle\">no traffic</span></p>",
-        );
+            "<section id=\"matrix\"><h2>役割間マトリクス</h2><p class=\"note\">行はクライアントの役割、\
+             列はサーバの役割です（各カタログのルールの名前のとおり）。セルには、その組のルール（ポート）と、\
+             その上の通信のうち動いたもの、遮断されたもの、逆方向だったものの数があります。セルをクリックすると\
+             その通信を一覧します。</p><p class=\"legend\"><span class=\"s-worked\">動いた</span>\
+             <span class=\"s-blocked\">遮断</span><span class=\"s-wrong\">逆方向</span>\
+             <span class=\"s-idle\">通信なし</span></p>"
+        ));
         for (mi, m) in matrices(o).iter().enumerate() {
             let label = |name: &str| o.catalogs.role_label(name);
             let _ = write!(
                 self.s,
-                "<h3>{} — {}</h3><table class=\"matrix\" data-catalog=\"{}\"><thead><tr><th class=\"corner\">client ↓ server →</th>",
+                "<h3>{} — {}</h3><table class=\"matrix\" data-catalog=\"{}\"><thead><tr><th class=\"corner\">{}</th>",
                 Esc(&m.catalog.name),
                 Esc(&m.catalog.title),
-                Esc(&m.catalog.name)
+                Esc(&m.catalog.name),
+                term!(o.lang, "client ↓ server →", "クライアント ↓ サーバ →")
             );
             for s in &m.servers {
                 let _ = write!(
@@ -668,10 +713,13 @@ impl Page<'_, '_> {
                 }
                 self.s.push_str("</tr>");
             }
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "</tbody></table><div class=\"panel\" id=\"panel-{mi}\" aria-live=\"polite\"><p class=\"note\">Click a cell of the {} matrix to list its conversations.</p></div>",
-                Esc(&m.catalog.name)
+                o.lang,
+                "</tbody></table><div class=\"panel\" id=\"panel-{mi}\" aria-live=\"polite\"><p class=\"note\">Click a cell of the {name} matrix to list its conversations.</p></div>",
+                "</tbody></table><div class=\"panel\" id=\"panel-{mi}\" aria-live=\"polite\"><p class=\"note\">{name} のマトリクスのセルをクリックすると、その通信を一覧します。</p></div>",
+                mi = mi,
+                name = Esc(&m.catalog.name)
             );
         }
         self.s.push_str("</section>");
@@ -703,18 +751,24 @@ impl Page<'_, '_> {
         } else {
             ports.join(" ")
         };
-        let title = format!(
-            "{} → {}: {} worked, {} blocked, {} wrong way",
-            o.catalogs.role_label(client),
-            o.catalogs.role_label(server),
-            worked,
-            blocked,
-            reversed
+        let title = crate::tr!(
+            o.lang,
+            "{client} → {server}: {worked} worked, {blocked} blocked, {reversed} wrong way",
+            "{client} → {server}: 動いた {worked}、遮断 {blocked}、逆方向 {reversed}",
+            client = o.catalogs.role_label(client),
+            server = o.catalogs.role_label(server),
+            worked = worked,
+            blocked = blocked,
+            reversed = reversed
         );
+        // The panel's note past the listed conversations: report.js shows
+        // it as it stands, so it is worded here, in the report's language.
         let more = if cell.total as usize > cell.listed.len() {
-            format!(
-                "… and {} more (the JSON report lists them).",
-                cell.total as usize - cell.listed.len()
+            crate::tr!(
+                o.lang,
+                "… and {n} more (the JSON report lists them).",
+                "…ほかに {n} 件あります（JSON レポートに一覧があります）。",
+                n = cell.total as usize - cell.listed.len()
             )
         } else {
             String::new()
@@ -733,7 +787,7 @@ impl Page<'_, '_> {
             Esc(shown_ports)
         );
         if worked + blocked + reversed == 0 {
-            self.s.push_str("no traffic");
+            self.s.push_str(term!(o.lang, "no traffic", "通信なし"));
         } else {
             let mut parts = Vec::new();
             if worked > 0 {
@@ -750,20 +804,18 @@ impl Page<'_, '_> {
         self.s.push_str("</div><ul class=\"rules\">");
         for (r, n) in cell.rules.iter().zip(&cell.counts) {
             let rule = o.catalogs.rule_by_id(*r);
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<li data-rule=\"{}\" data-worked=\"{}\" data-blocked=\"{}\" data-reversed=\"{}\">{} {}/{}: {}; {} worked, {} blocked, {} wrong way</li>",
-                Esc(&rule.id),
-                n[0],
-                n[1],
-                n[2],
-                Esc(&rule.id),
-                rule.ports,
-                rule.protocol.as_str(),
-                Esc(purpose(rule)),
-                n[0],
-                n[1],
-                n[2]
+                o.lang,
+                "<li data-rule=\"{id}\" data-worked=\"{w}\" data-blocked=\"{b}\" data-reversed=\"{r}\">{id} {ports}/{proto}: {purpose}; {w} worked, {b} blocked, {r} wrong way</li>",
+                "<li data-rule=\"{id}\" data-worked=\"{w}\" data-blocked=\"{b}\" data-reversed=\"{r}\">{id} {ports}/{proto}: {purpose}。動いた {w}、遮断 {b}、逆方向 {r}</li>",
+                id = Esc(&rule.id),
+                w = n[0],
+                b = n[1],
+                r = n[2],
+                ports = rule.ports,
+                proto = rule.protocol.as_str(),
+                purpose = Esc(purpose(rule, o.lang))
             );
         }
         self.s.push_str("</ul>");
@@ -777,7 +829,7 @@ impl Page<'_, '_> {
                     "<li data-key=\"{}\"><span class=\"badge {}\">{}</span> {} → {} {}/{} ({})</li>",
                     Esc(conv_key(c)),
                     c.verdict.as_str(),
-                    c.verdict.as_str(),
+                    words::verdict(c.verdict, o.lang),
                     Esc(self.host_label(c, 0)),
                     Esc(self.host_label(c, 1)),
                     k.server_port,
@@ -799,8 +851,11 @@ impl Page<'_, '_> {
         ));
         let blocked = o.classification.with_verdict(Verdict::Blocked);
         if blocked.is_empty() {
-            self.s
-                .push_str("<p>No failed attempts: nothing was blocked.</p></section>");
+            self.s.push_str(term!(
+                o.lang,
+                "<p>No failed attempts: nothing was blocked.</p></section>",
+                "<p>失敗した試行はありません。遮断されたものはありませんでした。</p></section>"
+            ));
             return;
         }
         let (t0, t1) = (self.t0, self.t1.max(self.t0 + 1));
@@ -829,12 +884,17 @@ impl Page<'_, '_> {
         lanes.truncate(LANES);
         let (left, lane_h, plot_w) = (90.0, 26.0, 900.0);
         let height = lanes.len() as f64 * lane_h + 30.0;
-        let _ = write!(
+        let _ = crate::trw!(
             self.s,
+            o.lang,
             "<p class=\"note\">Failed attempts (SYNs or datagrams that failed) per server port, from the first packet to the last; \
              each conversation's attempts are spread over its first to last failed attempt.</p>\
-             <svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"failed attempts over time\">",
-            left + plot_w + 10.0
+             <svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"failed attempts over time\">",
+            "<p class=\"note\">サーバのポートごとの失敗した試行（失敗した SYN やデータグラム）を、最初のパケットから最後まで示します。\
+             各通信の試行は、その最初から最後の失敗した試行までに均して置いています。</p>\
+             <svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"失敗した試行の時間経過\">",
+            w = left + plot_w + 10.0,
+            height = height
         );
         for (li, ((port, proto), (total, bins))) in lanes.iter().enumerate() {
             let y = li as f64 * lane_h + 4.0;
@@ -860,7 +920,10 @@ impl Page<'_, '_> {
                     y + (lane_h - 6.0 - h),
                     plot_w / BINS as f64 - 1.0,
                     span(a, b, t0),
-                    plural(n, "failed attempt", "failed attempts")
+                    match o.lang {
+                        Lang::En => plural(n, "failed attempt", "failed attempts"),
+                        Lang::Ja => format!("失敗した試行 {n} 回"),
+                    }
                 );
             }
             self.s.push_str("</g>");
@@ -876,9 +939,12 @@ impl Page<'_, '_> {
         }
         self.s.push_str("</svg>");
         if more > 0 {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">… and {more} more server ports with failed attempts (the JSON report lists their conversations).</p>"
+                o.lang,
+                "<p class=\"note\">… and {more} more server ports with failed attempts (the JSON report lists their conversations).</p>",
+                "<p class=\"note\">…失敗した試行のあるサーバのポートはほかに {more} 個あります（その通信は JSON レポートに一覧があります）。</p>",
+                more = more
             );
         }
         self.s.push_str("</section>");
@@ -894,7 +960,11 @@ impl Page<'_, '_> {
             all.len()
         );
         if all.is_empty() {
-            self.s.push_str("<p>No host holds a role.</p></section>");
+            self.s.push_str(term!(
+                o.lang,
+                "<p>No host holds a role.</p></section>",
+                "<p>役割のあるホストはありません。</p></section>"
+            ));
             return;
         }
         self.s.push_str(term!(
@@ -914,20 +984,22 @@ impl Page<'_, '_> {
                 Addr(h.address),
                 Esc(h.name.as_deref().unwrap_or("")),
                 h.os.map_or("", |os| os.as_str()),
-                Esc(roles.join(", ")),
+                Esc(roles.join(term!(o.lang, ", ", "、"))),
                 if h.inferred {
-                    "inferred from traffic"
+                    term!(o.lang, "inferred from traffic", "通信から推定")
                 } else {
-                    "inventory"
+                    term!(o.lang, "inventory", "インベントリ")
                 }
             );
         }
         self.s.push_str("</tbody></table>");
         if all.len() > HOSTS {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">… and {} more hosts (the JSON report lists them).</p>",
-                all.len() - HOSTS
+                o.lang,
+                "<p class=\"note\">… and {n} more hosts (the JSON report lists them).</p>",
+                "<p class=\"note\">…ほかに {n} 台のホストがあります（JSON レポートに一覧があります）。</p>",
+                n = all.len() - HOSTS
             );
         }
         self.s.push_str("</section>");
@@ -937,34 +1009,51 @@ impl Page<'_, '_> {
         let o = self.o;
         let all = &o.classification.conversations;
         let rows = all.len().min(ROWS);
-        let _ = write!(
+        let _ = crate::trw!(
             self.s,
-            "<section id=\"conversations\"><h2>{} ({})</h2><div class=\"controls\">\
+            o.lang,
+            "<section id=\"conversations\"><h2>Conversations ({n})</h2><div class=\"controls\">\
              <input type=\"search\" id=\"conv-filter\" placeholder=\"filter: address, name, port, rule, state…\" aria-label=\"filter\">\
              <select id=\"conv-verdict\" aria-label=\"verdict\"><option value=\"\">every verdict</option>",
-            term!(o.lang, "Conversations", "通信"),
-            all.len()
+            "<section id=\"conversations\"><h2>通信 ({n})</h2><div class=\"controls\">\
+             <input type=\"search\" id=\"conv-filter\" placeholder=\"絞り込み: アドレス、名前、ポート、ルール、状態…\" aria-label=\"絞り込み\">\
+             <select id=\"conv-verdict\" aria-label=\"判定\"><option value=\"\">すべての判定</option>",
+            n = all.len()
         );
+        // The value is the JSON name, which report.js compares with each
+        // row's data-verdict; only the label is in the language.
         for v in Verdict::ALL {
-            let _ = write!(self.s, "<option value=\"{0}\">{0}</option>", v.as_str());
+            let _ = write!(
+                self.s,
+                "<option value=\"{}\">{}</option>",
+                v.as_str(),
+                words::verdict(v, o.lang)
+            );
         }
-        let _ = write!(
+        let _ = crate::trw!(
             self.s,
+            o.lang,
             "</select><span><span id=\"conv-shown\">{rows}</span> of {rows} rows shown</span></div>\
              <table id=\"conv-table\"><thead><tr><th>verdict</th><th>client</th><th>server</th><th class=\"num\">port</th>\
              <th>protocol</th><th>rule</th><th class=\"num\">connections</th><th>states</th><th class=\"num\">packets</th>\
-             <th class=\"num\">bytes</th><th class=\"num\">first seen (UTC)</th><th class=\"num\">last seen</th></tr></thead><tbody>"
+             <th class=\"num\">bytes</th><th class=\"num\">first seen (UTC)</th><th class=\"num\">last seen</th></tr></thead><tbody>",
+            "</select><span>{rows} 行中 <span id=\"conv-shown\">{rows}</span> 行を表示</span></div>\
+             <table id=\"conv-table\"><thead><tr><th>判定</th><th>クライアント</th><th>サーバ</th><th class=\"num\">ポート</th>\
+             <th>プロトコル</th><th>ルール</th><th class=\"num\">接続</th><th>状態</th><th class=\"num\">パケット</th>\
+             <th class=\"num\">バイト</th><th class=\"num\">最初（UTC）</th><th class=\"num\">最後</th></tr></thead><tbody>",
+            rows = rows
         );
         for c in all.iter().take(ROWS) {
             let k = c.conv.key;
             let _ = write!(
                 self.s,
-                "<tr data-verdict=\"{v}\" data-key=\"{}\"><td data-v=\"{}\"><span class=\"badge {v}\">{v}</span></td>\
+                "<tr data-verdict=\"{v}\" data-key=\"{}\"><td data-v=\"{}\"><span class=\"badge {v}\">{}</span></td>\
                  <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
                  <td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td></tr>",
                 Esc(conv_key(c)),
                 c.verdict as u8,
+                words::verdict(c.verdict, o.lang),
                 addr_key(k.client),
                 Esc(self.host_label(c, 0)),
                 addr_key(k.server),
@@ -986,11 +1075,14 @@ impl Page<'_, '_> {
         }
         self.s.push_str("</tbody></table>");
         if all.len() > ROWS {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\" id=\"conv-more\">… and {} more conversations, not in this page (the most severe come first); \
+                o.lang,
+                "<p class=\"note\" id=\"conv-more\">… and {n} more conversations, not in this page (the most severe come first); \
                  the JSON report (<code>--format json</code>) lists every one.</p>",
-                all.len() - ROWS
+                "<p class=\"note\" id=\"conv-more\">…ほかに {n} 件の通信があり、このページには載せていません（重いものから載せています）。\
+                 JSON レポート（<code>--format json</code>）にはすべてあります。</p>",
+                n = all.len() - ROWS
             );
         }
         self.s.push_str("</section>");
@@ -1016,9 +1108,15 @@ impl Page<'_, '_> {
         for catalog in &o.catalogs.catalogs {
             let _ = write!(
                 self.s,
-                "<h3>{}</h3><table class=\"coverage\"><thead><tr><th>rule</th><th>port</th><th>client → server</th>\
-                 <th>purpose</th><th class=\"num\">worked</th><th class=\"num\">blocked</th><th class=\"num\">wrong way</th></tr></thead><tbody>",
-                Esc(&catalog.name)
+                "<h3>{}</h3><table class=\"coverage\"><thead><tr>{}</tr></thead><tbody>",
+                Esc(&catalog.name),
+                term!(
+                    o.lang,
+                    "<th>rule</th><th>port</th><th>client → server</th>\
+                     <th>purpose</th><th class=\"num\">worked</th><th class=\"num\">blocked</th><th class=\"num\">wrong way</th>",
+                    "<th>ルール</th><th>ポート</th><th>クライアント → サーバ</th>\
+                     <th>用途</th><th class=\"num\">動いた</th><th class=\"num\">遮断</th><th class=\"num\">逆方向</th>"
+                )
             );
             for r in &catalog.rules {
                 let u = o.classification.rules[usize::from(r.rid.0)];
@@ -1028,7 +1126,7 @@ impl Page<'_, '_> {
                         .iter()
                         .map(|n| o.catalogs.role_label(n))
                         .collect::<Vec<_>>()
-                        .join(" or ")
+                        .join(term!(o.lang, " or ", " または "))
                 };
                 let _ = write!(
                     self.s,
@@ -1041,7 +1139,7 @@ impl Page<'_, '_> {
                     r.protocol.as_str(),
                     Esc(roles(&r.clients)),
                     Esc(roles(&r.servers)),
-                    Esc(purpose(r)),
+                    Esc(purpose(r, o.lang)),
                     u.conversations - u.blocked,
                     u.blocked,
                     u.reversed
@@ -1135,16 +1233,23 @@ impl Page<'_, '_> {
         if b.groups.is_empty() {
             return;
         }
-        let _ = write!(
+        let _ =
+            write!(
             self.s,
-            "<section id=\"broadcasts\"><h2>{} ({})</h2><table><thead><tr>\
-             <th>sender</th><th>destination</th><th>port</th><th class=\"num\">packets</th><th class=\"num\">replies</th><th>time (UTC)</th></tr></thead><tbody>",
+            "<section id=\"broadcasts\"><h2>{} ({})</h2><table><thead><tr>{}</tr></thead><tbody>",
             term!(
                 self.o.lang,
                 "Broadcast and multicast",
                 "ブロードキャストとマルチキャスト"
             ),
-            words::count(self.o.lang, b.packets, "packet", "packets", "パケット", "個")
+            words::count(self.o.lang, b.packets, "packet", "packets", "パケット", "個"),
+            term!(
+                self.o.lang,
+                "<th>sender</th><th>destination</th><th>port</th><th class=\"num\">packets</th>\
+                 <th class=\"num\">replies</th><th>time (UTC)</th>",
+                "<th>送信元</th><th>宛先</th><th>ポート</th><th class=\"num\">パケット</th>\
+                 <th class=\"num\">応答</th><th>時刻（UTC）</th>"
+            )
         );
         for g in b.groups.iter().take(BROADCASTS) {
             let _ = write!(
@@ -1161,31 +1266,59 @@ impl Page<'_, '_> {
         }
         self.s.push_str("</tbody></table>");
         if b.groups.len() > BROADCASTS {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">… and {} more groups (the JSON report lists them).</p>",
-                b.groups.len() - BROADCASTS
+                self.o.lang,
+                "<p class=\"note\">… and {n} more groups (the JSON report lists them).</p>",
+                "<p class=\"note\">…ほかに {n} グループあります（JSON レポートに一覧があります）。</p>",
+                n = b.groups.len() - BROADCASTS
             );
         }
         self.s.push_str("</section>");
     }
 }
 
-fn heading(v: Verdict) -> &'static str {
+fn heading(v: Verdict, lang: Lang) -> &'static str {
     match v {
-        Verdict::Blocked => "a rule allows these, and connections failed",
-        Verdict::WrongDirection => "only the reverse direction is allowed",
-        Verdict::Unexpected => "catalog ports, but no rule allows them in either direction",
-        Verdict::Expected => "allowed by a rule, and working",
-        Verdict::Unlisted => "not judged: ports in no catalog, or shared ports",
+        Verdict::Blocked => term!(
+            lang,
+            "a rule allows these, and connections failed",
+            "ルールが許可しているのに、接続が失敗した通信"
+        ),
+        Verdict::WrongDirection => term!(
+            lang,
+            "only the reverse direction is allowed",
+            "逆向きだけが許可されている通信"
+        ),
+        Verdict::Unexpected => term!(
+            lang,
+            "catalog ports, but no rule allows them in either direction",
+            "カタログのポートだが、どちら向きでもルールが許可しない通信"
+        ),
+        Verdict::Expected => term!(
+            lang,
+            "allowed by a rule, and working",
+            "ルールが許可し、動いている通信"
+        ),
+        Verdict::Unlisted => term!(
+            lang,
+            "not judged: ports in no catalog, or shared ports",
+            "判定対象外: どのカタログにもないポート、または共用ポート"
+        ),
     }
 }
 
-fn purpose(rule: &Rule) -> String {
-    let mut s = if rule.en.is_empty() {
+/// What a rule is for, in the catalog's words for the language (its
+/// English ones where it has no Japanese), else its id.
+fn purpose(rule: &Rule, lang: Lang) -> String {
+    let words = match lang {
+        Lang::Ja if !rule.ja.is_empty() => &rule.ja,
+        _ => &rule.en,
+    };
+    let mut s = if words.is_empty() {
         rule.id.clone()
     } else {
-        rule.en.clone()
+        words.clone()
     };
     if let Some(service) = &rule.service {
         let _ = write!(s, " [{service}]");
@@ -1230,10 +1363,11 @@ impl Exporter for Html {
             "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\n\
              <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
              <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <meta name=\"generator\" content=\"flowlint {}\">\n<title>flowlint report: {}</title>\n<style>{CSS}</style></head>\n<body><main>",
+             <meta name=\"generator\" content=\"flowlint {}\">\n<title>{} {}</title>\n<style>{CSS}</style></head>\n<body><main>",
             o.lang.as_str(),
             content_security_policy(),
             env!("CARGO_PKG_VERSION"),
+            term!(o.lang, "flowlint report:", "flowlint レポート:"),
             Esc(counts.join(term!(o.lang, ", ", "、")))
         );
         page.header();
@@ -1246,11 +1380,15 @@ impl Exporter for Html {
         page.conversations();
         page.rules();
         page.broadcasts();
-        let _ = write!(
+        let _ = crate::trw!(
             page.s,
-            "<footer>Written by flowlint {} from the capture(s) above. Self-contained: it loads nothing and sends nothing. \
-             Times are UTC. The JSON report (<code>--format json</code>) holds every conversation.</footer></main>\n<script>{JS}</script>\n</body></html>\n",
-            env!("CARGO_PKG_VERSION")
+            o.lang,
+            "<footer>Written by flowlint {version} from the capture(s) above. Self-contained: it loads nothing and sends nothing. \
+             Times are UTC. The JSON report (<code>--format json</code>) holds every conversation.</footer></main>\n<script>{js}</script>\n</body></html>\n",
+            "<footer>上記の入力から flowlint {version} が書きました。このページだけで完結し、何も読み込まず、何も送りません。\
+             時刻は UTC です。JSON レポート（<code>--format json</code>）にはすべての通信があります。</footer></main>\n<script>{js}</script>\n</body></html>\n",
+            version = env!("CARGO_PKG_VERSION"),
+            js = JS
         );
         out.write_all(page.s.as_bytes())
     }

@@ -252,7 +252,7 @@ impl Display for WarningText<'_> {
             "at byte {offset}: {message}",
             "{offset} バイト目: {message}",
             offset = self.0.offset,
-            message = self.0.message
+            message = self.0.render(self.1)
         )
     }
 }

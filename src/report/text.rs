@@ -1169,7 +1169,7 @@ fn header(out: &mut dyn Write, ctx: &Ctx<'_, '_>, range: Option<(i64, i64)>) -> 
                     "{path}: {offset} バイト目: {message}",
                     path = input.path,
                     offset = w.offset,
-                    message = w.message
+                    message = w.render(lang)
                 ),
             )?;
         }

@@ -31,6 +31,9 @@ function check(name, ok, detail) {
 }
 
 const FINDINGS = ["blocked", "wrong_direction", "unexpected"];
+// How the page labels a fix, per language ("lang" of a case; English
+// when absent), as the JSON report's fix.text follows the language too.
+const FIX = { en: "Fix: ", ja: "対処: " };
 const key = (c) => `${c.client}|${c.server}|${c.server_port}|${c.protocol}`;
 
 async function pixelVariety(browser, png) {
@@ -108,7 +111,7 @@ async function run(browser, c) {
       continue;
     }
     if (e.keys.length === 1) {
-      if (!e.texts.includes("Fix: " + x.fix.text)) bad.push(key(x) + " sentence");
+      if (!e.texts.includes(FIX[c.lang || "en"] + x.fix.text)) bad.push(key(x) + " sentence");
       for (const t of ["powershell", "netsh", "nft", "firewall_cmd"]) {
         if (x.fix[t] && !e.commands.includes(x.fix[t])) bad.push(key(x) + " " + t);
       }
@@ -200,6 +203,29 @@ async function run(browser, c) {
   await page.click("#conv-table thead th:nth-child(4)");
   const ports = await page.$$eval("#conv-table tbody tr td:nth-child(4)", (els) => els.map((e) => Number(e.textContent)));
   check(`${n}: a click on 'port' sorts by port`, ports.every((p, i) => i === 0 || ports[i - 1] <= p));
+
+  // A Japanese page: its language, the filter and the cards in Japanese,
+  // and report.js showing the cell's Japanese words as they came.
+  if (c.lang === "ja") {
+    const ja = await page.evaluate(() => ({
+      lang: document.documentElement.lang,
+      placeholder: document.getElementById("conv-filter").placeholder,
+      card: document.querySelector('.card[data-verdict="blocked"]').textContent,
+      option: document.querySelector('#conv-verdict option[value="blocked"]').textContent,
+    }));
+    check(`${n}: <html lang="ja">`, ja.lang === "ja", ja.lang);
+    check(`${n}: the filter's placeholder is Japanese`, ja.placeholder.startsWith("絞り込み: "), ja.placeholder);
+    check(`${n}: the blocked card is Japanese`, ja.card.includes("遮断の疑い") && ja.card.includes("ルールが許可しているのに"), ja.card);
+    check(`${n}: the verdict filter's labels are Japanese`, ja.option === "遮断の疑い", ja.option);
+    const cell = await page.$("td.cell.s-blocked");
+    if (cell) {
+      await cell.click();
+      const shown = await page.textContent(`#${await cell.getAttribute("data-panel")} p`);
+      check(`${n}: a clicked cell's title is Japanese`, /動いた \d+、遮断 \d+、逆方向 \d+/.test(shown), shown);
+    } else {
+      check(`${n}: a blocked matrix cell`, false);
+    }
+  }
 
   if (c.hostile) {
     const dom = await page.evaluate(() => ({
