@@ -262,9 +262,35 @@ pub struct ConvStore {
 const CHUNK_BITS: u32 = 14;
 const CHUNK: usize = 1 << CHUNK_BITS;
 
+/// The index's hash of a key: one folded 64×64→128-bit multiply per
+/// 128 bits of key (the derived `Hash` through `FxHasher` takes a round
+/// per field, discriminants and lengths included). Only the index sees it:
+/// the conversations' order is their order of arrival either way.
 fn key_hash(key: &ConvKey) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(key)
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    #[inline]
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a ^ K1) * u128::from(b ^ K2);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+    let tail = u64::from(key.server_port) << 8 | key.transport as u64;
+    match (key.client, key.server) {
+        (IpAddr::V4(c), IpAddr::V4(s)) => fold(
+            u64::from(u32::from(c)) << 32 | u64::from(u32::from(s)),
+            tail,
+        ),
+        (c, s) => {
+            let wide = |ip: IpAddr| match ip {
+                IpAddr::V4(a) => u128::from(u32::from(a)) | 1 << 64,
+                IpAddr::V6(a) => u128::from(a),
+            };
+            let (c, s) = (wide(c), wide(s));
+            let h = fold(c as u64, (c >> 64) as u64);
+            let h = fold(h ^ s as u64, (s >> 64) as u64 ^ K1);
+            fold(h, tail | 1 << 32)
+        }
+    }
 }
 
 fn at(chunks: &[Vec<Conversation>], i: u32) -> &Conversation {

@@ -1272,7 +1272,8 @@ pub fn analyse_with_progress(
                         break;
                     }
                 };
-                for item in items {
+                // By reference: a record is not moved out of its batch.
+                for item in &items {
                     take(item, index, &mut summary, &mut builder, &mut pairer);
                 }
                 if let Some(progress) = progress {
@@ -1290,7 +1291,7 @@ pub fn analyse_with_progress(
 
 /// One record into the analysis.
 fn take(
-    item: Item,
+    item: &Item,
     index: usize,
     summary: &mut InputSummary,
     builder: &mut Builder,
@@ -1307,14 +1308,14 @@ fn take(
             summary.packets += conn.orig_pkts.unwrap_or(0) + conn.resp_pkts.unwrap_or(0);
             summary.bytes += conn.orig_ip_bytes.unwrap_or(0) + conn.resp_ip_bytes.unwrap_or(0);
             summary.saw_time(conn.ts_ns);
-            zeek::feed(&conn, builder);
+            zeek::feed(conn, builder);
         }
         Item::Flow(half) => {
             summary.packets += half.packets;
             summary.bytes += half.bytes;
             summary.saw_time(half.first_ns);
             builder.saw_time(half.last_ns);
-            pairer.add(half, index as u16, builder);
+            pairer.add(half.clone(), index as u16, builder);
         }
     }
     if let Some(clock) = builder.sweep_due() {
