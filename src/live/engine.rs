@@ -868,7 +868,14 @@ mod tests {
         let catalogs = CatalogSet::load(&[]).unwrap();
         let (_, port) = tcp_rule(&catalogs);
         let out = Printed::default();
-        let mut engine = engine(&catalogs, 3 * SECOND, Emit::Connections, &out);
+        let mut engine = engine(
+            &catalogs,
+            3 * SECOND,
+            Emit::Connections {
+                lang: crate::report::lang::Lang::En,
+            },
+            &out,
+        );
         engine.lost(T0 + SECOND, i64::MAX, LossCause::Outage);
         engine.packet(&syn(T0, port, 7));
         // Refused: the RST was seen, the verdict is certain.
