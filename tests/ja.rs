@@ -689,3 +689,20 @@ fn the_html_report_has_no_english_sentences_left_in_japanese() {
     assert!(en.contains("placeholder=\"filter: address, name, port, rule, state…\""));
     assert!(en.contains("<b>Fix:</b>") && en.contains("Role-to-role matrix"));
 }
+
+#[test]
+fn catalog_conditions_are_worded_in_the_language() {
+    let ja = flowlint(&["catalog", "--lang", "ja"], &[]);
+    let ja = String::from_utf8(ja.stdout).unwrap();
+    for word in ["同一ホスト内", "共用ポート", "応答なし"] {
+        assert!(ja.contains(word), "{word} missing");
+    }
+    // The conditions open each rule's bracketed tag list (the catalogs'
+    // own notes print both languages, so the words alone may appear there).
+    for english in ["[within one host", "[shared port", "no reply expected,"] {
+        assert!(!ja.contains(english), "{english} left in Japanese");
+    }
+    let en = flowlint(&["catalog", "--lang", "en"], &[]);
+    let en = String::from_utf8(en.stdout).unwrap();
+    assert!(en.contains("within one host") && !en.contains("同一ホスト内"));
+}

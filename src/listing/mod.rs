@@ -70,28 +70,46 @@ fn side_str(side: Side) -> &'static str {
     }
 }
 
-fn conditions(rule: &Rule) -> Vec<String> {
+/// A rule's conditions as the catalog table words them.
+fn conditions(rule: &Rule, lang: Lang) -> Vec<String> {
     let mut c = Vec::new();
     if rule.scope == Scope::SameHost {
-        c.push("within one host".to_string());
+        c.push(term!(lang, "within one host", "同一ホスト内").to_string());
     }
     if let Some(f) = &rule.requires_feature {
-        c.push(format!("feature {f}"));
+        c.push(tr!(lang, "feature {f}", "機能 {f}", f = f));
     }
     if let Some(x) = &rule.exclude_os {
-        c.push(format!("not when the {} is {}", side_str(x.side), x.os));
+        let side = match (x.side, lang) {
+            (side, Lang::En) => side_str(side),
+            (Side::Client, Lang::Ja) => "クライアント",
+            (Side::Server, Lang::Ja) => "サーバ",
+            (Side::Either, Lang::Ja) => "どちらか",
+        };
+        c.push(tr!(
+            lang,
+            "not when the {side} is {os}",
+            "{side} が {os} の場合は除く",
+            side = side,
+            os = x.os
+        ));
     }
     if let Some(comp) = &rule.companion {
-        c.push(format!("only after {comp}"));
+        c.push(tr!(
+            lang,
+            "only after {comp}",
+            "{comp} の後のみ",
+            comp = comp
+        ));
     }
     if rule.shared {
-        c.push("shared port".to_string());
+        c.push(term!(lang, "shared port", "共用ポート").to_string());
     }
     if rule.protocol == crate::decode::Transport::Udp {
         c.push(if rule.expects_reply {
-            "reply expected".to_string()
+            term!(lang, "reply expected", "応答あり").to_string()
         } else {
-            "no reply expected".to_string()
+            term!(lang, "no reply expected", "応答なし").to_string()
         });
     }
     c
@@ -264,7 +282,7 @@ fn write_catalog_text(
             port,
             format!("{} → {}", roles_list(&r.clients), roles_list(&r.servers)),
         ]);
-        let mut tail = conditions(r);
+        let mut tail = conditions(r, lang);
         if let Some(s) = &r.service {
             tail.insert(0, s.clone());
         }
