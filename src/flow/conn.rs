@@ -165,6 +165,21 @@ pub struct ConnRecord {
     pub completeness: u8,
 }
 
+impl ConnRecord {
+    /// The order JSONL lists decided connections in: by first packet, then
+    /// by sockets (captures and flow records alike).
+    pub fn report_order(&self) -> impl Ord + use<> {
+        (
+            self.first_ns,
+            self.client,
+            self.client_port,
+            self.server,
+            self.server_port,
+            self.transport,
+        )
+    }
+}
+
 /// Wireshark's `tcp.completeness` bits.
 mod completeness {
     pub const SYN: u8 = 1;

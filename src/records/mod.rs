@@ -1048,24 +1048,7 @@ impl Builder {
             duplicates: 0,
         };
         let mut connections = self.kept;
-        connections.sort_by(|a, b| {
-            (
-                a.first_ns,
-                a.client,
-                a.client_port,
-                a.server,
-                a.server_port,
-                a.transport,
-            )
-                .cmp(&(
-                    b.first_ns,
-                    b.client,
-                    b.client_port,
-                    b.server,
-                    b.server_port,
-                    b.transport,
-                ))
-        });
+        connections.sort_by_key(ConnRecord::report_order);
         Analysis {
             inputs,
             table: self.table,

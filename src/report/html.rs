@@ -480,7 +480,7 @@ impl Page<'_, '_> {
                 self.s,
                 "<a class=\"card v-{v}{zero}\" href=\"{target}\" data-verdict=\"{v}\"><b>{n}</b>{}<small>{}</small></a>",
                 words::verdict(v, o.lang),
-                heading(v, o.lang),
+                words::verdict_heading(v, o.lang),
                 v = v.as_str(),
                 zero = if n == 0 { " zero" } else { "" },
             );
@@ -631,7 +631,7 @@ impl Page<'_, '_> {
                 words::verdict(verdict, o.lang),
                 list.len(),
                 entries,
-                heading(verdict, o.lang)
+                words::verdict_heading(verdict, o.lang)
             );
             for g in groups.iter().take(ENTRIES) {
                 self.entry(verdict, g);
@@ -1275,36 +1275,6 @@ impl Page<'_, '_> {
             );
         }
         self.s.push_str("</section>");
-    }
-}
-
-fn heading(v: Verdict, lang: Lang) -> &'static str {
-    match v {
-        Verdict::Blocked => term!(
-            lang,
-            "a rule allows these, and connections failed",
-            "ルールが許可しているのに、接続が失敗した通信"
-        ),
-        Verdict::WrongDirection => term!(
-            lang,
-            "only the reverse direction is allowed",
-            "逆向きだけが許可されている通信"
-        ),
-        Verdict::Unexpected => term!(
-            lang,
-            "catalog ports, but no rule allows them in either direction",
-            "カタログのポートだが、どちら向きでもルールが許可しない通信"
-        ),
-        Verdict::Expected => term!(
-            lang,
-            "allowed by a rule, and working",
-            "ルールが許可し、動いている通信"
-        ),
-        Verdict::Unlisted => term!(
-            lang,
-            "not judged: ports in no catalog, or shared ports",
-            "判定対象外: どのカタログにもないポート、または共用ポート"
-        ),
     }
 }
 

@@ -99,36 +99,6 @@ impl Style {
     }
 }
 
-fn heading(v: Verdict, lang: Lang) -> &'static str {
-    match v {
-        Verdict::Blocked => term!(
-            lang,
-            "a rule allows these, and connections failed",
-            "ルールが許可しているのに、接続が失敗した通信"
-        ),
-        Verdict::WrongDirection => term!(
-            lang,
-            "only the reverse direction is allowed",
-            "逆向きだけが許可されている通信"
-        ),
-        Verdict::Unexpected => term!(
-            lang,
-            "catalog ports, but no rule allows them in either direction",
-            "カタログのポートだが、どちら向きでもルールが許可しない通信"
-        ),
-        Verdict::Expected => term!(
-            lang,
-            "allowed by a rule, and working",
-            "ルールが許可し、動いている通信"
-        ),
-        Verdict::Unlisted => term!(
-            lang,
-            "not judged: ports in no catalog, shared ports where no host shows the product",
-            "判定対象外: どのカタログにもないポート、製品の役割を示すホストがない共用ポート"
-        ),
-    }
-}
-
 /// A duration in seconds: "42.5 s", "12 s", "350 ms" (「42.5 秒」).
 fn duration(ns: i64, lang: Lang) -> String {
     let s = ns as f64 / 1e9;
@@ -939,7 +909,7 @@ impl Exporter for Text {
                     "{} ({}): {}",
                     style.paint("1", &style.title(verdict)),
                     list.len(),
-                    heading(verdict, lang)
+                    words::verdict_heading(verdict, lang)
                 )?;
                 let painted = style.verdict(verdict);
                 for c in list {
@@ -982,7 +952,7 @@ impl Exporter for Text {
                     "{} ({}{entries}): {}{fixes}",
                     style.paint("1", &style.title(verdict)),
                     list.len(),
-                    heading(verdict, lang)
+                    words::verdict_heading(verdict, lang)
                 )?;
                 for g in groups.iter().take(ENTRIES) {
                     ctx.entry(out, verdict, g)?;

@@ -860,6 +860,38 @@ impl Display for Companion<'_> {
     }
 }
 
+/// What a verdict's group of findings is, as the text and HTML reports
+/// head it.
+pub fn verdict_heading(v: Verdict, lang: Lang) -> &'static str {
+    match v {
+        Verdict::Blocked => term!(
+            lang,
+            "a rule allows these, and connections failed",
+            "ルールが許可しているのに、接続が失敗した通信"
+        ),
+        Verdict::WrongDirection => term!(
+            lang,
+            "only the reverse direction is allowed",
+            "逆向きだけが許可されている通信"
+        ),
+        Verdict::Unexpected => term!(
+            lang,
+            "catalog ports, but no rule allows them in either direction",
+            "カタログのポートだが、どちら向きでもルールが許可しない通信"
+        ),
+        Verdict::Expected => term!(
+            lang,
+            "allowed by a rule, and working",
+            "ルールが許可し、動いている通信"
+        ),
+        Verdict::Unlisted => term!(
+            lang,
+            "not judged: ports in no catalog, shared ports where no host shows the product",
+            "判定対象外: どのカタログにもないポート、製品の役割を示すホストがない共用ポート"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
