@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use crate::catalog::{CatalogSet, Rule, Scope, Side};
 
+pub mod condition;
 mod plan;
 pub mod table;
 
 use crate::report::lang::Lang;
 use crate::{term, tr};
+pub use condition::Condition;
 pub use plan::{plan, write_plan, Plan, PlanFlow, PlanFormat, PlanRule};
 use table::Table;
 
@@ -72,47 +74,10 @@ fn side_str(side: Side) -> &'static str {
 
 /// A rule's conditions as the catalog table words them.
 fn conditions(rule: &Rule, lang: Lang) -> Vec<String> {
-    let mut c = Vec::new();
-    if rule.scope == Scope::SameHost {
-        c.push(term!(lang, "within one host", "同一ホスト内").to_string());
-    }
-    if let Some(f) = &rule.requires_feature {
-        c.push(tr!(lang, "feature {f}", "機能 {f}", f = f));
-    }
-    if let Some(x) = &rule.exclude_os {
-        let side = match (x.side, lang) {
-            (side, Lang::En) => side_str(side),
-            (Side::Client, Lang::Ja) => "クライアント",
-            (Side::Server, Lang::Ja) => "サーバ",
-            (Side::Either, Lang::Ja) => "どちらか",
-        };
-        c.push(tr!(
-            lang,
-            "not when the {side} is {os}",
-            "{side} が {os} の場合は除く",
-            side = side,
-            os = x.os
-        ));
-    }
-    if let Some(comp) = &rule.companion {
-        c.push(tr!(
-            lang,
-            "only after {comp}",
-            "{comp} の後のみ",
-            comp = comp
-        ));
-    }
-    if rule.shared {
-        c.push(term!(lang, "shared port", "共用ポート").to_string());
-    }
-    if rule.protocol == crate::decode::Transport::Udp {
-        c.push(if rule.expects_reply {
-            term!(lang, "reply expected", "応答あり").to_string()
-        } else {
-            term!(lang, "no reply expected", "応答なし").to_string()
-        });
-    }
-    c
+    Condition::of_rule(rule)
+        .iter()
+        .map(|c| c.worded(lang).to_string())
+        .collect()
 }
 
 fn short(role: &str) -> &str {

@@ -17,14 +17,15 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
+use super::condition::{distinct, Condition};
 use super::table::Table;
 use crate::catalog::{CatalogSet, Os, PortSet, Rule, Scope, Side};
 use crate::inventory::{HostEntry, Inventory};
 use crate::report::fix::{self, Netsh, Nft, Opening, Powershell};
 use crate::report::lang::Lang;
-use crate::term;
+use crate::{term, tr, trw};
 
 /// How `flowlint plan` writes its list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,8 +55,25 @@ pub struct PlanRule {
     pub purpose: String,
     /// What the rule is for, as the vendor table says it (Japanese).
     pub ja: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub condition: Option<String>,
+    /// What the opening is needed for only (a companion connection first,
+    /// a feature): data, worded when written (JSON: its fixed English text).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "json_condition"
+    )]
+    pub condition: Option<Condition>,
+}
+
+fn json_condition<S: Serializer>(c: &Option<Condition>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => s.serialize_str(&c.json_text()),
+        None => s.serialize_none(),
+    }
+}
+
+fn json_conditions<S: Serializer>(c: &[Condition], s: S) -> Result<S::Ok, S::Error> {
+    let texts: Vec<String> = c.iter().map(Condition::json_text).collect();
+    s.serialize_str(&texts.join("; "))
 }
 
 /// One opening a firewall must allow, with the rules that need it.
@@ -73,9 +91,13 @@ pub struct PlanFlow {
     pub rule: String,
     /// The purposes of `rules`, joined with "; ".
     pub purpose: String,
-    /// Set when every rule of the opening has a condition (they are joined with "; ").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub condition: Option<String>,
+    /// The rules' distinct conditions, set when every rule of the opening
+    /// has one (JSON: their English texts joined with "; "; empty: none).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "json_conditions"
+    )]
+    pub condition: Vec<Condition>,
     /// Every rule that needs this opening, in catalog order.
     pub rules: Vec<PlanRule>,
     /// The client's and the server's inventory blocks, and the server's OS
@@ -122,17 +144,6 @@ fn host_text(e: &HostEntry) -> String {
     }
 }
 
-fn condition(rule: &Rule) -> Option<String> {
-    rule.companion
-        .as_ref()
-        .map(|c| format!("RPC dynamic ports: only after a {c} connection"))
-        .or_else(|| {
-            rule.requires_feature
-                .as_ref()
-                .map(|f| format!("feature {f}"))
-        })
-}
-
 /// Sort and merge key of an opening: server, first port, ports, protocol, client.
 type Key = (ipnet::IpNet, u16, String, &'static str, ipnet::IpNet);
 
@@ -160,7 +171,7 @@ impl Merger {
             protocol: rule.protocol.as_str(),
             rule: rule.id.clone(),
             purpose: String::new(),
-            condition: None,
+            condition: Vec::new(),
             rules: Vec::new(),
             client_net: client.net,
             server_net: server.net,
@@ -172,7 +183,7 @@ impl Merger {
                 id: rule.id.clone(),
                 purpose: rule.en.clone(),
                 ja: rule.ja.clone(),
-                condition: condition(rule),
+                condition: Condition::for_plan(rule),
             });
         }
     }
@@ -189,13 +200,7 @@ impl Merger {
             }
             f.purpose = purposes.join("; ");
             if f.rules.iter().all(|r| r.condition.is_some()) {
-                let mut conds: Vec<&str> = Vec::new();
-                for c in f.rules.iter().filter_map(|r| r.condition.as_deref()) {
-                    if !conds.contains(&c) {
-                        conds.push(c);
-                    }
-                }
-                f.condition = Some(conds.join("; "));
+                f.condition = distinct(f.rules.iter().filter_map(|r| r.condition.clone()));
             }
         }
         flows
@@ -284,23 +289,29 @@ fn rules_cell(rules: &[PlanRule]) -> String {
     out
 }
 
-fn purpose_cell(f: &PlanFlow) -> String {
-    match &f.condition {
-        Some(c) => format!("{} [{c}]", f.purpose),
-        None => {
-            // Conditions of some of the rules only.
-            let conds: Vec<&str> = f
-                .rules
-                .iter()
-                .filter_map(|r| r.condition.as_deref())
-                .collect();
-            if conds.is_empty() {
-                f.purpose.clone()
-            } else {
-                format!("{} [{}]", f.purpose, conds.join("; "))
-            }
-        }
+/// The purpose cell: the rules' distinct purposes in the language (the
+/// vendor tables' own words in Japanese), then the conditions of those
+/// rules that have one, worded in the language: "purpose [condition]".
+fn purpose_cell(f: &PlanFlow, lang: Lang) -> String {
+    let purposes = distinct(f.rules.iter().map(|r| match lang {
+        Lang::Ja if !r.ja.is_empty() => r.ja.as_str(),
+        _ => r.purpose.as_str(),
+    }));
+    let mut cell = purposes.join("; ");
+    let conds = conditions_text(f.rules.iter().filter_map(|r| r.condition.as_ref()), lang);
+    if !conds.is_empty() {
+        cell.push_str(&format!(" [{conds}]"));
     }
+    cell
+}
+
+/// Distinct conditions in `lang`, joined with "; ".
+fn conditions_text<'a>(conds: impl IntoIterator<Item = &'a Condition>, lang: Lang) -> String {
+    distinct(conds)
+        .iter()
+        .map(|c| c.worded(lang).to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -344,7 +355,7 @@ pub fn write_plan(
         PlanFormat::Csv => write_csv(out, plan),
         PlanFormat::Markdown => write_markdown(out, plan, lang),
         PlanFormat::Powershell | PlanFormat::Netsh | PlanFormat::Nft => {
-            write_scripts(out, plan, format)
+            write_scripts(out, plan, format, lang)
         }
     }
 }
@@ -409,15 +420,66 @@ fn host_scripts(plan: &Plan) -> Vec<HostScript> {
     hosts
 }
 
+/// The byte order mark of UTF-8.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// The firewall scripts: one section per server host whose OS the format
 /// serves (Windows for PowerShell and netsh, Unix for nft; a host whose
 /// OS the inventory does not give gets all three), each ready to review
 /// and paste on that host.
-fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Result<()> {
-    let (comment, tool, for_os) = match format {
-        PlanFormat::Powershell => ("#", "PowerShell (Windows Defender Firewall)", Os::Windows),
-        PlanFormat::Netsh => ("rem", "netsh advfirewall (a batch file)", Os::Windows),
-        _ => ("#", "nftables (table inet filter, chain input)", Os::Unix),
+///
+/// Comments are in `lang`, each rule's with its purpose and condition,
+/// except in the batch file (netsh): cmd.exe reads a batch file in the
+/// console's code page (CP932 on a Japanese Windows), not as UTF-8, and
+/// its `rem` lines still expand `%` and continue at a final `^`, so its
+/// comments stay English and ASCII ([`fix::safe`]). A PowerShell script
+/// that has any character beyond ASCII (Japanese comments, a Japanese host
+/// name) starts with the UTF-8 byte order mark: Windows PowerShell 5.1
+/// reads a `.ps1` without one in the ANSI code page (CP932 on a Japanese
+/// Windows) and would mangle it; PowerShell 7 reads both. nft files stay
+/// UTF-8 without a mark (nft reads them as bytes).
+fn write_scripts(
+    out: &mut dyn Write,
+    plan: &Plan,
+    format: PlanFormat,
+    lang: Lang,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    script_body(&mut buf, plan, format, lang)?;
+    if format == PlanFormat::Powershell && !buf.is_ascii() {
+        out.write_all(BOM)?;
+    }
+    out.write_all(&buf)
+}
+
+fn script_body(
+    out: &mut dyn Write,
+    plan: &Plan,
+    format: PlanFormat,
+    asked: Lang,
+) -> io::Result<()> {
+    let lang = if format == PlanFormat::Netsh {
+        Lang::En
+    } else {
+        asked
+    };
+    let (comment, for_os) = match format {
+        PlanFormat::Powershell => ("#", Os::Windows),
+        PlanFormat::Netsh => ("rem", Os::Windows),
+        _ => ("#", Os::Unix),
+    };
+    let tool = match format {
+        PlanFormat::Powershell => term!(
+            lang,
+            "PowerShell (Windows Defender Firewall)",
+            "PowerShell（Windows Defender ファイアウォール）"
+        ),
+        PlanFormat::Netsh => "netsh advfirewall (a batch file)",
+        _ => term!(
+            lang,
+            "nftables (table inet filter, chain input)",
+            "nftables（table inet filter の chain input）"
+        ),
     };
     // A batch file's `rem` line still expands % and continues at a final ^.
     let text = |t: &str, max: usize| {
@@ -427,6 +489,13 @@ fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Re
             fix::comment(t, max)
         }
     };
+    // Each rule's purpose (in the language) and condition, by id.
+    let rules: BTreeMap<&str, &PlanRule> = plan
+        .flows
+        .iter()
+        .flat_map(|f| &f.rules)
+        .map(|r| (r.id.as_str(), r))
+        .collect();
     let hosts = host_scripts(plan);
     let (serve, skip): (Vec<&HostScript>, Vec<&HostScript>) = hosts
         .iter()
@@ -434,53 +503,105 @@ fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Re
     if format == PlanFormat::Netsh {
         writeln!(out, "@echo off")?;
     }
+    write!(out, "{comment} ")?;
+    trw!(
+        out,
+        lang,
+        "flowlint plan: the inbound openings each server host needs, as {tool}.",
+        "flowlint plan: 各サーバホストが受信を許可すべき通信を {tool} で書いたものです。",
+        tool = tool
+    )?;
+    writeln!(out)?;
     writeln!(
         out,
-        "{comment} flowlint plan: the inbound openings each server host needs, as {tool}."
+        "{comment} {}",
+        term!(
+            lang,
+            "One section per server host: review it, then run it on that host.",
+            "サーバホストごとに 1 節です。内容を確認してから、そのホストで実行してください。"
+        )
     )?;
-    writeln!(
-        out,
-        "{comment} One section per server host: review it, then run it on that host."
-    )?;
-    if format == PlanFormat::Nft {
-        writeln!(
+    match format {
+        PlanFormat::Nft => {
+            writeln!(
+                out,
+                "{comment} {}",
+                term!(
+                    lang,
+                    "Each section appends to the input chain of table inet filter (nft -f FILE);",
+                    "各節は table inet filter の input チェーンに追加します（nft -f FILE）。"
+                )
+            )?;
+            writeln!(
+                out,
+                "{comment} {}",
+                term!(
+                    lang,
+                    "the rules must come before any final drop rule of that chain.",
+                    "ルールはそのチェーンの最後の drop ルールより前に置いてください。"
+                )
+            )?;
+        }
+        PlanFormat::Netsh if asked == Lang::Ja => writeln!(
             out,
-            "{comment} Each section appends to the input chain of table inet filter (nft -f FILE);"
-        )?;
-        writeln!(
+            "{comment} Comments in English (ASCII): cmd.exe reads a batch file in the console's code page \
+             (CP932 on a Japanese Windows), not as UTF-8."
+        )?,
+        PlanFormat::Powershell if lang == Lang::Ja => writeln!(
             out,
-            "{comment} the rules must come before any final drop rule of that chain."
-        )?;
+            "{comment} 文字コードは UTF-8（BOM 付き）です。Windows PowerShell 5.1 でも日本語のコメントが正しく読めます。"
+        )?,
+        _ => {}
     }
     if !skip.is_empty() {
-        let names: Vec<String> = skip.iter().map(|h| host_title(h)).collect();
-        writeln!(
+        let names: Vec<String> = skip.iter().map(|h| host_title(h, lang)).collect();
+        let (os, other) = if for_os == Os::Windows {
+            ("unix", "nft")
+        } else {
+            (
+                "windows",
+                term!(lang, "powershell or netsh", "powershell または netsh"),
+            )
+        };
+        write!(out, "{comment} ")?;
+        trw!(
             out,
-            "{comment} Left out ({}, see --format {}): {}",
-            if for_os == Os::Windows {
-                "unix"
-            } else {
-                "windows"
-            },
-            if for_os == Os::Windows {
-                "nft"
-            } else {
-                "powershell or netsh"
-            },
-            text(&names.join(", "), 2000)
+            lang,
+            "Left out ({os}, see --format {other}): {names}",
+            "対象外（{os}。--format {other} を参照）: {names}",
+            os = os,
+            other = other,
+            names = text(&crate::report::lang::list(&names, lang), 2000)
         )?;
+        writeln!(out)?;
     }
     if serve.is_empty() {
-        writeln!(out, "{comment} No server host to write a script for.")?;
+        writeln!(
+            out,
+            "{comment} {}",
+            term!(
+                lang,
+                "No server host to write a script for.",
+                "スクリプトを書くサーバホストがありません。"
+            )
+        )?;
     }
     for h in serve {
         writeln!(out)?;
-        writeln!(
+        let os = h.os.map_or(
+            term!(lang, "not in the inventory", "インベントリに記載なし"),
+            Os::as_str,
+        );
+        write!(out, "{comment} ===== ")?;
+        trw!(
             out,
-            "{comment} ===== {}, os {} =====",
-            text(&host_title(h), 200),
-            h.os.map_or("not in the inventory", Os::as_str)
+            lang,
+            "{host}, os {os}",
+            "{host}、os {os}",
+            host = text(&host_title(h, lang), 200),
+            os = os
         )?;
+        writeln!(out, " =====")?;
         if format == PlanFormat::Nft {
             writeln!(out, "table inet filter {{")?;
             writeln!(out, "\tchain input {{")?;
@@ -493,11 +614,19 @@ fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Re
                 ""
             };
             for (id, purpose) in &o.rules {
+                let rule = rules.get(id.as_str());
+                let mut about = match (lang, rule) {
+                    (Lang::Ja, Some(r)) if !r.ja.is_empty() => r.ja.clone(),
+                    _ => purpose.clone(),
+                };
+                if let Some(c) = rule.and_then(|r| r.condition.as_ref()) {
+                    about.push_str(&format!(" [{}]", c.worded(lang)));
+                }
                 writeln!(
                     out,
                     "{lead}{comment} {}: {}",
                     text(id, 120),
-                    text(purpose, 200)
+                    text(&about, 300)
                 )?;
             }
             match format {
@@ -518,51 +647,19 @@ fn write_scripts(out: &mut dyn Write, plan: &Plan, format: PlanFormat) -> io::Re
     Ok(())
 }
 
-/// "itdm-mgr (192.0.2.10)", "each host of 192.0.2.128/25".
-fn host_title(h: &HostScript) -> String {
+/// "itdm-mgr (192.0.2.10)", "each host of 192.0.2.128/25" (「192.0.2.128/25
+/// の各ホスト」).
+fn host_title(h: &HostScript, lang: Lang) -> String {
     let net = fix::Net(h.server).to_string();
     let addr = if h.server.prefix_len() == h.server.max_prefix_len() {
         net
     } else {
-        format!("each host of {net}")
+        tr!(lang, "each host of {net}", "{net} の各ホスト", net = net)
     };
     match &h.name {
         Some(n) => format!("{n} ({addr})"),
         None => addr,
     }
-}
-
-/// The purpose cell in Japanese: the rules' Japanese purposes (the vendor
-/// tables' own words), the conditions as they are.
-fn purpose_cell_ja(f: &PlanFlow) -> String {
-    let mut purposes: Vec<&str> = Vec::new();
-    for r in &f.rules {
-        let p = if r.ja.is_empty() { &r.purpose } else { &r.ja };
-        if !purposes.contains(&p.as_str()) {
-            purposes.push(p);
-        }
-    }
-    let conds: Vec<&str> = f
-        .rules
-        .iter()
-        .filter_map(|r| r.condition.as_deref())
-        .collect();
-    let mut cell = purposes.join("; ");
-    if !conds.is_empty() {
-        cell.push_str(&format!(" [{}]", distinct_join(&conds)));
-    }
-    cell
-}
-
-/// Distinct items joined with "; ".
-fn distinct_join(items: &[&str]) -> String {
-    let mut seen: Vec<&str> = Vec::new();
-    for i in items {
-        if !seen.contains(i) {
-            seen.push(i);
-        }
-    }
-    seen.join("; ")
 }
 
 fn write_text(out: &mut dyn Write, plan: &Plan, lang: Lang) -> io::Result<()> {
@@ -579,10 +676,7 @@ fn write_text(out: &mut dyn Write, plan: &Plan, lang: Lang) -> io::Result<()> {
             named(&f.server, &f.server_name),
             format!("{}/{}", f.ports, f.protocol),
             rules_cell(&f.rules),
-            match lang {
-                Lang::En => purpose_cell(f),
-                Lang::Ja => purpose_cell_ja(f),
-            },
+            purpose_cell(f, lang),
         ]);
     }
     t.write(out, "")?;
@@ -649,10 +743,10 @@ fn csv_row(f: &PlanFlow) -> [String; 10] {
             ja.push(&r.ja);
         }
     }
-    let conds: Vec<&str> = f
+    let conds: Vec<String> = f
         .rules
         .iter()
-        .filter_map(|r| r.condition.as_deref())
+        .filter_map(|r| r.condition.as_ref().map(Condition::json_text))
         .collect();
     [
         f.client.clone(),
@@ -718,7 +812,7 @@ fn write_markdown(out: &mut dyn Write, plan: &Plan, lang: Lang) -> io::Result<()
             md_cell(&named(&f.server, &f.server_name)),
             md_cell(&format!("{}/{}", f.ports, f.protocol)),
             md_cell(&ids.join(", ")),
-            md_cell(&purpose_cell(f)),
+            md_cell(&purpose_cell(f, lang)),
         ];
         writeln!(out, "| {} |", cells.join(" | "))?;
     }
