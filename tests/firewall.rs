@@ -228,6 +228,26 @@ fn plan_nft_is_an_inet_filter_table_per_unix_host_that_nft_accepts() {
     ));
     assert!(!nft.contains("===== itdm-mgr"));
     nft_check(&nft);
+    // Japanese comments (UTF-8, no byte order mark) are comments to nft too.
+    let ja = Command::new(env!("CARGO_BIN_EXE_flowlint"))
+        .current_dir(root())
+        .args([
+            "plan",
+            "--inventory",
+            INV,
+            "--format",
+            "nft",
+            "--lang",
+            "ja",
+        ])
+        .output()
+        .expect("run flowlint");
+    let ja = String::from_utf8(ja.stdout).unwrap();
+    assert!(
+        ja.contains("# systemwalker-om/mpaclmgr: 使用権限のチェック"),
+        "{ja}"
+    );
+    nft_check(&ja);
 }
 
 #[test]

@@ -706,3 +706,219 @@ fn catalog_conditions_are_worded_in_the_language() {
     let en = String::from_utf8(en.stdout).unwrap();
     assert!(en.contains("within one host") && !en.contains("同一ホスト内"));
 }
+
+fn plan_out(format: &str, lang: &str, inventory: &str) -> Vec<u8> {
+    let o = flowlint(
+        &[
+            "plan",
+            "--inventory",
+            inventory,
+            "--format",
+            format,
+            "--lang",
+            lang,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{format} {lang}: {}", stderr(&o));
+    o.stdout
+}
+
+const LAB: &str = "fixtures/demo/lab.toml";
+
+#[test]
+fn plan_conditions_are_worded_in_the_language_and_json_stays_english() {
+    let text = |format: &str, lang: &str| String::from_utf8(plan_out(format, lang, LAB)).unwrap();
+    for format in ["text", "markdown"] {
+        let ja = text(format, "ja");
+        assert!(
+            ja.contains("[systemwalker-om/jobschmsgevent-rpc の接続の後のみ]"),
+            "{format}: {ja}"
+        );
+        assert!(!ja.contains("only after"), "{format}: English left: {ja}");
+        // The rules' purposes are the vendor tables' own words.
+        assert!(ja.contains("リモートマシンでのメッセージ事象発生 (RPC動的ポート)"));
+        assert!(!ja.contains("raising message events"), "{format}");
+        let en = text(format, "en");
+        assert!(
+            en.contains("[only after a systemwalker-om/jobschmsgevent-rpc connection]"),
+            "{format}: {en}"
+        );
+        assert!(!is_japanese(&en), "{format}: {en}");
+    }
+    // Machines read the same JSON and CSV whatever the language.
+    for format in ["json", "csv"] {
+        assert_eq!(
+            plan_out(format, "ja", LAB),
+            plan_out(format, "en", LAB),
+            "{format}"
+        );
+    }
+    assert!(text("json", "ja").contains(
+        "\"condition\": \"RPC dynamic ports: only after a systemwalker-om/jobschmsgevent-rpc connection\""
+    ));
+}
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+#[test]
+fn plan_scripts_comment_in_the_language_and_powershell_carries_a_bom() {
+    // PowerShell: Japanese comments, so the file starts with the mark that
+    // makes Windows PowerShell 5.1 read it as UTF-8 (not CP932).
+    let ps = plan_out("powershell", "ja", LAB);
+    assert!(ps.starts_with(BOM), "{:?}", &ps[..8]);
+    assert!(!ps[3..].starts_with(BOM), "one mark only");
+    let ps = String::from_utf8(ps[3..].to_vec()).unwrap();
+    assert!(ps.starts_with("# flowlint plan: 各サーバホストが"), "{ps}");
+    assert!(ps.contains("\n# ===== itdm-mgr (192.0.2.10)、os windows =====\n"));
+    assert!(ps.contains(
+        "\n# jp1-itdm/agent-to-manager: エージェント・サイトサーバから管理用サーバへの通信\n\
+         New-NetFirewallRule -DisplayName 'flowlint jp1-itdm/agent-to-manager 31000/tcp'"
+    ));
+    // (A section's heading is a name, an address and an OS name.)
+    for l in ps
+        .lines()
+        .filter(|l| l.starts_with('#') && !l.contains("====="))
+    {
+        assert!(is_japanese(l), "a comment left in English: {l}");
+    }
+    // The commands themselves are the English run's, byte for byte.
+    let en = plan_out("powershell", "en", LAB);
+    assert!(en.is_ascii(), "an ASCII script needs no mark");
+    let en = String::from_utf8(en).unwrap();
+    let commands = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(commands(&ps), commands(&en));
+    assert!(!is_japanese(&en));
+
+    // An English script with a Japanese host name gets the mark too.
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.toml");
+    let lab = std::fs::read_to_string(root().join(LAB)).unwrap();
+    std::fs::write(
+        &inv,
+        lab.replace("name = \"itdm-mgr\"", "name = \"管理サーバ1号機\""),
+    )
+    .unwrap();
+    let named = plan_out("powershell", "en", inv.to_str().unwrap());
+    assert!(named.starts_with(BOM));
+    assert!(String::from_utf8(named[3..].to_vec())
+        .unwrap()
+        .contains("# ===== 管理サーバ1号機 (192.0.2.10), os windows ====="));
+
+    // nft: Japanese comments, UTF-8 without a mark.
+    let nft = plan_out("nft", "ja", LAB);
+    assert!(!nft.starts_with(BOM));
+    let nft = String::from_utf8(nft).unwrap();
+    assert!(nft.starts_with("# flowlint plan: "));
+    assert!(nft.contains("\t\t# systemwalker-om/mpaclmgr: 使用権限のチェック\n"));
+    assert!(nft.contains(
+        "\t\t# systemwalker-om/jobschmsgevent-dynamic: リモートマシンでのメッセージ事象発生 (RPC動的ポート) \
+         [systemwalker-om/jobschmsgevent-rpc の接続の後のみ]\n"
+    ));
+    for l in nft
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#') && !l.contains("====="))
+    {
+        assert!(is_japanese(l), "a comment left in English: {l}");
+    }
+
+    // netsh: a batch file, read by cmd.exe in the console's code page: its
+    // comments stay ASCII (English), and it says why; no mark (it would
+    // break `@echo off`).
+    let netsh = plan_out("netsh", "ja", LAB);
+    assert!(netsh.is_ascii());
+    let netsh = String::from_utf8(netsh).unwrap();
+    assert!(netsh.starts_with("@echo off\nrem flowlint plan:"));
+    assert!(netsh.contains("\nrem Comments in English (ASCII): cmd.exe reads a batch file"));
+    let netsh_en = String::from_utf8(plan_out("netsh", "en", LAB)).unwrap();
+    assert!(!netsh_en.contains("Comments in English"));
+}
+
+#[test]
+fn the_html_baseline_section_is_in_the_language() {
+    // A baseline from another fixture: new findings, missing rules,
+    // resolved and findings not seen now.
+    let page = |lang: &str| {
+        stdout(&demo(
+            &[
+                "-q",
+                "--format",
+                "html",
+                "--baseline",
+                "tests/golden/conditions.json.out.json",
+                "--lang",
+                lang,
+            ],
+            &[],
+        ))
+    };
+    let section = |page: &str| -> String {
+        let at = page
+            .find("<section id=\"baseline\">")
+            .expect("baseline section");
+        let end = page[at..].find("</section>").unwrap();
+        page[at..at + end].to_string()
+    };
+    let ja = section(&page("ja"));
+    for word in [
+        "<h2>ベースラインとの比較: 悪化あり</h2>",
+        "<p>新規の検出 11 件、消えたルール 3 件、解消 1 件、未観測 9 件。</p>",
+        "<span class=\"badge blocked\">新規</span> <span class=\"badge blocked\">遮断の疑い</span>",
+        "<span class=\"badge blocked\">消失</span> ルール ",
+        "は以前は通信に一致しましたが、今回は一致しません",
+        "<span class=\"badge expected\">解消</span>",
+        "<span class=\"badge\">未観測</span> ",
+        "（今回のキャプチャになし: 良くも悪くもなっていません）",
+    ] {
+        assert!(ja.contains(word), "{word} missing: {ja}");
+    }
+    for english in [
+        "Compared with the baseline",
+        "new finding",
+        "matched traffic before",
+        "not in this capture",
+        ">new<",
+        ">missing<",
+        ">resolved<",
+        ">not seen<",
+        ">blocked<",
+    ] {
+        assert!(!ja.contains(english), "{english} left in Japanese: {ja}");
+    }
+    let en = section(&page("en"));
+    for word in [
+        "<h2>Compared with the baseline: worse</h2>",
+        "<p>11 new findings, 3 missing rules, 1 resolved, 9 not seen.</p>",
+        "<span class=\"badge blocked\">new</span> <span class=\"badge blocked\">blocked</span>",
+        "matched traffic before, none now",
+        "(not in this capture: neither better nor worse)",
+    ] {
+        assert!(en.contains(word), "{word} missing: {en}");
+    }
+    assert!(!is_japanese(&en), "{en}");
+    // A baseline with nothing changed says so.
+    let same = stdout(&demo(
+        &[
+            "-q",
+            "--format",
+            "html",
+            "--baseline",
+            "tests/golden/demo-lab.json.out.json",
+            "--lang",
+            "ja",
+        ],
+        &[],
+    ));
+    let same = section(&same);
+    assert!(
+        same.contains("<h2>ベースラインとの比較: 悪化なし</h2>"),
+        "{same}"
+    );
+    assert!(same.contains("<p>変化なし。</p>"), "{same}");
+}

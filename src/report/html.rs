@@ -1151,26 +1151,35 @@ impl Page<'_, '_> {
     }
 
     fn baseline(&mut self) {
+        use words::Change;
         let o = self.o;
+        let lang = o.lang;
         let Some(b) = &o.baseline else { return };
         let worse = !b.new.is_empty() || !b.missing_rules.is_empty();
-        let _ = write!(
+        let counts = [
+            Change::New.count(b.new.len() as u64, lang),
+            Change::Missing.count(b.missing_rules.len() as u64, lang),
+            Change::Resolved.count(b.resolved.len() as u64, lang),
+            Change::NotSeen.count(b.not_seen.len() as u64, lang),
+        ];
+        let _ = crate::trw!(
             self.s,
-            "<section id=\"baseline\"><h2>Compared with the baseline: {}</h2><p>{}, {}, {}, {}.</p><ul class=\"changes\">",
-            if worse { "worse" } else { "not worse" },
-            plural(b.new.len() as u64, "new finding", "new findings"),
-            plural(b.missing_rules.len() as u64, "missing rule", "missing rules"),
-            plural(b.resolved.len() as u64, "resolved", "resolved"),
-            plural(b.not_seen.len() as u64, "not seen", "not seen")
+            lang,
+            "<section id=\"baseline\"><h2>Compared with the baseline: {outcome}</h2><p>{counts}.</p><ul class=\"changes\">",
+            "<section id=\"baseline\"><h2>ベースラインとの比較: {outcome}</h2><p>{counts}。</p><ul class=\"changes\">",
+            outcome = words::baseline_outcome(worse, lang),
+            counts = Esc(counts.join(term!(lang, ", ", "、")))
         );
+        let [new, missing, resolved, not_seen] = Change::ALL.map(|c| c.label(lang));
         let conversations = &o.classification.conversations;
         for &i in b.new.iter().take(CHANGES) {
             let c = &conversations[i as usize];
             let k = c.conv.key;
             let _ = write!(
                 self.s,
-                "<li data-change=\"new\" data-key=\"{}\"><span class=\"badge blocked\">new</span> <span class=\"badge {v}\">{v}</span> {} → {} {}/{}</li>",
+                "<li data-change=\"new\" data-key=\"{}\"><span class=\"badge blocked\">{new}</span> <span class=\"badge {v}\">{}</span> {} → {} {}/{}</li>",
                 Esc(conv_key(c)),
+                words::verdict(c.verdict, lang),
                 Esc(self.host_label(c, 0)),
                 Esc(self.host_label(c, 1)),
                 k.server_port,
@@ -1181,8 +1190,8 @@ impl Page<'_, '_> {
         for r in b.missing_rules.iter().take(CHANGES) {
             let _ = write!(
                 self.s,
-                "<li data-change=\"missing\"><span class=\"badge blocked\">missing</span> rule {} matched traffic before, none now</li>",
-                Esc(r)
+                "<li data-change=\"missing\"><span class=\"badge blocked\">{missing}</span> {}</li>",
+                Esc(words::missing_rule(r, lang))
             );
         }
         for &i in b.resolved.iter().take(CHANGES) {
@@ -1190,7 +1199,7 @@ impl Page<'_, '_> {
             let k = c.conv.key;
             let _ = write!(
                 self.s,
-                "<li data-change=\"resolved\" data-key=\"{}\"><span class=\"badge expected\">resolved</span> {} → {} {}/{}</li>",
+                "<li data-change=\"resolved\" data-key=\"{}\"><span class=\"badge expected\">{resolved}</span> {} → {} {}/{}</li>",
                 Esc(conv_key(c)),
                 Esc(self.host_label(c, 0)),
                 Esc(self.host_label(c, 1)),
@@ -1201,12 +1210,8 @@ impl Page<'_, '_> {
         for c in b.not_seen.iter().take(CHANGES) {
             let _ = write!(
                 self.s,
-                "<li data-change=\"not_seen\"><span class=\"badge\">not seen</span> {} {} → {} {}/{} (not in this capture: neither better nor worse)</li>",
-                Esc(&c.verdict),
-                Esc(&c.client),
-                Esc(&c.server),
-                c.server_port,
-                Esc(&c.protocol)
+                "<li data-change=\"not_seen\"><span class=\"badge\">{not_seen}</span> {}</li>",
+                Esc(words::not_seen(c, lang))
             );
         }
         self.s.push_str("</ul>");
@@ -1217,13 +1222,17 @@ impl Page<'_, '_> {
             .max(b.not_seen.len())
             .max(b.missing_rules.len());
         if longest > CHANGES {
-            let _ = write!(
+            let _ = crate::trw!(
                 self.s,
-                "<p class=\"note\">Each kind lists its first {CHANGES}; the JSON report lists all.</p>"
+                lang,
+                "<p class=\"note\">Each kind lists its first {n}; the JSON report lists all.</p>",
+                "<p class=\"note\">種類ごとに最初の {n} 件を示します。すべては JSON レポートにあります。</p>",
+                n = CHANGES
             );
         }
         if !worse && b.resolved.is_empty() && b.not_seen.is_empty() {
-            self.s.push_str("<p>No change.</p>");
+            self.s
+                .push_str(term!(lang, "<p>No change.</p>", "<p>変化なし。</p>"));
         }
         self.s.push_str("</section>");
     }

@@ -1696,12 +1696,7 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
         }
         Ok(())
     };
-    let (new, missing, resolved, not_seen) = (
-        term!(lang, "new", "新規"),
-        term!(lang, "missing", "消失"),
-        term!(lang, "resolved", "解消"),
-        term!(lang, "not seen", "未観測"),
-    );
+    let [new, missing, resolved, not_seen] = words::Change::ALL.map(|c| c.label(lang));
     for &i in b.new.iter().take(CHANGES) {
         let c = &conversations[i as usize];
         let k = c.conv.key;
@@ -1717,12 +1712,7 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     }
     more(out, b.new.len(), new)?;
     for r in b.missing_rules.iter().take(CHANGES) {
-        let line = tr!(
-            lang,
-            "rule {r} matched traffic before, none now",
-            "ルール {r} は以前は通信に一致しましたが、今回は一致しません",
-            r = r
-        );
+        let line = words::missing_rule(r, lang);
         writeln!(out, "  {} {line}", style.paint("31", missing))?;
     }
     more(
@@ -1744,20 +1734,7 @@ fn baseline(out: &mut dyn Write, ctx: &Ctx<'_, '_>) -> io::Result<()> {
     more(out, b.resolved.len(), resolved)?;
     for c in b.not_seen.iter().take(CHANGES) {
         // The baseline's verdict is its JSON name: the glossary's term in Japanese.
-        let verdict = match Verdict::parse(&c.verdict) {
-            Some(v) if lang == Lang::Ja => words::verdict(v, lang).to_string(),
-            _ => c.verdict.to_string(),
-        };
-        let line = tr!(
-            lang,
-            "{verdict} {client} → {server} {port}/{protocol} (not in this capture: neither better nor worse)",
-            "{verdict} {client} → {server} {port}/{protocol}（今回のキャプチャになし: 良くも悪くもなっていません）",
-            verdict = verdict,
-            client = c.client,
-            server = c.server,
-            port = c.server_port,
-            protocol = c.protocol
-        );
+        let line = words::not_seen(c, lang);
         writeln!(out, "  {} {line}", style.paint("33", not_seen))?;
     }
     more(out, b.not_seen.len(), not_seen)?;

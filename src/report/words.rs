@@ -860,6 +860,100 @@ impl Display for Companion<'_> {
     }
 }
 
+/// A kind of change in the baseline comparison (`--baseline`), as the text
+/// and HTML reports label its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A finding worse than in the baseline, or absent there.
+    New,
+    /// A rule that matched traffic in the baseline and matches none now.
+    Missing,
+    /// A finding of the baseline that is `expected` now.
+    Resolved,
+    /// A finding of the baseline that this capture does not have.
+    NotSeen,
+}
+
+impl Change {
+    pub const ALL: [Change; 4] = [
+        Change::New,
+        Change::Missing,
+        Change::Resolved,
+        Change::NotSeen,
+    ];
+
+    /// The line's label: "new" (「新規」).
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Change::New => term!(lang, "new", "新規"),
+            Change::Missing => term!(lang, "missing", "消失"),
+            Change::Resolved => term!(lang, "resolved", "解消"),
+            Change::NotSeen => term!(lang, "not seen", "未観測"),
+        }
+    }
+
+    /// How many of them, as the comparison's summary counts them: "3 new
+    /// findings" (「新規の検出 3 件」).
+    pub fn count(self, n: u64, lang: Lang) -> String {
+        match self {
+            Change::New => count(lang, n, "new finding", "new findings", "新規の検出", "件"),
+            Change::Missing => count(
+                lang,
+                n,
+                "missing rule",
+                "missing rules",
+                "消えたルール",
+                "件",
+            ),
+            Change::Resolved => count(lang, n, "resolved", "resolved", "解消", "件"),
+            Change::NotSeen => count(lang, n, "not seen", "not seen", "未観測", "件"),
+        }
+    }
+}
+
+/// A missing rule's line: "rule X matched traffic before, none now".
+pub fn missing_rule(rule: &str, lang: Lang) -> String {
+    tr!(
+        lang,
+        "rule {r} matched traffic before, none now",
+        "ルール {r} は以前は通信に一致しましたが、今回は一致しません",
+        r = rule
+    )
+}
+
+/// A verdict the baseline report gives by its JSON name, in `lang` (a name
+/// this flowlint does not know stays as it is).
+pub fn verdict_named(name: &str, lang: Lang) -> Cow<'_, str> {
+    match Verdict::parse(name) {
+        Some(v) if lang == Lang::Ja => Cow::Borrowed(verdict(v, lang)),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// A finding of the baseline this capture does not have: "blocked a → b
+/// 31000/tcp (not in this capture: neither better nor worse)".
+pub fn not_seen(c: &super::baseline::OldConversation, lang: Lang) -> String {
+    tr!(
+        lang,
+        "{verdict} {client} → {server} {port}/{protocol} (not in this capture: neither better nor worse)",
+        "{verdict} {client} → {server} {port}/{protocol}（今回のキャプチャになし: 良くも悪くもなっていません）",
+        verdict = verdict_named(&c.verdict, lang),
+        client = c.client,
+        server = c.server,
+        port = c.server_port,
+        protocol = c.protocol
+    )
+}
+
+/// The comparison as its heading says it: "worse" (「悪化あり」).
+pub fn baseline_outcome(worse: bool, lang: Lang) -> &'static str {
+    if worse {
+        term!(lang, "worse", "悪化あり")
+    } else {
+        term!(lang, "not worse", "悪化なし")
+    }
+}
+
 /// What a verdict's group of findings is, as the text and HTML reports
 /// head it.
 pub fn verdict_heading(v: Verdict, lang: Lang) -> &'static str {
@@ -1092,6 +1186,61 @@ mod tests {
         let mut all = REASON_CODES.to_vec();
         all.sort_unstable();
         assert_eq!(codes, all);
+    }
+
+    #[test]
+    fn baseline_changes_are_said_in_both_languages_with_their_values() {
+        let old: crate::report::baseline::OldConversation =
+            serde_json::from_value(serde_json::json!({
+                "client": CLIENT, "server": SERVER, "server_port": 31000,
+                "protocol": "tcp", "client_roles": [], "server_roles": [],
+                "verdict": "blocked", "rule": null, "reason": "", "connections": 1,
+                "states": {}, "packets": 1, "bytes": 60,
+                "first_seen": "2024-01-01T00:00:00Z", "last_seen": "2024-01-01T00:00:00Z"
+            }))
+            .unwrap();
+        let mut said: Vec<(String, String, Vec<String>)> = Vec::new();
+        for c in Change::ALL {
+            said.push((c.label(Lang::En).into(), c.label(Lang::Ja).into(), vec![]));
+            said.push((c.count(7, Lang::En), c.count(7, Lang::Ja), vec!["7".into()]));
+        }
+        let rule = "jp1-itdm/agent-to-manager".to_string();
+        said.push((
+            missing_rule(&rule, Lang::En),
+            missing_rule(&rule, Lang::Ja),
+            vec![rule.clone()],
+        ));
+        said.push((
+            not_seen(&old, Lang::En),
+            not_seen(&old, Lang::Ja),
+            vec![CLIENT.into(), SERVER.into(), "31000/tcp".into()],
+        ));
+        for worse in [true, false] {
+            said.push((
+                baseline_outcome(worse, Lang::En).into(),
+                baseline_outcome(worse, Lang::Ja).into(),
+                vec![],
+            ));
+        }
+        for (en, ja, values) in &said {
+            assert_ne!(en, ja, "untranslated");
+            assert!(en.is_ascii() || en.contains('→'), "{en}");
+            assert!(
+                ja.chars()
+                    .any(|c| unicode_width::UnicodeWidthChar::width(c) == Some(2)),
+                "no Japanese in {ja}"
+            );
+            for v in values {
+                assert!(
+                    en.contains(v.as_str()) && ja.contains(v.as_str()),
+                    "{v}: {en} / {ja}"
+                );
+            }
+        }
+        // The baseline's verdict (a JSON name) in the glossary's term.
+        assert!(not_seen(&old, Lang::Ja).starts_with("遮断の疑い "));
+        assert!(not_seen(&old, Lang::En).starts_with("blocked "));
+        assert_eq!(verdict_named("someday", Lang::Ja), "someday");
     }
 
     #[test]
