@@ -411,26 +411,38 @@ impl Page<'_, '_> {
                     .iter()
                     .map(|o| (o.end_ns.unwrap_or(live.ended_ns) - o.start_ns).max(0) as f64 / 1e9)
                     .sum();
-                extra.push(format!(
-                    "{} down for {secs:.1} s",
-                    plural(live.outages.len() as u64, "outage", "outages")
-                ));
+                let n = live.outages.len() as u64;
+                extra.push(match lang {
+                    Lang::En => format!("{} down for {secs:.1} s", plural(n, "outage", "outages")),
+                    Lang::Ja => format!("停止 {n} 回、計 {secs:.1} 秒"),
+                });
             }
             let uncertain: u64 = live.uncertain.values().map(|u| u.connections).sum();
             if uncertain > 0 {
-                extra.push(format!(
-                    "{} possibly lost at the capture point",
-                    plural(uncertain, "unanswered connection", "unanswered connections")
-                ));
+                extra.push(match lang {
+                    Lang::En => format!(
+                        "{} possibly lost at the capture point",
+                        plural(uncertain, "unanswered connection", "unanswered connections")
+                    ),
+                    Lang::Ja => format!(
+                        "応答のない接続 {uncertain} 件はキャプチャ地点で取りこぼした可能性があります"
+                    ),
+                });
             }
             if live.checkpoint {
-                extra.push(format!(
-                    "checkpoint of a capture still running ({} open)",
-                    live.open_connections
+                extra.push(crate::tr!(
+                    lang,
+                    "checkpoint of a capture still running ({n} open)",
+                    "実行中のキャプチャのチェックポイント（未決の接続 {n} 件）",
+                    n = live.open_connections
                 ));
             }
             if !extra.is_empty() {
-                let _ = write!(self.s, "<dd>{}</dd>", Esc(&extra.join("; ")));
+                let _ = write!(
+                    self.s,
+                    "<dd>{}</dd>",
+                    Esc(&extra.join(term!(lang, "; ", "、")))
+                );
             }
         }
         let _ = write!(
