@@ -122,7 +122,9 @@ fn wall_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// The report as it stands, as the final one would be written now.
+/// What every report of a run shares: built once, when the run has
+/// started; [`Snapshot::outcome`] adds what changes (the engine's tables,
+/// the outages, the drop intervals).
 struct Snapshot<'s> {
     options: &'s LiveOptions,
     catalogs: &'s CatalogSet,
@@ -132,26 +134,48 @@ struct Snapshot<'s> {
     counters: &'s Counters,
     started: Instant,
     started_ns: i64,
-    outages: &'s [Outage],
-    summary: &'s Summary<'s>,
     privileges: &'s LivePrivileges,
 }
 
+/// Why a report is written.
+enum Moment<'e> {
+    /// A checkpoint (or SIGHUP): the run goes on.
+    Checkpoint,
+    /// The final report: everything is decided.
+    Final {
+        stopped_by: StopCause,
+        capture_error: Option<&'e str>,
+    },
+}
+
 impl<'s> Snapshot<'s> {
-    /// The outcome of everything decided so far. `last`: the engine has
-    /// decided everything (the final report) and its tables may be taken.
+    /// The report of everything decided so far, as the final one would be
+    /// written now.
+    ///
+    /// The engine's conversation table and its uncertain conversations
+    /// move into the outcome, not a copy of them: the engine is paused
+    /// between batches while the report is written, and a checkpoint gives
+    /// them back with [`Snapshot::give_back`] (a copy of a large table
+    /// stepped the RSS up by tens of MB at each checkpoint).
     fn outcome(
         &self,
         engine: &mut Engine<'_>,
-        stopped_by: StopCause,
-        capture_error: Option<&str>,
+        moment: Moment<'_>,
+        outages: &[Outage],
+        summary: &Summary<'_>,
         skipped: &SkipCounts,
-        last: bool,
     ) -> Outcome<'s> {
         let (options, catalogs, inventory) = (self.options, self.catalogs, self.inventory);
+        let (stopped_by, capture_error) = match moment {
+            Moment::Checkpoint => (StopCause::Running, None),
+            Moment::Final {
+                stopped_by,
+                capture_error,
+            } => (stopped_by, capture_error),
+        };
         let ended_ns = wall_ns();
         let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-        let (drop_intervals, drop_intervals_omitted) = self.summary.drop_intervals();
+        let (drop_intervals, drop_intervals_omitted) = summary.drop_intervals();
         let live = LiveStats {
             interface: options.interface.clone(),
             filter: self.filter.to_string(),
@@ -166,18 +190,13 @@ impl<'s> Snapshot<'s> {
             app_dropped: c(&self.counters.app_dropped),
             late_packets: engine.late_packets,
             stopped_by,
-            checkpoint: !last,
+            checkpoint: stopped_by == StopCause::Running,
             open_connections: engine.flows.len() as u64,
-            outages: self.outages.to_vec(),
+            outages: outages.to_vec(),
             drop_intervals,
             drop_intervals_omitted,
-            uncertain: engine.uncertain.clone(),
+            uncertain: std::mem::take(&mut engine.uncertain),
             privileges: self.privileges.clone(),
-        };
-        let table = if last {
-            std::mem::take(&mut engine.convs)
-        } else {
-            engine.convs.clone()
         };
         let analysis = Analysis {
             inputs: vec![InputSummary {
@@ -198,7 +217,7 @@ impl<'s> Snapshot<'s> {
                 // Live reports its own span (`live.started`/`ended`).
                 time_range: None,
             }],
-            table,
+            table: engine.take_conversations(),
             connections: Vec::new(),
             flow_stats: engine.flows.stats.clone(),
             broadcasts: engine.broadcasts.snapshot(),
@@ -213,6 +232,17 @@ impl<'s> Snapshot<'s> {
         outcome.live = Some(live);
         outcome
     }
+
+    /// After a checkpoint: the conversations and the uncertain ones go back
+    /// into the engine, which runs on.
+    fn give_back(engine: &mut Engine<'_>, mut outcome: Outcome<'_>) {
+        if let Some(live) = outcome.live.as_mut() {
+            engine.uncertain = std::mem::take(&mut live.uncertain);
+        }
+        let conversations = std::mem::take(&mut outcome.classification.conversations);
+        drop(outcome);
+        engine.give_back_conversations(conversations);
+    }
 }
 
 /// The report format of a file report (`None`: JSONL, written as it goes).
@@ -225,13 +255,32 @@ fn report_format(options: &LiveOptions) -> Option<report::Format> {
     }
 }
 
-/// Renders the report in memory (a write that fails half-way must not
-/// touch the file: see [`checkpoint`]).
-fn render(outcome: &Outcome<'_>, format: report::Format) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 << 16);
-    // Writing into a Vec cannot fail.
-    let _ = format.exporter().write(&mut bytes, outcome);
-    bytes
+/// Writes the report to `path` as a checkpoint does (a write that fails
+/// half-way leaves the file as it was: see [`checkpoint`]).
+fn write_report(
+    path: &std::path::Path,
+    outcome: &Outcome<'_>,
+    format: report::Format,
+) -> Result<(), checkpoint::CheckpointError> {
+    let exporter = format.exporter();
+    checkpoint::write_with(path, |w| exporter.write(w, outcome))
+}
+
+/// Hands the memory a checkpoint freed back to the system. glibc keeps
+/// freed memory of the main heap (and raises its mmap threshold after a
+/// large block is freed), so without this the RSS would keep each
+/// checkpoint's peak for good.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only returns free pages of glibc's heaps to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Opens the JSONL stream (appending: after SIGHUP the file may be the
@@ -452,6 +501,17 @@ pub fn run(
         eprintln!("{line}");
     }
 
+    let snap = Snapshot {
+        options,
+        catalogs,
+        inventory,
+        filter: &filter,
+        linktype,
+        counters: &counters,
+        started,
+        started_ns,
+        privileges: &privileges,
+    };
     let mut summary = Summary::new(options, &counters);
     let mut outages: Vec<Outage> = Vec::new();
     let mut last_settle = Instant::now();
@@ -590,21 +650,17 @@ pub fn run(
             (due || hup, report_format(options), &options.output)
         {
             last_checkpoint = Instant::now();
-            let snap = Snapshot {
-                options,
-                catalogs,
-                inventory,
-                filter: &filter,
-                linktype,
-                counters: &counters,
-                started,
-                started_ns,
-                outages: &outages,
-                summary: &summary,
-                privileges: &privileges,
-            };
-            let outcome = snap.outcome(&mut engine, StopCause::Running, None, &skipped, false);
-            match checkpoint::write(path, &render(&outcome, format)) {
+            let outcome = snap.outcome(
+                &mut engine,
+                Moment::Checkpoint,
+                &outages,
+                &summary,
+                &skipped,
+            );
+            let written = write_report(path, &outcome, format);
+            Snapshot::give_back(&mut engine, outcome);
+            release_free_memory();
+            match written {
                 Ok(()) => {
                     if checkpoint_failure.take().is_some() && !options.quiet {
                         eprintln!(
@@ -648,32 +704,22 @@ pub fn run(
     } else {
         StopCause::Duration
     };
-    let snap = Snapshot {
-        options,
-        catalogs,
-        inventory,
-        filter: &filter,
-        linktype,
-        counters: &counters,
-        started,
-        started_ns,
-        outages: &outages,
-        summary: &summary,
-        privileges: &privileges,
-    };
     let outcome = snap.outcome(
         &mut engine,
-        stopped_by,
-        capture_error.as_deref(),
+        Moment::Final {
+            stopped_by,
+            capture_error: capture_error.as_deref(),
+        },
+        &outages,
+        &summary,
         &skipped,
-        true,
     );
     drop(engine);
     let code = match (report_format(options), &options.output) {
         // The connections went out as they were decided.
         (None, _) => outcome.exit_status(&options.fail_on),
         (Some(format), Some(path)) => {
-            checkpoint::write(path, &render(&outcome, format))
+            write_report(path, &outcome, format)
                 .map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
             outcome.exit_status(&options.fail_on)
         }

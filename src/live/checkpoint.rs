@@ -1,10 +1,11 @@
 //! Writing live's report so that a crash, a power cut or a full disk loses
 //! at most one checkpoint interval.
 //!
-//! The report is rendered into memory first, then written to a temporary
-//! file beside the output, flushed to the disk (`fsync`), renamed over the
-//! output and the directory synced: a reader — or the machine after a power
-//! cut — sees the previous report or the whole new one. A write that fails
+//! The report is written straight to a temporary file beside the output
+//! (not rendered into memory first: a large report's bytes would step the
+//! RSS up at each checkpoint), flushed to the disk (`fsync`), renamed over
+//! the output and the directory synced: a reader — or the machine after a
+//! power cut — sees the previous report or the whole new one. A write that fails
 //! (ENOSPC, EACCES, a read-only remount) removes its temporary file and
 //! leaves the previous report as it was; the caller says so once and tries
 //! again at the next checkpoint.
@@ -75,6 +76,9 @@ fn fix_for(e: &std::io::Error) -> Fix {
     }
 }
 
+/// The buffer between a report's exporter and its file.
+const BUFFER: usize = 1 << 16;
+
 /// The temporary file a write of `path` goes through.
 pub fn temporary(path: &Path) -> PathBuf {
     let name = path
@@ -92,9 +96,18 @@ fn directory(path: &Path) -> PathBuf {
 }
 
 /// Replaces `path` with `bytes`, durably and atomically (module docs).
-/// A path that is not a regular file (`/dev/stdout`, a FIFO) is written
-/// in place.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// Replaces `path` with what `render` writes, durably and atomically
+/// (module docs): `render` writes into the temporary file, through a
+/// buffer. A path that is not a regular file (`/dev/stdout`, a FIFO) is
+/// written in place.
+pub fn write_with(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CheckpointError> {
     let fail = |step: &'static str| {
         move |source: std::io::Error| CheckpointError {
             path: path.display().to_string(),
@@ -109,16 +122,23 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         Err(e) => return Err(fail("stat")(e)),
     };
     if !regular {
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(fail("open"))?;
-        return f.write_all(bytes).map_err(fail("write"));
+        let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
+        return render(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(fail("write"));
     }
     let tmp = temporary(path);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(fail("create a temporary file"))?;
-        f.write_all(bytes).map_err(fail("write"))?;
+        let f = std::fs::File::create(&tmp).map_err(fail("create a temporary file"))?;
+        let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
+        render(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(fail("write"))?;
+        let f = w.into_inner().map_err(|e| fail("write")(e.into_error()))?;
         f.sync_all().map_err(fail("fsync"))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(fail("rename"))?;

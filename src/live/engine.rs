@@ -99,6 +99,9 @@ struct Printed {
     at_ns: i64,
 }
 
+/// Conversations given back between two shrinks of the report's list.
+const GIVE_BACK_SHRINK: usize = 1 << 14;
+
 /// The engine's state; see the module docs for what grows with what.
 pub(crate) struct Engine<'a> {
     catalogs: &'a CatalogSet,
@@ -551,6 +554,39 @@ impl<'a> Engine<'a> {
         );
         outcome.inventory = self.inventory;
         crate::report::fix::Fix::of(&outcome, &outcome.classification.conversations[i])
+    }
+
+    /// The conversations decided so far, moved out for a report (not
+    /// copied: see `Snapshot::outcome`); the counts and the hosts' TTLs
+    /// (a few bytes a host) stay, and [`Engine::give_back_conversations`]
+    /// puts the conversations back. Until then the engine must not run.
+    pub(crate) fn take_conversations(&mut self) -> ConversationTable {
+        let mut table = ConversationTable::default();
+        table.conversations = std::mem::take(&mut self.convs.conversations);
+        table.host_ttls = self.convs.host_ttls.clone();
+        table.connections = self.convs.connections;
+        table.folded_connections = self.convs.folded_connections;
+        table
+    }
+
+    /// The conversations of a report back into the table, after it was
+    /// written. Taken from the end, and the list shrunk as it goes, so the
+    /// list and the table rebuilt from it are never both whole: memory
+    /// stays at one table. The order of the table is not that of before,
+    /// and needs not be: reports sort conversations by verdict and key.
+    pub(crate) fn give_back_conversations(&mut self, mut list: Vec<classify::Classified>) {
+        debug_assert!(self.convs.conversations.is_empty());
+        let mut store = std::mem::take(&mut self.convs.conversations);
+        let mut moved = 0usize;
+        while let Some(c) = list.pop() {
+            let conv = c.conv;
+            store.get_or_insert_with(conv.key, move || conv);
+            moved += 1;
+            if moved % GIVE_BACK_SHRINK == 0 {
+                list.shrink_to_fit();
+            }
+        }
+        self.convs.conversations = store;
     }
 
     fn classify_one(&self, key: ConvKey) -> Option<(Classification, usize)> {
