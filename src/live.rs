@@ -192,7 +192,14 @@ impl<'s> Snapshot<'s> {
             stopped_by,
             checkpoint: stopped_by == StopCause::Running,
             open_connections: engine.flows.len() as u64,
-            outages: outages.to_vec(),
+            outages: {
+                let mut list = outages.to_vec();
+                // An outage still running: the attempts so far.
+                if let Some(o) = list.last_mut().filter(|o| o.end_ns.is_none()) {
+                    o.attempts = self.counters.reopen_attempts.load(Ordering::Relaxed);
+                }
+                list
+            },
             drop_intervals,
             drop_intervals_omitted,
             uncertain: std::mem::take(&mut engine.uncertain),
@@ -331,17 +338,52 @@ fn privilege_text(e: &privileges::PrivilegeError, lang: report::lang::Lang) -> S
 }
 
 /// A checkpoint error in the run's language.
-fn checkpoint_text(e: &checkpoint::CheckpointError, lang: report::lang::Lang) -> String {
+/// When a report could not be written, and so what it means for the run.
+#[derive(Clone, Copy)]
+enum WriteStage {
+    /// Before capturing (the user live now runs as cannot write there): status 2.
+    Start,
+    /// A checkpoint: the previous one stays, capturing goes on.
+    Checkpoint,
+    /// The final report: status 2.
+    Final,
+}
+
+/// One line: the file, what failed, the fix, and what happens now.
+fn checkpoint_text(
+    e: &checkpoint::CheckpointError,
+    stage: WriteStage,
+    lang: report::lang::Lang,
+) -> String {
+    let then = match stage {
+        WriteStage::Start => crate::term!(
+            lang,
+            "live stops before capturing",
+            "キャプチャを始めずに終了します"
+        ),
+        WriteStage::Checkpoint => crate::term!(
+            lang,
+            "the previous report is intact, capturing goes on and the next checkpoint tries again",
+            "直前のレポートはそのまま残り、キャプチャは続き、次のチェックポイントで再び試します"
+        ),
+        WriteStage::Final => crate::term!(
+            lang,
+            "the final report is lost (the last checkpoint, if any, is intact)",
+            "最終レポートは書かれません（直前のチェックポイントがあればそのまま残ります）"
+        ),
+    };
+    let fix = e.fix.text(lang);
     match lang {
-        report::lang::Lang::En => e.to_string(),
+        report::lang::Lang::En => format!("{e}; {then}"),
         report::lang::Lang::Ja => crate::tr!(
             lang,
-            "{path}: cannot write the report ({step}: {source}); {fix}",
-            "{path}: レポートを書けません（{step}: {source}）。{fix}",
+            "{path}: cannot write the report ({step}: {source}){fix}; {then}",
+            "{path}: レポートを書けません（{step}: {source}）。{fix}{then}",
             path = e.path,
             step = e.step,
             source = e.source,
-            fix = e.fix.text(lang)
+            fix = fix.map(|f| format!("{f}。")).unwrap_or_default(),
+            then = then
         ),
     }
 }
@@ -376,8 +418,14 @@ pub fn run(
         .bpf
         .clone()
         .unwrap_or_else(|| default_filter(catalogs));
-    let (cap, linktype) =
-        capture::open(&options.interface, options.buffer_mb, &filter).map_err(LiveError)?;
+    let (cap, linktype) = capture::open(
+        &options.interface,
+        options.buffer_mb,
+        &filter,
+        options.bpf.is_some(),
+        None,
+    )
+    .map_err(LiveError)?;
 
     // SIGINT/SIGTERM set the flag; a second one while shutting down exits at once.
     let signalled = Arc::new(AtomicBool::new(false));
@@ -432,7 +480,8 @@ pub fn run(
     };
     // As the user it now runs as: can it replace the report file?
     if let (Some(path), Some(_)) = (&options.output, report_format(options)) {
-        checkpoint::probe(path).map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+        checkpoint::probe(path)
+            .map_err(|e| LiveError(checkpoint_text(&e, WriteStage::Start, lang)))?;
     }
 
     let emit = match options.format {
@@ -459,6 +508,7 @@ pub fn run(
             interface: options.interface.clone(),
             buffer_mb: options.buffer_mb,
             filter: filter.clone(),
+            own_filter: options.bpf.is_some(),
         };
         std::thread::Builder::new()
             .name("flowlint-capture".to_string())
@@ -597,8 +647,8 @@ pub fn run(
                         "{}",
                         crate::tr!(
                             lang,
-                            "flowlint: live {interface}: still away, reopening failed: {error}; trying on",
-                            "flowlint: live {interface}: まだ戻っていません。開き直しに失敗しました: {error}。試し続けます",
+                            "flowlint: live {interface}: cannot reopen it: {error}; live keeps trying (with back-off) and says when it captures again",
+                            "flowlint: live {interface}: 開き直せません: {error}。間隔を空けて試し続け、再開したら知らせます",
                             interface = options.interface,
                             error = error
                         )
@@ -677,7 +727,10 @@ pub fn run(
                 Err(e) => {
                     // One line when it starts failing (or fails otherwise), not one per interval.
                     if !checkpoint_failure.as_ref().is_some_and(|f| f.same_as(&e)) {
-                        eprintln!("flowlint: live: {}", checkpoint_text(&e, lang));
+                        eprintln!(
+                            "flowlint: live: {}",
+                            checkpoint_text(&e, WriteStage::Checkpoint, lang)
+                        );
                     }
                     checkpoint_failure = Some(e);
                 }
@@ -720,7 +773,7 @@ pub fn run(
         (None, _) => outcome.exit_status(&options.fail_on),
         (Some(format), Some(path)) => {
             write_report(path, &outcome, format)
-                .map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+                .map_err(|e| LiveError(checkpoint_text(&e, WriteStage::Final, lang)))?;
             outcome.exit_status(&options.fail_on)
         }
         (Some(format), None) => {

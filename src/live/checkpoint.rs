@@ -13,9 +13,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// One failed write: the file, what failed, and the fix.
+/// One failed write: the file, what failed, and the fix (what it means for
+/// the run — capturing goes on, or live stops — is the caller's to say).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: cannot write the report ({step}: {source}); {}", fix.text(crate::report::lang::Lang::En))]
+#[error("{path}: cannot write the report ({step}: {source}){}", fix.clause(crate::report::lang::Lang::En))]
 pub struct CheckpointError {
     pub path: String,
     pub step: &'static str,
@@ -29,33 +30,44 @@ pub enum Fix {
     FreeSpace,
     Permissions,
     Remount,
+    MissingDirectory,
+    /// Nothing to say beyond the error.
     Other,
 }
 
 impl Fix {
-    pub fn text(self, lang: crate::report::lang::Lang) -> &'static str {
-        match self {
+    /// The fix, or `None` where the error says all there is.
+    pub fn text(self, lang: crate::report::lang::Lang) -> Option<&'static str> {
+        Some(match self {
             Fix::FreeSpace => crate::term!(
                 lang,
-                "the file system is full: free space there; the previous report is intact and capturing goes on",
-                "ファイルシステムが満杯です。空きを作ってください。直前のレポートはそのまま残り、キャプチャは続きます"
+                "the file system is full: free space there",
+                "ファイルシステムが満杯です。空きを作ってください"
             ),
             Fix::Permissions => crate::term!(
                 lang,
-                "give the user live runs as write access to the file and its directory (or choose --user); the previous report is intact and capturing goes on",
-                "実行ユーザにファイルとそのディレクトリへの書き込み権限を与えてください（または --user で選んでください）。直前のレポートはそのまま残り、キャプチャは続きます"
+                "give the user live runs as write access to the file and its directory (or choose --user)",
+                "実行ユーザにファイルとそのディレクトリへの書き込み権限を与えてください（または --user で選んでください）"
             ),
             Fix::Remount => crate::term!(
                 lang,
-                "the file system is read-only: remount it read-write; capturing goes on",
-                "ファイルシステムが読み取り専用です。読み書きできるようにマウントし直してください。キャプチャは続きます"
+                "the file system is read-only: remount it read-write",
+                "ファイルシステムが読み取り専用です。読み書きできるようにマウントし直してください"
             ),
-            Fix::Other => crate::term!(
+            Fix::MissingDirectory => crate::term!(
                 lang,
-                "the previous report is intact and capturing goes on",
-                "直前のレポートはそのまま残り、キャプチャは続きます"
+                "its directory does not exist: create it",
+                "ディレクトリがありません。作成してください"
             ),
-        }
+            Fix::Other => return None,
+        })
+    }
+
+    /// `"; the fix"`, or nothing.
+    fn clause(self, lang: crate::report::lang::Lang) -> String {
+        self.text(lang)
+            .map(|t| format!("; {t}"))
+            .unwrap_or_default()
     }
 }
 
@@ -72,6 +84,7 @@ fn fix_for(e: &std::io::Error) -> Fix {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Fix::FreeSpace,
         ErrorKind::PermissionDenied => Fix::Permissions,
         ErrorKind::ReadOnlyFilesystem => Fix::Remount,
+        ErrorKind::NotFound => Fix::MissingDirectory,
         _ => Fix::Other,
     }
 }
@@ -197,7 +210,10 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with(&path.display().to_string()), "{s}");
         assert!(s.contains("create a temporary file"), "{s}");
-        assert!(s.contains("capturing goes on"), "{s}");
+        assert!(
+            s.ends_with("its directory does not exist: create it"),
+            "{s}"
+        );
         assert_eq!(s.lines().count(), 1);
         assert!(e.same_as(&write(&path, b"y").unwrap_err()));
         assert!(probe(&path).is_err());

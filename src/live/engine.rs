@@ -1009,6 +1009,57 @@ mod tests {
         assert_eq!(v["tunnel"], "gre");
     }
 
+    /// The conversations of a table, in key order.
+    fn sorted(table: &ConversationTable) -> Vec<crate::classify::Conversation> {
+        let mut list: Vec<_> = table.conversations.clone().into_iter_chunks().collect();
+        list.sort_by_key(|c| c.key);
+        list
+    }
+
+    #[test]
+    fn a_checkpoint_takes_the_conversations_and_gives_every_one_back() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, SECOND, Emit::Nothing, &out);
+        // More conversations than a chunk of the store and than the list is
+        // shrunk by: the give-back crosses both.
+        let n = (GIVE_BACK_SHRINK + GIVE_BACK_SHRINK / 2) as u32;
+        let client = |i: u32| IpAddr::from([10, 1, (i >> 8) as u8, i as u8]);
+        for i in 0..n {
+            engine.packet(&PacketMeta {
+                src: client(i),
+                ..syn(T0 + i64::from(i) * 1000, port, i)
+            });
+        }
+        engine.settle(T0 + 10 * SECOND);
+        let before = sorted(&engine.convs);
+        assert_eq!(before.len(), n as usize);
+        let (connections, ttls) = (engine.convs.connections, engine.convs.host_ttls.len());
+
+        let table = engine.take_conversations();
+        assert!(engine.convs.conversations.is_empty());
+        assert_eq!(table.conversations.len(), n as usize);
+        assert_eq!(table.connections, connections);
+        let classification = classify::classify(table, &catalogs, None);
+        assert_eq!(classification.conversations.len(), n as usize);
+        engine.give_back_conversations(classification.conversations);
+        assert_eq!(sorted(&engine.convs), before);
+        assert_eq!(engine.convs.connections, connections);
+        assert_eq!(engine.convs.host_ttls.len(), ttls);
+
+        // The index found them again: a later attempt of a conversation
+        // given back adds to it, not a second one.
+        engine.packet(&PacketMeta {
+            src: client(7),
+            src_port: 40001,
+            ..syn(T0 + 20 * SECOND, port, 1)
+        });
+        engine.finish(T0 + 30 * SECOND);
+        assert_eq!(engine.convs.conversations.len(), n as usize);
+        assert_eq!(engine.convs.connections, connections + 1);
+    }
+
     #[test]
     fn nothing_is_printed_for_json_and_the_table_holds_the_conversation() {
         let catalogs = CatalogSet::load(&[]).unwrap();
