@@ -273,6 +273,142 @@ fn write_report(
     checkpoint::write_with(path, |w| exporter.write(w, outcome))
 }
 
+/// The thread that takes a checkpoint written into its temporary file to
+/// the disk (`fsync`, rename, the directory synced): on a busy or slow
+/// disk that takes seconds, during which the engine would not read the
+/// capture (and the kernel would drop packets).
+struct Syncer {
+    jobs: Option<crossbeam_channel::Sender<checkpoint::Pending>>,
+    done: crossbeam_channel::Receiver<Result<(), checkpoint::CheckpointError>>,
+    busy: bool,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syncer {
+    fn start() -> std::io::Result<Syncer> {
+        let (jobs, todo) = crossbeam_channel::bounded::<checkpoint::Pending>(1);
+        let (finished, done) = crossbeam_channel::bounded(1);
+        let handle = std::thread::Builder::new()
+            .name("flowlint-checkpoint".to_string())
+            .spawn(move || {
+                for pending in todo {
+                    if finished.send(pending.commit()).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Syncer {
+            jobs: Some(jobs),
+            done,
+            busy: false,
+            handle: Some(handle),
+        })
+    }
+
+    fn idle(&self) -> bool {
+        !self.busy
+    }
+
+    /// Hands a written checkpoint over; `Some`: done here instead (the
+    /// thread is gone).
+    fn commit(
+        &mut self,
+        pending: checkpoint::Pending,
+    ) -> Option<Result<(), checkpoint::CheckpointError>> {
+        match self.jobs.as_ref().map(|j| j.send(pending)) {
+            Some(Ok(())) => {
+                self.busy = true;
+                None
+            }
+            Some(Err(crossbeam_channel::SendError(pending))) => Some(pending.commit()),
+            None => unreachable!("jobs are closed on drop only"),
+        }
+    }
+
+    /// The outcome of the checkpoint handed over, once it is on the disk.
+    fn finished(&mut self) -> Option<Result<(), checkpoint::CheckpointError>> {
+        if !self.busy {
+            return None;
+        }
+        match self.done.try_recv() {
+            Ok(r) => {
+                self.busy = false;
+                Some(r)
+            }
+            Err(crossbeam_channel::TryRecvError::Empty) => None,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                self.busy = false;
+                Some(Err(Self::died()))
+            }
+        }
+    }
+
+    /// Waits for the checkpoint handed over, if any.
+    fn wait(&mut self) -> Option<Result<(), checkpoint::CheckpointError>> {
+        if !self.busy {
+            return None;
+        }
+        self.busy = false;
+        Some(self.done.recv().unwrap_or_else(|_| Err(Self::died())))
+    }
+
+    fn died() -> checkpoint::CheckpointError {
+        checkpoint::CheckpointError {
+            path: String::new(),
+            step: "fsync",
+            source: std::io::Error::other("the checkpoint thread failed"),
+            fix: checkpoint::Fix::Other,
+        }
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Says how a checkpoint went: one line when writing starts failing (or
+/// fails otherwise), not one per interval, and one when it works again.
+fn say_checkpoint(
+    result: Result<(), checkpoint::CheckpointError>,
+    failure: &mut Option<checkpoint::CheckpointError>,
+    path: &std::path::Path,
+    options: &LiveOptions,
+) {
+    let lang = options.lang;
+    match result {
+        Ok(()) => {
+            if failure.take().is_some() && !options.quiet {
+                eprintln!(
+                    "{}",
+                    crate::tr!(
+                        lang,
+                        "flowlint: live: {path}: the report is written again",
+                        "flowlint: live: {path}: レポートを再び書けるようになりました",
+                        path = path.display()
+                    )
+                );
+            }
+        }
+        Err(mut e) => {
+            if e.path.is_empty() {
+                e.path = path.display().to_string();
+            }
+            if !failure.as_ref().is_some_and(|f| f.same_as(&e)) {
+                eprintln!(
+                    "flowlint: live: {}",
+                    checkpoint_text(&e, WriteStage::Checkpoint, lang)
+                );
+            }
+            *failure = Some(e);
+        }
+    }
+}
+
 /// Hands the memory a checkpoint freed back to the system. glibc keeps
 /// freed memory of the main heap (and raises its mmap threshold after a
 /// large block is freed), so without this the RSS would keep each
@@ -515,7 +651,15 @@ pub fn run(
             .spawn(move || capture::run(cap, linktype, reopen, tx, recycle_rx, stop, counters))
             .map_err(|e| LiveError(format!("cannot start the capture thread: {e}")))?
     };
-    // Both threads run now: the filter goes on both at once (TSYNC).
+    // Checkpoints reach the disk on a thread of their own.
+    let mut syncer = match (report_format(options), &options.output) {
+        (Some(_), Some(_)) => Some(
+            Syncer::start()
+                .map_err(|e| LiveError(format!("cannot start the checkpoint thread: {e}")))?,
+        ),
+        _ => None,
+    };
+    // Every thread runs now: the filter goes on all at once (TSYNC).
     #[cfg(target_os = "linux")]
     if options.seccomp {
         match seccomp::install() {
@@ -567,6 +711,8 @@ pub fn run(
     let mut last_settle = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut checkpoint_failure: Option<checkpoint::CheckpointError> = None;
+    // A SIGHUP's checkpoint, waiting for the one before to reach the disk.
+    let mut want_report = false;
     let mut capture_error = None;
     let mut skipped = SkipCounts::default();
     loop {
@@ -693,13 +839,25 @@ pub fn run(
                 }
             }
         }
+        want_report |= hup;
+        if let (Some(result), Some(path)) =
+            (syncer.as_mut().and_then(Syncer::finished), &options.output)
+        {
+            say_checkpoint(result, &mut checkpoint_failure, path, options);
+        }
         let due = options
             .checkpoint
             .is_some_and(|every| last_checkpoint.elapsed() >= every);
-        if let (true, Some(format), Some(path)) =
-            (due || hup, report_format(options), &options.output)
-        {
+        // One checkpoint on its way to the disk at a time: the next waits.
+        let idle = syncer.as_ref().is_none_or(Syncer::idle);
+        if let (true, true, Some(format), Some(path)) = (
+            due || want_report,
+            idle,
+            report_format(options),
+            &options.output,
+        ) {
             last_checkpoint = Instant::now();
+            want_report = false;
             let outcome = snap.outcome(
                 &mut engine,
                 Moment::Checkpoint,
@@ -707,36 +865,26 @@ pub fn run(
                 &summary,
                 &skipped,
             );
-            let written = write_report(path, &outcome, format);
+            let exporter = format.exporter();
+            let written = checkpoint::write_temporary(path, |w| exporter.write(w, &outcome));
             Snapshot::give_back(&mut engine, outcome);
             release_free_memory();
-            match written {
-                Ok(()) => {
-                    if checkpoint_failure.take().is_some() && !options.quiet {
-                        eprintln!(
-                            "{}",
-                            crate::tr!(
-                                lang,
-                                "flowlint: live: {path}: the report is written again",
-                                "flowlint: live: {path}: レポートを再び書けるようになりました",
-                                path = path.display()
-                            )
-                        );
-                    }
-                }
-                Err(e) => {
-                    // One line when it starts failing (or fails otherwise), not one per interval.
-                    if !checkpoint_failure.as_ref().is_some_and(|f| f.same_as(&e)) {
-                        eprintln!(
-                            "flowlint: live: {}",
-                            checkpoint_text(&e, WriteStage::Checkpoint, lang)
-                        );
-                    }
-                    checkpoint_failure = Some(e);
-                }
+            let done = match (written, syncer.as_mut()) {
+                (Ok(Some(pending)), Some(syncer)) => syncer.commit(pending),
+                (Ok(Some(pending)), None) => Some(pending.commit()),
+                (Ok(None), _) => Some(Ok(())),
+                (Err(e), _) => Some(Err(e)),
+            };
+            if let Some(result) = done {
+                say_checkpoint(result, &mut checkpoint_failure, path, options);
             }
         }
     }
+    // The last checkpoint reaches the disk before the final report replaces it.
+    if let (Some(result), Some(path)) = (syncer.as_mut().and_then(Syncer::wait), &options.output) {
+        say_checkpoint(result, &mut checkpoint_failure, path, options);
+    }
+    drop(syncer);
     // The thread has sent `Ended` (or died): it is done with the capture.
     if handle.join().is_err() {
         capture_error = Some("the capture thread failed".to_string());

@@ -121,14 +121,43 @@ pub fn write_with(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), CheckpointError> {
-    let fail = |step: &'static str| {
-        move |source: std::io::Error| CheckpointError {
-            path: path.display().to_string(),
-            step,
-            fix: fix_for(&source),
-            source,
-        }
-    };
+    match write_temporary(path, render)? {
+        Some(pending) => pending.commit(),
+        None => Ok(()),
+    }
+}
+
+/// A report written into its temporary file, not yet on the disk nor in
+/// place: [`Pending::commit`] does that (on another thread, for live: an
+/// `fsync` on a busy or slow disk takes seconds, which must not stop the
+/// engine).
+#[derive(Debug)]
+pub struct Pending {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: std::fs::File,
+}
+
+fn failure<'p>(
+    path: &'p Path,
+    step: &'static str,
+) -> impl Fn(std::io::Error) -> CheckpointError + 'p {
+    move |source: std::io::Error| CheckpointError {
+        path: path.display().to_string(),
+        step,
+        fix: fix_for(&source),
+        source,
+    }
+}
+
+/// The first half of [`write_with`]: what `render` writes goes into the
+/// temporary file (`None`: the path is not a regular file and was written
+/// in place, nothing is left to do). On failure the temporary file is gone.
+pub fn write_temporary(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Option<Pending>, CheckpointError> {
+    let fail = |step| failure(path, step);
     let regular = match std::fs::metadata(path) {
         Ok(meta) => meta.is_file(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -140,9 +169,10 @@ pub fn write_with(
             .open(path)
             .map_err(fail("open"))?;
         let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
-        return render(&mut w)
+        render(&mut w)
             .and_then(|()| w.flush())
-            .map_err(fail("write"));
+            .map_err(fail("write"))?;
+        return Ok(None);
     }
     let tmp = temporary(path);
     let result = (|| {
@@ -151,20 +181,43 @@ pub fn write_with(
         render(&mut w)
             .and_then(|()| w.flush())
             .map_err(fail("write"))?;
-        let f = w.into_inner().map_err(|e| fail("write")(e.into_error()))?;
-        f.sync_all().map_err(fail("fsync"))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(fail("rename"))?;
-        // The rename itself reaches the disk with the directory.
-        if let Ok(dir) = std::fs::File::open(directory(path)) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        w.into_inner().map_err(|e| fail("write")(e.into_error()))
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(file) => Ok(Some(Pending {
+            path: path.to_path_buf(),
+            tmp,
+            file,
+        })),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+impl Pending {
+    /// The second half of [`write_with`]: the temporary file to the disk,
+    /// renamed over the report, the directory synced. On failure the
+    /// temporary file is removed and the report left as it was.
+    pub fn commit(self) -> Result<(), CheckpointError> {
+        let Pending { path, tmp, file } = self;
+        let fail = |step| failure(&path, step);
+        let result = (|| {
+            file.sync_all().map_err(fail("fsync"))?;
+            drop(file);
+            std::fs::rename(&tmp, &path).map_err(fail("rename"))?;
+            // The rename itself reaches the disk with the directory.
+            if let Ok(dir) = std::fs::File::open(directory(&path)) {
+                let _ = dir.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
 }
 
 /// Checks, as the user live now runs as, that `path` can be written the way
