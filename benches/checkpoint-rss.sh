@@ -80,6 +80,7 @@ for i in range(1, len(rows)):
         after = at(t + half)
         print(f"{t:6.1f} {between:15} {peak:12} {after:13} {peak - between:+13} {rows[i][4] // 1024:10}")
 r = json.load(open(sys.argv[2]))
+l = r["live"]
 print(f"final: {r['summary']['conversations']} conversations, {r['summary']['connections']} connections; "
-      f"peak RSS (VmHWM) {rows[-1][2]} kB")
+      f"peak RSS (VmHWM) {rows[-1][2]} kB; dropped: kernel {l['kernel_dropped']}, app {l['app_dropped']}")
 PY

@@ -134,4 +134,6 @@ print(f"final report: {r['summary']['packets']} packets, {r['summary']['connecti
       f"{r['summary']['conversations']} conversations; kernel_dropped {l['kernel_dropped']}, "
       f"app_dropped {l['app_dropped']}, uncertain_connections {l['uncertain_connections']}, "
       f"outages {len(l['outages'])}, seccomp {l['privileges']['seccomp_syscalls']} calls, user {l['privileges']['user']}")
+for d in l["drop_intervals"]:
+    print(f"drops {d['start']} .. {d['end']}: kernel {d['kernel']}, interface {d['interface']}, app {d['app']}")
 PY
