@@ -14,7 +14,7 @@
 //! them they print a note and pass. Nothing is routed outside the namespace.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -289,8 +289,25 @@ fn replay(ns: &Netns, pcap: &Path, extra: &[&str]) {
     );
 }
 
+/// What a replaying test needs: the namespace, a directory live can write
+/// into, and the fixture in it (`None`, with a note, where it cannot run).
+fn replay_setup(tag: &str) -> Option<(Netns, tempfile::TempDir, PathBuf)> {
+    let ns = Netns::create(tag)?;
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = fixture(dir.path());
+    Some((ns, dir, pcap))
+}
+
+/// [`write_broadcast_fixture`] into `dir`.
+fn broadcast_fixture(dir: &Path) -> PathBuf {
+    let pcap = dir.join("broadcasts.pcap");
+    write_broadcast_fixture(&pcap);
+    pcap
+}
+
 /// [`write_fixture`] into `dir`.
-fn fixture(dir: &Path) -> std::path::PathBuf {
+fn fixture(dir: &Path) -> PathBuf {
     let pcap = dir.join("fixture.pcap");
     write_fixture(&pcap);
     pcap
@@ -316,12 +333,9 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> (Output, Duration) {
 
 #[test]
 fn replayed_capture_gives_the_same_conversations_as_check() {
-    let Some(ns) = Netns::create("replay") else {
+    let Some((ns, dir, pcap)) = replay_setup("replay") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
     let (status, expected) = check_json(&pcap);
 
     let out = dir.path().join("live.json");
@@ -413,8 +427,7 @@ fn replayed_broadcasts_are_listed_apart_as_check_lists_them() {
     };
     assert!(have("tcpreplay"), "tcpreplay is not installed");
     let dir = tempdir();
-    let pcap = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap);
+    let pcap = broadcast_fixture(dir.path());
     let (status, expected) = check_json(&pcap);
     assert_eq!(expected["summary"]["broadcast_packets"], 6);
     assert_eq!(broadcast_groups(&expected).len(), 2);
@@ -464,12 +477,9 @@ fn duration_on_an_idle_interface_ends_on_time() {
 
 #[test]
 fn sigint_mid_capture_writes_a_complete_report() {
-    let Some(ns) = Netns::create("sigint") else {
+    let Some((ns, dir, pcap)) = replay_setup("sigint") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
     let out = dir.path().join("sigint.json");
     let live = start_live(&ns, &out, &[]);
     // Top speed: the capture is over at once, then flowlint is interrupted.
@@ -505,12 +515,9 @@ fn a_missing_interface_is_a_clean_exit_2() {
 
 #[test]
 fn jsonl_streams_connections_with_history() {
-    let Some(ns) = Netns::create("jsonl") else {
+    let Some((ns, dir, pcap)) = replay_setup("jsonl") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
     let out = dir.path().join("live.jsonl");
     // The replay starts 1.5 s in and takes milliseconds: with a 1 s reply
     // timeout the silent attempt is over well before the end.
@@ -630,12 +637,9 @@ fn default_user() -> (String, u32, u32) {
 
 #[test]
 fn it_gives_up_root_and_every_effective_capability_and_is_confined_while_capturing() {
-    let Some(ns) = Netns::create("privs") else {
+    let Some((ns, dir, pcap)) = replay_setup("privs") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
     let out = dir.path().join("live.json");
     let live = start_live(&ns, &out, &["--duration", "6"]);
     let (user, uid, gid) = default_user();
@@ -749,14 +753,10 @@ fn an_unknown_user_is_a_clean_exit_2_before_anything_is_captured() {
 
 #[test]
 fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
-    let Some(ns) = Netns::create("flap") else {
+    let Some((ns, dir, pcap)) = replay_setup("flap") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
-    let pcap2 = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap2);
+    let pcap2 = broadcast_fixture(dir.path());
     let out = dir.path().join("live.json");
     let child = start_live_with(
         &ns,
@@ -1058,14 +1058,10 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
 
 #[test]
 fn sighup_reopens_the_jsonl_stream_for_logrotate() {
-    let Some(ns) = Netns::create("hup") else {
+    let Some((ns, dir, pcap)) = replay_setup("hup") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = fixture(dir.path());
-    let pcap2 = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap2);
+    let pcap2 = broadcast_fixture(dir.path());
     let out = dir.path().join("live.jsonl");
     let rotated = dir.path().join("live.jsonl.1");
     let child = start_live_with(
