@@ -18,6 +18,7 @@
 #   sudo benches/soak.sh                       # 30 minutes
 #   sudo DURATION=120 benches/soak.sh          # a two-minute look
 #   PPS=4000 CLIENTS_MAX=8000 STEPS=8 ...      # rate and population
+#   BIN=target/release benches/soak.sh         # binaries built already
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-1800}
@@ -27,11 +28,17 @@ CLIENTS_MAX=${CLIENTS_MAX:-4000}
 STEPS=${STEPS:-5}
 PACKETS=${PACKETS:-60000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-live}
-nice -n 19 cargo build --release --features live --bin flowlint --bin flowlint-gen >&2
-BIN=$CARGO_TARGET_DIR/release/flowlint
-GEN=$CARGO_TARGET_DIR/release/flowlint-gen
+# BIN=DIR: the flowlint and flowlint-gen built there, instead of building.
+if [ -z "${BIN:-}" ]; then
+  nice -n 19 cargo build --release --features live --bin flowlint --bin flowlint-gen >&2
+  BIN=$CARGO_TARGET_DIR/release
+fi
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
+# Copies: a rebuild during the run must not change what is measured.
+cp "$BIN/flowlint" "$BIN/flowlint-gen" "$WORK/"
+BIN=$WORK/flowlint
+GEN=$WORK/flowlint-gen
 mkdir -m 1777 "$WORK/out"
 NS=flowlint-soak-$$
 REPLAY_PID=""
@@ -127,4 +134,6 @@ print(f"final report: {r['summary']['packets']} packets, {r['summary']['connecti
       f"{r['summary']['conversations']} conversations; kernel_dropped {l['kernel_dropped']}, "
       f"app_dropped {l['app_dropped']}, uncertain_connections {l['uncertain_connections']}, "
       f"outages {len(l['outages'])}, seccomp {l['privileges']['seccomp_syscalls']} calls, user {l['privileges']['user']}")
+for d in l["drop_intervals"]:
+    print(f"drops {d['start']} .. {d['end']}: kernel {d['kernel']}, interface {d['interface']}, app {d['app']}")
 PY

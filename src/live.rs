@@ -122,7 +122,9 @@ fn wall_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// The report as it stands, as the final one would be written now.
+/// What every report of a run shares: built once, when the run has
+/// started; [`Snapshot::outcome`] adds what changes (the engine's tables,
+/// the outages, the drop intervals).
 struct Snapshot<'s> {
     options: &'s LiveOptions,
     catalogs: &'s CatalogSet,
@@ -132,26 +134,48 @@ struct Snapshot<'s> {
     counters: &'s Counters,
     started: Instant,
     started_ns: i64,
-    outages: &'s [Outage],
-    summary: &'s Summary<'s>,
     privileges: &'s LivePrivileges,
 }
 
+/// Why a report is written.
+enum Moment<'e> {
+    /// A checkpoint (or SIGHUP): the run goes on.
+    Checkpoint,
+    /// The final report: everything is decided.
+    Final {
+        stopped_by: StopCause,
+        capture_error: Option<&'e str>,
+    },
+}
+
 impl<'s> Snapshot<'s> {
-    /// The outcome of everything decided so far. `last`: the engine has
-    /// decided everything (the final report) and its tables may be taken.
+    /// The report of everything decided so far, as the final one would be
+    /// written now.
+    ///
+    /// The engine's conversation table and its uncertain conversations
+    /// move into the outcome, not a copy of them: the engine is paused
+    /// between batches while the report is written, and a checkpoint gives
+    /// them back with [`Snapshot::give_back`] (a copy of a large table
+    /// stepped the RSS up by tens of MB at each checkpoint).
     fn outcome(
         &self,
         engine: &mut Engine<'_>,
-        stopped_by: StopCause,
-        capture_error: Option<&str>,
+        moment: Moment<'_>,
+        outages: &[Outage],
+        summary: &Summary<'_>,
         skipped: &SkipCounts,
-        last: bool,
     ) -> Outcome<'s> {
         let (options, catalogs, inventory) = (self.options, self.catalogs, self.inventory);
+        let (stopped_by, capture_error) = match moment {
+            Moment::Checkpoint => (StopCause::Running, None),
+            Moment::Final {
+                stopped_by,
+                capture_error,
+            } => (stopped_by, capture_error),
+        };
         let ended_ns = wall_ns();
         let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-        let (drop_intervals, drop_intervals_omitted) = self.summary.drop_intervals();
+        let (drop_intervals, drop_intervals_omitted) = summary.drop_intervals();
         let live = LiveStats {
             interface: options.interface.clone(),
             filter: self.filter.to_string(),
@@ -166,18 +190,20 @@ impl<'s> Snapshot<'s> {
             app_dropped: c(&self.counters.app_dropped),
             late_packets: engine.late_packets,
             stopped_by,
-            checkpoint: !last,
+            checkpoint: stopped_by == StopCause::Running,
             open_connections: engine.flows.len() as u64,
-            outages: self.outages.to_vec(),
+            outages: {
+                let mut list = outages.to_vec();
+                // An outage still running: the attempts so far.
+                if let Some(o) = list.last_mut().filter(|o| o.end_ns.is_none()) {
+                    o.attempts = self.counters.reopen_attempts.load(Ordering::Relaxed);
+                }
+                list
+            },
             drop_intervals,
             drop_intervals_omitted,
-            uncertain: engine.uncertain.clone(),
+            uncertain: std::mem::take(&mut engine.uncertain),
             privileges: self.privileges.clone(),
-        };
-        let table = if last {
-            std::mem::take(&mut engine.convs)
-        } else {
-            engine.convs.clone()
         };
         let analysis = Analysis {
             inputs: vec![InputSummary {
@@ -198,7 +224,7 @@ impl<'s> Snapshot<'s> {
                 // Live reports its own span (`live.started`/`ended`).
                 time_range: None,
             }],
-            table,
+            table: engine.take_conversations(),
             connections: Vec::new(),
             flow_stats: engine.flows.stats.clone(),
             broadcasts: engine.broadcasts.snapshot(),
@@ -213,6 +239,17 @@ impl<'s> Snapshot<'s> {
         outcome.live = Some(live);
         outcome
     }
+
+    /// After a checkpoint: the conversations and the uncertain ones go back
+    /// into the engine, which runs on.
+    fn give_back(engine: &mut Engine<'_>, mut outcome: Outcome<'_>) {
+        if let Some(live) = outcome.live.as_mut() {
+            engine.uncertain = std::mem::take(&mut live.uncertain);
+        }
+        let conversations = std::mem::take(&mut outcome.classification.conversations);
+        drop(outcome);
+        engine.give_back_conversations(conversations);
+    }
 }
 
 /// The report format of a file report (`None`: JSONL, written as it goes).
@@ -225,13 +262,168 @@ fn report_format(options: &LiveOptions) -> Option<report::Format> {
     }
 }
 
-/// Renders the report in memory (a write that fails half-way must not
-/// touch the file: see [`checkpoint`]).
-fn render(outcome: &Outcome<'_>, format: report::Format) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 << 16);
-    // Writing into a Vec cannot fail.
-    let _ = format.exporter().write(&mut bytes, outcome);
-    bytes
+/// Writes the report to `path` as a checkpoint does (a write that fails
+/// half-way leaves the file as it was: see [`checkpoint`]).
+fn write_report(
+    path: &std::path::Path,
+    outcome: &Outcome<'_>,
+    format: report::Format,
+) -> Result<(), checkpoint::CheckpointError> {
+    let exporter = format.exporter();
+    checkpoint::write_with(path, |w| exporter.write(w, outcome))
+}
+
+/// The thread that takes a checkpoint written into its temporary file to
+/// the disk (`fsync`, rename, the directory synced): on a busy or slow
+/// disk that takes seconds, during which the engine would not read the
+/// capture (and the kernel would drop packets).
+struct Syncer {
+    jobs: Option<crossbeam_channel::Sender<checkpoint::Pending>>,
+    done: crossbeam_channel::Receiver<Result<(), checkpoint::CheckpointError>>,
+    busy: bool,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syncer {
+    fn start() -> std::io::Result<Syncer> {
+        let (jobs, todo) = crossbeam_channel::bounded::<checkpoint::Pending>(1);
+        let (finished, done) = crossbeam_channel::bounded(1);
+        let handle = std::thread::Builder::new()
+            .name("flowlint-checkpoint".to_string())
+            .spawn(move || {
+                for pending in todo {
+                    if finished.send(pending.commit()).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Syncer {
+            jobs: Some(jobs),
+            done,
+            busy: false,
+            handle: Some(handle),
+        })
+    }
+
+    fn idle(&self) -> bool {
+        !self.busy
+    }
+
+    /// Hands a written checkpoint over; `Some`: done here instead (the
+    /// thread is gone).
+    fn commit(
+        &mut self,
+        pending: checkpoint::Pending,
+    ) -> Option<Result<(), checkpoint::CheckpointError>> {
+        match self.jobs.as_ref().map(|j| j.send(pending)) {
+            Some(Ok(())) => {
+                self.busy = true;
+                None
+            }
+            Some(Err(crossbeam_channel::SendError(pending))) => Some(pending.commit()),
+            None => unreachable!("jobs are closed on drop only"),
+        }
+    }
+
+    /// The outcome of the checkpoint handed over, once it is on the disk.
+    fn finished(&mut self) -> Option<Result<(), checkpoint::CheckpointError>> {
+        if !self.busy {
+            return None;
+        }
+        match self.done.try_recv() {
+            Ok(r) => {
+                self.busy = false;
+                Some(r)
+            }
+            Err(crossbeam_channel::TryRecvError::Empty) => None,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                self.busy = false;
+                Some(Err(Self::died()))
+            }
+        }
+    }
+
+    /// Waits for the checkpoint handed over, if any.
+    fn wait(&mut self) -> Option<Result<(), checkpoint::CheckpointError>> {
+        if !self.busy {
+            return None;
+        }
+        self.busy = false;
+        Some(self.done.recv().unwrap_or_else(|_| Err(Self::died())))
+    }
+
+    fn died() -> checkpoint::CheckpointError {
+        checkpoint::CheckpointError {
+            path: String::new(),
+            step: "fsync",
+            source: std::io::Error::other("the checkpoint thread failed"),
+            fix: checkpoint::Fix::Other,
+        }
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Says how a checkpoint went: one line when writing starts failing (or
+/// fails otherwise), not one per interval, and one when it works again.
+fn say_checkpoint(
+    result: Result<(), checkpoint::CheckpointError>,
+    failure: &mut Option<checkpoint::CheckpointError>,
+    path: &std::path::Path,
+    options: &LiveOptions,
+) {
+    let lang = options.lang;
+    match result {
+        Ok(()) => {
+            if failure.take().is_some() && !options.quiet {
+                eprintln!(
+                    "{}",
+                    crate::tr!(
+                        lang,
+                        "flowlint: live: {path}: the report is written again",
+                        "flowlint: live: {path}: レポートを再び書けるようになりました",
+                        path = path.display()
+                    )
+                );
+            }
+        }
+        Err(mut e) => {
+            if e.path.is_empty() {
+                e.path = path.display().to_string();
+            }
+            if !failure.as_ref().is_some_and(|f| f.same_as(&e)) {
+                eprintln!(
+                    "flowlint: live: {}",
+                    checkpoint_text(&e, WriteStage::Checkpoint, lang)
+                );
+            }
+            *failure = Some(e);
+        }
+    }
+}
+
+/// Hands the memory a checkpoint freed back to the system. glibc keeps
+/// freed memory of the main heap (and raises its mmap threshold after a
+/// large block is freed), so without this the RSS would keep each
+/// checkpoint's peak for good.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only returns free pages of glibc's heaps to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Opens the JSONL stream (appending: after SIGHUP the file may be the
@@ -282,17 +474,52 @@ fn privilege_text(e: &privileges::PrivilegeError, lang: report::lang::Lang) -> S
 }
 
 /// A checkpoint error in the run's language.
-fn checkpoint_text(e: &checkpoint::CheckpointError, lang: report::lang::Lang) -> String {
+/// When a report could not be written, and so what it means for the run.
+#[derive(Clone, Copy)]
+enum WriteStage {
+    /// Before capturing (the user live now runs as cannot write there): status 2.
+    Start,
+    /// A checkpoint: the previous one stays, capturing goes on.
+    Checkpoint,
+    /// The final report: status 2.
+    Final,
+}
+
+/// One line: the file, what failed, the fix, and what happens now.
+fn checkpoint_text(
+    e: &checkpoint::CheckpointError,
+    stage: WriteStage,
+    lang: report::lang::Lang,
+) -> String {
+    let then = match stage {
+        WriteStage::Start => crate::term!(
+            lang,
+            "live stops before capturing",
+            "キャプチャを始めずに終了します"
+        ),
+        WriteStage::Checkpoint => crate::term!(
+            lang,
+            "the previous report is intact, capturing goes on and the next checkpoint tries again",
+            "直前のレポートはそのまま残り、キャプチャは続き、次のチェックポイントで再び試します"
+        ),
+        WriteStage::Final => crate::term!(
+            lang,
+            "the final report is lost (the last checkpoint, if any, is intact)",
+            "最終レポートは書かれません（直前のチェックポイントがあればそのまま残ります）"
+        ),
+    };
+    let fix = e.fix.text(lang);
     match lang {
-        report::lang::Lang::En => e.to_string(),
+        report::lang::Lang::En => format!("{e}; {then}"),
         report::lang::Lang::Ja => crate::tr!(
             lang,
-            "{path}: cannot write the report ({step}: {source}); {fix}",
-            "{path}: レポートを書けません（{step}: {source}）。{fix}",
+            "{path}: cannot write the report ({step}: {source}){fix}; {then}",
+            "{path}: レポートを書けません（{step}: {source}）。{fix}{then}",
             path = e.path,
             step = e.step,
             source = e.source,
-            fix = e.fix.text(lang)
+            fix = fix.map(|f| format!("{f}。")).unwrap_or_default(),
+            then = then
         ),
     }
 }
@@ -327,8 +554,14 @@ pub fn run(
         .bpf
         .clone()
         .unwrap_or_else(|| default_filter(catalogs));
-    let (cap, linktype) =
-        capture::open(&options.interface, options.buffer_mb, &filter).map_err(LiveError)?;
+    let (cap, linktype) = capture::open(
+        &options.interface,
+        options.buffer_mb,
+        &filter,
+        options.bpf.is_some(),
+        None,
+    )
+    .map_err(LiveError)?;
 
     // SIGINT/SIGTERM set the flag; a second one while shutting down exits at once.
     let signalled = Arc::new(AtomicBool::new(false));
@@ -383,7 +616,8 @@ pub fn run(
     };
     // As the user it now runs as: can it replace the report file?
     if let (Some(path), Some(_)) = (&options.output, report_format(options)) {
-        checkpoint::probe(path).map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+        checkpoint::probe(path)
+            .map_err(|e| LiveError(checkpoint_text(&e, WriteStage::Start, lang)))?;
     }
 
     let emit = match options.format {
@@ -410,13 +644,22 @@ pub fn run(
             interface: options.interface.clone(),
             buffer_mb: options.buffer_mb,
             filter: filter.clone(),
+            own_filter: options.bpf.is_some(),
         };
         std::thread::Builder::new()
             .name("flowlint-capture".to_string())
             .spawn(move || capture::run(cap, linktype, reopen, tx, recycle_rx, stop, counters))
             .map_err(|e| LiveError(format!("cannot start the capture thread: {e}")))?
     };
-    // Both threads run now: the filter goes on both at once (TSYNC).
+    // Checkpoints reach the disk on a thread of their own.
+    let mut syncer = match (report_format(options), &options.output) {
+        (Some(_), Some(_)) => Some(
+            Syncer::start()
+                .map_err(|e| LiveError(format!("cannot start the checkpoint thread: {e}")))?,
+        ),
+        _ => None,
+    };
+    // Every thread runs now: the filter goes on all at once (TSYNC).
     #[cfg(target_os = "linux")]
     if options.seccomp {
         match seccomp::install() {
@@ -452,11 +695,24 @@ pub fn run(
         eprintln!("{line}");
     }
 
+    let snap = Snapshot {
+        options,
+        catalogs,
+        inventory,
+        filter: &filter,
+        linktype,
+        counters: &counters,
+        started,
+        started_ns,
+        privileges: &privileges,
+    };
     let mut summary = Summary::new(options, &counters);
     let mut outages: Vec<Outage> = Vec::new();
     let mut last_settle = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut checkpoint_failure: Option<checkpoint::CheckpointError> = None;
+    // A SIGHUP's checkpoint, waiting for the one before to reach the disk.
+    let mut want_report = false;
     let mut capture_error = None;
     let mut skipped = SkipCounts::default();
     loop {
@@ -537,8 +793,8 @@ pub fn run(
                         "{}",
                         crate::tr!(
                             lang,
-                            "flowlint: live {interface}: still away, reopening failed: {error}; trying on",
-                            "flowlint: live {interface}: まだ戻っていません。開き直しに失敗しました: {error}。試し続けます",
+                            "flowlint: live {interface}: cannot reopen it: {error}; live keeps trying (with back-off) and says when it captures again",
+                            "flowlint: live {interface}: 開き直せません: {error}。間隔を空けて試し続け、再開したら知らせます",
                             interface = options.interface,
                             error = error
                         )
@@ -583,51 +839,52 @@ pub fn run(
                 }
             }
         }
+        want_report |= hup;
+        if let (Some(result), Some(path)) =
+            (syncer.as_mut().and_then(Syncer::finished), &options.output)
+        {
+            say_checkpoint(result, &mut checkpoint_failure, path, options);
+        }
         let due = options
             .checkpoint
             .is_some_and(|every| last_checkpoint.elapsed() >= every);
-        if let (true, Some(format), Some(path)) =
-            (due || hup, report_format(options), &options.output)
-        {
+        // One checkpoint on its way to the disk at a time: the next waits.
+        let idle = syncer.as_ref().is_none_or(Syncer::idle);
+        if let (true, true, Some(format), Some(path)) = (
+            due || want_report,
+            idle,
+            report_format(options),
+            &options.output,
+        ) {
             last_checkpoint = Instant::now();
-            let snap = Snapshot {
-                options,
-                catalogs,
-                inventory,
-                filter: &filter,
-                linktype,
-                counters: &counters,
-                started,
-                started_ns,
-                outages: &outages,
-                summary: &summary,
-                privileges: &privileges,
+            want_report = false;
+            let outcome = snap.outcome(
+                &mut engine,
+                Moment::Checkpoint,
+                &outages,
+                &summary,
+                &skipped,
+            );
+            let exporter = format.exporter();
+            let written = checkpoint::write_temporary(path, |w| exporter.write(w, &outcome));
+            Snapshot::give_back(&mut engine, outcome);
+            release_free_memory();
+            let done = match (written, syncer.as_mut()) {
+                (Ok(Some(pending)), Some(syncer)) => syncer.commit(pending),
+                (Ok(Some(pending)), None) => Some(pending.commit()),
+                (Ok(None), _) => Some(Ok(())),
+                (Err(e), _) => Some(Err(e)),
             };
-            let outcome = snap.outcome(&mut engine, StopCause::Running, None, &skipped, false);
-            match checkpoint::write(path, &render(&outcome, format)) {
-                Ok(()) => {
-                    if checkpoint_failure.take().is_some() && !options.quiet {
-                        eprintln!(
-                            "{}",
-                            crate::tr!(
-                                lang,
-                                "flowlint: live: {path}: the report is written again",
-                                "flowlint: live: {path}: レポートを再び書けるようになりました",
-                                path = path.display()
-                            )
-                        );
-                    }
-                }
-                Err(e) => {
-                    // One line when it starts failing (or fails otherwise), not one per interval.
-                    if !checkpoint_failure.as_ref().is_some_and(|f| f.same_as(&e)) {
-                        eprintln!("flowlint: live: {}", checkpoint_text(&e, lang));
-                    }
-                    checkpoint_failure = Some(e);
-                }
+            if let Some(result) = done {
+                say_checkpoint(result, &mut checkpoint_failure, path, options);
             }
         }
     }
+    // The last checkpoint reaches the disk before the final report replaces it.
+    if let (Some(result), Some(path)) = (syncer.as_mut().and_then(Syncer::wait), &options.output) {
+        say_checkpoint(result, &mut checkpoint_failure, path, options);
+    }
+    drop(syncer);
     // The thread has sent `Ended` (or died): it is done with the capture.
     if handle.join().is_err() {
         capture_error = Some("the capture thread failed".to_string());
@@ -648,33 +905,23 @@ pub fn run(
     } else {
         StopCause::Duration
     };
-    let snap = Snapshot {
-        options,
-        catalogs,
-        inventory,
-        filter: &filter,
-        linktype,
-        counters: &counters,
-        started,
-        started_ns,
-        outages: &outages,
-        summary: &summary,
-        privileges: &privileges,
-    };
     let outcome = snap.outcome(
         &mut engine,
-        stopped_by,
-        capture_error.as_deref(),
+        Moment::Final {
+            stopped_by,
+            capture_error: capture_error.as_deref(),
+        },
+        &outages,
+        &summary,
         &skipped,
-        true,
     );
     drop(engine);
     let code = match (report_format(options), &options.output) {
         // The connections went out as they were decided.
         (None, _) => outcome.exit_status(&options.fail_on),
         (Some(format), Some(path)) => {
-            checkpoint::write(path, &render(&outcome, format))
-                .map_err(|e| LiveError(checkpoint_text(&e, lang)))?;
+            write_report(path, &outcome, format)
+                .map_err(|e| LiveError(checkpoint_text(&e, WriteStage::Final, lang)))?;
             outcome.exit_status(&options.fail_on)
         }
         (Some(format), None) => {

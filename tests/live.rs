@@ -14,7 +14,7 @@
 //! them they print a note and pass. Nothing is routed outside the namespace.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,6 +86,18 @@ impl Netns {
             );
         }
         Some(ns)
+    }
+
+    /// `ip -n NS ARGS`, which must succeed.
+    fn ip(&self, args: &[&str]) {
+        let mut a = vec!["-n", self.name.as_str()];
+        a.extend_from_slice(args);
+        let o = ip(&a);
+        assert!(
+            o.status.success(),
+            "ip {a:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 
     /// A command run inside the namespace.
@@ -193,20 +205,112 @@ fn tempdir() -> tempfile::TempDir {
     dir
 }
 
-/// Starts `flowlint live` on v1 in the namespace and waits until it captures.
-fn start_live(ns: &Netns, out: &Path, extra: &[&str]) -> Child {
-    let child = ns
-        .exec(BIN)
-        .args(["live", "-i", "v1", "--format", "json", "-q", "-o"])
+/// Starts `flowlint live -i v1 ARGS -o OUT` in the namespace (stdout and
+/// stderr piped), without waiting.
+fn spawn_live(ns: &Netns, out: &Path, args: &[&str]) -> Child {
+    ns.exec(BIN)
+        .args(["live", "-i", "v1"])
+        .args(args)
+        .arg("-o")
         .arg(out)
-        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`spawn_live`], then waits until it captures.
+fn start_live_with(ns: &Netns, out: &Path, args: &[&str]) -> Child {
+    let child = spawn_live(ns, out, args);
     // libpcap opens the interface in a few milliseconds; leave a margin.
     std::thread::sleep(Duration::from_millis(1500));
     child
+}
+
+/// `flowlint live --format json -q EXTRA` on v1, capturing.
+fn start_live(ns: &Netns, out: &Path, extra: &[&str]) -> Child {
+    let mut args = vec!["--format", "json", "-q"];
+    args.extend_from_slice(extra);
+    start_live_with(ns, out, &args)
+}
+
+/// The stderr of a run that ended as a run should (status 0 or 1).
+fn ran(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(1)),
+        "{:?}: {stderr}",
+        output.status
+    );
+    stderr
+}
+
+/// `flowlint check --format json` of a capture: its status and report.
+fn check_json(pcap: &Path) -> (Option<i32>, serde_json::Value) {
+    let check = Command::new(BIN)
+        .args(["check", "--format", "json", "-q"])
+        .arg(pcap)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(check.status.code(), Some(0) | Some(1)),
+        "check: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    (
+        check.status.code(),
+        serde_json::from_slice(&check.stdout).unwrap(),
+    )
+}
+
+/// Sends `sig` (`-INT`, `-HUP`, …) to a child (`ip netns exec` execs
+/// flowlint in place: the child's pid is flowlint's).
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig}");
+}
+
+/// tcpreplay of `pcap` into v0 (`extra`: `--topspeed`, …), which must succeed.
+fn replay(ns: &Netns, pcap: &Path, extra: &[&str]) {
+    let out = ns
+        .exec("tcpreplay")
+        .args(["-q", "-i", "v0"])
+        .args(extra)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tcpreplay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What a replaying test needs: the namespace, a directory live can write
+/// into, and the fixture in it (`None`, with a note, where it cannot run).
+fn replay_setup(tag: &str) -> Option<(Netns, tempfile::TempDir, PathBuf)> {
+    let ns = Netns::create(tag)?;
+    assert!(have("tcpreplay"), "tcpreplay is not installed");
+    let dir = tempdir();
+    let pcap = fixture(dir.path());
+    Some((ns, dir, pcap))
+}
+
+/// [`write_broadcast_fixture`] into `dir`.
+fn broadcast_fixture(dir: &Path) -> PathBuf {
+    let pcap = dir.join("broadcasts.pcap");
+    write_broadcast_fixture(&pcap);
+    pcap
+}
+
+/// [`write_fixture`] into `dir`.
+fn fixture(dir: &Path) -> PathBuf {
+    let pcap = dir.join("fixture.pcap");
+    write_fixture(&pcap);
+    pcap
 }
 
 fn wait_with_timeout(mut child: Child, limit: Duration) -> (Output, Duration) {
@@ -229,45 +333,20 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> (Output, Duration) {
 
 #[test]
 fn replayed_capture_gives_the_same_conversations_as_check() {
-    let Some(ns) = Netns::create("replay") else {
+    let Some((ns, dir, pcap)) = replay_setup("replay") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
-
-    let check = Command::new(BIN)
-        .args(["check", "--format", "json", "-q"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.code() == Some(0) || check.status.code() == Some(1),
-        "check: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let expected: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let (status, expected) = check_json(&pcap);
 
     let out = dir.path().join("live.json");
     let live = start_live(&ns, &out, &["--duration", "12"]);
     // Original timing (about 5 s): the verdicts above do not depend on it,
     // but the capture clock then follows the file's.
-    let replay = ns
-        .exec("tcpreplay")
-        .args(["-q", "-i", "v0"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "tcpreplay: {}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    replay(&ns, &pcap, &[]);
     let (output, _) = wait_with_timeout(live, Duration::from_secs(30));
     assert_eq!(
         output.status.code(),
-        check.status.code(),
+        status,
         "live stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -348,35 +427,19 @@ fn replayed_broadcasts_are_listed_apart_as_check_lists_them() {
     };
     assert!(have("tcpreplay"), "tcpreplay is not installed");
     let dir = tempdir();
-    let pcap = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap);
-    let check = Command::new(BIN)
-        .args(["check", "--format", "json", "-q"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    let expected: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let pcap = broadcast_fixture(dir.path());
+    let (status, expected) = check_json(&pcap);
     assert_eq!(expected["summary"]["broadcast_packets"], 6);
     assert_eq!(broadcast_groups(&expected).len(), 2);
 
     let out = dir.path().join("live.json");
     // SSDP is on no catalog port: the default filter would drop it.
     let live = start_live(&ns, &out, &["--duration", "9", "--bpf", "udp or tcp"]);
-    let replay = ns
-        .exec("tcpreplay")
-        .args(["-q", "-i", "v0"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "tcpreplay: {}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    replay(&ns, &pcap, &[]);
     let (output, _) = wait_with_timeout(live, Duration::from_secs(30));
     assert_eq!(
         output.status.code(),
-        check.status.code(),
+        status,
         "live stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -397,23 +460,7 @@ fn duration_on_an_idle_interface_ends_on_time() {
     let dir = tempdir();
     let out = dir.path().join("idle.json");
     let started = Instant::now();
-    let child = ns
-        .exec(BIN)
-        .args([
-            "live",
-            "-i",
-            "v1",
-            "--format",
-            "json",
-            "-q",
-            "--duration",
-            "2",
-            "-o",
-        ])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_live(&ns, &out, &["--format", "json", "-q", "--duration", "2"]);
     let (output, _) = wait_with_timeout(child, Duration::from_secs(10));
     let took = started.elapsed();
     assert_eq!(
@@ -430,38 +477,18 @@ fn duration_on_an_idle_interface_ends_on_time() {
 
 #[test]
 fn sigint_mid_capture_writes_a_complete_report() {
-    let Some(ns) = Netns::create("sigint") else {
+    let Some((ns, dir, pcap)) = replay_setup("sigint") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
     let out = dir.path().join("sigint.json");
     let live = start_live(&ns, &out, &[]);
     // Top speed: the capture is over at once, then flowlint is interrupted.
-    let replay = ns
-        .exec("tcpreplay")
-        .args(["-q", "--topspeed", "-i", "v0"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(replay.status.success());
+    replay(&ns, &pcap, &["--topspeed"]);
     std::thread::sleep(Duration::from_millis(500));
-    // `ip netns exec` execs flowlint in place: the child's pid is flowlint's.
-    let kill = Command::new("kill")
-        .args(["-INT", &live.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    signal(&live, "-INT");
     let (output, took) = wait_with_timeout(live, Duration::from_secs(10));
     assert!(took < Duration::from_secs(3), "took {took:?} after SIGINT");
-    let code = output.status.code();
-    assert!(
-        code == Some(0) || code == Some(1),
-        "status {code:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ran(&output);
     let report = read_json(&out);
     assert_eq!(report["live"]["stopped_by"], "signal");
     assert!(report["summary"]["packets"].as_u64().unwrap() > 0);
@@ -488,45 +515,28 @@ fn a_missing_interface_is_a_clean_exit_2() {
 
 #[test]
 fn jsonl_streams_connections_with_history() {
-    let Some(ns) = Netns::create("jsonl") else {
+    let Some((ns, dir, pcap)) = replay_setup("jsonl") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
     let out = dir.path().join("live.jsonl");
-    let child = ns
-        .exec(BIN)
-        .args([
-            "live",
-            "-i",
-            "v1",
+    // The replay starts 1.5 s in and takes milliseconds: with a 1 s reply
+    // timeout the silent attempt is over well before the end.
+    let child = start_live_with(
+        &ns,
+        &out,
+        &[
             "--format",
             "jsonl",
             "-q",
-            // The replay starts 1.5 s in and takes milliseconds: with a 1 s
-            // reply timeout the silent attempt is over well before the end.
             "--reply-timeout",
             "1",
             "--duration",
             "4",
-            "-o",
-        ])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let replay = ns
-        .exec("tcpreplay")
-        .args(["-q", "--topspeed", "-i", "v0"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(replay.status.success());
+        ],
+    );
+    replay(&ns, &pcap, &["--topspeed"]);
     let (output, _) = wait_with_timeout(child, Duration::from_secs(15));
-    assert!(matches!(output.status.code(), Some(0) | Some(1)));
+    ran(&output);
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -625,30 +635,11 @@ fn default_user() -> (String, u32, u32) {
     )
 }
 
-fn replay(ns: &Netns, pcap: &Path, extra: &[&str]) {
-    let out = ns
-        .exec("tcpreplay")
-        .args(["-q", "-i", "v0"])
-        .args(extra)
-        .arg(pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tcpreplay: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn it_gives_up_root_and_every_effective_capability_and_is_confined_while_capturing() {
-    let Some(ns) = Netns::create("privs") else {
+    let Some((ns, dir, pcap)) = replay_setup("privs") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
     let out = dir.path().join("live.json");
     let live = start_live(&ns, &out, &["--duration", "6"]);
     let (user, uid, gid) = default_user();
@@ -681,19 +672,9 @@ fn it_gives_up_root_and_every_effective_capability_and_is_confined_while_capturi
     // And it still captures.
     replay(&ns, &pcap, &["--topspeed"]);
     let (output, _) = wait_with_timeout(live, Duration::from_secs(20));
-    assert!(
-        matches!(output.status.code(), Some(0) | Some(1)),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ran(&output);
     let report = read_json(&out);
-    let check = Command::new(BIN)
-        .args(["check", "--format", "json", "-q"])
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    let expected: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let (_, expected) = check_json(&pcap);
     assert_eq!(report["summary"]["packets"], expected["summary"]["packets"]);
     let p = &report["live"]["privileges"];
     assert_eq!(p["user"], user.as_str());
@@ -712,14 +693,18 @@ fn no_drop_privileges_keeps_root_and_says_so() {
     };
     let dir = tempdir();
     let out = dir.path().join("live.json");
-    let child = ns
-        .exec(BIN)
-        .args(["live", "-i", "v1", "--format", "json", "--duration", "1"])
-        .args(["--no-drop-privileges", "--no-seccomp", "-o"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_live(
+        &ns,
+        &out,
+        &[
+            "--format",
+            "json",
+            "--duration",
+            "1",
+            "--no-drop-privileges",
+            "--no-seccomp",
+        ],
+    );
     let (output, _) = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -768,65 +753,42 @@ fn an_unknown_user_is_a_clean_exit_2_before_anything_is_captured() {
 
 #[test]
 fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
-    let Some(ns) = Netns::create("flap") else {
+    let Some((ns, dir, pcap)) = replay_setup("flap") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
-    let pcap2 = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap2);
+    let pcap2 = broadcast_fixture(dir.path());
     let out = dir.path().join("live.json");
-    let child = ns
-        .exec(BIN)
-        .args([
-            "live",
-            "-i",
-            "v1",
+    let child = start_live_with(
+        &ns,
+        &out,
+        &[
             "--format",
             "json",
             "--reply-timeout",
             "2",
-        ])
-        .args(["--duration", "13", "--interval", "60", "-o"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+            "--duration",
+            "13",
+            "--interval",
+            "60",
+        ],
+    );
     // The unanswered SYN to 31080 is still within its reply timeout when
     // the link goes down: its answer could have been lost in the outage.
     replay(&ns, &pcap, &["--topspeed"]);
-    let ip_ns = |args: &[&str]| {
-        let mut a = vec!["-n", ns.name.as_str()];
-        a.extend_from_slice(args);
-        let o = ip(&a);
-        assert!(
-            o.status.success(),
-            "ip {a:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    ip_ns(&["link", "set", "v1", "down"]);
+    ns.ip(&["link", "set", "v1", "down"]);
     std::thread::sleep(Duration::from_millis(1500));
-    ip_ns(&["link", "set", "v1", "up"]);
+    ns.ip(&["link", "set", "v1", "up"]);
     std::thread::sleep(Duration::from_millis(1500));
-    ip_ns(&["link", "del", "v0"]);
+    ns.ip(&["link", "del", "v0"]);
     std::thread::sleep(Duration::from_millis(1500));
-    ip_ns(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-    ip_ns(&["link", "set", "v0", "up"]);
-    ip_ns(&["link", "set", "v1", "up"]);
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    ns.ip(&["link", "set", "v1", "up"]);
     std::thread::sleep(Duration::from_millis(2000));
     // Captured on the new interface.
     replay(&ns, &pcap2, &["--topspeed"]);
     let (output, _) = wait_with_timeout(child, Duration::from_secs(30));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        matches!(output.status.code(), Some(0) | Some(1)),
-        "{:?}: {stderr}",
-        output.status
-    );
+    let stderr = ran(&output);
     assert_eq!(stderr.matches("capture interrupted").count(), 2, "{stderr}");
     assert_eq!(
         stderr.matches("capturing again after").count(),
@@ -849,17 +811,9 @@ fn the_link_going_down_and_the_interface_recreated_are_outages_not_the_end() {
     );
     // Both replays were captured: the second on the re-created interface.
     let packets = report["summary"]["packets"].as_u64().unwrap();
-    let check = |p: &Path| -> u64 {
-        let o = Command::new(BIN)
-            .args(["check", "--format", "json", "-q"])
-            .arg(p)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["summary"]["packets"].as_u64().unwrap()
-    };
     // The default filter passes the broadcast fixture's NetBIOS and TCP, not SSDP.
-    assert!(packets > check(&pcap), "{packets} {live}");
+    let first = check_json(&pcap).1["summary"]["packets"].as_u64().unwrap();
+    assert!(packets > first, "{packets} {live}");
     let conv = report["conversations"]
         .as_array()
         .unwrap()
@@ -907,43 +861,30 @@ fn drops_make_unanswered_attempts_uncertain_and_are_given_per_interval() {
     let pcap = dir.path().join("flood.pcap");
     write_flood(&pcap, 30_000);
     let out = dir.path().join("live.json");
-    let child = ns
-        .exec(BIN)
-        .args(["live", "-i", "v1", "--format", "json", "--buffer-mb", "1"])
-        .args([
+    let child = start_live_with(
+        &ns,
+        &out,
+        &[
+            "--format",
+            "json",
+            "--buffer-mb",
+            "1",
             "--reply-timeout",
             "1",
             "--duration",
             "9",
             "--interval",
             "1",
-            "-o",
-        ])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+        ],
+    );
     // An engine that cannot keep up, made certain: live is stopped while
     // the whole flood arrives, so the 1 MiB ring overflows at once.
-    let signal = |sig: &str| {
-        let ok = Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    };
-    signal("-STOP");
+    signal(&child, "-STOP");
     replay(&ns, &pcap, &["--topspeed"]);
     std::thread::sleep(Duration::from_millis(300));
-    signal("-CONT");
+    signal(&child, "-CONT");
     let (output, _) = wait_with_timeout(child, Duration::from_secs(60));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        matches!(output.status.code(), Some(0) | Some(1)),
-        "{:?}: {stderr}",
-        output.status
-    );
+    let stderr = ran(&output);
     let report = read_json(&out);
     let live = &report["live"];
     let dropped = ["kernel_dropped", "interface_dropped", "app_dropped"]
@@ -1024,8 +965,7 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
         "tcpreplay or unshare missing"
     );
     let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
+    fixture(dir.path());
     let d = dir.path();
     let out = in_small_tmpfs(
         &ns,
@@ -1118,51 +1058,33 @@ fn checkpoints_survive_a_full_disk_and_the_final_write_failing_is_status_2() {
 
 #[test]
 fn sighup_reopens_the_jsonl_stream_for_logrotate() {
-    let Some(ns) = Netns::create("hup") else {
+    let Some((ns, dir, pcap)) = replay_setup("hup") else {
         return;
     };
-    assert!(have("tcpreplay"), "tcpreplay is not installed");
-    let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
-    let pcap2 = dir.path().join("broadcasts.pcap");
-    write_broadcast_fixture(&pcap2);
+    let pcap2 = broadcast_fixture(dir.path());
     let out = dir.path().join("live.jsonl");
     let rotated = dir.path().join("live.jsonl.1");
-    let child = ns
-        .exec(BIN)
-        .args([
-            "live",
-            "-i",
-            "v1",
+    let child = start_live_with(
+        &ns,
+        &out,
+        &[
             "--format",
             "jsonl",
             "-q",
             "--reply-timeout",
             "1",
-        ])
-        .args(["--duration", "7", "-o"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+            "--duration",
+            "7",
+        ],
+    );
     replay(&ns, &pcap, &["--topspeed"]);
     std::thread::sleep(Duration::from_millis(2500));
     std::fs::rename(&out, &rotated).unwrap();
-    let kill = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    signal(&child, "-HUP");
     std::thread::sleep(Duration::from_millis(500));
     replay(&ns, &pcap2, &["--topspeed"]);
     let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
-    assert!(
-        matches!(output.status.code(), Some(0) | Some(1)),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ran(&output);
     let lines = |p: &Path| -> Vec<serde_json::Value> {
         std::fs::read_to_string(p)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -1209,8 +1131,7 @@ fn started_as_an_ordinary_user_with_file_capabilities_it_just_runs() {
     );
     assert!(have("tcpreplay"), "tcpreplay is not installed");
     let dir = tempdir();
-    let pcap = dir.path().join("fixture.pcap");
-    write_fixture(&pcap);
+    let pcap = fixture(dir.path());
     // File capabilities need a copy of the binary that nobody else runs.
     let bin = dir.path().join("flowlint");
     std::fs::copy(BIN, &bin).unwrap();
@@ -1261,12 +1182,7 @@ fn started_as_an_ordinary_user_with_file_capabilities_it_just_runs() {
     assert_eq!(st["Seccomp"], "2", "{st:?}");
     replay(&ns, &pcap, &["--topspeed"]);
     let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
-    assert!(
-        matches!(output.status.code(), Some(0) | Some(1)),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ran(&output);
     let report = read_json(&out);
     assert!(
         report["summary"]["packets"].as_u64().unwrap() > 0,
@@ -1275,4 +1191,199 @@ fn started_as_an_ordinary_user_with_file_capabilities_it_just_runs() {
     let p = &report["live"]["privileges"];
     assert_eq!(p["user"], serde_json::Value::Null, "not switched: {p}");
     assert_eq!(p["uid"], uid);
+}
+
+/// Creates a tun device `name` in the namespace and holds it open and up
+/// (a tun with no process attached has no carrier) until the child is
+/// killed. Its link type is raw IP, not Ethernet.
+fn hold_tun(ns: &Netns, name: &str) -> Child {
+    use std::io::BufRead;
+    const SCRIPT: &str = r#"
+import fcntl, os, struct, subprocess, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+# TUNSETIFF with IFF_TUN | IFF_NO_PI
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", sys.argv[1].encode(), 0x0001 | 0x1000))
+subprocess.run(["ip", "link", "set", sys.argv[1], "up"], check=True)
+print("ready", flush=True)
+time.sleep(600)
+"#;
+    let mut child = ns
+        .exec("python3")
+        .args(["-c", SCRIPT, name])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready", "tun {name} not created");
+    child
+}
+
+#[test]
+fn an_interface_that_cannot_be_reopened_is_one_line_naming_it_and_the_fix() {
+    let Some(ns) = Netns::create("reopen") else {
+        return;
+    };
+    assert!(
+        have("python3") && Path::new("/dev/net/tun").exists(),
+        "python3 or /dev/net/tun missing"
+    );
+    let dir = tempdir();
+    let out = dir.path().join("live.json");
+    let child = start_live_with(
+        &ns,
+        &out,
+        &["--format", "json", "--duration", "7", "--interval", "60"],
+    );
+    // v1 goes, and comes back as a tun: there again, and up, but raw IP,
+    // which the capture opened as Ethernet cannot decode.
+    ns.ip(&["link", "del", "v0"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut tun = hold_tun(&ns, "v1");
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
+    let _ = tun.kill();
+    let _ = tun.wait();
+    let stderr = ran(&output);
+    // Tried again and again with back-off, said once.
+    let failed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("cannot reopen"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{stderr}");
+    let line = failed[0];
+    assert!(
+        line.starts_with("flowlint: live v1: cannot reopen it: v1 came back as another kind of device (link type "),
+        "{line}"
+    );
+    assert!(line.contains(", not 1 as before)"), "{line}");
+    assert!(
+        line.contains("re-create it as it was, or restart live to capture it as it is now"),
+        "{line}"
+    );
+    assert!(line.contains("live keeps trying"), "{line}");
+    // Not the capture filter's error, nor an option the user did not give.
+    assert!(
+        !line.contains("--bpf") && !line.contains("filter"),
+        "{line}"
+    );
+    assert_eq!(stderr.matches("capture interrupted").count(), 1, "{stderr}");
+    assert!(!stderr.contains("capturing again"), "{stderr}");
+    // The report: one outage, still running at the end, with its attempts.
+    let report = read_json(&out);
+    let live = &report["live"];
+    assert_eq!(live["stopped_by"], "duration");
+    let outages = live["outages"].as_array().unwrap();
+    assert_eq!(outages.len(), 1, "{live}");
+    let o = &outages[0];
+    assert!(o["end"].is_null(), "{o}");
+    assert!(o["duration_s"].as_f64().unwrap() > 3.0, "{o}");
+    assert!(o["reopen_attempts"].as_u64().unwrap() >= 3, "{o}");
+}
+
+#[test]
+fn an_output_the_user_cannot_write_is_one_line_naming_the_file_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(ns) = Netns::create("unwritable") else {
+        return;
+    };
+    let (user, _, _) = default_user();
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    // At the start: a directory only root may write into. live finds out
+    // as the user it now runs as, before capturing: status 2, one line.
+    let dir = tempdir();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    mode(&locked, 0o755);
+    let out = locked.join("report.json");
+    let child = spawn_live(&ns, &out, &["--format", "json", "--duration", "5"]);
+    let (output, took) = wait_with_timeout(child, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: cannot write the report", out.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert!(
+        stderr.contains("give the user live runs as write access to the file and its directory (or choose --user)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("live stops before capturing"), "{stderr}");
+    assert!(!stderr.contains("capturing goes on"), "{user}: {stderr}");
+    assert!(!out.exists());
+
+    // Mid-run: the directory locked after the first checkpoints, unlocked
+    // again later. One line when it starts failing, one when it writes again;
+    // the checkpoint before stays whole meanwhile.
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    mode(&open, 0o777);
+    let out = open.join("report.json");
+    let child = start_live_with(
+        &ns,
+        &out,
+        &[
+            "--format",
+            "json",
+            "--checkpoint",
+            "1",
+            "--duration",
+            "8",
+            "--interval",
+            "60",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let before = read_json(&out);
+    mode(&open, 0o755);
+    std::thread::sleep(Duration::from_millis(2500));
+    let during = read_json(&out);
+    let left: Vec<_> = std::fs::read_dir(&open)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    mode(&open, 0o777);
+    let (output, _) = wait_with_timeout(child, Duration::from_secs(20));
+    let stderr = ran(&output);
+    assert_eq!(before["live"]["checkpoint"], true);
+    assert_eq!(during["live"]["checkpoint"], true, "{during}");
+    assert!(during["live"]["ended"].as_str() >= before["live"]["ended"].as_str());
+    assert_eq!(left, ["report.json"], "no temporary file left");
+    let failing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("cannot write the report"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{stderr}");
+    let line = failing[0];
+    assert!(
+        line.starts_with(&format!(
+            "flowlint: live: {}: cannot write the report (create a temporary file: ",
+            out.display()
+        )),
+        "{line}"
+    );
+    assert!(
+        line.contains("give the user live runs as write access"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(
+            "the previous report is intact, capturing goes on and the next checkpoint tries again"
+        ),
+        "{line}"
+    );
+    assert_eq!(
+        stderr.matches("the report is written again").count(),
+        1,
+        "{stderr}"
+    );
+    let last = read_json(&out);
+    assert_eq!(last["live"]["checkpoint"], false);
+    assert_eq!(last["live"]["stopped_by"], "duration");
 }

@@ -10,7 +10,7 @@
 //! handle is closed, the engine told ([`Link::Down`]), and the interface
 //! opened again with back-off once the system says it is back ([`Link::Up`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,8 @@ pub(crate) struct Counters {
     pub kernel_received: AtomicU64,
     pub kernel_dropped: AtomicU64,
     pub interface_dropped: AtomicU64,
+    /// Reopen attempts of the outage now running (0 while capturing).
+    pub reopen_attempts: AtomicU32,
 }
 
 /// Widens libpcap's 32-bit counters, which wrap after 4 G packets (days
@@ -146,6 +148,8 @@ pub(crate) struct Reopen {
     pub interface: String,
     pub buffer_mb: u32,
     pub filter: String,
+    /// The filter is the user's `--bpf`.
+    pub own_filter: bool,
 }
 
 /// First wait before reopening; doubled after each failed attempt up to
@@ -251,10 +255,17 @@ pub(crate) fn run(
                 continue;
             }
             attempts += 1;
+            counters.reopen_attempts.store(attempts, Ordering::Relaxed);
             match super::privileges::with_capture_capabilities(|| {
-                open(&reopen.interface, reopen.buffer_mb, &reopen.filter)
+                open(
+                    &reopen.interface,
+                    reopen.buffer_mb,
+                    &reopen.filter,
+                    reopen.own_filter,
+                    Some(linktype),
+                )
             }) {
-                Ok((c, lt)) if lt == linktype => {
+                Ok((c, _)) => {
                     cap = Some(c);
                     widen = Widen::default();
                     control.push_back(Msg::Link(Link::Up {
@@ -263,18 +274,13 @@ pub(crate) fn run(
                     }));
                     flush_control(&tx, &mut control);
                     attempts = 0;
+                    counters.reopen_attempts.store(0, Ordering::Relaxed);
                     backoff = BACKOFF_MIN;
                     last_error.clear();
                     last_poll = Instant::now();
                     last_poll_ns = wall_ns();
                 }
-                other => {
-                    let error = match other {
-                        // A re-created interface of another link type would
-                        // be decoded wrongly: wait for the right one.
-                        Ok((_, lt)) => format!("link type {lt}, not {linktype} as before"),
-                        Err(e) => e,
-                    };
+                Err(error) => {
                     if error != last_error {
                         control.push_back(Msg::Link(Link::Retrying {
                             error: error.clone(),
@@ -431,10 +437,18 @@ fn flush_control(tx: &Sender<Msg>, control: &mut std::collections::VecDeque<Msg>
 }
 
 /// Opens and configures the capture; errors are one actionable line.
+///
+/// `expect`: the link type a reopened interface must have (that of the
+/// first open), checked before the filter is compiled for it: an
+/// interface re-created as another kind of device would be decoded
+/// wrongly, and the filter may not even compile for it. `own_filter`: the
+/// filter is the user's `--bpf` (its errors name the option).
 pub(crate) fn open(
     interface: &str,
     buffer_mb: u32,
     filter: &str,
+    own_filter: bool,
+    expect: Option<u32>,
 ) -> Result<(Capture<Active>, u32), String> {
     let buffer = i32::try_from(u64::from(buffer_mb.max(1)) * 1024 * 1024).unwrap_or(i32::MAX);
     let inactive = Capture::from_device(interface)
@@ -448,10 +462,20 @@ pub(crate) fn open(
     let mut cap = cap
         .setnonblock()
         .map_err(|e| format!("cannot capture on {interface}: {e}"))?;
-    cap.filter(filter, true).map_err(|e| {
-        format!("--bpf: the capture filter does not compile ({e}); filter: {filter}")
-    })?;
     let linktype = u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX);
+    if let Some(before) = expect.filter(|&lt| lt != linktype) {
+        return Err(format!(
+            "{interface} came back as another kind of device (link type {linktype}, not {before} as before); \
+             re-create it as it was, or restart live to capture it as it is now"
+        ));
+    }
+    cap.filter(filter, true).map_err(|e| {
+        if own_filter {
+            format!("--bpf: the capture filter does not compile ({e}); filter: {filter}")
+        } else {
+            format!("the default capture filter does not compile for {interface} ({e}); give one with --bpf")
+        }
+    })?;
     Ok((cap, linktype))
 }
 

@@ -1,10 +1,11 @@
 //! Writing live's report so that a crash, a power cut or a full disk loses
 //! at most one checkpoint interval.
 //!
-//! The report is rendered into memory first, then written to a temporary
-//! file beside the output, flushed to the disk (`fsync`), renamed over the
-//! output and the directory synced: a reader — or the machine after a power
-//! cut — sees the previous report or the whole new one. A write that fails
+//! The report is written straight to a temporary file beside the output
+//! (not rendered into memory first: a large report's bytes would step the
+//! RSS up at each checkpoint), flushed to the disk (`fsync`), renamed over
+//! the output and the directory synced: a reader — or the machine after a
+//! power cut — sees the previous report or the whole new one. A write that fails
 //! (ENOSPC, EACCES, a read-only remount) removes its temporary file and
 //! leaves the previous report as it was; the caller says so once and tries
 //! again at the next checkpoint.
@@ -12,9 +13,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// One failed write: the file, what failed, and the fix.
+/// One failed write: the file, what failed, and the fix (what it means for
+/// the run — capturing goes on, or live stops — is the caller's to say).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: cannot write the report ({step}: {source}); {}", fix.text(crate::report::lang::Lang::En))]
+#[error("{path}: cannot write the report ({step}: {source}){}", fix.clause(crate::report::lang::Lang::En))]
 pub struct CheckpointError {
     pub path: String,
     pub step: &'static str,
@@ -28,33 +30,44 @@ pub enum Fix {
     FreeSpace,
     Permissions,
     Remount,
+    MissingDirectory,
+    /// Nothing to say beyond the error.
     Other,
 }
 
 impl Fix {
-    pub fn text(self, lang: crate::report::lang::Lang) -> &'static str {
-        match self {
+    /// The fix, or `None` where the error says all there is.
+    pub fn text(self, lang: crate::report::lang::Lang) -> Option<&'static str> {
+        Some(match self {
             Fix::FreeSpace => crate::term!(
                 lang,
-                "the file system is full: free space there; the previous report is intact and capturing goes on",
-                "ファイルシステムが満杯です。空きを作ってください。直前のレポートはそのまま残り、キャプチャは続きます"
+                "the file system is full: free space there",
+                "ファイルシステムが満杯です。空きを作ってください"
             ),
             Fix::Permissions => crate::term!(
                 lang,
-                "give the user live runs as write access to the file and its directory (or choose --user); the previous report is intact and capturing goes on",
-                "実行ユーザにファイルとそのディレクトリへの書き込み権限を与えてください（または --user で選んでください）。直前のレポートはそのまま残り、キャプチャは続きます"
+                "give the user live runs as write access to the file and its directory (or choose --user)",
+                "実行ユーザにファイルとそのディレクトリへの書き込み権限を与えてください（または --user で選んでください）"
             ),
             Fix::Remount => crate::term!(
                 lang,
-                "the file system is read-only: remount it read-write; capturing goes on",
-                "ファイルシステムが読み取り専用です。読み書きできるようにマウントし直してください。キャプチャは続きます"
+                "the file system is read-only: remount it read-write",
+                "ファイルシステムが読み取り専用です。読み書きできるようにマウントし直してください"
             ),
-            Fix::Other => crate::term!(
+            Fix::MissingDirectory => crate::term!(
                 lang,
-                "the previous report is intact and capturing goes on",
-                "直前のレポートはそのまま残り、キャプチャは続きます"
+                "its directory does not exist: create it",
+                "ディレクトリがありません。作成してください"
             ),
-        }
+            Fix::Other => return None,
+        })
+    }
+
+    /// `"; the fix"`, or nothing.
+    fn clause(self, lang: crate::report::lang::Lang) -> String {
+        self.text(lang)
+            .map(|t| format!("; {t}"))
+            .unwrap_or_default()
     }
 }
 
@@ -71,9 +84,13 @@ fn fix_for(e: &std::io::Error) -> Fix {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Fix::FreeSpace,
         ErrorKind::PermissionDenied => Fix::Permissions,
         ErrorKind::ReadOnlyFilesystem => Fix::Remount,
+        ErrorKind::NotFound => Fix::MissingDirectory,
         _ => Fix::Other,
     }
 }
+
+/// The buffer between a report's exporter and its file.
+const BUFFER: usize = 1 << 16;
 
 /// The temporary file a write of `path` goes through.
 pub fn temporary(path: &Path) -> PathBuf {
@@ -92,46 +109,115 @@ fn directory(path: &Path) -> PathBuf {
 }
 
 /// Replaces `path` with `bytes`, durably and atomically (module docs).
-/// A path that is not a regular file (`/dev/stdout`, a FIFO) is written
-/// in place.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let fail = |step: &'static str| {
-        move |source: std::io::Error| CheckpointError {
-            path: path.display().to_string(),
-            step,
-            fix: fix_for(&source),
-            source,
-        }
-    };
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// Replaces `path` with what `render` writes, durably and atomically
+/// (module docs): `render` writes into the temporary file, through a
+/// buffer. A path that is not a regular file (`/dev/stdout`, a FIFO) is
+/// written in place.
+pub fn write_with(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CheckpointError> {
+    match write_temporary(path, render)? {
+        Some(pending) => pending.commit(),
+        None => Ok(()),
+    }
+}
+
+/// A report written into its temporary file, not yet on the disk nor in
+/// place: [`Pending::commit`] does that (on another thread, for live: an
+/// `fsync` on a busy or slow disk takes seconds, which must not stop the
+/// engine).
+#[derive(Debug)]
+pub struct Pending {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: std::fs::File,
+}
+
+fn failure<'p>(
+    path: &'p Path,
+    step: &'static str,
+) -> impl Fn(std::io::Error) -> CheckpointError + 'p {
+    move |source: std::io::Error| CheckpointError {
+        path: path.display().to_string(),
+        step,
+        fix: fix_for(&source),
+        source,
+    }
+}
+
+/// The first half of [`write_with`]: what `render` writes goes into the
+/// temporary file (`None`: the path is not a regular file and was written
+/// in place, nothing is left to do). On failure the temporary file is gone.
+pub fn write_temporary(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Option<Pending>, CheckpointError> {
+    let fail = |step| failure(path, step);
     let regular = match std::fs::metadata(path) {
         Ok(meta) => meta.is_file(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
         Err(e) => return Err(fail("stat")(e)),
     };
     if !regular {
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(fail("open"))?;
-        return f.write_all(bytes).map_err(fail("write"));
+        let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
+        render(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(fail("write"))?;
+        return Ok(None);
     }
     let tmp = temporary(path);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(fail("create a temporary file"))?;
-        f.write_all(bytes).map_err(fail("write"))?;
-        f.sync_all().map_err(fail("fsync"))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(fail("rename"))?;
-        // The rename itself reaches the disk with the directory.
-        if let Ok(dir) = std::fs::File::open(directory(path)) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        let f = std::fs::File::create(&tmp).map_err(fail("create a temporary file"))?;
+        let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
+        render(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(fail("write"))?;
+        w.into_inner().map_err(|e| fail("write")(e.into_error()))
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(file) => Ok(Some(Pending {
+            path: path.to_path_buf(),
+            tmp,
+            file,
+        })),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+impl Pending {
+    /// The second half of [`write_with`]: the temporary file to the disk,
+    /// renamed over the report, the directory synced. On failure the
+    /// temporary file is removed and the report left as it was.
+    pub fn commit(self) -> Result<(), CheckpointError> {
+        let Pending { path, tmp, file } = self;
+        let fail = |step| failure(&path, step);
+        let result = (|| {
+            file.sync_all().map_err(fail("fsync"))?;
+            drop(file);
+            std::fs::rename(&tmp, &path).map_err(fail("rename"))?;
+            // The rename itself reaches the disk with the directory.
+            if let Ok(dir) = std::fs::File::open(directory(&path)) {
+                let _ = dir.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
 }
 
 /// Checks, as the user live now runs as, that `path` can be written the way
@@ -177,7 +263,10 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with(&path.display().to_string()), "{s}");
         assert!(s.contains("create a temporary file"), "{s}");
-        assert!(s.contains("capturing goes on"), "{s}");
+        assert!(
+            s.ends_with("its directory does not exist: create it"),
+            "{s}"
+        );
         assert_eq!(s.lines().count(), 1);
         assert!(e.same_as(&write(&path, b"y").unwrap_err()));
         assert!(probe(&path).is_err());

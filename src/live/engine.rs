@@ -99,6 +99,9 @@ struct Printed {
     at_ns: i64,
 }
 
+/// Conversations given back between two shrinks of the report's list.
+const GIVE_BACK_SHRINK: usize = 1 << 14;
+
 /// The engine's state; see the module docs for what grows with what.
 pub(crate) struct Engine<'a> {
     catalogs: &'a CatalogSet,
@@ -553,6 +556,39 @@ impl<'a> Engine<'a> {
         crate::report::fix::Fix::of(&outcome, &outcome.classification.conversations[i])
     }
 
+    /// The conversations decided so far, moved out for a report (not
+    /// copied: see `Snapshot::outcome`); the counts and the hosts' TTLs
+    /// (a few bytes a host) stay, and [`Engine::give_back_conversations`]
+    /// puts the conversations back. Until then the engine must not run.
+    pub(crate) fn take_conversations(&mut self) -> ConversationTable {
+        let mut table = ConversationTable::default();
+        table.conversations = std::mem::take(&mut self.convs.conversations);
+        table.host_ttls = self.convs.host_ttls.clone();
+        table.connections = self.convs.connections;
+        table.folded_connections = self.convs.folded_connections;
+        table
+    }
+
+    /// The conversations of a report back into the table, after it was
+    /// written. Taken from the end, and the list shrunk as it goes, so the
+    /// list and the table rebuilt from it are never both whole: memory
+    /// stays at one table. The order of the table is not that of before,
+    /// and needs not be: reports sort conversations by verdict and key.
+    pub(crate) fn give_back_conversations(&mut self, mut list: Vec<classify::Classified>) {
+        debug_assert!(self.convs.conversations.is_empty());
+        let mut store = std::mem::take(&mut self.convs.conversations);
+        let mut moved = 0usize;
+        while let Some(c) = list.pop() {
+            let conv = c.conv;
+            store.get_or_insert_with(conv.key, move || conv);
+            moved += 1;
+            if moved % GIVE_BACK_SHRINK == 0 {
+                list.shrink_to_fit();
+            }
+        }
+        self.convs.conversations = store;
+    }
+
     fn classify_one(&self, key: ConvKey) -> Option<(Classification, usize)> {
         let table = &self.convs;
         let mut sub = ConversationTable::default();
@@ -971,6 +1007,57 @@ mod tests {
         assert_eq!(engine.tunnels.get(TunnelKind::Vxlan), 0);
         let v: serde_json::Value = serde_json::from_str(&out.lines()[0]).unwrap();
         assert_eq!(v["tunnel"], "gre");
+    }
+
+    /// The conversations of a table, in key order.
+    fn sorted(table: &ConversationTable) -> Vec<crate::classify::Conversation> {
+        let mut list: Vec<_> = table.conversations.clone().into_iter_chunks().collect();
+        list.sort_by_key(|c| c.key);
+        list
+    }
+
+    #[test]
+    fn a_checkpoint_takes_the_conversations_and_gives_every_one_back() {
+        let catalogs = CatalogSet::load(&[]).unwrap();
+        let (_, port) = tcp_rule(&catalogs);
+        let out = Printed::default();
+        let mut engine = engine(&catalogs, SECOND, Emit::Nothing, &out);
+        // More conversations than a chunk of the store and than the list is
+        // shrunk by: the give-back crosses both.
+        let n = (GIVE_BACK_SHRINK + GIVE_BACK_SHRINK / 2) as u32;
+        let client = |i: u32| IpAddr::from([10, 1, (i >> 8) as u8, i as u8]);
+        for i in 0..n {
+            engine.packet(&PacketMeta {
+                src: client(i),
+                ..syn(T0 + i64::from(i) * 1000, port, i)
+            });
+        }
+        engine.settle(T0 + 10 * SECOND);
+        let before = sorted(&engine.convs);
+        assert_eq!(before.len(), n as usize);
+        let (connections, ttls) = (engine.convs.connections, engine.convs.host_ttls.len());
+
+        let table = engine.take_conversations();
+        assert!(engine.convs.conversations.is_empty());
+        assert_eq!(table.conversations.len(), n as usize);
+        assert_eq!(table.connections, connections);
+        let classification = classify::classify(table, &catalogs, None);
+        assert_eq!(classification.conversations.len(), n as usize);
+        engine.give_back_conversations(classification.conversations);
+        assert_eq!(sorted(&engine.convs), before);
+        assert_eq!(engine.convs.connections, connections);
+        assert_eq!(engine.convs.host_ttls.len(), ttls);
+
+        // The index found them again: a later attempt of a conversation
+        // given back adds to it, not a second one.
+        engine.packet(&PacketMeta {
+            src: client(7),
+            src_port: 40001,
+            ..syn(T0 + 20 * SECOND, port, 1)
+        });
+        engine.finish(T0 + 30 * SECOND);
+        assert_eq!(engine.convs.conversations.len(), n as usize);
+        assert_eq!(engine.convs.connections, connections + 1);
     }
 
     #[test]

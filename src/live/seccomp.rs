@@ -1,14 +1,18 @@
 //! The system-call filter live confines itself with once the interface is
 //! open and the privileges are given up (Linux).
 //!
-//! The list is what the engine was measured to call (`strace -f` over a
-//! replay with a checkpoint every second, SIGHUP, the interface taken down,
-//! deleted and re-created, and the final report: see the README), plus
-//! what glibc calls on paths a short run does not take (a large realloc,
-//! a failed write's cleanup), each said where it is listed. Anything else kills the
-//! process (`SIGSYS`): a missing entry is found at once by the namespace
-//! tests instead of degrading quietly for months, and an exploited parser
-//! gains nothing — no `execve`, no `connect`, no `ptrace`, no `mount`.
+//! The list is what the engine was measured to call on x86_64 (`strace -f`
+//! over a replay with a checkpoint every second, SIGHUP, the interface
+//! taken down, deleted and re-created, and the final report: see the
+//! README), plus what glibc calls on paths a short run does not take (a
+//! large realloc, a failed write's cleanup), each said where it is listed.
+//! On aarch64 it is the same list under that architecture's names
+//! ([`per_architecture`]: no `poll`, `rename`, `unlink` there), derived from
+//! glibc's system call table and checked by `cargo check --target
+//! aarch64-unknown-linux-gnu`, not measured on such a machine.
+//! Anything else kills the process (`SIGSYS`): a missing entry is found at
+//! once by the namespace tests instead of degrading quietly for months, and
+//! an exploited parser gains nothing — no `execve`, no `connect`, no `ptrace`, no `mount`.
 //!
 //! The filter is installed with TSYNC on every thread there is, and threads
 //! started later inherit it.
@@ -85,16 +89,58 @@ pub fn allowed() -> Vec<(&'static str, i64)> {
         SYS_exit,
         SYS_exit_group,
     ];
-    // The same calls under their older names where the architecture has
-    // them (glibc uses these on x86_64, the *at/p* forms elsewhere), and
-    // the removal of a temporary file after a failed write.
-    #[cfg(target_arch = "x86_64")]
-    list.extend(calls![SYS_poll, SYS_rename, SYS_unlink]);
-    #[cfg(not(target_arch = "x86_64"))]
-    list.extend(calls![SYS_ppoll, SYS_renameat2, SYS_unlinkat]);
+    list.extend(per_architecture());
     list.sort_unstable();
     list.dedup();
     list
+}
+
+/// What libpcap's `poll()`, std's `rename()` (a checkpoint's last step)
+/// and `remove_file()` (the cleanup after a failed write) become on this
+/// architecture: glibc calls the old system calls where the kernel has
+/// them, and the `*at`/`p*` forms where it does not (aarch64 has no
+/// `open`, `stat`, `poll`, `rename` or `unlink`; `openat`, `newfstatat`
+/// and `statx` are in the common list).
+#[cfg(target_arch = "x86_64")]
+fn per_architecture() -> Vec<(&'static str, i64)> {
+    use nix::libc;
+    vec![
+        ("SYS_poll", libc::SYS_poll),
+        ("SYS_rename", libc::SYS_rename),
+        ("SYS_unlink", libc::SYS_unlink),
+    ]
+}
+
+/// aarch64 (see the x86_64 version): `ppoll`; `renameat`, which glibc's
+/// `rename()` uses there (the kernel has it, number 38, the libc crate has
+/// no constant for it), and `renameat2` for a glibc that prefers it;
+/// `unlinkat`; and `fstat`, which a glibc older than 2.33 calls instead of
+/// `newfstatat`.
+#[cfg(target_arch = "aarch64")]
+fn per_architecture() -> Vec<(&'static str, i64)> {
+    use nix::libc;
+    /// `__NR_renameat` of arm64 (asm-generic with `__ARCH_WANT_RENAMEAT`).
+    const SYS_RENAMEAT: i64 = 38;
+    vec![
+        ("SYS_ppoll", libc::SYS_ppoll),
+        ("SYS_renameat", SYS_RENAMEAT),
+        ("SYS_renameat2", libc::SYS_renameat2),
+        ("SYS_unlinkat", libc::SYS_unlinkat),
+        ("SYS_fstat", libc::SYS_fstat),
+    ]
+}
+
+/// Other architectures of the asm-generic table (riscv64: no `renameat`
+/// either). seccompiler knows x86_64, aarch64 and riscv64; elsewhere
+/// [`install`] fails with a clear error and `--no-seccomp` runs without.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn per_architecture() -> Vec<(&'static str, i64)> {
+    use nix::libc;
+    vec![
+        ("SYS_ppoll", libc::SYS_ppoll),
+        ("SYS_renameat2", libc::SYS_renameat2),
+        ("SYS_unlinkat", libc::SYS_unlinkat),
+    ]
 }
 
 /// Why the filter could not be installed (status 2: the run would be less
@@ -146,5 +192,36 @@ mod tests {
         ] {
             assert!(!names.contains(&never), "{never} allowed");
         }
+        // Polling the capture, renaming a checkpoint into place and removing
+        // a failed one's temporary file, under this architecture's names.
+        for any_of in [
+            &["SYS_poll", "SYS_ppoll"][..],
+            &["SYS_rename", "SYS_renameat", "SYS_renameat2"],
+            &["SYS_unlink", "SYS_unlinkat"],
+        ] {
+            assert!(
+                any_of.iter().any(|n| names.contains(n)),
+                "none of {any_of:?}: {names:?}"
+            );
+        }
+        #[cfg(target_arch = "aarch64")]
+        for absent_there in [
+            "SYS_poll",
+            "SYS_rename",
+            "SYS_unlink",
+            "SYS_open",
+            "SYS_stat",
+        ] {
+            assert!(!names.contains(&absent_there), "{absent_there}");
+        }
+    }
+
+    #[test]
+    fn every_call_is_listed_once_under_one_name() {
+        let list = allowed();
+        let mut numbers: Vec<i64> = list.iter().map(|&(_, nr)| nr).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), list.len(), "{list:?}");
     }
 }
