@@ -547,10 +547,18 @@ pub const UID_WINDOW_NS: i64 = 3600 * 1_000_000_000;
 /// Waiting records are looked at once per this much record time.
 const SWEEP_STEP_NS: i64 = 10 * 1_000_000_000;
 
+/// Uids a generation holds at most: 7/8 of 2^20, the most a hash set of
+/// 2^20 slots takes before it would double (9 bytes a slot: 9.4 MB a
+/// generation). One more uid would have doubled it to 18.9 MB; measured
+/// with heaptrack on `benches/records.sh`, the two generations and their
+/// growth were 47 MB of the peak with a limit of 1 M.
+const MAX_UIDS_PER_GENERATION: usize = 7 << 17;
+
 /// The Zeek uids seen recently, in two generations: a uid is a duplicate
 /// when either holds it; the older is dropped when the newer is one
-/// window old or full (`max_connections` uids), so memory follows the
-/// connection rate, not the length of the input.
+/// window old or full (`max_connections` uids, at most
+/// [`MAX_UIDS_PER_GENERATION`]), so memory follows the connection rate,
+/// not the length of the input.
 struct Uids {
     current: FxHashSet<u64>,
     previous: FxHashSet<u64>,
@@ -658,7 +666,7 @@ impl Builder {
             broadcast: FxHashMap::default(),
             queries: FxHashMap::default(),
             attempt_idle_ns: options.flow.attempt_idle_ns,
-            uids: Uids::new(max_held),
+            uids: Uids::new(max_held.min(MAX_UIDS_PER_GENERATION)),
             stats: FlowStats::default(),
             end_ns: None,
             clock_ns: None,
@@ -1334,4 +1342,25 @@ pub fn analyse_bytes(
         options,
         server_ports,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_uid_generation_never_doubles_its_table() {
+        let mut uids = Uids::new(MAX_UIDS_PER_GENERATION);
+        for uid in 0..MAX_UIDS_PER_GENERATION as u64 {
+            assert!(!uids.seen(uid, 0));
+        }
+        let slots = uids.current.capacity();
+        assert!(slots <= MAX_UIDS_PER_GENERATION, "{slots}");
+        // Full: the next uid starts a new generation; the old one still counts.
+        assert!(!uids.seen(u64::MAX, 1));
+        assert_eq!(uids.current.len(), 1);
+        assert!(uids.seen(7, 2));
+        assert!(uids.current.capacity() <= MAX_UIDS_PER_GENERATION);
+        assert!(uids.previous.capacity() <= MAX_UIDS_PER_GENERATION);
+    }
 }
