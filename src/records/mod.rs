@@ -567,12 +567,14 @@ struct Uids {
 }
 
 impl Uids {
+    /// At most `cap` uids a generation, and never more than
+    /// [`MAX_UIDS_PER_GENERATION`].
     fn new(cap: usize) -> Uids {
         Uids {
             current: FxHashSet::default(),
             previous: FxHashSet::default(),
             since_ns: None,
-            cap,
+            cap: cap.clamp(1, MAX_UIDS_PER_GENERATION),
         }
     }
 
@@ -666,7 +668,7 @@ impl Builder {
             broadcast: FxHashMap::default(),
             queries: FxHashMap::default(),
             attempt_idle_ns: options.flow.attempt_idle_ns,
-            uids: Uids::new(max_held.min(MAX_UIDS_PER_GENERATION)),
+            uids: Uids::new(max_held),
             stats: FlowStats::default(),
             end_ns: None,
             clock_ns: None,
@@ -1350,7 +1352,8 @@ mod tests {
 
     #[test]
     fn a_full_uid_generation_never_doubles_its_table() {
-        let mut uids = Uids::new(MAX_UIDS_PER_GENERATION);
+        // As the default --max-connections (1 M) asks, and more.
+        let mut uids = Uids::new(4_000_000);
         for uid in 0..MAX_UIDS_PER_GENERATION as u64 {
             assert!(!uids.seen(uid, 0));
         }
